@@ -1,0 +1,79 @@
+package coordinator
+
+import (
+	"errors"
+	"time"
+)
+
+// ActionKind says what a client should do next.
+type ActionKind int
+
+// The actions a Poll can return.
+const (
+	ActWait ActionKind = iota
+	ActTrain
+	ActEval
+	ActFinished
+)
+
+// Plan is a round's training instruction to one invited client.
+type Plan struct {
+	Round      int
+	Version    int
+	Params     TrainParams
+	Deadline   time.Time
+	MinClients int
+	Cohort     []string
+}
+
+// Action is the answer to a Poll.
+type Action struct {
+	Kind    ActionKind
+	Retry   time.Duration // ActWait
+	Plan    *Plan         // ActTrain
+	Round   int           // ActEval
+	Version int           // ActEval: the version to evaluate; ActFinished: the final one
+	Reason  string        // ActFinished
+}
+
+// EventKind classifies what the federation reports to its driver.
+type EventKind int
+
+// The events of a federation.
+const (
+	EvRoundStarted EventKind = iota
+	EvRoundAggregated
+	EvRoundAbandoned
+	EvEvaluated
+	EvFinished
+)
+
+// Event is a record of something that happened; drivers log, store and
+// display them. Events never carry an update or a key.
+type Event struct {
+	Kind         EventKind
+	Round        int
+	Version      int
+	Time         time.Time
+	Cohort       []string
+	Participants []string          // tenants whose update is in the sum
+	Declined     map[string]string // tenant → reason it gave
+	Dropped      []string          // invited, no answer by the deadline
+	Confusion    []int64           // EvEvaluated: summed confusion matrix
+	Evaluators   []string          // EvEvaluated: tenants in the sum
+	Reason       string
+}
+
+// Errors returned for messages the federation refuses. Wrapped errors say
+// which tenant, round and field; match with errors.Is.
+var (
+	ErrUnknownTenant   = errors.New("unknown tenant")
+	ErrBadTenant       = errors.New("invalid tenant name")
+	ErrEncoderMismatch = errors.New("encoder does not match the task")
+	ErrWrongRound      = errors.New("message is for another round")
+	ErrWrongStage      = errors.New("message does not fit the round's stage")
+	ErrNotInvited      = errors.New("tenant is not in this round's cohort")
+	ErrDuplicate       = errors.New("tenant already answered this stage")
+	ErrBadUpdate       = errors.New("invalid update")
+	ErrFinished        = errors.New("federation has finished")
+)

@@ -1,0 +1,108 @@
+package coordinator
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fedb2b/fedb2b/aggregation"
+)
+
+// TaskSpec names the adapter every client trains. It mirrors api.TaskSpec.
+type TaskSpec struct {
+	ID        string
+	Kind      string
+	EncoderID string
+	InputDim  int
+	Rank      int
+	Alpha     float64
+	Labels    []string
+	Seed      uint64
+	NumParams int
+}
+
+// TrainParams are the record-level DP-SGD parameters a round asks for.
+type TrainParams struct {
+	SampleRate      float64 // Poisson sampling rate q per local step
+	ClipNorm        float64 // per-example L2 clip norm C
+	NoiseMultiplier float64 // z: noise std is z·C on the summed gradient
+	LocalSteps      int     // DP-SGD steps per round
+	LearningRate    float64
+}
+
+// Config configures a federation.
+type Config struct {
+	Task     TaskSpec
+	Rounds   int
+	Strategy aggregation.Strategy
+	Train    TrainParams
+	// MinJoined tenants must have joined before round 1 starts.
+	MinJoined int
+	// MinClients updates are needed for a round to aggregate.
+	MinClients int
+	// CohortSize tenants are invited per round; 0 invites every live one.
+	CohortSize int
+	// RoundTimeout is the deadline of each stage, counted from its start.
+	RoundTimeout time.Duration
+	// MaxFailedRounds consecutive abandoned rounds end the federation.
+	MaxFailedRounds int
+	// Retry is what Wait actions tell clients; 0 means 100 ms.
+	Retry time.Duration
+}
+
+func (c *Config) check() error {
+	var errs []error
+	if c.Task.ID == "" {
+		errs = append(errs, errors.New("task ID is empty"))
+	}
+	if c.Task.NumParams <= 0 {
+		errs = append(errs, fmt.Errorf("task has %d parameters", c.Task.NumParams))
+	}
+	if len(c.Task.Labels) < 2 {
+		errs = append(errs, fmt.Errorf("task has %d labels, need at least 2", len(c.Task.Labels)))
+	}
+	if c.Rounds < 1 {
+		errs = append(errs, fmt.Errorf("rounds = %d, need at least 1", c.Rounds))
+	}
+	if c.Strategy == nil {
+		errs = append(errs, errors.New("no aggregation strategy"))
+	}
+	if c.MinClients < 1 {
+		errs = append(errs, fmt.Errorf("min clients = %d, need at least 1", c.MinClients))
+	}
+	if c.MinJoined < c.MinClients {
+		errs = append(errs, fmt.Errorf("min joined = %d is below min clients = %d", c.MinJoined, c.MinClients))
+	}
+	if c.CohortSize != 0 && c.CohortSize < c.MinClients {
+		errs = append(errs, fmt.Errorf("cohort size %d is below min clients %d", c.CohortSize, c.MinClients))
+	}
+	if c.RoundTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("round timeout %v must be positive", c.RoundTimeout))
+	}
+	p := c.Train
+	if !(p.SampleRate > 0 && p.SampleRate <= 1) {
+		errs = append(errs, fmt.Errorf("sample rate q = %v must be in (0, 1]", p.SampleRate))
+	}
+	if !(p.ClipNorm > 0) {
+		errs = append(errs, fmt.Errorf("clip norm C = %v must be positive", p.ClipNorm))
+	}
+	if !(p.NoiseMultiplier >= 0) {
+		errs = append(errs, fmt.Errorf("noise multiplier z = %v must be non-negative", p.NoiseMultiplier))
+	}
+	if p.LocalSteps < 1 {
+		errs = append(errs, fmt.Errorf("local steps = %d, need at least 1", p.LocalSteps))
+	}
+	if !(p.LearningRate > 0) {
+		errs = append(errs, fmt.Errorf("learning rate %v must be positive", p.LearningRate))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("coordinator: invalid config: %w", errors.Join(errs...))
+	}
+	if c.MaxFailedRounds == 0 {
+		c.MaxFailedRounds = 3
+	}
+	if c.Retry == 0 {
+		c.Retry = 100 * time.Millisecond
+	}
+	return nil
+}

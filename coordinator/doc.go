@@ -1,0 +1,28 @@
+// Package coordinator runs federated rounds for the platform operator.
+//
+// The round logic is a pure state machine (Federation): inputs are Join,
+// Poll, Submit* and Tick calls carrying the current time; outputs are the
+// actions returned to each client and the Events drained by the driver. It
+// does no network or disk I/O and reads no clock of its own, so every test is
+// deterministic. Service is the thin gRPC adapter that drives it.
+//
+// A round: the coordinator invites a cohort of live tenants with a plan
+// (model version, DP-SGD parameters, deadline). Each invited tenant either
+// declines (its own policy or budget says no) or sends its update. At the
+// deadline, or once every invitee has answered, the round aggregates if at
+// least MinClients contributed, otherwise it is abandoned and the global
+// model is unchanged. Then every live tenant evaluates the new version on
+// its held-out split and reports a confusion matrix; only the sum is kept.
+//
+// Threat model: the coordinator is trusted to run the protocol (it chooses
+// cohorts and deadlines) but not with tenants' data. In the plain path it
+// sees each weighted update; in the secure path (package
+// aggregation/secagg) it sees only masked vectors and learns only their sum.
+// It never sees a record, an example count beyond what the weight reveals,
+// or a tenant's keys. The tenants' own ledgers, not the coordinator, are the
+// authority for their privacy spend.
+//
+// Units: parameters and updates are float64 vectors of the task's adapter
+// (TaskSpec.NumParams); an update carries weight·Δ followed by the weight.
+// Time is wall-clock time passed in by the caller.
+package coordinator

@@ -1,0 +1,338 @@
+package coordinator
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/fedb2b/fedb2b/aggregation"
+)
+
+type stage int
+
+const (
+	stWaiting stage = iota // waiting for enough tenants
+	stTrain
+	stEval
+	stDone
+)
+
+func (s stage) String() string {
+	return [...]string{"waiting", "train", "evaluate", "done"}[s]
+}
+
+type tenant struct {
+	name     string
+	lastSeen time.Time
+	epsCap   float64
+	epsSpent float64
+	delta    float64
+}
+
+type answer int
+
+const (
+	pending answer = iota
+	declined
+	submitted
+)
+
+// round is the state of the current round.
+type round struct {
+	number   int
+	stage    stage
+	deadline time.Time
+	cohort   []string
+	answers  map[string]answer
+	reasons  map[string]string
+	sum      []float64 // running Σ w·Δ: O(d) whatever the cohort size
+	weight   float64
+	// evaluation of the version this round produced
+	evalSet   map[string]answer
+	confusion []int64
+}
+
+// Federation is the coordinator's pure state machine. It is not safe for
+// concurrent use; Service serialises calls.
+type Federation struct {
+	cfg      Config
+	tenants  map[string]*tenant
+	versions [][]float64 // versions[v] = global parameters of version v
+	cur      *round
+	finished bool
+	reason   string
+	failed   int // consecutive abandoned rounds
+	done     int // rounds that aggregated
+	events   []Event
+	rr       int // round-robin offset for cohort choice
+}
+
+// New returns a federation whose version 0 is initial (copied).
+func New(cfg Config, initial []float64) (*Federation, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if len(initial) != cfg.Task.NumParams {
+		return nil, fmt.Errorf("coordinator: initial model has %d parameters, task has %d", len(initial), cfg.Task.NumParams)
+	}
+	return &Federation{
+		cfg:      cfg,
+		tenants:  map[string]*tenant{},
+		versions: [][]float64{slices.Clone(initial)},
+	}, nil
+}
+
+// Task returns the task specification.
+func (f *Federation) Task() TaskSpec { return f.cfg.Task }
+
+// Latest returns the newest global version number.
+func (f *Federation) Latest() int { return len(f.versions) - 1 }
+
+// Model returns the parameters of version v (shared; do not modify).
+func (f *Federation) Model(v int) ([]float64, bool) {
+	if v < 0 || v >= len(f.versions) {
+		return nil, false
+	}
+	return f.versions[v], true
+}
+
+// Finished reports whether the federation has ended, and why.
+func (f *Federation) Finished() (bool, string) { return f.finished, f.reason }
+
+// Events returns and clears the events recorded since the last call.
+func (f *Federation) Events() []Event {
+	ev := f.events
+	f.events = nil
+	return ev
+}
+
+// JoinInfo is what a tenant announces when it joins.
+type JoinInfo struct {
+	EncoderID string
+	EpsCap    float64
+	EpsSpent  float64
+	Delta     float64
+}
+
+// Join registers (or re-registers, after a restart) a tenant.
+func (f *Federation) Join(name string, info JoinInfo, now time.Time) error {
+	if err := checkTenantName(name); err != nil {
+		return err
+	}
+	if info.EncoderID != f.cfg.Task.EncoderID {
+		return fmt.Errorf("%w: tenant %q has %q, task %q needs %q", ErrEncoderMismatch, name, info.EncoderID, f.cfg.Task.ID, f.cfg.Task.EncoderID)
+	}
+	t := f.tenants[name]
+	if t == nil {
+		t = &tenant{name: name}
+		f.tenants[name] = t
+	}
+	t.lastSeen, t.epsCap, t.epsSpent, t.delta = now, info.EpsCap, info.EpsSpent, info.Delta
+	f.advance(now)
+	return nil
+}
+
+func checkTenantName(name string) error {
+	if name == "" || len(name) > 64 {
+		return fmt.Errorf("%w: %q must have 1 to 64 characters", ErrBadTenant, name)
+	}
+	for i, r := range name {
+		ok := r == '-' || r == '_' || r == '.' || ('0' <= r && r <= '9') || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
+		if !ok {
+			return fmt.Errorf("%w: %q has %q at byte %d (allowed: letters, digits, '-', '_', '.')", ErrBadTenant, name, r, i)
+		}
+	}
+	return nil
+}
+
+// Poll tells tenant name what to do now.
+func (f *Federation) Poll(name string, now time.Time) (Action, error) {
+	t := f.tenants[name]
+	if t == nil {
+		return Action{}, fmt.Errorf("%w: %q has not joined", ErrUnknownTenant, name)
+	}
+	t.lastSeen = now
+	f.advance(now)
+	if f.finished {
+		return Action{Kind: ActFinished, Version: f.Latest(), Reason: f.reason}, nil
+	}
+	wait := Action{Kind: ActWait, Retry: f.cfg.Retry}
+	r := f.cur
+	if r == nil {
+		return wait, nil
+	}
+	switch r.stage {
+	case stTrain:
+		if a, ok := r.answers[name]; ok && a == pending {
+			return Action{Kind: ActTrain, Plan: &Plan{
+				Round:      r.number,
+				Version:    f.Latest(),
+				Params:     f.cfg.Train,
+				Deadline:   r.deadline,
+				MinClients: f.cfg.MinClients,
+				Cohort:     slices.Clone(r.cohort),
+			}}, nil
+		}
+	case stEval:
+		if a, ok := r.evalSet[name]; ok && a == pending {
+			return Action{Kind: ActEval, Round: r.number, Version: f.Latest()}, nil
+		}
+	}
+	return wait, nil
+}
+
+// Tick moves the federation on at time now: deadlines pass, rounds start.
+func (f *Federation) Tick(now time.Time) { f.advance(now) }
+
+// live lists joined tenants seen within one round timeout, sorted.
+func (f *Federation) live(now time.Time) []string {
+	var out []string
+	for name, t := range f.tenants {
+		if now.Sub(t.lastSeen) <= f.cfg.RoundTimeout {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// advance applies every transition that time or answers allow.
+func (f *Federation) advance(now time.Time) {
+	for !f.finished {
+		r := f.cur
+		switch {
+		case r == nil || r.stage == stDone:
+			if !f.startRound(now) {
+				return
+			}
+		case r.stage == stTrain:
+			if !f.allAnswered(r.answers) && now.Before(r.deadline) {
+				return
+			}
+			f.closeTrain(now)
+		case r.stage == stEval:
+			if !f.allAnswered(r.evalSet) && now.Before(r.deadline) {
+				return
+			}
+			f.closeEval(now)
+		default:
+			return
+		}
+	}
+}
+
+func (f *Federation) allAnswered(m map[string]answer) bool {
+	for _, a := range m {
+		if a == pending {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *Federation) startRound(now time.Time) bool {
+	if f.done >= f.cfg.Rounds {
+		f.finish(now, fmt.Sprintf("completed %d rounds", f.done))
+		return false
+	}
+	live := f.live(now)
+	if len(f.tenants) < f.cfg.MinJoined || len(live) < f.cfg.MinClients {
+		return false
+	}
+	cohort := live
+	if n := f.cfg.CohortSize; n > 0 && n < len(live) {
+		cohort = make([]string, 0, n)
+		for i := 0; i < n; i++ {
+			cohort = append(cohort, live[(f.rr+i)%len(live)])
+		}
+		f.rr = (f.rr + n) % len(live)
+		slices.Sort(cohort)
+	}
+	number := 1
+	if f.cur != nil {
+		number = f.cur.number + 1
+	}
+	r := &round{
+		number:   number,
+		stage:    stTrain,
+		deadline: now.Add(f.cfg.RoundTimeout),
+		cohort:   cohort,
+		answers:  map[string]answer{},
+		reasons:  map[string]string{},
+		sum:      make([]float64, f.cfg.Task.NumParams),
+	}
+	for _, c := range cohort {
+		r.answers[c] = pending
+	}
+	f.cur = r
+	f.events = append(f.events, Event{Kind: EvRoundStarted, Round: number, Version: f.Latest(), Time: now, Cohort: slices.Clone(cohort)})
+	return true
+}
+
+func (f *Federation) closeTrain(now time.Time) {
+	r := f.cur
+	var parts, dropped []string
+	for _, name := range r.cohort {
+		switch r.answers[name] {
+		case submitted:
+			parts = append(parts, name)
+		case pending:
+			dropped = append(dropped, name)
+		}
+	}
+	ev := Event{Round: r.number, Time: now, Cohort: slices.Clone(r.cohort), Participants: parts, Dropped: dropped, Declined: maps.Clone(r.reasons)}
+	if len(parts) < f.cfg.MinClients {
+		f.failed++
+		ev.Kind, ev.Version = EvRoundAbandoned, f.Latest()
+		ev.Reason = fmt.Sprintf("%d of %d invited tenants sent an update, need %d", len(parts), len(r.cohort), f.cfg.MinClients)
+		f.events = append(f.events, ev)
+		r.stage, r.sum = stDone, nil
+		if f.failed >= f.cfg.MaxFailedRounds {
+			f.finish(now, fmt.Sprintf("%d consecutive rounds abandoned; last: %s", f.failed, ev.Reason))
+		}
+		return
+	}
+	agg := aggregation.Aggregate{WeightedSum: r.sum, TotalWeight: r.weight, Clients: len(parts)}
+	next, err := f.cfg.Strategy.AggregateFit(r.number, f.versions[f.Latest()], agg, nil)
+	r.sum = nil
+	if err != nil {
+		f.failed++
+		ev.Kind, ev.Version, ev.Reason = EvRoundAbandoned, f.Latest(), err.Error()
+		f.events = append(f.events, ev)
+		r.stage = stDone
+		return
+	}
+	f.failed = 0
+	f.done++
+	f.versions = append(f.versions, next)
+	ev.Kind, ev.Version = EvRoundAggregated, f.Latest()
+	f.events = append(f.events, ev)
+	// Evaluate the new version on every live tenant's held-out split.
+	r.stage = stEval
+	r.deadline = now.Add(f.cfg.RoundTimeout)
+	r.evalSet = map[string]answer{}
+	for _, name := range f.live(now) {
+		r.evalSet[name] = pending
+	}
+	k := len(f.cfg.Task.Labels)
+	r.confusion = make([]int64, k*k)
+}
+
+func (f *Federation) closeEval(now time.Time) {
+	r := f.cur
+	var evals []string
+	for name, a := range r.evalSet {
+		if a == submitted {
+			evals = append(evals, name)
+		}
+	}
+	slices.Sort(evals)
+	f.events = append(f.events, Event{Kind: EvEvaluated, Round: r.number, Version: f.Latest(), Time: now, Confusion: r.confusion, Evaluators: evals})
+	r.stage = stDone
+}
+
+func (f *Federation) finish(now time.Time, reason string) {
+	f.finished, f.reason = true, reason
+	f.events = append(f.events, Event{Kind: EvFinished, Version: f.Latest(), Time: now, Reason: reason})
+}

@@ -1,0 +1,204 @@
+package coordinator
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/fedb2b/fedb2b/aggregation"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func testConfig() Config {
+	return Config{
+		Task:         TaskSpec{ID: "t", EncoderID: "enc", Labels: []string{"a", "b"}, NumParams: 2},
+		Rounds:       2,
+		Strategy:     &aggregation.FedAvg{},
+		Train:        TrainParams{SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 5, LearningRate: 0.1},
+		MinJoined:    3,
+		MinClients:   2,
+		RoundTimeout: time.Minute,
+	}
+}
+
+func newFed(t *testing.T) *Federation {
+	t.Helper()
+	f, err := New(testConfig(), []float64{0, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		if err := f.Join(n, JoinInfo{EncoderID: "enc"}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func mustPoll(t *testing.T, f *Federation, name string, now time.Time, want ActionKind) Action {
+	t.Helper()
+	a, err := f.Poll(name, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Kind != want {
+		t.Fatalf("%s: action %v, want %v", name, a.Kind, want)
+	}
+	return a
+}
+
+func TestRoundWithDropoutCompletesAtDeadline(t *testing.T) {
+	f := newFed(t)
+	now := t0.Add(time.Second)
+	for _, n := range []string{"a", "b", "c"} {
+		p := mustPoll(t, f, n, now, ActTrain).Plan
+		if p.Round != 1 || p.Version != 0 || len(p.Cohort) != 3 {
+			t.Fatalf("plan %+v", p)
+		}
+	}
+	// a: w=1, Δ=(1,1); b: w=3, Δ=(−1,3); c never answers.
+	if err := f.SubmitUpdate("a", 1, []float64{1, 1, 1}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SubmitUpdate("b", 1, []float64{-3, 9, 3}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SubmitUpdate("b", 1, []float64{-3, 9, 3}, now); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("duplicate: %v", err)
+	}
+	mustPoll(t, f, "a", now, ActWait) // c still pending, before deadline
+	late := t0.Add(2 * time.Minute)
+	mustPoll(t, f, "a", late, ActEval)
+	if f.Latest() != 1 {
+		t.Fatalf("latest = %d", f.Latest())
+	}
+	m, _ := f.Model(1)
+	if m[0] != -0.5 || m[1] != 2.5 {
+		t.Fatalf("model %v, want weighted mean (-0.5, 2.5)", m)
+	}
+	ev := f.Events()
+	var agg *Event
+	for i := range ev {
+		if ev[i].Kind == EvRoundAggregated {
+			agg = &ev[i]
+		}
+	}
+	if agg == nil || len(agg.Participants) != 2 || len(agg.Dropped) != 1 || agg.Dropped[0] != "c" {
+		t.Fatalf("aggregated event %+v", agg)
+	}
+	// c answers late: refused with a typed error.
+	if err := f.SubmitUpdate("c", 1, []float64{1, 1, 1}, late); !errors.Is(err, ErrWrongStage) {
+		t.Fatalf("late update: %v", err)
+	}
+}
+
+func TestBelowMinimumRoundIsAbandoned(t *testing.T) {
+	f := newFed(t)
+	now := t0.Add(time.Second)
+	for _, n := range []string{"a", "b", "c"} {
+		mustPoll(t, f, n, now, ActTrain)
+	}
+	if err := f.Decline("b", 1, "budget exhausted", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Decline("c", 1, "policy", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SubmitUpdate("a", 1, []float64{1, 1, 1}, now); err != nil {
+		t.Fatal(err)
+	}
+	var abandoned bool
+	for _, e := range f.Events() {
+		if e.Kind == EvRoundAbandoned {
+			abandoned = true
+			if e.Declined["b"] != "budget exhausted" {
+				t.Fatalf("declined reasons %v", e.Declined)
+			}
+		}
+	}
+	if !abandoned || f.Latest() != 0 {
+		t.Fatalf("abandoned=%v latest=%d", abandoned, f.Latest())
+	}
+	// The next round starts with a new number; messages for round 1 are refused.
+	a := mustPoll(t, f, "a", now, ActTrain)
+	if a.Plan.Round != 2 {
+		t.Fatalf("round %d", a.Plan.Round)
+	}
+	if err := f.SubmitUpdate("a", 1, []float64{1, 1, 1}, now); !errors.Is(err, ErrWrongRound) {
+		t.Fatalf("replay from round 1: %v", err)
+	}
+}
+
+func TestFullFederationFinishes(t *testing.T) {
+	f := newFed(t)
+	now := t0
+	for r := 1; r <= 2; r++ {
+		for _, n := range []string{"a", "b", "c"} {
+			p := mustPoll(t, f, n, now, ActTrain).Plan
+			if err := f.SubmitUpdate(n, p.Round, []float64{1, 0, 1}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, n := range []string{"a", "b", "c"} {
+			a := mustPoll(t, f, n, now, ActEval)
+			if err := f.SubmitEval(n, a.Round, a.Version, []int64{1, 0, 0, 1}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mustPoll(t, f, "a", now, ActFinished)
+	var evals int
+	for _, e := range f.Events() {
+		if e.Kind == EvEvaluated {
+			evals++
+			if e.Confusion[0] != 3 || e.Confusion[3] != 3 {
+				t.Fatalf("confusion %v", e.Confusion)
+			}
+		}
+	}
+	if evals != 2 || f.Latest() != 2 {
+		t.Fatalf("evals=%d latest=%d", evals, f.Latest())
+	}
+}
+
+func TestBadInputIsRefused(t *testing.T) {
+	f := newFed(t)
+	now := t0
+	mustPoll(t, f, "a", now, ActTrain)
+	cases := []struct {
+		name   string
+		values []float64
+	}{
+		{"short", []float64{1, 1}},
+		{"long", []float64{1, 1, 1, 1}},
+		{"nan", []float64{1, nanF(), 1}},
+		{"zero weight", []float64{1, 1, 0}},
+	}
+	for _, c := range cases {
+		if err := f.SubmitUpdate("a", 1, c.values, now); !errors.Is(err, ErrBadUpdate) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	if err := f.Join("x y", JoinInfo{EncoderID: "enc"}, now); !errors.Is(err, ErrBadTenant) {
+		t.Errorf("bad name: %v", err)
+	}
+	if err := f.Join("d", JoinInfo{EncoderID: "other"}, now); !errors.Is(err, ErrEncoderMismatch) {
+		t.Errorf("encoder: %v", err)
+	}
+	if _, err := f.Poll("nobody", now); !errors.Is(err, ErrUnknownTenant) {
+		t.Errorf("unknown: %v", err)
+	}
+	if err := f.SubmitEval("a", 1, 0, []int64{1}, now); !errors.Is(err, ErrBadUpdate) {
+		t.Errorf("confusion size: %v", err)
+	}
+}
+
+func TestConfigErrorsNameTheParameter(t *testing.T) {
+	c := testConfig()
+	c.Train.SampleRate = 2
+	_, err := New(c, []float64{0, 0})
+	if err == nil || !contains(err.Error(), "sample rate") {
+		t.Fatalf("got %v", err)
+	}
+}
