@@ -1,0 +1,21 @@
+// Package bert is a pure-Go BERT-family encoder: it loads a Hugging Face
+// model folder (config.json, model.safetensors, vocab.txt or tokenizer.json,
+// optional tokenizer_config.json), tokenizes with WordPiece exactly as
+// Hugging Face's BertTokenizer does, runs the forward pass (embeddings,
+// post-LayerNorm self-attention blocks with GELU) in float32 with gonum
+// BLAS, and pools each text to one vector (mask-weighted mean or [CLS],
+// optionally L2-normalised).
+//
+// An Encoder implements models.Encoder. Its ID is "bert:" plus 16 hex
+// digits of a SHA-256 over the configuration, every weight, the tokenizer
+// settings and vocabulary, and the pooling settings: a task pinned to that
+// ID refuses any other checkpoint or pooling.
+//
+// Nothing is downloaded: the tenant points at a folder it already has.
+// Files are untrusted input: the safetensors reader bounds the header,
+// checks every offset, size and shape, and returns errors rather than
+// panicking; config sizes are range-checked before any allocation.
+//
+// Units: vectors are float64 copies of float32 activations; hidden states
+// agree with PyTorch's float32 BertModel to about 1e-6 absolute.
+package bert

@@ -1,0 +1,234 @@
+package bert
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// Model is a BERT encoder: configuration plus weights. It is immutable
+// after NewModel and safe for concurrent use.
+type Model struct {
+	cfg Config
+	w   *Weights
+	act func(float64) float64
+}
+
+// NewModel checks that w matches cfg and returns the model.
+func NewModel(cfg Config, w *Weights) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("bert: %w", err)
+	}
+	if err := checkWeights(cfg, w); err != nil {
+		return nil, fmt.Errorf("bert: %w", err)
+	}
+	m := &Model{cfg: cfg, w: w, act: geluErf}
+	if cfg.HiddenAct != "gelu" {
+		m.act = geluTanh
+	}
+	return m, nil
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg }
+
+func checkWeights(cfg Config, w *Weights) error {
+	h, in := cfg.HiddenSize, cfg.IntermediateSize
+	type chk struct {
+		name string
+		got  int
+		want int
+	}
+	cs := []chk{
+		{"word embeddings", len(w.Word), cfg.VocabSize * h},
+		{"position embeddings", len(w.Position), cfg.MaxPositionEmbeddings * h},
+		{"token type embeddings", len(w.TokenType), cfg.TypeVocabSize * h},
+		{"embedding LayerNorm gamma", len(w.EmbNorm.Gamma), h}, {"embedding LayerNorm beta", len(w.EmbNorm.Beta), h},
+		{"layers", len(w.Layers), cfg.NumLayers},
+	}
+	for i, l := range w.Layers {
+		p := fmt.Sprintf("layer %d ", i)
+		for _, x := range []struct {
+			n       string
+			l       Linear
+			out, in int
+		}{{"query", l.Query, h, h}, {"key", l.Key, h, h}, {"value", l.Value, h, h},
+			{"attention output", l.AttnOut, h, h}, {"intermediate", l.Inter, in, h}, {"output", l.Output, h, in}} {
+			cs = append(cs, chk{p + x.n + " weight", len(x.l.W), x.out * x.in}, chk{p + x.n + " bias", len(x.l.B), x.out},
+				chk{p + x.n + " in", x.l.In, x.in}, chk{p + x.n + " out", x.l.Out, x.out})
+		}
+		cs = append(cs, chk{p + "attention LayerNorm", len(l.AttnNorm.Gamma) + len(l.AttnNorm.Beta), 2 * h},
+			chk{p + "output LayerNorm", len(l.OutNorm.Gamma) + len(l.OutNorm.Beta), 2 * h})
+	}
+	for _, c := range cs {
+		if c.got != c.want {
+			return fmt.Errorf("%s: size %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	return nil
+}
+
+// Forward runs the encoder on a batch of id sequences (each with its own
+// [CLS]/[SEP]) padded to the longest, and returns the last hidden state,
+// row-major [len(ids)][T][H], and T. Padding positions hold the pad token
+// and are masked out of attention, as in Hugging Face's BertModel.
+func (m *Model) Forward(ctx context.Context, ids [][]int) ([]float32, int, error) {
+	h := m.cfg.HiddenSize
+	bsz, T := len(ids), 0
+	for i, s := range ids {
+		if len(s) == 0 || len(s) > m.cfg.MaxPositionEmbeddings {
+			return nil, 0, fmt.Errorf("bert: sequence %d has %d tokens (want 1..%d)", i, len(s), m.cfg.MaxPositionEmbeddings)
+		}
+		T = max(T, len(s))
+	}
+	x := make([]float32, bsz*T*h)
+	for b, s := range ids {
+		for t := range T {
+			id := m.cfg.PadTokenID
+			if t < len(s) {
+				id = s[t]
+			}
+			if id < 0 || id >= m.cfg.VocabSize {
+				return nil, 0, fmt.Errorf("bert: token id %d out of the vocabulary (size %d)", id, m.cfg.VocabSize)
+			}
+			row := x[(b*T+t)*h : (b*T+t+1)*h]
+			we, pe, te := m.w.Word[id*h:(id+1)*h], m.w.Position[t*h:(t+1)*h], m.w.TokenType[:h]
+			for j := range row {
+				row[j] = we[j] + pe[j] + te[j]
+			}
+		}
+	}
+	layerNorm(x, h, m.w.EmbNorm, m.cfg.LayerNormEps)
+	n := bsz * T
+	q, k, v := make([]float32, n*h), make([]float32, n*h), make([]float32, n*h)
+	att, tmp := make([]float32, n*h), make([]float32, n*h)
+	inter := make([]float32, n*m.cfg.IntermediateSize)
+	for li := range m.w.Layers {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		l := &m.w.Layers[li]
+		linear(q, x, n, l.Query)
+		linear(k, x, n, l.Key)
+		linear(v, x, n, l.Value)
+		m.attention(att, q, k, v, ids, T)
+		linear(tmp, att, n, l.AttnOut)
+		addTo(tmp, x)
+		layerNorm(tmp, h, l.AttnNorm, m.cfg.LayerNormEps)
+		linear(inter, tmp, n, l.Inter)
+		for i, val := range inter {
+			inter[i] = float32(m.act(float64(val)))
+		}
+		linear(x, inter, n, l.Output)
+		addTo(x, tmp)
+		layerNorm(x, h, l.OutNorm, m.cfg.LayerNormEps)
+	}
+	return x, T, nil
+}
+
+// linear sets dst[n][Out] = x[n][In] Wᵀ + b with one BLAS Sgemm.
+func linear(dst, x []float32, n int, l Linear) {
+	for r := range n {
+		copy(dst[r*l.Out:(r+1)*l.Out], l.B)
+	}
+	blas32.Gemm(blas.NoTrans, blas.Trans, 1,
+		blas32.General{Rows: n, Cols: l.In, Stride: l.In, Data: x[:n*l.In]},
+		blas32.General{Rows: l.Out, Cols: l.In, Stride: l.In, Data: l.W},
+		1, blas32.General{Rows: n, Cols: l.Out, Stride: l.Out, Data: dst[:n*l.Out]})
+}
+
+func addTo(dst, s []float32) {
+	for i, v := range s {
+		dst[i] += v
+	}
+}
+
+// attention computes multi-head scaled dot-product attention per sequence,
+// ignoring keys at padding positions; sequences run in parallel.
+func (m *Model) attention(dst, q, k, v []float32, ids [][]int, T int) {
+	h, nh := m.cfg.HiddenSize, m.cfg.NumHeads
+	dh := h / nh
+	scale := float32(1 / math.Sqrt(float64(dh)))
+	var wg sync.WaitGroup
+	jobs := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scores := make([]float32, T*T)
+			for b := range jobs {
+				valid := len(ids[b])
+				off := b * T * h
+				for hd := range nh {
+					o := off + hd*dh
+					mat := func(s []float32, rows int) blas32.General {
+						return blas32.General{Rows: rows, Cols: dh, Stride: h, Data: s[o : o+(rows-1)*h+dh]}
+					}
+					sc := blas32.General{Rows: T, Cols: valid, Stride: valid, Data: scores[:T*valid]}
+					blas32.Gemm(blas.NoTrans, blas.Trans, scale, mat(q, T), mat(k, valid), 0, sc)
+					for r := range T {
+						softmax(sc.Data[r*valid : (r+1)*valid])
+					}
+					blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, sc, mat(v, valid), 0, mat(dst, T))
+				}
+			}
+		}()
+	}
+	for b := range ids {
+		jobs <- b
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+func softmax(s []float32) {
+	mx := s[0]
+	for _, v := range s[1:] {
+		mx = max(mx, v)
+	}
+	var sum float64
+	for i, v := range s {
+		e := math.Exp(float64(v - mx))
+		s[i] = float32(e)
+		sum += e
+	}
+	inv := float32(1 / sum)
+	for i := range s {
+		s[i] *= inv
+	}
+}
+
+// layerNorm normalises each row of x (width h) in place, computing the
+// statistics in float64.
+func layerNorm(x []float32, h int, nrm Norm, eps float64) {
+	for r := 0; r+h <= len(x); r += h {
+		row := x[r : r+h]
+		var mean float64
+		for _, v := range row {
+			mean += float64(v)
+		}
+		mean /= float64(h)
+		var vr float64
+		for _, v := range row {
+			d := float64(v) - mean
+			vr += d * d
+		}
+		inv := 1 / math.Sqrt(vr/float64(h)+eps)
+		for j, v := range row {
+			row[j] = float32((float64(v)-mean)*inv)*nrm.Gamma[j] + nrm.Beta[j]
+		}
+	}
+}
+
+// geluErf is GELU in its exact form, x·Φ(x) = x/2·(1 + erf(x/√2)).
+func geluErf(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
+
+// geluTanh is the tanh approximation used by gelu_new / gelu_pytorch_tanh.
+func geluTanh(x float64) float64 {
+	return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
+}
