@@ -1,0 +1,215 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// budgetKey identifies one composed budget: a tenant in a unit.
+type budgetKey struct {
+	tenant string
+	unit   Unit
+}
+
+// Replay recomputes, entry by entry, the cumulative ε that each entry
+// should record, from the recorded mechanisms and parameters only. Entries
+// must be applied in ledger order. It also checks that released entries
+// complete an earlier intent of the same task, round, tenant and unit,
+// once, with the same artefact hash and budget fields.
+//
+// One (tenant, unit) pair is composed by one accountant throughout a
+// ledger: ε from different accountants cannot be added.
+type Replay struct {
+	accts    map[budgetKey]Accountant
+	acctName map[budgetKey]string
+	intents  map[uint64]Entry
+	released map[uint64]uint64 // intent seq → released seq
+}
+
+// NewReplay returns an empty replay.
+func NewReplay() *Replay {
+	return &Replay{
+		accts:    map[budgetKey]Accountant{},
+		acctName: map[budgetKey]string{},
+		intents:  map[uint64]Entry{},
+		released: map[uint64]uint64{},
+	}
+}
+
+// Peek returns the cumulative ε that e should record if applied next,
+// without changing the replay.
+func (r *Replay) Peek(e Entry) (float64, error) {
+	eps, _, err := r.step(e)
+	return eps, err
+}
+
+// Apply replays e and returns the cumulative ε it should record. On error
+// the replay is unchanged.
+func (r *Replay) Apply(e Entry) (float64, error) {
+	eps, acc, err := r.step(e)
+	if err != nil {
+		return 0, err
+	}
+	k := budgetKey{e.Tenant, e.Unit}
+	switch e.Status {
+	case StatusIntent:
+		r.accts[k] = acc
+		r.acctName[k] = e.Accountant
+		r.intents[e.Seq] = e
+	case StatusReleased:
+		r.released[e.Ref] = e.Seq
+	}
+	return eps, nil
+}
+
+// Pending returns the sequence numbers of applied intents that no applied
+// released entry completes, in order.
+func (r *Replay) Pending() []uint64 {
+	var out []uint64
+	for s := range r.intents {
+		if _, ok := r.released[s]; !ok {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Accountant returns a copy of the composed state for (tenant, unit) and
+// the accountant's name, or nil and "" when nothing was composed.
+func (r *Replay) Accountant(tenant string, unit Unit) (Accountant, string) {
+	k := budgetKey{tenant, unit}
+	a, ok := r.accts[k]
+	if !ok {
+		return nil, ""
+	}
+	return a.Clone(), r.acctName[k]
+}
+
+// step computes e's cumulative ε and, for an intent, the accountant state
+// after it (a fresh copy; r is not modified).
+func (r *Replay) step(e Entry) (float64, Accountant, error) {
+	k := budgetKey{e.Tenant, e.Unit}
+	switch e.Status {
+	case StatusIntent:
+		acc, err := r.composeInto(k, e)
+		if err != nil {
+			return 0, nil, err
+		}
+		eps, err := acc.Epsilon(e.Delta)
+		if err != nil {
+			return 0, nil, fmt.Errorf("accountant %s: %w", e.Accountant, err)
+		}
+		return eps, acc, nil
+	case StatusReleased:
+		in, ok := r.intents[e.Ref]
+		if !ok {
+			return 0, nil, fmt.Errorf("released entry refers to seq %d, which is not an intent", e.Ref)
+		}
+		if s, done := r.released[e.Ref]; done {
+			return 0, nil, fmt.Errorf("intent %d was already released by entry %d", e.Ref, s)
+		}
+		if in.Task != e.Task || in.Round != e.Round || in.Tenant != e.Tenant || in.Unit != e.Unit {
+			return 0, nil, fmt.Errorf("released entry does not match intent %d (task, round, tenant, unit)", e.Ref)
+		}
+		if in.Delta != e.Delta || in.EpsilonCap != e.EpsilonCap {
+			return 0, nil, fmt.Errorf("released entry changes delta or epsilon_cap of intent %d", e.Ref)
+		}
+		if in.ArtifactHash != "" && in.ArtifactHash != e.ArtifactHash {
+			return 0, nil, fmt.Errorf("released artefact hash differs from the one intent %d recorded", e.Ref)
+		}
+		acc := r.accts[k] // present: the intent composed into it
+		eps, err := acc.Epsilon(e.Delta)
+		if err != nil {
+			return 0, nil, err
+		}
+		return eps, nil, nil
+	default:
+		return 0, nil, fmt.Errorf("status %q is not %q or %q", e.Status, StatusIntent, StatusReleased)
+	}
+}
+
+func (r *Replay) composeInto(k budgetKey, e Entry) (Accountant, error) {
+	m, err := LookupMechanism(e.Mechanism)
+	if err != nil {
+		return nil, err
+	}
+	var acc Accountant
+	if prev, ok := r.accts[k]; ok {
+		if name := r.acctName[k]; name != e.Accountant {
+			return nil, fmt.Errorf("accountant %q differs from %q used earlier for tenant %s, unit %s", e.Accountant, name, e.Tenant, e.Unit)
+		}
+		acc = prev.Clone()
+	} else {
+		newAcc, err := LookupAccountant(e.Accountant)
+		if err != nil {
+			return nil, err
+		}
+		acc = newAcc()
+	}
+	if err := m.Compose(acc, e.Params); err != nil {
+		return nil, fmt.Errorf("mechanism %s: %w", e.Mechanism, err)
+	}
+	return acc, nil
+}
+
+// Plan is a release a party intends to make: what [CheckBudget] tests.
+type Plan struct {
+	Mechanism  string
+	Params     Params
+	Accountant string // "" means DefaultAccountant
+}
+
+// ErrBudgetExceeded is returned by [Ledger.Append] when an intent would
+// take the cumulative ε above its cap.
+var ErrBudgetExceeded = errors.New("ledger: privacy budget exceeded")
+
+// CheckBudget replays entries (one ledger, in order) and returns the
+// cumulative ε of (tenant, unit) at delta after the planned release, and
+// whether it stays within capEps. It answers "would this round exceed the
+// cap?" without writing anything.
+func CheckBudget(entries []Entry, tenant string, unit Unit, plan Plan, capEps, delta float64) (epsAfter float64, ok bool, err error) {
+	r := NewReplay()
+	for _, e := range entries {
+		if _, err := r.Apply(e); err != nil {
+			return 0, false, fmt.Errorf("ledger: entry %d: %w", e.Seq, err)
+		}
+	}
+	return r.check(tenant, unit, plan, capEps, delta)
+}
+
+func (r *Replay) check(tenant string, unit Unit, plan Plan, capEps, delta float64) (float64, bool, error) {
+	name := plan.Accountant
+	if name == "" {
+		name = DefaultAccountant
+	}
+	e := Entry{Tenant: tenant, Unit: unit, Status: StatusIntent, Mechanism: plan.Mechanism,
+		Params: plan.Params, Accountant: name, Delta: delta}
+	m, err := LookupMechanism(plan.Mechanism)
+	if err != nil {
+		return 0, false, fmt.Errorf("ledger: %w", err)
+	}
+	if err := m.Validate(plan.Params); err != nil {
+		return 0, false, fmt.Errorf("ledger: mechanism %s: %w", plan.Mechanism, err)
+	}
+	eps, err := r.Peek(e)
+	if err != nil {
+		return 0, false, fmt.Errorf("ledger: %w", err)
+	}
+	return eps, eps <= capEps, nil
+}
+
+// Rebuild replays entries and returns the composed accountant state of
+// (tenant, unit) with its name, so that a client can continue accounting
+// from its records. It returns a nil Accountant when the pair has no entry.
+func Rebuild(entries []Entry, tenant string, unit Unit) (Accountant, string, error) {
+	r := NewReplay()
+	for _, e := range entries {
+		if _, err := r.Apply(e); err != nil {
+			return nil, "", fmt.Errorf("ledger: entry %d: %w", e.Seq, err)
+		}
+	}
+	a, name := r.Accountant(tenant, unit)
+	return a, name, nil
+}
