@@ -1,0 +1,206 @@
+package secagg
+
+import (
+	"fmt"
+	"slices"
+)
+
+// UnmaskRequest closes the masked-input stage (on first call) and returns
+// the request to send to every survivor. Survivors U3 are the clients whose
+// masked input is in the sum; Dropped are those that sent shares but no
+// masked input. Before anything is revealed it checks that every secret
+// that must be reconstructed has at least t surviving holders: each
+// survivor and each dropped client needs t surviving neighbours. If not,
+// the session aborts with ErrBelowThreshold and nothing is unmasked.
+func (s *Server) UnmaskRequest() (*UnmaskRequest, error) {
+	if err := s.CloseStage(StageMaskedInput); err != nil {
+		return nil, err
+	}
+	if err := s.expect(StageUnmask, "unmask request"); err != nil {
+		return nil, err
+	}
+	return s.req, nil
+}
+
+func (s *Server) closeMaskedInput() error {
+	t := s.p.Threshold()
+	req := &UnmaskRequest{Session: s.p.session}
+	for u := range s.u2 {
+		switch {
+		case s.u3[u]:
+			req.Survivors = append(req.Survivors, uint32(u))
+		case s.u2[u]:
+			req.Dropped = append(req.Dropped, uint32(u))
+		}
+	}
+	if len(req.Survivors) < t+1 {
+		return s.abortErr(fmt.Errorf("%w: %d masked inputs arrived, need at least t+1 = %d", ErrBelowThreshold, len(req.Survivors), t+1))
+	}
+	for _, list := range [][]uint32{req.Survivors, req.Dropped} {
+		for _, u := range list {
+			if a := s.aliveNeighbours(u); a < t {
+				return s.abortErr(fmt.Errorf("%w: participant %d has %d surviving neighbours, threshold is %d", ErrBelowThreshold, u, a, t))
+			}
+		}
+	}
+	s.req = req
+	s.stage = StageUnmask
+	return nil
+}
+
+func (s *Server) aliveNeighbours(u uint32) int {
+	n := 0
+	for _, v := range s.p.Neighbours(u) {
+		if s.u3[v] {
+			n++
+		}
+	}
+	return n
+}
+
+// OnUnmask accepts the unmask response of survivor from. It must hold
+// exactly one share per neighbour in U2: a self-mask share for each
+// surviving neighbour and a key share for each dropped one.
+func (s *Server) OnUnmask(from uint32, r *UnmaskResponse) error {
+	if err := s.expect(StageUnmask, "unmask response"); err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("%w: nil unmask response", ErrMalformed)
+	}
+	if err := s.checkSender(from, r.Session, r.From, "unmask response"); err != nil {
+		return err
+	}
+	if !s.u3[from] {
+		return fmt.Errorf("%w: unmask response from %d, which is not a survivor", ErrUnknownParticipant, from)
+	}
+	if s.replied[from] {
+		return fmt.Errorf("%w: second unmask response from %d", ErrDuplicate, from)
+	}
+	var wantSelf, wantKey []uint32
+	for _, v := range s.p.Neighbours(from) {
+		if s.u3[v] {
+			wantSelf = append(wantSelf, v)
+		} else if s.u2[v] {
+			wantKey = append(wantKey, v)
+		}
+	}
+	if !sameOwners(r.SelfShares, wantSelf) || !sameOwners(r.KeyShares, wantKey) {
+		return fmt.Errorf("%w: unmask response from %d does not hold one share per surviving and dropped neighbour", ErrInconsistent, from)
+	}
+	for _, sh := range r.SelfShares {
+		s.selfSh[sh.Owner] = append(s.selfSh[sh.Owner], share{holder: from, y: sh.Value})
+	}
+	for _, sh := range r.KeyShares {
+		s.keySh[sh.Owner] = append(s.keySh[sh.Owner], share{holder: from, y: sh.Value})
+	}
+	s.replied[from] = true
+	return nil
+}
+
+// sameOwners reports whether the shares' owners are exactly want (sorted).
+func sameOwners(got []RevealedShare, want []uint32) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	owners := make([]uint32, len(got))
+	for i, g := range got {
+		owners[i] = g.Owner
+	}
+	slices.Sort(owners)
+	return slices.Equal(owners, want)
+}
+
+// Result closes the unmask stage (on first call), removes the masks and
+// returns the sum of the survivors' inputs mod 2^32 with the survivors'
+// indices. With fewer than t shares for any needed secret the session
+// aborts with ErrBelowThreshold. Later calls return the same result.
+func (s *Server) Result() ([]uint32, []uint32, error) {
+	if err := s.CloseStage(StageUnmask); err != nil {
+		return nil, nil, err
+	}
+	if err := s.expect(StageDone, "result"); err != nil {
+		return nil, nil, err
+	}
+	return s.result, slices.Clone(s.req.Survivors), nil
+}
+
+func (s *Server) unmask() error {
+	t := s.p.Threshold()
+	for _, u := range s.req.Survivors {
+		if len(s.selfSh[u]) < t {
+			return fmt.Errorf("%w: %d shares of survivor %d's self-mask seed arrived, threshold is %d", ErrBelowThreshold, len(s.selfSh[u]), u, t)
+		}
+	}
+	for _, v := range s.req.Dropped {
+		if len(s.keySh[v]) < t {
+			return fmt.Errorf("%w: %d shares of dropped participant %d's mask key arrived, threshold is %d", ErrBelowThreshold, len(s.keySh[v]), v, t)
+		}
+	}
+	// Reconstruct every secret before touching the sum.
+	selfSecrets := make([][32]byte, len(s.req.Survivors))
+	for i, u := range s.req.Survivors {
+		b, err := shamirCombine(s.selfSh[u][:t])
+		if err != nil {
+			return fmt.Errorf("self-mask seed of %d: %w", u, err)
+		}
+		selfSecrets[i] = b
+	}
+	keys := make([]keyPair, len(s.req.Dropped))
+	for i, v := range s.req.Dropped {
+		sk, err := shamirCombine(s.keySh[v][:t])
+		if err != nil {
+			return fmt.Errorf("mask key of %d: %w", v, err)
+		}
+		kp, err := privateKeyFromBytes(sk[:])
+		if err != nil {
+			return err
+		}
+		if kp.public() != s.adverts[v].MaskKey {
+			return fmt.Errorf("%w: reconstructed mask key of %d does not match its advert", ErrInconsistent, v)
+		}
+		keys[i] = kp
+	}
+	e := newExpander()
+	sum := s.sum
+	for i, u := range s.req.Survivors {
+		e.apply(sum, selfSeed(selfSecrets[i][:], s.p.session, u), true)
+	}
+	for i, v := range s.req.Dropped {
+		for _, u := range s.p.Neighbours(v) {
+			if !s.u3[u] {
+				continue
+			}
+			shared, err := keys[i].agree(s.adverts[u].MaskKey)
+			if err != nil {
+				return fmt.Errorf("pairwise mask of %d and %d: %w", u, v, err)
+			}
+			// u added the mask if u < v and subtracted it otherwise.
+			e.apply(sum, pairwiseSeed(shared, s.p.session, u, v), u < v)
+		}
+	}
+	s.result = sum
+	s.sum, s.selfSh, s.keySh, s.inbox = nil, nil, nil, nil
+	return nil
+}
+
+// Dropouts reports, for each participant that did not complete, the stage
+// whose message it failed to deliver (for the round summary). A survivor
+// that did not answer the unmask request is listed with StageUnmask
+// although its input is in the sum.
+func (s *Server) Dropouts() map[uint32]Stage {
+	out := make(map[uint32]Stage)
+	for u := range s.u2 {
+		switch {
+		case s.adverts[u] == nil:
+			out[uint32(u)] = StageAdvertise
+		case !s.u2[u]:
+			out[uint32(u)] = StageShareKeys
+		case !s.u3[u]:
+			out[uint32(u)] = StageMaskedInput
+		case s.req != nil && !s.replied[u]:
+			out[uint32(u)] = StageUnmask
+		}
+	}
+	return out
+}

@@ -1,0 +1,86 @@
+package secagg
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"filippo.io/age"
+)
+
+// Share encryption (Bonawitz et al. 2017 §3.3, authenticated encryption
+// of the shares relayed by the server). Shares are encrypted with
+// filippo.io/age to the recipient's per-round X25519 encryption key c_v^PK
+// (an age X25519 recipient: ephemeral X25519, HKDF-SHA256,
+// ChaCha20-Poly1305). age has no associated data, so the plaintext itself
+// starts with labelSharePlain ‖ session ID ‖ sender ‖ recipient, and the
+// recipient checks all four after decryption: a share cannot be replayed
+// into another session or redirected to another pair.
+//
+// age draws its ephemeral keys from crypto/rand, not from the injected
+// reader, so ciphertexts differ between runs even in seeded tests; nothing
+// depends on their bytes.
+
+// maxShareCiphertext bounds a share ciphertext (the plaintext is ~170 bytes;
+// an age header with one X25519 stanza is ~200 bytes).
+const maxShareCiphertext = 1024
+
+func ageRecipient(pub [32]byte) (*age.X25519Recipient, error) {
+	r, err := age.ParseX25519Recipient(bech32Encode("age", pub[:]))
+	if err != nil {
+		return nil, fmt.Errorf("%w: encryption key: %v", ErrMalformed, err)
+	}
+	return r, nil
+}
+
+func ageIdentity(secret [32]byte) (*age.X25519Identity, error) {
+	id, err := age.ParseX25519Identity(strings.ToUpper(bech32Encode("age-secret-key-", secret[:])))
+	if err != nil {
+		return nil, fmt.Errorf("secagg: encryption identity: %w", err)
+	}
+	return id, nil
+}
+
+// sealShare encrypts plaintext to the X25519 public key pub.
+func sealShare(pub [32]byte, plaintext []byte) ([]byte, error) {
+	r, err := ageRecipient(pub)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, r)
+	if err != nil {
+		return nil, fmt.Errorf("secagg: failed to encrypt share: %w", err)
+	}
+	if _, err := w.Write(plaintext); err != nil {
+		return nil, fmt.Errorf("secagg: failed to encrypt share: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("secagg: failed to encrypt share: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// openShare decrypts a share ciphertext with the X25519 secret key.
+func openShare(secret [32]byte, ciphertext []byte) ([]byte, error) {
+	if len(ciphertext) > maxShareCiphertext {
+		return nil, fmt.Errorf("%w: share ciphertext of %d bytes exceeds %d", ErrMalformed, len(ciphertext), maxShareCiphertext)
+	}
+	id, err := ageIdentity(secret)
+	if err != nil {
+		return nil, err
+	}
+	r, err := age.Decrypt(bytes.NewReader(ciphertext), id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: share does not decrypt: %v", ErrInconsistent, err)
+	}
+	pt, err := io.ReadAll(io.LimitReader(r, maxShareCiphertext+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: share does not decrypt: %v", ErrInconsistent, err)
+	}
+	if len(pt) > maxShareCiphertext {
+		return nil, fmt.Errorf("%w: share plaintext too long", ErrMalformed)
+	}
+	return pt, nil
+}
