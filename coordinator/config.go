@@ -36,7 +36,8 @@ type Config struct {
 	Rounds   int
 	Strategy aggregation.Strategy
 	Train    TrainParams
-	// MinJoined tenants must have joined before round 1 starts.
+	// MinJoined tenants must have joined and polled (their data is
+	// prepared) before round 1 starts.
 	MinJoined int
 	// MinClients updates are needed for a round to aggregate.
 	MinClients int

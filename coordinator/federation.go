@@ -25,6 +25,7 @@ func (s stage) String() string {
 type tenant struct {
 	name     string
 	lastSeen time.Time
+	ready    bool // has polled: its data is prepared
 	epsCap   float64
 	epsSpent float64
 	delta    float64
@@ -152,7 +153,7 @@ func (f *Federation) Poll(name string, now time.Time) (Action, error) {
 	if t == nil {
 		return Action{}, fmt.Errorf("%w: %q has not joined", ErrUnknownTenant, name)
 	}
-	t.lastSeen = now
+	t.lastSeen, t.ready = now, true
 	f.advance(now)
 	if f.finished {
 		return Action{Kind: ActFinished, Version: f.Latest(), Reason: f.reason}, nil
@@ -185,11 +186,11 @@ func (f *Federation) Poll(name string, now time.Time) (Action, error) {
 // Tick moves the federation on at time now: deadlines pass, rounds start.
 func (f *Federation) Tick(now time.Time) { f.advance(now) }
 
-// live lists joined tenants seen within one round timeout, sorted.
+// live lists the ready tenants seen within one round timeout, sorted.
 func (f *Federation) live(now time.Time) []string {
 	var out []string
 	for name, t := range f.tenants {
-		if now.Sub(t.lastSeen) <= f.cfg.RoundTimeout {
+		if t.ready && now.Sub(t.lastSeen) <= f.cfg.RoundTimeout {
 			out = append(out, name)
 		}
 	}
@@ -237,7 +238,7 @@ func (f *Federation) startRound(now time.Time) bool {
 		return false
 	}
 	live := f.live(now)
-	if len(f.tenants) < f.cfg.MinJoined || len(live) < f.cfg.MinClients {
+	if (f.cur == nil && len(live) < f.cfg.MinJoined) || len(live) < f.cfg.MinClients {
 		return false
 	}
 	cohort := live

@@ -33,6 +33,10 @@ func newFed(t *testing.T) *Federation {
 			t.Fatal(err)
 		}
 	}
+	// A round starts once MinJoined tenants have polled (are ready).
+	mustPoll(t, f, "a", t0, ActWait)
+	mustPoll(t, f, "b", t0, ActWait)
+	mustPoll(t, f, "c", t0, ActTrain)
 	return f
 }
 

@@ -1,0 +1,20 @@
+// Package client is the tenant runtime: it runs on the tenant's own server,
+// next to its private data, and takes part in a federation.
+//
+// For each round the coordinator offers, the client checks the plan against
+// the tenant's policy (minimum noise, minimum cohort) and its record-level
+// privacy budget, computed by its own RDP accountant from its own spend log.
+// It declines with a reason, or records the spend durably (write-ahead)
+// before it releases anything, trains the adapter locally with DP-SGD on a
+// frozen base encoder, and sends only the update.
+//
+// Threat model: the tenant trusts its own server. It trusts neither the
+// coordinator nor other tenants with its records: what leaves is the output
+// of DP-SGD (record-level (ε, δ)-DP for every record, accounted over every
+// step of every round), its example count (the weight, treated as public as
+// in DP-SGD practice) and confusion-matrix counts of its held-out split
+// (not privatised here). Keys and raw data never leave the process.
+//
+// Units: ε and δ are record-level (add-or-remove one record of this tenant),
+// composed over all rounds this tenant trained in.
+package client

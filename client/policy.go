@@ -1,0 +1,73 @@
+package client
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Policy is what a tenant accepts. Zero fields accept anything.
+type Policy struct {
+	// Budget caps the tenant's record-level privacy spend.
+	Budget Budget
+	// MinNoise is the smallest noise multiplier the tenant accepts.
+	MinNoise float64
+	// MinCohort is the smallest cohort the tenant trains in.
+	MinCohort int
+	// Tasks lists the task IDs the tenant takes part in; empty allows all.
+	Tasks []string
+}
+
+// Decision is the outcome of checking a plan.
+type Decision struct {
+	Accept   bool
+	Reason   string  // why not, when !Accept
+	EpsNow   float64 // spent so far
+	EpsAfter float64 // spent if the round is accepted
+}
+
+// Decide checks a round's spend against the policy and the spends so far.
+// It never returns Accept with EpsAfter above the cap.
+func (p Policy) Decide(task string, next Spend, cohort int, spends []Spend) (Decision, error) {
+	if len(p.Tasks) > 0 && !slices.Contains(p.Tasks, task) {
+		return Decision{Reason: fmt.Sprintf("task %q is not in this tenant's allowed tasks", task)}, nil
+	}
+	if next.NoiseMultiplier < p.MinNoise {
+		return Decision{Reason: fmt.Sprintf("noise multiplier %g is below this tenant's minimum %g", next.NoiseMultiplier, p.MinNoise)}, nil
+	}
+	if cohort < p.MinCohort {
+		return Decision{Reason: fmt.Sprintf("cohort of %d is below this tenant's minimum %d", cohort, p.MinCohort)}, nil
+	}
+	if next.NoiseMultiplier <= 0 {
+		return Decision{Reason: "the plan adds no noise (noise multiplier 0): record-level DP would be infinite"}, nil
+	}
+	now, err := Epsilon(spends, p.Budget.Delta)
+	if err != nil {
+		return Decision{}, err
+	}
+	after, err := Epsilon(append(slices.Clone(spends), next), p.Budget.Delta)
+	if err != nil {
+		return Decision{}, err
+	}
+	d := Decision{EpsNow: now, EpsAfter: after}
+	if p.Budget.Epsilon > 0 && !(after <= p.Budget.Epsilon) || math.IsNaN(after) {
+		d.Reason = fmt.Sprintf("round %d would raise record-level ε from %.4g to %.4g (δ=%g), above this tenant's cap %g", next.Round, now, after, p.Budget.Delta, p.Budget.Epsilon)
+		return d, nil
+	}
+	d.Accept = true
+	return d, nil
+}
+
+// CheckCap reports an error when a single round with these parameters
+// already exceeds the cap, so a misconfiguration is caught before joining.
+func CheckCap(b Budget, next Spend) error {
+	eps, err := Epsilon([]Spend{next}, b.Delta)
+	if err != nil {
+		return err
+	}
+	if b.Epsilon > 0 && eps > b.Epsilon {
+		return fmt.Errorf("client: one round (q=%g, z=%g, %d steps) costs ε=%.4g at δ=%g, above the cap %g: raise the noise multiplier, lower q or the steps, or raise the cap",
+			next.SampleRate, next.NoiseMultiplier, next.Steps, eps, b.Delta, b.Epsilon)
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fedb2b/fedb2b/api"
+	"github.com/fedb2b/fedb2b/models"
+)
+
+// spendOf is the record-level spend a plan asks for.
+func (c *Client) spendOf(p *api.TrainPlan) Spend {
+	return Spend{
+		Task: c.task.ID, Round: int(p.GetRound()), SampleRate: p.GetSampleRate(),
+		NoiseMultiplier: p.GetNoiseMultiplier(), ClipNorm: p.GetClipNorm(), Steps: int(p.GetLocalSteps()),
+	}
+}
+
+func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *api.TrainPlan, res *Result) error {
+	round := int(p.GetRound())
+	if h := c.cfg.Hooks.AfterPlan; h != nil {
+		if err := h(round); err != nil {
+			return err
+		}
+	}
+	spend := c.spendOf(p)
+	dec, err := c.cfg.Policy.Decide(c.task.ID, spend, int(p.GetCohortSize()), c.cfg.Spends.Spends())
+	if err != nil {
+		return err
+	}
+	if !dec.Accept {
+		c.log.Info("declining round", "round", round, "reason", dec.Reason)
+		res.Declined = append(res.Declined, round)
+		_, err := conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
+			Payload: &api.SubmitRequest_Decline{Decline: &api.Decline{Reason: dec.Reason}}})
+		if err != nil {
+			return fmt.Errorf("client: decline round %d: %w", round, err)
+		}
+		return nil
+	}
+	global, err := c.download(ctx, conn, p.GetModelVersion())
+	if err != nil {
+		return err
+	}
+	if err := c.clf.SetParams(global); err != nil {
+		return fmt.Errorf("client: round %d: %w", round, err)
+	}
+	// Write-ahead: the spend is durable before anything trained on the
+	// data can leave this process.
+	if err := c.cfg.Spends.Record(spend); err != nil {
+		return fmt.Errorf("client: round %d: not releasing: %w", round, err)
+	}
+	stats, err := c.clf.Train(c.trainF, c.trainY, models.TrainConfig{
+		Steps: spend.Steps, SampleRate: spend.SampleRate, ClipNorm: spend.ClipNorm,
+		NoiseMultiplier: spend.NoiseMultiplier, LearningRate: p.GetLearningRate(), Private: true,
+	}, c.rng)
+	if err != nil {
+		return fmt.Errorf("client: round %d: training: %w", round, err)
+	}
+	local := c.clf.Params()
+	w := float64(len(c.trainF))
+	values := make([]float64, len(local)+1)
+	for i := range local {
+		values[i] = w * (local[i] - global[i])
+	}
+	values[len(local)] = w
+	if h := c.cfg.Hooks.BeforeSend; h != nil {
+		if err := h(round); err != nil {
+			return err
+		}
+	}
+	_, err = conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
+		Payload: &api.SubmitRequest_Update{Update: &api.Update{Values: values}}})
+	if err != nil {
+		return fmt.Errorf("client: send update of round %d: %w", round, err)
+	}
+	res.Rounds = append(res.Rounds, round)
+	c.log.Info("sent update", "round", round, "eps", dec.EpsAfter, "clipped_fraction", stats.ClippedFraction)
+	if h := c.cfg.Hooks.AfterUpdate; h != nil {
+		return h(round)
+	}
+	return nil
+}
+
+func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api.EvalPlan) error {
+	params, err := c.download(ctx, conn, e.GetModelVersion())
+	if err != nil {
+		return err
+	}
+	if err := c.clf.SetParams(params); err != nil {
+		return err
+	}
+	k := len(c.task.Labels)
+	conf := make([]int64, k*k)
+	if len(c.testF) > 0 {
+		pred, err := c.clf.Predict(c.testF)
+		if err != nil {
+			return err
+		}
+		for i, y := range c.testY {
+			conf[y*k+pred[i]]++
+		}
+	}
+	_, err = conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: e.GetRound(),
+		Payload: &api.SubmitRequest_Eval{Eval: &api.EvalResult{ModelVersion: e.GetModelVersion(), Confusion: conf}}})
+	if err != nil {
+		return fmt.Errorf("client: send evaluation of round %d: %w", e.GetRound(), err)
+	}
+	return nil
+}

@@ -1,0 +1,42 @@
+package coordinator
+
+import (
+	"github.com/fedb2b/fedb2b/api"
+)
+
+// TaskToProto converts a TaskSpec to its wire form.
+func TaskToProto(t TaskSpec) *api.TaskSpec {
+	return &api.TaskSpec{
+		TaskId: t.ID, Kind: t.Kind, EncoderId: t.EncoderID, InputDim: int32(t.InputDim), Rank: int32(t.Rank),
+		Alpha: t.Alpha, Labels: t.Labels, Seed: t.Seed, NumParams: int32(t.NumParams),
+	}
+}
+
+// TaskFromProto converts the wire form back.
+func TaskFromProto(p *api.TaskSpec) TaskSpec {
+	return TaskSpec{
+		ID: p.GetTaskId(), Kind: p.GetKind(), EncoderID: p.GetEncoderId(), InputDim: int(p.GetInputDim()),
+		Rank: int(p.GetRank()), Alpha: p.GetAlpha(), Labels: p.GetLabels(), Seed: p.GetSeed(), NumParams: int(p.GetNumParams()),
+	}
+}
+
+// ActionToProto converts a Poll answer to its wire form.
+func ActionToProto(a Action) *api.PollResponse {
+	switch a.Kind {
+	case ActTrain:
+		p := a.Plan
+		return &api.PollResponse{Action: &api.PollResponse_Train{Train: &api.TrainPlan{
+			Round: int64(p.Round), ModelVersion: int64(p.Version),
+			SampleRate: p.Params.SampleRate, ClipNorm: p.Params.ClipNorm, NoiseMultiplier: p.Params.NoiseMultiplier,
+			LocalSteps: int32(p.Params.LocalSteps), LearningRate: p.Params.LearningRate,
+			DeadlineUnixMs: p.Deadline.UnixMilli(), MinClients: int32(p.MinClients), CohortSize: int32(len(p.Cohort)),
+			Cohort: p.Cohort,
+		}}}
+	case ActEval:
+		return &api.PollResponse{Action: &api.PollResponse_Evaluate{Evaluate: &api.EvalPlan{Round: int64(a.Round), ModelVersion: int64(a.Version)}}}
+	case ActFinished:
+		return &api.PollResponse{Action: &api.PollResponse_Finished{Finished: &api.Finished{FinalVersion: int64(a.Version), Reason: a.Reason}}}
+	default:
+		return &api.PollResponse{Action: &api.PollResponse_Wait{Wait: &api.Wait{RetryAfterMs: a.Retry.Milliseconds()}}}
+	}
+}

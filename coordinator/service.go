@@ -1,0 +1,202 @@
+package coordinator
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/fedb2b/fedb2b/api"
+)
+
+// ChunkSize is the size of the pieces a model download is streamed in.
+const ChunkSize = 1 << 20
+
+// Service is the gRPC face of a Federation: it validates each request with a
+// pure check, calls the state machine under a mutex with the current time,
+// and maps errors to status codes through one table.
+type Service struct {
+	api.UnimplementedFederationServer
+
+	mu     sync.Mutex
+	fed    *Federation
+	now    func() time.Time
+	encode func(params []float64) ([]byte, error)
+	blobs  map[int][]byte // encoded versions, made on first download
+	events chan<- Event
+}
+
+// NewService wraps fed. encode turns a parameter vector into the bytes a
+// client downloads (a safetensors file); events, if not nil, receives every
+// Event (the caller must keep reading it). now is the clock (time.Now if nil).
+func NewService(fed *Federation, encode func([]float64) ([]byte, error), events chan<- Event, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{fed: fed, now: now, encode: encode, blobs: map[int][]byte{}, events: events}
+}
+
+// Register adds the service to a gRPC server.
+func (s *Service) Register(g *grpc.Server) { api.RegisterFederationServer(g, s) }
+
+// do runs fn on the federation under the lock and publishes its events.
+func (s *Service) do(fn func(f *Federation, now time.Time) error) error {
+	s.mu.Lock()
+	err := fn(s.fed, s.now())
+	ev := s.fed.Events()
+	s.mu.Unlock()
+	if s.events != nil {
+		for _, e := range ev {
+			s.events <- e
+		}
+	}
+	return err
+}
+
+// Run ticks the federation until ctx ends or the federation finishes.
+func (s *Service) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			var fin bool
+			_ = s.do(func(f *Federation, now time.Time) error {
+				f.Tick(now)
+				fin, _ = f.Finished()
+				return nil
+			})
+			if fin {
+				return
+			}
+		}
+	}
+}
+
+// Join implements api.FederationServer.
+func (s *Service) Join(_ context.Context, req *api.JoinRequest) (*api.JoinResponse, error) {
+	var task TaskSpec
+	err := s.do(func(f *Federation, now time.Time) error {
+		task = f.Task()
+		return f.Join(req.GetTenant(), JoinInfo{EncoderID: req.GetEncoderId(), EpsCap: req.GetEpsilonCap(), EpsSpent: req.GetEpsilonSpent(), Delta: req.GetDelta()}, now)
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &api.JoinResponse{Task: TaskToProto(task)}, nil
+}
+
+// Poll implements api.FederationServer.
+func (s *Service) Poll(_ context.Context, req *api.PollRequest) (*api.PollResponse, error) {
+	var a Action
+	err := s.do(func(f *Federation, now time.Time) (err error) {
+		a, err = f.Poll(req.GetTenant(), now)
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return ActionToProto(a), nil
+}
+
+// Download implements api.FederationServer: it streams the requested
+// version in chunks, the last one carrying the size and SHA-256.
+func (s *Service) Download(req *api.DownloadRequest, stream grpc.ServerStreamingServer[api.Chunk]) error {
+	var blob []byte
+	err := s.do(func(f *Federation, now time.Time) error {
+		if _, err := f.Poll(req.GetTenant(), now); err != nil {
+			return err
+		}
+		v := int(req.GetModelVersion())
+		if b, ok := s.blobs[v]; ok {
+			blob = b
+			return nil
+		}
+		params, ok := f.Model(v)
+		if !ok {
+			return fmt.Errorf("%w: model version %d does not exist (latest is %d)", ErrWrongRound, v, f.Latest())
+		}
+		b, err := s.encode(params)
+		if err != nil {
+			return fmt.Errorf("coordinator: failed to encode model version %d: %w", v, err)
+		}
+		s.blobs[v] = b
+		blob = b
+		return nil
+	})
+	if err != nil {
+		return toStatus(err)
+	}
+	sum := sha256.Sum256(blob)
+	for off := 0; ; off += ChunkSize {
+		end := min(off+ChunkSize, len(blob))
+		last := end == len(blob)
+		c := &api.Chunk{Data: blob[off:end], Last: last}
+		if last {
+			c.Sha256, c.Size = sum[:], int64(len(blob))
+		}
+		if err := stream.Send(c); err != nil {
+			return err
+		}
+		if last {
+			return nil
+		}
+	}
+}
+
+// Submit implements api.FederationServer.
+func (s *Service) Submit(_ context.Context, req *api.SubmitRequest) (*api.SubmitResponse, error) {
+	name, round := req.GetTenant(), int(req.GetRound())
+	var err error
+	switch p := req.GetPayload().(type) {
+	case *api.SubmitRequest_Decline:
+		err = s.do(func(f *Federation, now time.Time) error { return f.Decline(name, round, p.Decline.GetReason(), now) })
+	case *api.SubmitRequest_Update:
+		err = s.do(func(f *Federation, now time.Time) error {
+			return f.SubmitUpdate(name, round, p.Update.GetValues(), now)
+		})
+	case *api.SubmitRequest_Eval:
+		err = s.do(func(f *Federation, now time.Time) error {
+			return f.SubmitEval(name, round, int(p.Eval.GetModelVersion()), p.Eval.GetConfusion(), now)
+		})
+	default:
+		err = fmt.Errorf("%w: submit without a payload", ErrWrongStage)
+	}
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &api.SubmitResponse{Message: "ok"}, nil
+}
+
+// statusTable maps the federation's errors to gRPC codes; the first match wins.
+var statusTable = []struct {
+	err  error
+	code codes.Code
+}{
+	{ErrUnknownTenant, codes.NotFound},
+	{ErrBadTenant, codes.InvalidArgument},
+	{ErrEncoderMismatch, codes.FailedPrecondition},
+	{ErrBadUpdate, codes.InvalidArgument},
+	{ErrWrongRound, codes.FailedPrecondition},
+	{ErrWrongStage, codes.FailedPrecondition},
+	{ErrNotInvited, codes.PermissionDenied},
+	{ErrDuplicate, codes.AlreadyExists},
+	{ErrFinished, codes.FailedPrecondition},
+}
+
+func toStatus(err error) error {
+	for _, e := range statusTable {
+		if errors.Is(err, e.err) {
+			return status.Error(e.code, err.Error())
+		}
+	}
+	return status.Error(codes.Internal, err.Error())
+}

@@ -1,0 +1,100 @@
+package simulate
+
+// Metrics are classification metrics over a summed confusion matrix.
+type Metrics struct {
+	Accuracy float64 `json:"accuracy"`
+	MacroF1  float64 `json:"macro_f1"`
+	Examples int64   `json:"examples"`
+}
+
+// RoundReport is what one round did.
+type RoundReport struct {
+	Round        int                `json:"round"`
+	Metrics                         // of the version this round produced
+	Participants []string           `json:"-"`
+	Dropped      []string           `json:"dropped,omitempty"`
+	Declined     map[string]string  `json:"declined,omitempty"`
+	Evaluators   int                `json:"evaluators"`
+	Abandoned    bool               `json:"abandoned,omitempty"`
+	Reason       string             `json:"reason,omitempty"`
+	Epsilon      map[string]float64 `json:"epsilon_per_tenant"`
+}
+
+// PrivacyReport states the privacy unit and what each tenant spent.
+type PrivacyReport struct {
+	Unit             string             `json:"unit"`
+	Delta            float64            `json:"delta"`
+	NoiseMultiplier  float64            `json:"noise_multiplier"`
+	SampleRate       float64            `json:"sample_rate"`
+	StepsPerRound    int                `json:"steps_per_round"`
+	EpsilonPerTenant map[string]float64 `json:"epsilon_per_tenant"`
+}
+
+// Baseline is a baseline's metrics; LocalOnly also lists each tenant's.
+type Baseline struct {
+	Metrics
+	PerTenant map[string]Metrics `json:"per_tenant,omitempty"`
+}
+
+// DataSummary describes the split.
+type DataSummary struct {
+	Labels         int            `json:"labels"`
+	TrainPerTenant map[string]int `json:"train_per_tenant"`
+	TestTotal      int            `json:"test_total"`
+	Encoder        string         `json:"encoder"`
+}
+
+// Report is the outcome of a simulation.
+type Report struct {
+	Config    DataSummary         `json:"data"`
+	Rounds    []RoundReport       `json:"rounds"`
+	Final     Metrics             `json:"final"`
+	Finish    string              `json:"finish"`
+	Baselines map[string]Baseline `json:"baselines,omitempty"`
+	Privacy   PrivacyReport       `json:"privacy"`
+	Epsilon   map[string]float64  `json:"-"`
+}
+
+func summarise(cfg Config, s *splitData) DataSummary {
+	d := DataSummary{Labels: len(s.labels), TrainPerTenant: map[string]int{}, Encoder: cfg.Encoder.ID()}
+	for _, t := range s.tenants {
+		d.TrainPerTenant[t.name] = len(t.train)
+		d.TestTotal += len(t.test)
+	}
+	return d
+}
+
+// MetricsFromConfusion computes accuracy and macro-F1 from a row-major k×k
+// confusion matrix (rows: true class). Macro-F1 averages the per-class F1
+// over the classes that occur as a true or a predicted label, as
+// scikit-learn's f1_score(average="macro") does over the labels present.
+func MetricsFromConfusion(conf []int64, k int) Metrics {
+	var total, correct int64
+	var f1sum float64
+	classes := 0
+	for c := 0; c < k; c++ {
+		var tp, rowSum, colSum int64
+		tp = conf[c*k+c]
+		for j := 0; j < k; j++ {
+			rowSum += conf[c*k+j]
+			colSum += conf[j*k+c]
+		}
+		total += rowSum
+		correct += tp
+		if rowSum == 0 && colSum == 0 {
+			continue
+		}
+		classes++
+		if tp > 0 {
+			f1sum += 2 * float64(tp) / float64(rowSum+colSum)
+		}
+	}
+	m := Metrics{Examples: total}
+	if total > 0 {
+		m.Accuracy = float64(correct) / float64(total)
+	}
+	if classes > 0 {
+		m.MacroF1 = f1sum / float64(classes)
+	}
+	return m
+}

@@ -1,0 +1,245 @@
+package simulate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/api"
+	"github.com/fedb2b/fedb2b/client"
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/privacy"
+)
+
+// errKilled is what a killed tenant's client returns.
+var errKilled = errors.New("simulate: tenant killed by fault injection")
+
+// Run runs the federation and, if cfg.Baselines, the baselines. onRound, if
+// not nil, is called after each round's evaluation.
+func Run(ctx context.Context, cfg Config, onRound func(RoundReport)) (*Report, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	split, err := prepare(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Config: summarise(cfg, split)}
+	if err := runFederation(ctx, cfg, split, rep, onRound); err != nil {
+		return rep, err
+	}
+	if cfg.Baselines {
+		if err := runBaselines(ctx, cfg, split, rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// tenantData is one tenant's private train and held-out examples.
+type tenantData struct {
+	name        string
+	train, test []dataset.Example
+}
+
+type splitData struct {
+	labels  []string
+	tenants []tenantData
+}
+
+// prepare splits the data and calibrates the noise.
+func prepare(cfg *Config) (*splitData, error) {
+	data := cfg.Data
+	if data == nil {
+		data = dataset.Synthesize(dataset.SynthConfig{Seed: cfg.Seed, Records: cfg.SynthRecords})
+	}
+	if cfg.Encoder == nil {
+		enc, err := models.NewHashingEncoder(models.HashingConfig{})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Encoder = enc
+	}
+	parts, err := dataset.SplitDirichlet(data, cfg.Tenants, cfg.Alpha, cfg.Seed, dataset.SplitOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("simulate: split: %w", err)
+	}
+	labels, _ := dataset.LabelIndex(data)
+	s := &splitData{labels: labels}
+	for i, p := range parts {
+		train, test := dataset.TrainTestSplit(p, cfg.TestFraction, cfg.Seed+uint64(i)+1)
+		s.tenants = append(s.tenants, tenantData{name: fmt.Sprintf("tenant-%d", i+1), train: train, test: test})
+	}
+	if cfg.NoiseMultiplier == 0 {
+		z, err := privacy.CalibrateNoiseRDP(cfg.SampleRate, cfg.Rounds*cfg.LocalSteps, cfg.Delta, cfg.TargetEpsilon)
+		if err != nil {
+			return nil, fmt.Errorf("simulate: calibrate noise for ε=%g: %w", cfg.TargetEpsilon, err)
+		}
+		cfg.NoiseMultiplier = z
+	}
+	return s, nil
+}
+
+func (c *Config) strategy() aggregation.Strategy {
+	if c.Strategy == "fedadam" {
+		return &aggregation.FedAdam{Eta: c.ServerLR}
+	}
+	return &aggregation.FedAvg{ServerLearning: c.ServerLR}
+}
+
+func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, onRound func(RoundReport)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: cfg.Encoder.Dim(), Rank: cfg.Rank, Classes: len(s.labels), Alpha: cfg.LoRAAlpha, Seed: cfg.Seed})
+	if err != nil {
+		return err
+	}
+	task := coordinator.TaskSpec{
+		ID: "classify-industry", Kind: "classify", EncoderID: cfg.Encoder.ID(), InputDim: cfg.Encoder.Dim(),
+		Rank: cfg.Rank, Alpha: cfg.LoRAAlpha, Labels: s.labels, Seed: cfg.Seed, NumParams: clf.NumParams(),
+	}
+	fed, err := coordinator.New(coordinator.Config{
+		Task: task, Rounds: cfg.Rounds, Strategy: cfg.strategy(),
+		Train: coordinator.TrainParams{SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier,
+			LocalSteps: cfg.LocalSteps, LearningRate: cfg.LearningRate},
+		MinJoined: cfg.Tenants, MinClients: cfg.MinClients, RoundTimeout: cfg.RoundTimeout, Retry: 20 * time.Millisecond,
+	}, clf.Params())
+	if err != nil {
+		return err
+	}
+	events := make(chan coordinator.Event, 64)
+	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("simulate: listen on loopback: %w", err)
+	}
+	srv := grpc.NewServer()
+	svc.Register(srv)
+	go srv.Serve(lis)
+	defer srv.Stop()
+	go svc.Run(ctx, 20*time.Millisecond)
+
+	var wg sync.WaitGroup
+	results := make([]client.Result, len(s.tenants))
+	errs := make([]error, len(s.tenants))
+	logs := make([]*client.MemSpendLog, len(s.tenants))
+	for i, td := range s.tenants {
+		logs[i] = &client.MemSpendLog{}
+		c, err := newTenantClient(cfg, td, logs[i])
+		if err != nil {
+			return err
+		}
+		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conn.Close()
+			results[i], errs[i] = c.Run(ctx, api.NewFederationClient(conn))
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	spent := func() map[string]float64 {
+		m := map[string]float64{}
+		for i, td := range s.tenants {
+			m[td.name], _ = client.Epsilon(logs[i].Spends(), cfg.Delta)
+		}
+		return m
+	}
+	var cur RoundReport
+	for finished := false; !finished; {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e := <-events:
+			switch e.Kind {
+			case coordinator.EvRoundAggregated, coordinator.EvRoundAbandoned:
+				cur = RoundReport{Round: e.Round, Participants: e.Participants, Dropped: e.Dropped, Declined: e.Declined,
+					Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason}
+				if cur.Abandoned {
+					cur.Epsilon = spent()
+					rep.Rounds = append(rep.Rounds, cur)
+					if onRound != nil {
+						onRound(cur)
+					}
+				}
+			case coordinator.EvEvaluated:
+				cur.Metrics = MetricsFromConfusion(e.Confusion, len(s.labels))
+				cur.Evaluators = len(e.Evaluators)
+				cur.Epsilon = spent()
+				rep.Rounds = append(rep.Rounds, cur)
+				if onRound != nil {
+					onRound(cur)
+				}
+			case coordinator.EvFinished:
+				rep.Finish = e.Reason
+				finished = true
+			}
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(cfg.RoundTimeout):
+		cancel()
+		<-done
+	}
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, errKilled) && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("simulate: %s: %w", s.tenants[i].name, err)
+		}
+	}
+	rep.Epsilon = spent()
+	if n := len(rep.Rounds); n > 0 {
+		for i := n - 1; i >= 0; i-- {
+			if !rep.Rounds[i].Abandoned {
+				rep.Final = rep.Rounds[i].Metrics
+				break
+			}
+		}
+	}
+	rep.Privacy = PrivacyReport{Unit: "record", Delta: cfg.Delta, NoiseMultiplier: cfg.NoiseMultiplier,
+		SampleRate: cfg.SampleRate, StepsPerRound: cfg.LocalSteps, EpsilonPerTenant: rep.Epsilon}
+	return nil
+}
+
+func newTenantClient(cfg Config, td tenantData, log client.SpendLog) (*client.Client, error) {
+	var hooks client.Hooks
+	if td.name == cfg.KillTenant {
+		hooks.AfterPlan = func(round int) error {
+			if round >= cfg.KillRound {
+				return errKilled
+			}
+			return nil
+		}
+	}
+	// client.New reads its generator key from cfg.Rand at once; clients
+	// are created one after another, so a seeded reader is reproducible.
+	return client.New(client.Config{
+		Tenant: td.name, Encoder: cfg.Encoder, Train: td.train, Test: td.test,
+		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}},
+		Spends: log, Rand: cfg.Rand, Log: cfg.Log, Hooks: hooks,
+	})
+}
+
+func sortedKeys(m map[string]float64) []string {
+	k := make([]string, 0, len(m))
+	for n := range m {
+		k = append(k, n)
+	}
+	slices.Sort(k)
+	return k
+}
