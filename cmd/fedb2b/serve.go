@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/coordinator/simulate"
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/privacy"
+)
+
+func init() {
+	register("coordinator", "run the operator's coordinator: plans rounds, aggregates, evaluates", runCoordinator)
+}
+
+func runCoordinator(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	d := simulate.Defaults()
+	listen := fs.String("listen", "127.0.0.1:7070", "address to listen on")
+	labels := fs.String("labels", "", "comma-separated class labels of the task")
+	labelsFrom := fs.String("labels-from", "", "CSV or JSONL whose label column lists the task's labels (only labels are read)")
+	labelCol := fs.String("label-col", "label", "label column of --labels-from")
+	textCol := fs.String("text-col", "text", "text column of --labels-from")
+	taskID := fs.String("task", "classify-industry", "task ID")
+	rounds := fs.Int("rounds", d.Rounds, "rounds to run")
+	tenants := fs.Int("tenants", 2, "tenants that must be ready before round 1")
+	minClients := fs.Int("min-clients", 2, "updates needed for a round to aggregate")
+	timeout := fs.Duration("round-timeout", 60*time.Second, "deadline of each round stage")
+	q := fs.Float64("q", d.SampleRate, "Poisson sampling rate of DP-SGD")
+	clip := fs.Float64("clip", d.ClipNorm, "per-example clip norm")
+	steps := fs.Int("local-steps", d.LocalSteps, "DP-SGD steps per round")
+	lr := fs.Float64("lr", d.LearningRate, "local learning rate")
+	noise := fs.Float64("noise", 0, "noise multiplier (0: calibrate to --epsilon over all rounds)")
+	eps := fs.Float64("epsilon", d.TargetEpsilon, "record-level ε a tenant spends over all rounds (calibrates --noise)")
+	delta := fs.Float64("delta", d.Delta, "δ used for calibration")
+	rank := fs.Int("rank", d.Rank, "LoRA rank")
+	seed := fs.Uint64("seed", 1, "task seed (generates the frozen LoRA factor A)")
+	strategy := fs.String("strategy", "fedavg", "fedavg or fedadam")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(err error) int { fmt.Fprintf(stderr, "fedb2b coordinator: %v\n", err); return 1 }
+	names, err := taskLabels(*labels, *labelsFrom, *textCol, *labelCol)
+	if err != nil {
+		return fail(err)
+	}
+	enc, err := models.NewHashingEncoder(models.HashingConfig{})
+	if err != nil {
+		return fail(err)
+	}
+	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: enc.Dim(), Rank: *rank, Classes: len(names), Seed: *seed})
+	if err != nil {
+		return fail(err)
+	}
+	if *noise == 0 {
+		if *noise, err = privacy.CalibrateNoiseRDP(*q, *rounds**steps, *delta, *eps); err != nil {
+			return fail(err)
+		}
+	}
+	var strat aggregation.Strategy = &aggregation.FedAvg{}
+	if *strategy == "fedadam" {
+		strat = &aggregation.FedAdam{}
+	} else if *strategy != "fedavg" {
+		return fail(fmt.Errorf("unknown strategy %q (want fedavg or fedadam)", *strategy))
+	}
+	fed, err := coordinator.New(coordinator.Config{
+		Task: coordinator.TaskSpec{ID: *taskID, Kind: "classify", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: *rank,
+			Labels: names, Seed: *seed, NumParams: clf.NumParams()},
+		Rounds: *rounds, Strategy: strat,
+		Train:     coordinator.TrainParams{SampleRate: *q, ClipNorm: *clip, NoiseMultiplier: *noise, LocalSteps: *steps, LearningRate: *lr},
+		MinJoined: *tenants, MinClients: *minClients, RoundTimeout: *timeout,
+	}, clf.Params())
+	if err != nil {
+		return fail(err)
+	}
+	lis, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fail(err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	events := make(chan coordinator.Event, 64)
+	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
+	srv := grpc.NewServer()
+	svc.Register(srv)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go srv.Serve(lis)
+	go svc.Run(ctx, 100*time.Millisecond)
+	fmt.Fprintf(stdout, "coordinator listening on %s: task %s, %d labels, %d rounds, z=%.4f (record-level ε=%g at δ=%g per tenant over all rounds)\n",
+		lis.Addr(), *taskID, len(names), *rounds, *noise, *eps, *delta)
+	defer srv.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return 1
+		case e := <-events:
+			switch e.Kind {
+			case coordinator.EvRoundStarted:
+				log.Info("round started", "round", e.Round, "version", e.Version, "cohort", strings.Join(e.Cohort, ","))
+			case coordinator.EvRoundAggregated:
+				log.Info("round aggregated", "round", e.Round, "version", e.Version, "participants", len(e.Participants), "dropped", strings.Join(e.Dropped, ","), "declined", len(e.Declined))
+			case coordinator.EvRoundAbandoned:
+				log.Warn("round abandoned", "round", e.Round, "reason", e.Reason)
+			case coordinator.EvEvaluated:
+				m := simulate.MetricsFromConfusion(e.Confusion, len(names))
+				fmt.Fprintf(stdout, "round %d: version %d accuracy %.4f macro-F1 %.4f on %d held-out examples of %d tenants\n",
+					e.Round, e.Version, m.Accuracy, m.MacroF1, m.Examples, len(e.Evaluators))
+			case coordinator.EvFinished:
+				fmt.Fprintf(stdout, "finished: %s\n", e.Reason)
+				// Let clients collect the final answer before stopping.
+				time.Sleep(2 * time.Second)
+				return 0
+			}
+		}
+	}
+}
+
+// taskLabels reads the task's label set from a list or a data file.
+func taskLabels(list, file, textCol, labelCol string) ([]string, error) {
+	if (list == "") == (file == "") {
+		return nil, fmt.Errorf("give exactly one of --labels and --labels-from")
+	}
+	if list != "" {
+		var out []string
+		seen := map[string]bool{}
+		for _, l := range strings.Split(list, ",") {
+			l = strings.TrimSpace(l)
+			if l == "" || seen[l] {
+				return nil, fmt.Errorf("--labels: empty or repeated label %q", l)
+			}
+			seen[l] = true
+			out = append(out, l)
+		}
+		return out, nil
+	}
+	ex, _, err := dataset.LoadFile(file, dataset.LoadOptions{TextCol: textCol, LabelCol: labelCol})
+	if err != nil {
+		return nil, err
+	}
+	names, _ := dataset.LabelIndex(ex)
+	return names, nil
+}
