@@ -87,6 +87,10 @@ func prepare(cfg *Config) (*splitData, error) {
 		}
 		cfg.NoiseMultiplier = z
 	}
+	one := client.Spend{SampleRate: cfg.SampleRate, NoiseMultiplier: cfg.NoiseMultiplier, Steps: cfg.LocalSteps}
+	if err := client.CheckCap(client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, one); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
