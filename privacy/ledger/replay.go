@@ -23,6 +23,7 @@ type budgetKey struct {
 type Replay struct {
 	accts    map[budgetKey]Accountant
 	acctName map[budgetKey]string
+	state    map[budgetKey][32]byte // memo id of accts[k]
 	intents  map[uint64]Entry
 	released map[uint64]uint64 // intent seq → released seq
 }
@@ -32,6 +33,7 @@ func NewReplay() *Replay {
 	return &Replay{
 		accts:    map[budgetKey]Accountant{},
 		acctName: map[budgetKey]string{},
+		state:    map[budgetKey][32]byte{},
 		intents:  map[uint64]Entry{},
 		released: map[uint64]uint64{},
 	}
@@ -54,6 +56,7 @@ func (r *Replay) Apply(e Entry) (float64, error) {
 	k := budgetKey{e.Tenant, e.Unit}
 	switch e.Status {
 	case StatusIntent:
+		r.state[k] = stateID(r.state[k], e.Accountant, e.Mechanism, e.Params)
 		r.accts[k] = acc
 		r.acctName[k] = e.Accountant
 		r.intents[e.Seq] = e
@@ -135,11 +138,21 @@ func (r *Replay) composeInto(k budgetKey, e Entry) (Accountant, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := m.Validate(e.Params); err != nil {
+		return nil, fmt.Errorf("mechanism %s: %w", e.Mechanism, err)
+	}
 	var acc Accountant
-	if prev, ok := r.accts[k]; ok {
+	prev, ok := r.accts[k]
+	if ok {
 		if name := r.acctName[k]; name != e.Accountant {
 			return nil, fmt.Errorf("accountant %q differs from %q used earlier for tenant %s, unit %s", e.Accountant, name, e.Tenant, e.Unit)
 		}
+	}
+	id := stateID(r.state[k], e.Accountant, e.Mechanism, e.Params)
+	if a, hit := memoGet(id); hit {
+		return a, nil
+	}
+	if ok {
 		acc = prev.Clone()
 	} else {
 		newAcc, err := LookupAccountant(e.Accountant)
@@ -151,6 +164,7 @@ func (r *Replay) composeInto(k budgetKey, e Entry) (Accountant, error) {
 	if err := m.Compose(acc, e.Params); err != nil {
 		return nil, fmt.Errorf("mechanism %s: %w", e.Mechanism, err)
 	}
+	memoPut(id, acc)
 	return acc, nil
 }
 
