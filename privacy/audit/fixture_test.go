@@ -97,7 +97,7 @@ func buildFederation(t testing.TB, rounds int) federation {
 		tl := ledger.Entry{Party: "coordinator", Task: "intent-cls", Round: int64(r), Tenant: "federation",
 			Unit: ledger.UnitTenant, Mechanism: ledger.MechDPSGD, ArtifactHash: model,
 			Params: ledger.Params{SamplingRate: 0.5, NoiseMultiplier: 2, ClipNorm: 1, Steps: 1},
-			Delta: 1e-6, EpsilonCap: 6}
+			Delta:  1e-6, EpsilonCap: 6}
 		in := must(ls["coordinator"].Append(tl))
 		must(ls["coordinator"].Release(in.Seq, model))
 	}
