@@ -11,8 +11,11 @@ import (
 // p = 2^256 + 297, the smallest prime above 2^256, so that every 32-byte
 // secret (self-mask seed b_u or X25519 scalar s_u^SK) is a field element
 // without reduction. A prime field rather than byte-wise GF(2^8) sharing
-// keeps one polynomial per secret and lets reconstruction detect shares
-// that do not come from one polynomial (the result is not below 2^256).
+// keeps one polynomial per secret (one 33-byte share instead of 32
+// byte-polynomials) with textbook Lagrange interpolation in math/big.
+// Shamir sharing does not detect tampered shares; the server checks a
+// reconstructed mask key against its signed advert (self-mask seeds have
+// no such check: a wrong share yields a wrong sum, not a leak).
 //
 // Share of holder h is f(h+1) for the random polynomial f of degree t−1
 // with f(0) = secret: index+1 so that no holder evaluates at 0.
@@ -85,7 +88,7 @@ func randomElement(r io.Reader) (*big.Int, error) {
 // shamirCombine reconstructs f(0) from shares with distinct holders by
 // Lagrange interpolation. The caller passes exactly t shares. It fails if
 // a share is not a field element or if the result is not a 32-byte value
-// (shares from different polynomials, or tampered).
+// (possible only with inconsistent shares, though most such go unnoticed).
 func shamirCombine(shares []share) ([32]byte, error) {
 	var out [32]byte
 	if len(shares) == 0 {
