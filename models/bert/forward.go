@@ -232,3 +232,27 @@ func geluErf(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) 
 func geluTanh(x float64) float64 {
 	return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
 }
+
+// Pooler applies BertModel's pooler, tanh(W·h[CLS] + b), to a last hidden
+// state [B][T][H]; it returns nil if the checkpoint has no pooler.
+func (m *Model) Pooler(hidden []float32, batch, T int) [][]float64 {
+	p := m.w.Pooler
+	if p == nil {
+		return nil
+	}
+	h := m.cfg.HiddenSize
+	out := make([][]float64, batch)
+	for b := range out {
+		cls := hidden[b*T*h : b*T*h+h]
+		v := make([]float64, h)
+		for o := range v {
+			s := float64(p.B[o])
+			for j, x := range cls {
+				s += float64(p.W[o*h+j]) * float64(x)
+			}
+			v[o] = math.Tanh(s)
+		}
+		out[b] = v
+	}
+	return out
+}

@@ -103,6 +103,16 @@ func TestGoldenHiddenAndPooled(t *testing.T) {
 		}
 	}
 	t.Logf("last_hidden_state: worst abs error %.3g (padding positions included)", worst)
+	pooled := e.Model().Pooler(hidden, len(ids), T)
+	worst = 0
+	for b := range g.PoolerOutput {
+		for j, want := range g.PoolerOutput[b] {
+			worst = max(worst, math.Abs(pooled[b][j]-want))
+		}
+	}
+	if worst > 1e-4 {
+		t.Fatalf("pooler_output: worst abs error %g", worst)
+	}
 
 	check := func(name string, opt Options, want [][]float64) {
 		t.Helper()
