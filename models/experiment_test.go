@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/fedb2b/fedb2b/privacy"
 )
 
 // TestNAICSExperiment trains the default classifier on the NAICS sector data
@@ -108,6 +110,10 @@ func TestNAICSExperiment(t *testing.T) {
 		cmTr, _ := c.Evaluate(trU, trY)
 		t.Logf("private=%v rank=%d dim=%d train=%d test=%d cfg=%+v: projection %v, training %v; train acc %.3f; held-out acc %.3f macro-F1 %.3f (loss %.3f, clipped %.2f)",
 			private, rank, dim, len(trY), len(teY), cfg, proj, time.Since(start), cmTr.Accuracy(), cm.Accuracy(), cm.MacroF1(), st.MeanLoss, st.ClippedFraction)
+		if private {
+			eps, err := privacy.RDPEpsilon(cfg.SampleRate, cfg.NoiseMultiplier, cfg.Steps, 1e-5)
+			t.Logf("record-level privacy of this run (RDP accountant): epsilon %.3f at delta 1e-5 (err %v)", eps, err)
+		}
 		if cm.Accuracy() < 0.3 {
 			t.Errorf("held-out accuracy %.3f implausibly low", cm.Accuracy())
 		}

@@ -54,8 +54,13 @@ func (c *Classifier) project(f, x []float64, nz []int) []int {
 			nz = append(nz, j)
 		}
 	}
-	din := c.cfg.InputDim
-	matVecSparse(f[:c.cfg.Rank], c.a, din, x, nz)
+	din, r := c.cfg.InputDim, c.cfg.Rank
+	// u = Σ_{j∈nz} x[j]·Aᵀ[j,:]: contiguous rows of Aᵀ.
+	u := f[:r]
+	clear(u)
+	for _, j := range nz {
+		axpy(u, x[j], c.aT[j*r:(j+1)*r])
+	}
 	if c.w0 != nil && len(f) > c.cfg.Rank {
 		matVecSparse(f[c.cfg.Rank:], c.w0, din, x, nz)
 	}

@@ -164,6 +164,7 @@ func (e *HashingEncoder) accumulate(v []float64, hashes []uint64) {
 	}
 	slices.Sort(hashes)
 	dim := uint64(e.dim)
+	nb := 0 // hashes[:nb] is reused to hold the touched buckets
 	for i := 0; i < len(hashes); {
 		j := i + 1
 		for j < len(hashes) && hashes[j] == hashes[i] {
@@ -174,19 +175,25 @@ func (e *HashingEncoder) accumulate(v []float64, hashes []uint64) {
 		if h>>63 == 1 {
 			w = -w
 		}
-		v[(h&(1<<63-1))%dim] += w
+		b := (h & (1<<63 - 1)) % dim
+		v[b] += w
+		hashes[nb] = b
+		nb++
 		i = j
 	}
+	buckets := hashes[:nb]
+	slices.Sort(buckets)
+	buckets = slices.Compact(buckets)
 	var ss float64
-	for _, x := range v {
-		ss += x * x
+	for _, b := range buckets {
+		ss += v[b] * v[b]
 	}
 	if ss == 0 {
 		return // all features cancelled: leave the zero vector
 	}
 	inv := 1 / math.Sqrt(ss)
-	for i := range v {
-		v[i] *= inv
+	for _, b := range buckets {
+		v[b] *= inv
 	}
 }
 
@@ -201,7 +208,7 @@ func (e *HashingEncoder) features(dst []uint64, text string) []uint64 {
 	for i < len(s) {
 		r, size := decodeRune(s[i:])
 		switch {
-		case unicode.Is(unicode.Han, r):
+		case isHan(r):
 			dst = append(dst, hashFeature(featureTagHan, s[i:i+size], ""))
 			if inHan {
 				dst = append(dst, hashRunePair(prevHan, r))
@@ -214,7 +221,7 @@ func (e *HashingEncoder) features(dst []uint64, text string) []uint64 {
 			j := i + size
 			for j < len(s) {
 				r2, sz := decodeRune(s[j:])
-				if !isWordRune(r2) || unicode.Is(unicode.Han, r2) {
+				if !isWordRune(r2) || isHan(r2) {
 					break
 				}
 				j += sz
@@ -257,6 +264,11 @@ func (e *HashingEncoder) charNGrams(dst []uint64, word string) []uint64 {
 	return dst
 }
 
+func isHan(r rune) bool { return r >= 0x2e80 && unicode.Is(unicode.Han, r) }
+
 func isWordRune(r rune) bool {
+	if r < 0x80 {
+		return 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || 'A' <= r && r <= 'Z'
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || unicode.IsNumber(r)
 }

@@ -82,6 +82,7 @@ type Classifier struct {
 	cfg   ClassifierConfig
 	scale float64
 	a     []float64
+	aT    []float64 // Aᵀ (InputDim×Rank), kept only while A is frozen, for fast Project
 	b     []float64
 	hb    []float64
 	w0    []float64 // nil means zero
@@ -112,7 +113,25 @@ func NewClassifier(cfg ClassifierConfig) (*Classifier, error) {
 		b0:    make([]float64, cfg.Classes),
 	}
 	fillA(c.a, cfg.Seed, cfg.Rank)
+	c.refreshAT()
 	return c, nil
+}
+
+// refreshAT recomputes the transposed copy of a frozen A.
+func (c *Classifier) refreshAT() {
+	if c.cfg.TrainA {
+		c.aT = nil
+		return
+	}
+	r, din := c.cfg.Rank, c.cfg.InputDim
+	if c.aT == nil {
+		c.aT = make([]float64, len(c.a))
+	}
+	for k := 0; k < r; k++ {
+		for j := 0; j < din; j++ {
+			c.aT[j*r+k] = c.a[k*din+j]
+		}
+	}
 }
 
 func fillA(a []float64, seed uint64, rank int) {
@@ -233,6 +252,9 @@ func (c *Classifier) SetTensor(name string, data []float64) error {
 		}
 	}
 	copy(t, data)
+	if name == TensorLoRAA {
+		c.refreshAT()
+	}
 	return nil
 }
 
