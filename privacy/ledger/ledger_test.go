@@ -347,7 +347,7 @@ func TestAppendRejectsBadEntries(t *testing.T) {
 		{mod(func(e *Entry) { e.EpsilonCap = math.Inf(1) }), "epsilon_cap"},
 		{mod(func(e *Entry) { e.Round = -1 }), "round -1 is negative"},
 		{mod(func(e *Entry) { e.Mechanism = "laplace" }), `unknown mechanism "laplace"`},
-		{mod(func(e *Entry) { e.Accountant = "pld" }), `unknown accountant "pld"`},
+		{mod(func(e *Entry) { e.Accountant = "prv" }), `unknown accountant "prv"`},
 		{mod(func(e *Entry) { e.Params.SamplingRate = 1.5 }), "sampling_rate 1.5 is not in (0, 1]"},
 		{mod(func(e *Entry) { e.Params.NoiseMultiplier = math.NaN() }), "noise_multiplier NaN"},
 		{mod(func(e *Entry) { e.Params.Steps = 0 }), "steps 0"},
@@ -361,5 +361,29 @@ func TestAppendRejectsBadEntries(t *testing.T) {
 	}
 	if n := len(l.Entries()); n != 0 {
 		t.Fatalf("%d entries written by rejected appends", n)
+	}
+}
+
+func TestPLDAccountant(t *testing.T) {
+	l := openTest(t, filepath.Join(t.TempDir(), "l"), testKey(t, 10))
+	e := round("acme", 1)
+	e.Accountant = AccountantPLD
+	got, err := l.Append(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := privacy.NewPLDAccountant(0)
+	if err := a.Compose(dpsgd.SamplingRate, dpsgd.NoiseMultiplier, dpsgd.Steps); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := a.Epsilon(1e-5)
+	if got.EpsilonCumulative != want {
+		t.Fatalf("pld ε = %v, want %v", got.EpsilonCumulative, want)
+	}
+	// One (tenant, unit) keeps one accountant.
+	e.Accountant = DefaultAccountant
+	e.Round = 2
+	if _, err := l.Append(e); err == nil || !strings.Contains(err.Error(), `accountant "rdp" differs from "pld"`) {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -41,8 +41,12 @@ type Mechanism struct {
 }
 
 // DefaultAccountant is the accountant name [Ledger.Append] records when an
-// entry names none.
+// entry names none: privacy.RDPAccountant over privacy.DefaultRDPOrders.
 const DefaultAccountant = "rdp"
+
+// AccountantPLD names privacy.PLDAccountant with privacy.DefaultPLDInterval:
+// a tighter ε than RDP at a higher cost.
+const AccountantPLD = "pld"
 
 // The mechanisms registered by this package.
 const (
@@ -147,8 +151,20 @@ func (r rdpAccountant) ComposeGaussian(q, sigma float64, steps int) error {
 	return r.a.Compose(q, sigma, steps)
 }
 
+// pldAccountant adapts privacy.PLDAccountant.
+type pldAccountant struct{ a *privacy.PLDAccountant }
+
+func (p pldAccountant) Epsilon(delta float64) (float64, error) { return p.a.Epsilon(delta) }
+
+func (p pldAccountant) Clone() Accountant { return pldAccountant{p.a.Clone()} }
+
+func (p pldAccountant) ComposeGaussian(q, sigma float64, steps int) error {
+	return p.a.Compose(q, sigma, steps)
+}
+
 func init() {
 	RegisterAccountant(DefaultAccountant, func() Accountant { return rdpAccountant{privacy.NewRDPAccountant(nil)} })
+	RegisterAccountant(AccountantPLD, func() Accountant { return pldAccountant{privacy.NewPLDAccountant(0)} })
 	RegisterMechanism(Mechanism{Name: MechDPSGD, Validate: validateDPSGD, Compose: composeDPSGD})
 	RegisterMechanism(Mechanism{Name: MechScalarGaussian, Validate: validateScalarGaussian, Compose: composeScalarGaussian})
 }
