@@ -78,6 +78,35 @@ func checkWeights(cfg Config, w *Weights) error {
 // row-major [len(ids)][T][H], and T. Padding positions hold the pad token
 // and are masked out of attention, as in Hugging Face's BertModel.
 func (m *Model) Forward(ctx context.Context, ids [][]int) ([]float32, int, error) {
+	return m.forward(ctx, ids, len(m.w.Layers))
+}
+
+// HiddenBefore runs the embeddings and the layers below layer (0-based) on
+// a batch and returns, per sequence, the unpadded hidden state [len][H] in
+// float64: the input of layer. The base is frozen, so callers training
+// LoRA in the layers from layer up may compute this once per record.
+func (m *Model) HiddenBefore(ctx context.Context, ids [][]int, layer int) ([][]float64, error) {
+	if layer < 0 || layer > len(m.w.Layers) {
+		return nil, fmt.Errorf("bert: layer %d out of range [0, %d]", layer, len(m.w.Layers))
+	}
+	x, T, err := m.forward(ctx, ids, layer)
+	if err != nil {
+		return nil, err
+	}
+	h := m.cfg.HiddenSize
+	out := make([][]float64, len(ids))
+	for b, s := range ids {
+		v := make([]float64, len(s)*h)
+		for i := range v {
+			v[i] = float64(x[b*T*h+i])
+		}
+		out[b] = v
+	}
+	return out, nil
+}
+
+// forward runs the embeddings and the first nLayers layers.
+func (m *Model) forward(ctx context.Context, ids [][]int, nLayers int) ([]float32, int, error) {
 	h := m.cfg.HiddenSize
 	bsz, T := len(ids), 0
 	for i, s := range ids {
@@ -108,7 +137,7 @@ func (m *Model) Forward(ctx context.Context, ids [][]int) ([]float32, int, error
 	q, k, v := make([]float32, n*h), make([]float32, n*h), make([]float32, n*h)
 	att, tmp := make([]float32, n*h), make([]float32, n*h)
 	inter := make([]float32, n*m.cfg.IntermediateSize)
-	for li := range m.w.Layers {
+	for li := range nLayers {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}

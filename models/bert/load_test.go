@@ -32,7 +32,7 @@ func rewriteWeights(t *testing.T, dir string, edit func(map[string]*Tensor) map[
 	if err != nil {
 		t.Fatal(err)
 	}
-	buf, err := WriteSafetensors(edit(ts))
+	buf, err := WriteSafetensors(edit(ts), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

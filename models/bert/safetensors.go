@@ -168,15 +168,17 @@ func f16ToF32(h uint16) float32 {
 }
 
 // WriteSafetensors encodes tensors as a float32 safetensors file (names
-// sorted, data contiguous). It is used by tests and by tools that export
-// small models.
-func WriteSafetensors(tensors map[string]*Tensor) ([]byte, error) {
+// sorted, data contiguous), with metadata (may be nil) as __metadata__.
+func WriteSafetensors(tensors map[string]*Tensor, metadata map[string]string) ([]byte, error) {
 	names := make([]string, 0, len(tensors))
 	for n := range tensors {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	header := make(map[string]tensorInfo, len(names))
+	header := make(map[string]any, len(names)+1)
+	if len(metadata) > 0 {
+		header["__metadata__"] = metadata
+	}
 	var off int64
 	for _, n := range names {
 		t := tensors[n]

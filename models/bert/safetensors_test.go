@@ -18,7 +18,7 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 		"a":   {Shape: []int{2, 3}, Data: []float32{1, 2, 3, 4, 5, -6}},
 		"b.c": {Shape: []int{1}, Data: []float32{float32(math.Pi)}},
 	}
-	buf, err := WriteSafetensors(in)
+	buf, err := WriteSafetensors(in, map[string]string{"format": "pt"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestSafetensorsHostile(t *testing.T) {
 }
 
 func FuzzParseSafetensors(f *testing.F) {
-	good, _ := WriteSafetensors(map[string]*Tensor{"w": {Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}}})
+	good, _ := WriteSafetensors(map[string]*Tensor{"w": {Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}}}, nil)
 	f.Add(good)
 	f.Add(rawFile(`{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, []byte{0, 0x3c, 0, 0x3c}))
 	f.Fuzz(func(t *testing.T, b []byte) {
