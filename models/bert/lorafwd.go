@@ -22,7 +22,7 @@ func gemm(ta, tb bool, m, n, k int, alpha float64, a []float64, lda int, b []flo
 
 // layerTape keeps what the backward pass of one adapted layer needs.
 type layerTape struct {
-	x, xaq, xav, q, k, v, p, ctx []float64
+	x, xaq, xav, q, k, v, p, ctx      []float64
 	xhat1, inv1, y1, pre, xhat2, inv2 []float64
 }
 
