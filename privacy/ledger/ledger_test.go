@@ -16,10 +16,14 @@ import (
 	"github.com/fedb2b/fedb2b/privacy/keys"
 )
 
+// testKey derives a signing key from seed; t may be nil (in a child
+// process), then a failure panics.
 func testKey(t testing.TB, seed uint64) ed25519.PrivateKey {
-	t.Helper()
 	k, err := keys.Generate(privacy.SeededReader(seed))
 	if err != nil {
+		if t == nil {
+			panic(err)
+		}
 		t.Fatal(err)
 	}
 	return k
