@@ -1,7 +1,7 @@
 package models
 
 // DefaultRank is the LoRA rank chosen on the NAICS sector task (see doc.go).
-const DefaultRank = 128
+const DefaultRank = 256
 
 // DefaultTrainConfig returns the non-private baseline settings chosen on the
 // NAICS sector task: minibatches of 64, learning rate 0.5, momentum 0.9.
@@ -11,9 +11,9 @@ func DefaultTrainConfig() TrainConfig {
 }
 
 // DefaultPrivateTrainConfig returns DP-SGD settings chosen on the NAICS
-// sector task: q = 0.05, C = 1, z = 1, learning rate 2, momentum 0.5. The
+// sector task: q = 0.05, C = 1, z = 1, learning rate 4, momentum 0.9. The
 // privacy of a run follows from (q, z, Steps) through the privacy package's
 // accountant; these defaults make no ε promise.
 func DefaultPrivateTrainConfig() TrainConfig {
-	return TrainConfig{Steps: 200, LearningRate: 2, Momentum: 0.5, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: 1}
+	return TrainConfig{Steps: 200, LearningRate: 4, Momentum: 0.9, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: 1}
 }

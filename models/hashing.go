@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -142,9 +141,6 @@ func (e *HashingEncoder) EncodeOne(dst []float64, text string) error {
 	e.accumulate(dst, e.features(nil, text))
 	return nil
 }
-
-// ErrEmptyText is returned by helpers that refuse a text without features.
-var ErrEmptyText = errors.New("models: text has no features")
 
 // IsZero reports whether every entry of v is zero (the encoding of a text
 // without features).

@@ -104,6 +104,10 @@ func (c *Classifier) Train(f [][]float64, y []int, cfg TrainConfig, rng *mrand.R
 	before := c.Params()
 	t := newTrainer(c)
 	n := len(f)
+	if cfg.Private { // room for a Poisson batch up to its mean + 6 sd, so steps do not allocate
+		m := cfg.SampleRate * float64(n)
+		t.batch = make([]int, 0, int(m+6*math.Sqrt(m))+16)
+	}
 	var st TrainStats
 	var lossSum float64
 	var clipped int
