@@ -11,11 +11,20 @@
 // settings and vocabulary, and the pooling settings: a task pinned to that
 // ID refuses any other checkpoint or pooling.
 //
+// LoRA inside the encoder: NewLoRA adapts the query and value projections
+// of the top layers. A (Rank×H) is derived from a task seed and frozen, B
+// (H×Rank) starts at zero and trains, so averaging the clients' B averages
+// their ΔW = (Alpha/Rank)·B·A exactly. The frozen layers below run once per
+// record (Model.HiddenBefore); Forward and Backward run the adapted layers
+// in float64 on one sequence, giving the per-example gradients DP-SGD
+// clips. WritePEFT exports the adapter in Hugging Face PEFT's format.
+//
 // Nothing is downloaded: the tenant points at a folder it already has.
 // Files are untrusted input: the safetensors reader bounds the header,
 // checks every offset, size and shape, and returns errors rather than
 // panicking; config sizes are range-checked before any allocation.
 //
 // Units: vectors are float64 copies of float32 activations; hidden states
-// agree with PyTorch's float32 BertModel to about 1e-6 absolute.
+// agree with PyTorch's float32 BertModel to about 1e-6 absolute. See
+// README.md for running with real checkpoints (layout, memory).
 package bert

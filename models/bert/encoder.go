@@ -168,20 +168,31 @@ func (e *Encoder) Model() *Model { return e.model }
 func (e *Encoder) Tokenizer() *Tokenizer { return e.tok }
 
 // Encode tokenizes, runs the model in batches of Options.BatchSize and
-// pools each text to one vector.
+// pools each text to one vector. Texts are batched in order of token count
+// so that little padding is computed; padding is masked, so a text's
+// vector does not depend on its batch.
 func (e *Encoder) Encode(ctx context.Context, texts []string) ([][]float64, error) {
-	out := make([][]float64, 0, len(texts))
-	for start := 0; start < len(texts); start += e.opt.BatchSize {
-		end := min(start+e.opt.BatchSize, len(texts))
-		ids := make([][]int, end-start)
-		for i, t := range texts[start:end] {
-			ids[i] = e.tok.Encode(t)
+	ids := make([][]int, len(texts))
+	order := make([]int, len(texts))
+	for i, t := range texts {
+		ids[i] = e.tok.Encode(t)
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(ids[order[a]]) < len(ids[order[b]]) })
+	out := make([][]float64, len(texts))
+	for start := 0; start < len(order); start += e.opt.BatchSize {
+		idx := order[start:min(start+e.opt.BatchSize, len(order))]
+		batch := make([][]int, len(idx))
+		for i, j := range idx {
+			batch[i] = ids[j]
 		}
-		hidden, T, err := e.model.Forward(ctx, ids)
+		hidden, T, err := e.model.Forward(ctx, batch)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Pool(hidden, ids, T, e.model.cfg.HiddenSize, e.opt.Pooling, e.opt.Normalize)...)
+		for i, v := range Pool(hidden, batch, T, e.model.cfg.HiddenSize, e.opt.Pooling, e.opt.Normalize) {
+			out[idx[i]] = v
+		}
 	}
 	return out, nil
 }

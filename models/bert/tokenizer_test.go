@@ -60,3 +60,21 @@ func TestTokenizerLimits(t *testing.T) {
 		t.Error("vocabulary without [CLS] accepted")
 	}
 }
+
+func FuzzTokenizer(f *testing.F) {
+	for _, s := range []string{"Café équipement", "客户询问：订单12345", "a\x00b\u200b\tc", "[MASK] [CLS]x", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tok := testTokenizer(t)
+		ids := tok.Encode(s)
+		if len(ids) < 2 || len(ids) > tok.MaxLen || ids[0] != tok.cls || ids[len(ids)-1] != tok.sep {
+			t.Fatalf("ids %v", ids)
+		}
+		for _, id := range ids {
+			if id < 0 || id >= tok.VocabSize() {
+				t.Fatalf("id %d outside the vocabulary", id)
+			}
+		}
+	})
+}

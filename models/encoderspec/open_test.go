@@ -3,6 +3,7 @@ package encoderspec
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -112,5 +113,18 @@ func TestSpecErrors(t *testing.T) {
 		if _, err := Open(spec, opt); err == nil {
 			t.Errorf("%q with %+v accepted", spec, opt)
 		}
+	}
+}
+
+func TestCheckPinned(t *testing.T) {
+	mean, _ := Open("bert:"+tiny, Options{})
+	cls, _ := Open("bert:"+tiny, Options{Pooling: "cls"})
+	if err := CheckPinned(mean.ID(), mean); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckPinned(mean.ID(), cls)
+	var me *MismatchError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), mean.ID()) || !strings.Contains(err.Error(), cls.ID()) {
+		t.Fatalf("mismatch error %v does not name both IDs", err)
 	}
 }
