@@ -75,7 +75,7 @@ func TestTrainNonPrivateAndPrivate(t *testing.T) {
 				t.Fatal(err)
 			}
 			acc := accuracy(t, c, f, y)
-			t.Logf("trainA=%v private=%v acc=%.3f loss=%.3f examples=%d clipped=%.2f", trainA, private, acc, st.MeanLoss, st.Examples, st.ClippedFraction)
+			t.Logf("trainA=%v private=%v acc=%.5f loss=%.6f examples=%d clipped=%.2f", trainA, private, acc, st.MeanLoss, st.Examples, st.ClippedFraction)
 			if acc < 0.9 {
 				t.Errorf("trainA=%v private=%v: accuracy %.3f < 0.9", trainA, private, acc)
 			}
