@@ -104,6 +104,16 @@ type LoadReport struct {
 	Bad     []BadRow // the first MaxListedBadRows bad rows
 }
 
+// String summarises the report for a log line or a CLI, e.g.
+// "120 rows: 118 loaded, 2 skipped (first: a.csv:7: empty text in column "text")".
+func (r LoadReport) String() string {
+	s := fmt.Sprintf("%d rows: %d loaded, %d skipped", r.Rows, r.Loaded, r.Skipped)
+	if len(r.Bad) > 0 {
+		s += " (first: " + r.Bad[0].Error() + ")"
+	}
+	return s
+}
+
 // Sentinel errors; the errors Load returns wrap one of them.
 var (
 	// ErrBadRow: a row was bad under the Fail policy.

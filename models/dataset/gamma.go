@@ -48,6 +48,13 @@ func dirichlet(r *rand.Rand, alpha float64, k int) []float64 {
 		p[i] = logGamma(r, alpha)
 		maxLog = max(maxLog, p[i])
 	}
+	if math.IsInf(maxLog, -1) || math.IsNaN(maxLog) {
+		// Every draw underflowed (alpha near the smallest float): the
+		// limit of Dirichlet(alpha) as alpha -> 0 is a uniform vertex.
+		clear(p)
+		p[r.IntN(k)] = 1
+		return p
+	}
 	var sum float64
 	for i := range p {
 		p[i] = math.Exp(p[i] - maxLog)

@@ -1,6 +1,9 @@
 package dataset
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Industry is one class of the synthetic company-profile task.
 type Industry struct {
@@ -53,14 +56,6 @@ func IndustryByID(id string) (Industry, bool) {
 // allIndustries is sorted by ID; vocab_*.go define the entries.
 var allIndustries = func() []industry {
 	all := slices.Concat(industriesA, industriesB)
-	slices.SortFunc(all, func(a, b industry) int {
-		if a.ID < b.ID {
-			return -1
-		}
-		if a.ID > b.ID {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(all, func(a, b industry) int { return strings.Compare(a.ID, b.ID) })
 	return all
 }()

@@ -215,6 +215,9 @@ func TestLoadMaxBadRowsAndCap(t *testing.T) {
 	if len(ex) != 1 || rep.Skipped != 150 || len(rep.Bad) != MaxListedBadRows || rep.Rows != 151 {
 		t.Errorf("report: %d examples, skipped %d, listed %d, rows %d", len(ex), rep.Skipped, len(rep.Bad), rep.Rows)
 	}
+	if got, want := rep.String(), `151 rows: 1 loaded, 150 skipped (first: m.csv:2: empty text in column "text")`; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
 	_, rep, err = Load(strings.NewReader(b.String()), "m.csv", LoadOptions{LabelCol: "label", MaxBadRows: 10})
 	if !errors.Is(err, ErrTooManyBadRows) || rep.Skipped != 11 {
 		t.Errorf("MaxBadRows 10: err %v, skipped %d", err, rep.Skipped)

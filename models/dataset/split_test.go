@@ -40,7 +40,7 @@ func checkPartition(t *testing.T, ex []Example, parts [][]Example) {
 
 func TestSplitDirichletPartitionAndDeterminism(t *testing.T) {
 	ex := numbered(1000, 10)
-	for _, alpha := range []float64{0.01, 0.1, 1, 100} {
+	for _, alpha := range []float64{1e-300, 0.01, 0.1, 1, 100, math.MaxFloat64} {
 		a, err := SplitDirichlet(ex, 8, alpha, 5, SplitOptions{})
 		if err != nil {
 			t.Fatal(err)

@@ -111,7 +111,7 @@ func synthOne(r *rand.Rand, ind *industry, lang int) (Example, int) {
 	city := r.IntN(len(cities[lang]))
 	slots["city"] = cities[lang][city]
 	slots["name"] = companyName(r, ind, rel, lang, city)
-	if r.IntN(2) == 0 { // swap so that cust/cust2 order varies
+	if r.IntN(2) == 0 { // half the time the lead customer is a related industry's
 		slots["cust"], slots["cust2"] = slots["cust2"], pick(r, ind.v.customers[lang])
 	}
 
