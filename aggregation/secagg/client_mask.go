@@ -70,11 +70,9 @@ func (c *Client) MaskInput(shares []*EncryptedShare, input []uint32) (*MaskedInp
 		pe.gotShares, pe.self, pe.key = true, sp.self, sp.key
 	}
 	y := slices.Clone(input)
-	e := newExpander()
-	e.apply(y, selfSeed(c.selfSeed[:], c.p.session, c.me), false)
-	for i, s := range seeds {
-		e.apply(y, s, subs[i])
-	}
+	seeds = append(seeds, selfSeed(c.selfSeed[:], c.p.session, c.me))
+	subs = append(subs, false)
+	newExpander().applyAll(y, seeds, subs)
 	c.selfSeed = [32]byte{}
 	c.stage = StageUnmask
 	return &MaskedInput{Session: c.p.session, From: c.me, Vector: y}, nil

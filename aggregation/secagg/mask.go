@@ -8,7 +8,7 @@ import (
 
 // chunkBytes is the keystream buffer size: small enough to stay in L1/L2
 // cache, large enough to amortise the call overhead of the AES-CTR code.
-const chunkBytes = 16 << 10
+const chunkBytes = 8 << 10
 
 var zeroChunk [chunkBytes]byte
 
@@ -26,34 +26,63 @@ func newExpander() *expander { return &expander{buf: make([]byte, chunkBytes)} }
 // apply adds (sub=false) or subtracts (sub=true) the mask of seed to dst,
 // in place, modulo 2^32.
 func (e *expander) apply(dst []uint32, seed maskSeed, sub bool) {
-	block, err := aes.NewCipher(seed.key[:])
-	if err != nil {
-		panic("secagg: aes: " + err.Error()) // 16-byte key: cannot fail
+	e.applyAll(dst, []maskSeed{seed}, []bool{sub})
+}
+
+// applyAll applies several masks at once: dst[i] ±= mask_j[i] for every
+// seed j (subtracting where subs[j]). It walks dst once, chunk by chunk,
+// applying every stream to a chunk while it is in cache, so a vector
+// larger than the cache is read and written once rather than once per
+// mask.
+func (e *expander) applyAll(dst []uint32, seeds []maskSeed, subs []bool) {
+	if len(seeds) != len(subs) {
+		panic("secagg: applyAll: len(seeds) != len(subs)")
 	}
-	ctr := cipher.NewCTR(block, seed.iv[:])
+	streams := make([]cipher.Stream, len(seeds))
+	for i, s := range seeds {
+		block, err := aes.NewCipher(s.key[:])
+		if err != nil {
+			panic("secagg: aes: " + err.Error()) // 16-byte key: cannot fail
+		}
+		streams[i] = cipher.NewCTR(block, s.iv[:])
+	}
 	for len(dst) > 0 {
 		w := dst[:min(len(dst), chunkBytes/4)]
 		b := e.buf[:4*len(w)]
-		ctr.XORKeyStream(b, zeroChunk[:len(b)])
-		if sub {
-			subWords(w, b)
-		} else {
-			addWords(w, b)
+		for i, ctr := range streams {
+			ctr.XORKeyStream(b, zeroChunk[:len(b)])
+			if subs[i] {
+				subWords(w, b)
+			} else {
+				addWords(w, b)
+			}
 		}
 		dst = dst[len(w):]
 	}
 }
 
-// addWords sets w[i] += le32(b[4i:]). len(b) must be 4·len(w).
+// addWords sets w[i] += le32(b[4i:]). len(b) must be ≥ 4·len(w).
 func addWords(w []uint32, b []byte) {
+	b = b[:4*len(w)]
+	n := addWordsVec(w, b)
+	addWordsGeneric(w[n:], b[4*n:])
+}
+
+// subWords sets w[i] -= le32(b[4i:]). len(b) must be ≥ 4·len(w).
+func subWords(w []uint32, b []byte) {
+	b = b[:4*len(w)]
+	n := subWordsVec(w, b)
+	subWordsGeneric(w[n:], b[4*n:])
+}
+
+func addWordsGeneric(w []uint32, b []byte) {
 	b = b[:4*len(w)]
 	for i := range w {
 		w[i] += binary.LittleEndian.Uint32(b[4*i : 4*i+4])
 	}
 }
 
-// subWords sets w[i] -= le32(b[4i:]). len(b) must be 4·len(w).
-func subWords(w []uint32, b []byte) {
+func subWordsGeneric(w []uint32, b []byte) {
 	b = b[:4*len(w)]
 	for i := range w {
 		w[i] -= binary.LittleEndian.Uint32(b[4*i : 4*i+4])

@@ -161,10 +161,11 @@ func (s *Server) unmask() error {
 		}
 		keys[i] = kp
 	}
-	e := newExpander()
-	sum := s.sum
+	var seeds []maskSeed
+	var subs []bool
 	for i, u := range s.req.Survivors {
-		e.apply(sum, selfSeed(selfSecrets[i][:], s.p.session, u), true)
+		seeds = append(seeds, selfSeed(selfSecrets[i][:], s.p.session, u))
+		subs = append(subs, true)
 	}
 	for i, v := range s.req.Dropped {
 		for _, u := range s.p.Neighbours(v) {
@@ -176,9 +177,12 @@ func (s *Server) unmask() error {
 				return fmt.Errorf("pairwise mask of %d and %d: %w", u, v, err)
 			}
 			// u added the mask if u < v and subtracted it otherwise.
-			e.apply(sum, pairwiseSeed(shared, s.p.session, u, v), u < v)
+			seeds = append(seeds, pairwiseSeed(shared, s.p.session, u, v))
+			subs = append(subs, u < v)
 		}
 	}
+	sum := s.sum
+	newExpander().applyAll(sum, seeds, subs)
 	s.result = sum
 	s.sum, s.selfSh, s.keySh, s.inbox = nil, nil, nil, nil
 	return nil

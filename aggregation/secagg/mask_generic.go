@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package secagg
+
+// addWordsVec and subWordsVec have no vector implementation on this
+// platform: they process nothing and the generic loop does all the work.
+func addWordsVec(w []uint32, b []byte) int { return 0 }
+
+func subWordsVec(w []uint32, b []byte) int { return 0 }
