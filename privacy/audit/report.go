@@ -77,8 +77,8 @@ func paramsText(p ledger.Params) string {
 }
 
 func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12] + "…"
+	if len(h) > 10 {
+		return h[:10] + "…"
 	}
 	return h
 }
@@ -98,7 +98,7 @@ const reportHTML = `<!DOCTYPE html>
 <title>fedb2b privacy audit</title>
 <style>
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:0;background:#f6f8fa}
-main{max-width:1000px;margin:0 auto;padding:24px}
+main{max-width:1200px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:0 0 8px}
 .meta{color:#57606a;margin-bottom:16px}
 .status{padding:12px 16px;border-radius:6px;font-weight:600;margin-bottom:16px}
@@ -106,7 +106,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:0 0 8px}
 .status .why{font-weight:400;display:block;margin-top:4px;font-family:ui-monospace,monospace;font-size:13px}
 .warn{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px;margin-bottom:12px}
 section.budget,section.box{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:16px;margin-bottom:16px}
-table{border-collapse:collapse;width:100%;font-size:13px}
+table{border-collapse:collapse;width:100%;font-size:13px}.scroll{overflow-x:auto}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{background:#f6f8fa}td.nowrap,th{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}
 code{font-family:ui-monospace,monospace;font-size:12px}
@@ -143,10 +143,10 @@ ul{margin:4px 0 0 18px;padding:0}
 {{range $c.Dots}}<circle cx="{{f1 .X}}" cy="{{f1 .Y}}" r="4" fill="{{if .Pending}}#fff{{else}}{{$c.ColorEps}}{{end}}" stroke="{{if .Pending}}{{$c.ColorPend}}{{else}}{{$c.ColorEps}}{{end}}" stroke-width="2"><title>{{.Tip}}</title></circle>
 {{end}}<text x="{{$c.PlotX0}}" y="{{$c.PlotY1}}" dy="34" font-size="11" fill="{{$c.ColorText}}">cumulative ε (recomputed) after each spend, by round</text>
 </svg>
-<table class="rounds" id="rounds-{{.ID}}" data-tenant="{{$b.Tenant}}" data-unit="{{$b.Unit}}">
+<div class="scroll"><table class="rounds" id="rounds-{{.ID}}" data-tenant="{{$b.Tenant}}" data-unit="{{$b.Unit}}">
 <thead><tr><th>seq</th><th>time (UTC)</th><th>task</th><th>round</th><th>mechanism</th><th>parameters</th><th>δ</th><th>ε cumulative</th><th>cap</th><th>status</th><th>artefact</th></tr></thead><tbody>
-{{range $b.Points}}<tr><td class="num">{{.Seq}}</td><td class="nowrap">{{.Time}}</td><td>{{.Task}}</td><td class="num">{{.Round}}</td><td class="nowrap">{{.Mechanism}}</td><td><code>{{params .Params}}</code></td><td class="num">{{num .Delta}}</td><td class="num">{{num .Recomputed}}</td><td class="num">{{num .Cap}}</td><td>{{if .Released}}<span class="released">released</span>{{else}}<span class="pending">pending</span>{{end}}</td><td><code title="{{.ArtifactHash}}">{{short .ArtifactHash}}</code></td></tr>
-{{end}}</tbody></table>
+{{range $b.Points}}<tr><td class="num">{{.Seq}}</td><td class="nowrap">{{.Time}}</td><td class="nowrap">{{.Task}}</td><td class="num">{{.Round}}</td><td class="nowrap">{{.Mechanism}}</td><td><code>{{params .Params}}</code></td><td class="num nowrap">{{num .Delta}}</td><td class="num">{{num .Recomputed}}</td><td class="num">{{num .Cap}}</td><td>{{if .Released}}<span class="released">released</span>{{else}}<span class="pending">pending</span>{{end}}</td><td><code title="{{.ArtifactHash}}">{{short .ArtifactHash}}</code></td></tr>
+{{end}}</tbody></table></div>
 </section>
 {{end}}</main>
 </body>

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 
 	"github.com/fedb2b/fedb2b/privacy/keys"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
@@ -109,7 +110,7 @@ type Result struct {
 	Failures          []Failure     `json:"failures"` // Failures[0] is the first failing entry
 	Notes             []string      `json:"notes"`
 	Files             []FileSummary `json:"files"`
-	Budgets           []Budget      `json:"budgets"`
+	Budgets           []Budget      `json:"budgets"` // by tenant, unit, then the tenant's own ledger first
 }
 
 // First returns the first failure, if any.
@@ -162,6 +163,17 @@ func Verify(files []LedgerFile, trusted []TrustedKey) Result {
 		res.Budgets = append(res.Budgets, vf.budgets...)
 		verified = append(verified, vf)
 	}
+	// Group budgets by tenant and unit, the tenant's own ledger first.
+	sort.SliceStable(res.Budgets, func(i, j int) bool {
+		a, b := res.Budgets[i], res.Budgets[j]
+		if a.Tenant != b.Tenant {
+			return a.Tenant < b.Tenant
+		}
+		if a.Unit != b.Unit {
+			return a.Unit < b.Unit
+		}
+		return a.Party == a.Tenant && b.Party != b.Tenant
+	})
 	fails, notes := crossCheck(verified)
 	res.Failures = append(res.Failures, fails...)
 	res.Notes = append(res.Notes, notes...)
