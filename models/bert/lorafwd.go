@@ -1,6 +1,7 @@
 package bert
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -189,4 +190,24 @@ func layerNorm64(x []float64, h int, gamma, beta []float64, eps float64) (y, xha
 		}
 	}
 	return y, xhat, inv
+}
+
+// Embed encodes texts through the frozen layers and the adapted ones:
+// the vectors a head trained with this adapter sees at prediction time.
+func (l *LoRA) Embed(ctx context.Context, tok *Tokenizer, texts []string) ([][]float64, error) {
+	ids := make([][]int, len(texts))
+	for i, t := range texts {
+		ids[i] = tok.Encode(t)
+	}
+	xs, err := l.m.HiddenBefore(ctx, ids, l.first)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(texts))
+	for i, x := range xs {
+		if out[i], _, err = l.Forward(x, len(ids[i])); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
