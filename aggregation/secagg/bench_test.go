@@ -76,6 +76,28 @@ func BenchmarkMaskExpand(b *testing.B) {
 	}
 }
 
+// BenchmarkMaskStreams: the mask expansion part of a client's masking,
+// k+1 AES-CTR streams (k pairwise masks and the self mask) applied in one
+// pass over a d-word vector, against the same keystream bytes alone.
+func BenchmarkMaskStreams(b *testing.B) {
+	for _, streams := range []int{16, 9} {
+		for _, d := range benchDims {
+			b.Run(fmt.Sprintf("streams=%d/d=%.0e", streams, float64(d)), func(b *testing.B) {
+				y := make([]uint32, d)
+				seeds := make([]maskSeed, streams)
+				subs := make([]bool, streams)
+				for i := range seeds {
+					seeds[i].key[0] = byte(i)
+					subs[i] = i%2 == 1
+				}
+				e := newExpander()
+				b.SetBytes(int64(4 * d * streams))
+				measureRatio(b, streams, d, func() { e.applyAll(y, seeds, subs) })
+			})
+		}
+	}
+}
+
 // session is a session set up to the masked-input stage, with no inputs
 // allocated (d can be large).
 type session struct {

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+
+	"filippo.io/age"
 )
 
 // ClientConfig configures one client session (one round).
@@ -38,6 +40,7 @@ type Client struct {
 	err   error // why the session aborted
 
 	enc, mask keyPair
+	encID     *age.X25519Identity // enc as an age identity
 	selfSeed  [32]byte         // b_u
 	peers     map[uint32]*peer // neighbours with a verified advert (U1 ∩ N(u))
 }
@@ -95,7 +98,7 @@ func (c *Client) abort(err error) error {
 	c.stage = StageAborted
 	c.err = err
 	c.peers = nil
-	c.enc, c.mask = keyPair{}, keyPair{}
+	c.enc, c.mask, c.encID = keyPair{}, keyPair{}, nil
 	return err
 }
 
@@ -133,7 +136,11 @@ func (c *Client) Advertise() (*AdvertiseMsg, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.enc, c.mask = enc, mask
+	encID, err := ageIdentity(enc.secret())
+	if err != nil {
+		return nil, err
+	}
+	c.enc, c.mask, c.encID = enc, mask, encID
 	m := &AdvertiseMsg{Session: c.p.session, From: c.me, EncKey: enc.public(), MaskKey: mask.public()}
 	m.Signature = signAdvert(c.ident, m.Session, m.From, m.EncKey, m.MaskKey)
 	c.stage = StageShareKeys

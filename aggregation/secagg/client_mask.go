@@ -35,7 +35,7 @@ func (c *Client) MaskInput(shares []*EncryptedShare, input []uint32) (*MaskedInp
 		if _, dup := got[s.From]; dup {
 			return nil, fmt.Errorf("%w: two shares from %d", ErrDuplicate, s.From)
 		}
-		pt, err := openShare(c.enc.secret(), s.Ciphertext)
+		pt, err := openShareWith(c.encID, s.Ciphertext)
 		if err != nil {
 			return nil, fmt.Errorf("share from %d: %w", s.From, err)
 		}

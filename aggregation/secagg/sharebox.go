@@ -64,12 +64,18 @@ func sealShare(pub [32]byte, plaintext []byte) ([]byte, error) {
 
 // openShare decrypts a share ciphertext with the X25519 secret key.
 func openShare(secret [32]byte, ciphertext []byte) ([]byte, error) {
-	if len(ciphertext) > maxShareCiphertext {
-		return nil, fmt.Errorf("%w: share ciphertext of %d bytes exceeds %d", ErrMalformed, len(ciphertext), maxShareCiphertext)
-	}
 	id, err := ageIdentity(secret)
 	if err != nil {
 		return nil, err
+	}
+	return openShareWith(id, ciphertext)
+}
+
+// openShareWith decrypts a share ciphertext with an age identity (made once
+// per session: building one costs a scalar multiplication).
+func openShareWith(id *age.X25519Identity, ciphertext []byte) ([]byte, error) {
+	if len(ciphertext) > maxShareCiphertext {
+		return nil, fmt.Errorf("%w: share ciphertext of %d bytes exceeds %d", ErrMalformed, len(ciphertext), maxShareCiphertext)
 	}
 	r, err := age.Decrypt(bytes.NewReader(ciphertext), id)
 	if err != nil {
