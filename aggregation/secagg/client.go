@@ -41,8 +41,8 @@ type Client struct {
 
 	enc, mask keyPair
 	encID     *age.X25519Identity // enc as an age identity
-	selfSeed  [32]byte         // b_u
-	peers     map[uint32]*peer // neighbours with a verified advert (U1 ∩ N(u))
+	selfSeed  [32]byte            // b_u
+	peers     map[uint32]*peer    // neighbours with a verified advert (U1 ∩ N(u))
 }
 
 // peer is what the client knows about one neighbour.
