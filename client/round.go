@@ -93,13 +93,11 @@ func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api
 	k := len(c.task.Labels)
 	conf := make([]int64, k*k)
 	if len(c.testF) > 0 {
-		pred, err := c.clf.Predict(c.testF)
+		m, err := c.clf.Evaluate(c.testF, c.testY)
 		if err != nil {
 			return err
 		}
-		for i, y := range c.testY {
-			conf[y*k+pred[i]]++
-		}
+		conf = m.Counts
 	}
 	_, err = conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: e.GetRound(),
 		Payload: &api.SubmitRequest_Eval{Eval: &api.EvalResult{ModelVersion: e.GetModelVersion(), Confusion: conf}}})

@@ -11,7 +11,7 @@ import (
 
 // CentralEpochs is how many passes the non-private centralized baseline
 // makes over the pooled data.
-const CentralEpochs = 5
+const CentralEpochs = 10
 
 // features encodes and projects examples with the task's labels.
 func features(ctx context.Context, cfg Config, clf *models.Classifier, labels []string, ex []dataset.Example) ([][]float64, []int, error) {
@@ -33,15 +33,11 @@ func features(ctx context.Context, cfg Config, clf *models.Classifier, labels []
 }
 
 func evaluate(clf *models.Classifier, f [][]float64, y []int, k int) (Metrics, error) {
-	pred, err := clf.Predict(f)
+	m, err := clf.Evaluate(f, y)
 	if err != nil {
 		return Metrics{}, err
 	}
-	conf := make([]int64, k*k)
-	for i, t := range y {
-		conf[t*k+pred[i]]++
-	}
-	return MetricsFromConfusion(conf, k), nil
+	return MetricsFromConfusion(m.Counts, k), nil
 }
 
 func runBaselines(ctx context.Context, cfg Config, s *splitData, rep *Report) error {

@@ -1,5 +1,7 @@
 package simulate
 
+import "github.com/fedb2b/fedb2b/models"
+
 // Metrics are classification metrics over a summed confusion matrix.
 type Metrics struct {
 	Accuracy float64 `json:"accuracy"`
@@ -64,37 +66,10 @@ func summarise(cfg Config, s *splitData) DataSummary {
 	return d
 }
 
-// MetricsFromConfusion computes accuracy and macro-F1 from a row-major k×k
-// confusion matrix (rows: true class). Macro-F1 averages the per-class F1
-// over the classes that occur as a true or a predicted label, as
-// scikit-learn's f1_score(average="macro") does over the labels present.
+// MetricsFromConfusion computes accuracy and macro-F1 (scikit-learn's
+// convention, see models.ConfusionMatrix) from a row-major k×k confusion
+// matrix, rows being the true class.
 func MetricsFromConfusion(conf []int64, k int) Metrics {
-	var total, correct int64
-	var f1sum float64
-	classes := 0
-	for c := 0; c < k; c++ {
-		var tp, rowSum, colSum int64
-		tp = conf[c*k+c]
-		for j := 0; j < k; j++ {
-			rowSum += conf[c*k+j]
-			colSum += conf[j*k+c]
-		}
-		total += rowSum
-		correct += tp
-		if rowSum == 0 && colSum == 0 {
-			continue
-		}
-		classes++
-		if tp > 0 {
-			f1sum += 2 * float64(tp) / float64(rowSum+colSum)
-		}
-	}
-	m := Metrics{Examples: total}
-	if total > 0 {
-		m.Accuracy = float64(correct) / float64(total)
-	}
-	if classes > 0 {
-		m.MacroF1 = f1sum / float64(classes)
-	}
-	return m
+	m := models.ConfusionMatrix{Classes: k, Counts: conf}
+	return Metrics{Accuracy: m.Accuracy(), MacroF1: m.MacroF1(), Examples: m.Total()}
 }
