@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"testing"
@@ -179,9 +180,13 @@ func BenchmarkServerUnmask(b *testing.B) {
 		for _, pct := range []int{0, 10, 30} {
 			b.Run(fmt.Sprintf("n=%d/k=%d/d=%.0e/drop=%d%%", n, k, float64(d), pct), func(b *testing.B) {
 				s := setupSession(b, n, k, th, d)
-				drop := n * pct / 100
+				drop := feasibleDrops(b, s.p, n*pct/100)
+				dropped := func(i int) bool { return drop[i] }
 				input := make([]uint32, d)
-				for i := drop; i < n; i++ {
+				for i := range n {
+					if dropped(i) {
+						continue
+					}
 					sh, _ := s.srv.SharesFor(uint32(i))
 					m, err := s.cl[i].MaskInput(sh, input)
 					if err != nil {
@@ -213,6 +218,7 @@ func BenchmarkServerUnmask(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(streams), "mask-streams")
+				b.ReportMetric(float64(len(req.Dropped)), "dropped")
 				measureRatio(b, streams, d, func() {
 					srv := *s.srv
 					srv.sum = slices.Clone(s.srv.sum)
@@ -229,6 +235,34 @@ func BenchmarkServerUnmask(b *testing.B) {
 			})
 		}
 	}
+}
+
+// feasibleDrops picks m clients to drop such that every client keeps at
+// least t surviving neighbours (a dropout pattern within the threshold),
+// trying seeded random sets.
+func feasibleDrops(b *testing.B, p *Params, m int) map[int]bool {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		drop := make(map[int]bool, m)
+		for _, i := range r.Perm(p.N())[:m] {
+			drop[i] = true
+		}
+		ok := true
+		for u := range p.N() {
+			alive := 0
+			for _, v := range p.Neighbours(uint32(u)) {
+				if !drop[int(v)] {
+					alive++
+				}
+			}
+			ok = ok && alive >= p.Threshold()
+		}
+		if ok {
+			return drop
+		}
+	}
+	b.Fatalf("no dropout pattern of %d clients within the threshold", m)
+	return nil
 }
 
 // BenchmarkServerMemory reports the heap the coordinator retains for a
@@ -292,6 +326,9 @@ func BenchmarkServerMemory(b *testing.B) {
 				b.ReportMetric(float64(streamAlloc), "stream-alloc-B")
 				runtime.KeepAlive(srv)
 				runtime.KeepAlive(cl)
+				runtime.KeepAlive(ads)
+				runtime.KeepAlive(outs)
+				runtime.KeepAlive(vec)
 			}
 		})
 	}
