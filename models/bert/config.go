@@ -79,6 +79,9 @@ func (c Config) Validate() error {
 	if c.HiddenSize%c.NumHeads != 0 {
 		return fmt.Errorf("hidden_size %d is not a multiple of num_attention_heads %d", c.HiddenSize, c.NumHeads)
 	}
+	if c.PadTokenID < 0 || c.PadTokenID >= c.VocabSize {
+		return fmt.Errorf("pad_token_id %d outside the vocabulary (size %d)", c.PadTokenID, c.VocabSize)
+	}
 	if c.LayerNormEps <= 0 || c.LayerNormEps > 1 {
 		return fmt.Errorf("layer_norm_eps %g out of range", c.LayerNormEps)
 	}
