@@ -84,7 +84,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		if r.Abandoned {
 			status = "  abandoned: " + r.Reason
 		}
-		fmt.Fprintf(stdout, "%5d  %8.4f  %8.4f  %9d  %-12s  %8d  %s%s\n", r.Round, r.Accuracy, r.MacroF1, len(r.Participants),
+		fmt.Fprintf(stdout, "%5d  %8.4f  %8.4f  %9d  %-12s  %8d  %s%s\n", r.Round, r.Accuracy, r.MacroF1, r.Participants,
 			listOrDash(r.Dropped), len(r.Declined), epsList(r.Epsilon), status)
 	})
 	if err != nil {

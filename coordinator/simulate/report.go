@@ -13,7 +13,8 @@ type Metrics struct {
 type RoundReport struct {
 	Round        int                `json:"round"`
 	Metrics                         // of the version this round produced
-	Participants []string           `json:"-"`
+	Participants int                `json:"participants"`
+	Tenants      []string           `json:"participant_names"`
 	Dropped      []string           `json:"dropped,omitempty"`
 	Declined     map[string]string  `json:"declined,omitempty"`
 	Evaluators   int                `json:"evaluators"`

@@ -157,10 +157,18 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 
-	spent := func() map[string]float64 {
+	// spent is each tenant's ε through round r (all rounds if r = 0): a
+	// fast tenant may already have recorded the next round's spend.
+	spent := func(r int) map[string]float64 {
 		m := map[string]float64{}
 		for i, td := range s.tenants {
-			m[td.name], _ = client.Epsilon(logs[i].Spends(), cfg.Delta)
+			var upto []client.Spend
+			for _, sp := range logs[i].Spends() {
+				if r == 0 || sp.Round <= r {
+					upto = append(upto, sp)
+				}
+			}
+			m[td.name], _ = client.Epsilon(upto, cfg.Delta)
 		}
 		return m
 	}
@@ -172,10 +180,10 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 		case e := <-events:
 			switch e.Kind {
 			case coordinator.EvRoundAggregated, coordinator.EvRoundAbandoned:
-				cur = RoundReport{Round: e.Round, Participants: e.Participants, Dropped: e.Dropped, Declined: e.Declined,
+				cur = RoundReport{Round: e.Round, Participants: len(e.Participants), Tenants: e.Participants, Dropped: e.Dropped, Declined: e.Declined,
 					Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason}
 				if cur.Abandoned {
-					cur.Epsilon = spent()
+					cur.Epsilon = spent(cur.Round)
 					rep.Rounds = append(rep.Rounds, cur)
 					if onRound != nil {
 						onRound(cur)
@@ -184,7 +192,7 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 			case coordinator.EvEvaluated:
 				cur.Metrics = MetricsFromConfusion(e.Confusion, len(s.labels))
 				cur.Evaluators = len(e.Evaluators)
-				cur.Epsilon = spent()
+				cur.Epsilon = spent(cur.Round)
 				rep.Rounds = append(rep.Rounds, cur)
 				if onRound != nil {
 					onRound(cur)
@@ -206,7 +214,7 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 			return fmt.Errorf("simulate: %s: %w", s.tenants[i].name, err)
 		}
 	}
-	rep.Epsilon = spent()
+	rep.Epsilon = spent(0)
 	if n := len(rep.Rounds); n > 0 {
 		for i := n - 1; i >= 0; i-- {
 			if !rep.Rounds[i].Abandoned {

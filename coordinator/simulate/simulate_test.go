@@ -34,14 +34,14 @@ func TestKilledTenantRoundStillCompletes(t *testing.T) {
 		t.Fatalf("got %d rounds: %+v", len(rep.Rounds), rep.Rounds)
 	}
 	r1, r2, r3 := rep.Rounds[0], rep.Rounds[1], rep.Rounds[2]
-	if len(r1.Participants) != 3 {
-		t.Errorf("round 1 participants %v", r1.Participants)
+	if r1.Participants != 3 {
+		t.Errorf("round 1 participants %v", r1.Tenants)
 	}
-	if r2.Abandoned || !slices.Equal(r2.Dropped, []string{"tenant-2"}) || len(r2.Participants) != 2 {
-		t.Errorf("round 2: abandoned=%v dropped=%v participants=%v", r2.Abandoned, r2.Dropped, r2.Participants)
+	if r2.Abandoned || !slices.Equal(r2.Dropped, []string{"tenant-2"}) || r2.Participants != 2 {
+		t.Errorf("round 2: abandoned=%v dropped=%v participants=%v", r2.Abandoned, r2.Dropped, r2.Tenants)
 	}
-	if slices.Contains(r3.Participants, "tenant-2") {
-		t.Errorf("round 3 invited the dead tenant: %v", r3.Participants)
+	if slices.Contains(r3.Tenants, "tenant-2") {
+		t.Errorf("round 3 invited the dead tenant: %v", r3.Tenants)
 	}
 	if !(r3.Accuracy > r1.Accuracy) {
 		t.Errorf("accuracy did not rise: round 1 %.4f, round 3 %.4f", r1.Accuracy, r3.Accuracy)
