@@ -212,6 +212,10 @@ func TestScenarioOutOfOrderDuplicateLate(t *testing.T) {
 	h.unmask(req, nil)
 	_, err = h.cl[0].Unmask(req)
 	wantErr(t, err, ErrWrongStage, "second unmask")
+	wantErr(t, h.cl[0].OnAbort(&AbortNotice{Reason: "forged"}), ErrWrongSession, "abort notice of another session")
+	if h.cl[0].Stage() != StageDone {
+		t.Fatal("a foreign abort notice changed the client's stage")
+	}
 	wantErr(t, h.srv.OnUnmask(0, &UnmaskResponse{Session: h.p.Session(), From: 0}), ErrDuplicate, "second unmask response")
 	sum, surv, err := h.srv.Result()
 	h.must(err)

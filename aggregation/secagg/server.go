@@ -144,7 +144,8 @@ func (s *Server) Adverts() ([]*AdvertiseMsg, error) {
 	var out []*AdvertiseMsg
 	for _, a := range s.adverts {
 		if a != nil {
-			out = append(out, a)
+			c := *a
+			out = append(out, &c)
 		}
 	}
 	return out, nil
@@ -164,8 +165,9 @@ func (s *Server) AdvertsFor(to uint32) ([]*AdvertiseMsg, error) {
 	}
 	var out []*AdvertiseMsg
 	for _, v := range s.p.Neighbours(to) {
-		if s.adverts[v] != nil {
-			out = append(out, s.adverts[v])
+		if a := s.adverts[v]; a != nil {
+			c := *a
+			out = append(out, &c)
 		}
 	}
 	return out, nil
@@ -239,7 +241,7 @@ func (s *Server) SharesFor(to uint32) ([]*EncryptedShare, error) {
 	if !s.u2[to] {
 		return nil, nil // a client that sent no shares gets none: it is out
 	}
-	return s.inbox[to], nil
+	return slices.Clone(s.inbox[to]), nil // the messages are shared: do not modify
 }
 
 func (s *Server) closeShareKeys() error {
