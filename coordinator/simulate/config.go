@@ -79,7 +79,7 @@ func Defaults() Config {
 		TargetEpsilon: 8,
 		Delta:         1e-5,
 		Strategy:      "fedavg",
-		ServerLR:      2,
+		ServerLR:      1.5,
 		RoundTimeout:  30 * time.Second,
 		Baselines:     true,
 	}
