@@ -22,7 +22,8 @@ type located struct {
 // crossCheck compares, for every tenant whose own ledger is given (a
 // ledger whose party is the tenant) and passed its own checks, the intents
 // other parties recorded about it with the tenant's own intents: same task,
-// round and unit, same mechanism and parameters. A spend another party
+// round and unit, same mechanism and parameters, and the same artefact
+// hash where both record one. A spend another party
 // recorded that the tenant did not is a failure (a release the tenant's
 // records do not show); a spend only the tenant recorded is a note (e.g.
 // it dropped out after its intent, which still counts as spent).
@@ -58,6 +59,13 @@ func crossCheck(files []verifiedFile) ([]Failure, []string) {
 					fails = append(fails, Failure{File: tf.path, Line: match.line, Seq: match.e.Seq,
 						Reason: fmt.Sprintf("mechanism or parameters of task %s round %d differ from %s seq %d (%s %+v here, %s %+v there)",
 							e.Task, e.Round, other.path, e.Seq, match.e.Mechanism, match.e.Params, e.Mechanism, e.Params)})
+					continue
+				}
+				mine, theirs := artefactOf(tf, match.e.Seq), artefactOf(other, e.Seq)
+				if mine != "" && theirs != "" && mine != theirs {
+					fails = append(fails, Failure{File: other.path, Line: lineOf(other, i), Seq: e.Seq,
+						Reason: fmt.Sprintf("artefact hash of task %s round %d for tenant %s differs from the one the tenant's ledger %s records (seq %d)",
+							e.Task, e.Round, e.Tenant, tf.path, match.e.Seq)})
 				}
 			}
 		}
@@ -89,4 +97,18 @@ func findIntent(f verifiedFile, k roundKey) (located, bool) {
 		}
 	}
 	return located{}, false
+}
+
+// artefactOf returns the artefact hash of intent seq in f: the intent's
+// own, else that of the released entry completing it, else "".
+func artefactOf(f verifiedFile, seq uint64) string {
+	for _, e := range f.entries {
+		if e.Seq == seq && e.ArtifactHash != "" {
+			return e.ArtifactHash
+		}
+		if e.Status == ledger.StatusReleased && e.Ref == seq {
+			return e.ArtifactHash
+		}
+	}
+	return ""
 }

@@ -362,3 +362,42 @@ func TestVerifyPendingIntentCountsAsSpent(t *testing.T) {
 		t.Fatalf("notes = %q", res.Notes)
 	}
 }
+
+// TestVerifyCrossChecksArtefacts: the coordinator records having received,
+// for acme's round 2, an artefact other than the one acme's ledger says it
+// released.
+func TestVerifyCrossChecksArtefacts(t *testing.T) {
+	f := buildFederation(t, 2)
+	path := f.paths["coordinator"]
+	entries, err := ledger.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(path)
+	l, err := ledger.Open(path, f.keys["coordinator"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var target ledger.Entry
+	for _, e := range entries {
+		if e.Status == ledger.StatusReleased {
+			h := e.ArtifactHash
+			if in := entries[e.Ref-1]; in.Tenant == "acme" && in.Round == 2 {
+				h, target = hash("something else"), in
+			}
+			if _, err := l.Release(e.Ref, h); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if _, err := l.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	res := Verify(f.files(), f.trusted())
+	expectFirst(t, res, path, int(target.Seq))
+	if first, _ := res.First(); !strings.Contains(first.Reason, "artefact hash of task intent-cls round 2 for tenant acme differs") {
+		t.Fatalf("reason = %q", first.Reason)
+	}
+}

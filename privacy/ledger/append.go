@@ -33,6 +33,9 @@ func (l *Ledger) Append(e Entry) (Entry, error) {
 	if err := e.Validate(); err != nil {
 		return Entry{}, fmt.Errorf("ledger: invalid entry: %w", err)
 	}
+	if len(l.entries) > 0 && e.Party != l.entries[0].Party {
+		return Entry{}, fmt.Errorf("ledger: party %q differs from this ledger's party %q (one ledger per party)", e.Party, l.entries[0].Party)
+	}
 	eps, err := l.replay.Peek(e)
 	if err != nil {
 		return Entry{}, fmt.Errorf("ledger: %w", err)

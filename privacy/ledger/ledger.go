@@ -136,6 +136,9 @@ func (l *Ledger) admit(e Entry) error {
 	if err := Link(prev, e); err != nil {
 		return err
 	}
+	if prev != nil && e.Party != l.entries[0].Party {
+		return fmt.Errorf("party %q differs from this ledger's party %q", e.Party, l.entries[0].Party)
+	}
 	if l.signer != nil {
 		if err := e.VerifySignature(l.signer.Public().(ed25519.PublicKey)); err != nil {
 			return err

@@ -121,7 +121,9 @@ func TestAppendReleaseReopen(t *testing.T) {
 func TestBudgetEnforced(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	l := openTest(t, path, testKey(t, 2))
+	// A coordinator-style ledger: one party recording several tenants.
 	e := round("acme", 1)
+	e.Party = "coordinator"
 	e.EpsilonCap = 1
 	first, err := l.Append(e)
 	if err != nil {
@@ -154,7 +156,9 @@ func TestBudgetEnforced(t *testing.T) {
 		t.Fatalf("CheckBudget = %v %v %v", a2, ok2, err)
 	}
 	// Another tenant's budget is separate.
-	if _, err := l.Append(round("globex", 1)); err != nil {
+	g := round("globex", 1)
+	g.Party = "coordinator"
+	if _, err := l.Append(g); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -365,6 +369,14 @@ func TestAppendRejectsBadEntries(t *testing.T) {
 	}
 	if n := len(l.Entries()); n != 0 {
 		t.Fatalf("%d entries written by rejected appends", n)
+	}
+	if _, err := l.Append(round("acme", 1)); err != nil {
+		t.Fatal(err)
+	}
+	other := round("acme", 2)
+	other.Party = "coordinator"
+	if _, err := l.Append(other); err == nil || !strings.Contains(err.Error(), `party "coordinator" differs from this ledger's party "acme"`) {
+		t.Fatalf("second party: err = %v", err)
 	}
 }
 
