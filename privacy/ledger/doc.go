@@ -43,6 +43,11 @@
 // second writer ([ErrLocked]); the kernel drops the lock if the writer
 // dies.
 //
+// One ledger has one party and one writer key: [Open] for writing checks
+// every entry against the signer, and Append refuses another party. To
+// rotate a key, close the ledger and start a new file; an auditor is
+// given both.
+//
 // # Recomputing ε
 //
 // An entry names a registered [Mechanism] (how its parameters become
@@ -53,6 +58,9 @@
 // (a PLD accountant; the distributed discrete Gaussian for tenant-level
 // DP) plug in with [RegisterMechanism] and [RegisterAccountant]; a ledger
 // naming an unregistered one fails to verify rather than being guessed at.
+// Composing costs milliseconds per entry (RDP fractional orders), so
+// composed states are memoised by a hash of their event sequence: a
+// coordinator's record of a tenant and the tenant's own ledger share them.
 //
 // # Threat model
 //
