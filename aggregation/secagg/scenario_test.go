@@ -11,14 +11,14 @@ import (
 // harness drives one session by hand (no dropouts unless a test skips a
 // client) so that tests can inject hostile, late and replayed messages.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	p      *Params
 	srv    *Server
 	cl     []*Client
 	inputs [][]uint32
 }
 
-func newHarness(t *testing.T, n, k, th, d int, round uint64) *harness {
+func newHarness(t testing.TB, n, k, th, d int, round uint64) *harness {
 	t.Helper()
 	ps, keys := testParticipants(n, 11) // same identities every round
 	var seed [32]byte
