@@ -15,9 +15,24 @@
 // library over-estimates fractional orders). It is fast (well under a
 // millisecond per composition) and is what CalibrateNoiseRDP uses.
 //
-// PLDAccountant tracks the privacy loss distribution (as Google's
-// dp_accounting does) and gives a tighter ε, at a higher cost. BestEpsilon
-// returns the smaller of the two, both being valid upper bounds.
+// PLDAccountant tracks the privacy loss distributions of the add and remove
+// directions, discretised with dp_accounting's pessimistic connect-the-dots
+// construction (interval 1e-4) and composed by FFT (gonum dsp/fourier). It
+// reproduces dp_accounting's PLDAccountant to about 1e-7 and gives a tighter
+// ε than RDP (on the reference grid, 1.5 % to 98 % lower), at a higher cost
+// (under a second for 10⁴ DP-SGD steps with q = 1e-3, σ ≥ 0.8) and with
+// bounded memory (DefaultPLDMaxSize). BestEpsilon returns the smaller of the two; both are
+// valid upper bounds.
+//
+// CalibrateNoiseRDP finds the smallest noise multiplier meeting a target ε
+// under the RDP accountant.
+//
+// # DP-SGD helpers
+//
+// PoissonSample draws a Poisson-sampled batch, ClipL2 clips a per-example
+// gradient to L2 norm C, and AddGaussian adds N(0, (σC)²) noise to the sum.
+// They panic on programmer errors (invalid q, C, std); validate parameters
+// that come from elsewhere with ValidateSGM first.
 //
 // # Units
 //
