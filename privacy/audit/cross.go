@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
@@ -28,7 +29,7 @@ type located struct {
 // records do not show); a spend only the tenant recorded is a note (e.g.
 // it dropped out after its intent, which still counts as spent).
 func crossCheck(files []verifiedFile) ([]Failure, []string) {
-	own := map[string][]verifiedFile{} // tenant → its own ledgers
+	own := map[string][]verifiedFile{} // tenant → its own ledgers (several after a key rotation)
 	for _, f := range files {
 		if f.ok && f.party != "" && len(f.entries) > 0 {
 			own[f.party] = append(own[f.party], f)
@@ -36,43 +37,53 @@ func crossCheck(files []verifiedFile) ([]Failure, []string) {
 	}
 	var fails []Failure
 	var notes []string
-	seenByOthers := map[string]map[roundKey]bool{} // own ledger path → keys others recorded
+	seenByOthers := map[string]map[roundKey]bool{} // tenant → keys other ledgers recorded
 	for _, other := range files {
 		for i, e := range other.entries {
-			if e.Status != ledger.StatusIntent || e.Tenant == other.party {
+			if e.Status != ledger.StatusIntent || e.Tenant == other.party || len(own[e.Tenant]) == 0 {
 				continue
 			}
-			for _, tf := range own[e.Tenant] {
-				k := roundKey{e.Tenant, e.Task, e.Round, e.Unit}
-				if seenByOthers[tf.path] == nil {
-					seenByOthers[tf.path] = map[roundKey]bool{}
+			k := roundKey{e.Tenant, e.Task, e.Round, e.Unit}
+			if seenByOthers[e.Tenant] == nil {
+				seenByOthers[e.Tenant] = map[roundKey]bool{}
+			}
+			seenByOthers[e.Tenant][k] = true
+			var tf verifiedFile
+			var match located
+			found := false
+			for _, f := range own[e.Tenant] {
+				if match, found = findIntent(f, k); found {
+					tf = f
+					break
 				}
-				seenByOthers[tf.path][k] = true
-				match, ok := findIntent(tf, k)
-				if !ok {
-					fails = append(fails, Failure{File: other.path, Line: lineOf(other, i), Seq: e.Seq,
-						Reason: fmt.Sprintf("records task %s round %d (%s unit) for tenant %s, but the tenant's ledger %s has no such intent",
-							e.Task, e.Round, e.Unit, e.Tenant, tf.path)})
-					continue
+			}
+			if !found {
+				var paths []string
+				for _, f := range own[e.Tenant] {
+					paths = append(paths, f.path)
 				}
-				if match.e.Mechanism != e.Mechanism || match.e.Params != e.Params {
-					fails = append(fails, Failure{File: tf.path, Line: match.line, Seq: match.e.Seq,
-						Reason: fmt.Sprintf("mechanism or parameters of task %s round %d differ from %s seq %d (%s %+v here, %s %+v there)",
-							e.Task, e.Round, other.path, e.Seq, match.e.Mechanism, match.e.Params, e.Mechanism, e.Params)})
-					continue
-				}
-				mine, theirs := artefactOf(tf, match.e.Seq), artefactOf(other, e.Seq)
-				if mine != "" && theirs != "" && mine != theirs {
-					fails = append(fails, Failure{File: other.path, Line: lineOf(other, i), Seq: e.Seq,
-						Reason: fmt.Sprintf("artefact hash of task %s round %d for tenant %s differs from the one the tenant's ledger %s records (seq %d)",
-							e.Task, e.Round, e.Tenant, tf.path, match.e.Seq)})
-				}
+				fails = append(fails, Failure{File: other.path, Line: lineOf(other, i), Seq: e.Seq,
+					Reason: fmt.Sprintf("records task %s round %d (%s unit) for tenant %s, but the tenant's ledger %s has no such intent",
+						e.Task, e.Round, e.Unit, e.Tenant, strings.Join(paths, ", "))})
+				continue
+			}
+			if match.e.Mechanism != e.Mechanism || match.e.Params != e.Params {
+				fails = append(fails, Failure{File: tf.path, Line: match.line, Seq: match.e.Seq,
+					Reason: fmt.Sprintf("mechanism or parameters of task %s round %d differ from %s seq %d (%s %+v here, %s %+v there)",
+						e.Task, e.Round, other.path, e.Seq, match.e.Mechanism, match.e.Params, e.Mechanism, e.Params)})
+				continue
+			}
+			mine, theirs := artefactOf(tf, match.e.Seq), artefactOf(other, e.Seq)
+			if mine != "" && theirs != "" && mine != theirs {
+				fails = append(fails, Failure{File: other.path, Line: lineOf(other, i), Seq: e.Seq,
+					Reason: fmt.Sprintf("artefact hash of task %s round %d for tenant %s differs from the one the tenant's ledger %s records (seq %d)",
+						e.Task, e.Round, e.Tenant, tf.path, match.e.Seq)})
 			}
 		}
 	}
 	for _, tf := range files {
-		seen, ok := seenByOthers[tf.path]
-		if !ok {
+		seen, ok := seenByOthers[tf.party]
+		if !ok || !tf.ok {
 			continue // no other ledger speaks of this tenant
 		}
 		for i, e := range tf.entries {

@@ -44,9 +44,11 @@
 // dies.
 //
 // One ledger has one party and one writer key: [Open] for writing checks
-// every entry against the signer, and Append refuses another party. To
-// rotate a key, close the ledger and start a new file; an auditor is
-// given both.
+// every entry against the signer, and Append refuses another party. Key
+// rotation is not supported yet: a new file would restart the composition
+// from zero, so a party must keep its key for the life of its budget (a
+// future carry-over entry naming the previous ledger's last hash and ε is
+// the intended way).
 //
 // # Recomputing ε
 //
