@@ -403,3 +403,31 @@ func TestPLDAccountant(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestCheckBudgetErrors(t *testing.T) {
+	plan := Plan{Mechanism: MechDPSGD, Params: dpsgd}
+	for _, tc := range []struct {
+		tenant string
+		unit   Unit
+		plan   Plan
+		delta  float64
+		want   string
+	}{
+		{"", UnitRecord, plan, 1e-5, "tenant is empty"},
+		{"acme", "row", plan, 1e-5, `unit "row"`},
+		{"acme", UnitRecord, plan, 0, "delta 0 is not in (0, 1)"},
+		{"acme", UnitRecord, Plan{Mechanism: "laplace"}, 1e-5, `unknown mechanism "laplace"`},
+		{"acme", UnitRecord, Plan{Mechanism: MechDPSGD}, 1e-5, "sampling_rate 0 is not in (0, 1]"},
+		{"acme", UnitRecord, Plan{Mechanism: MechDPSGD, Params: dpsgd, Accountant: "prv"}, 1e-5, `unknown accountant "prv"`},
+	} {
+		_, _, err := CheckBudget(nil, tc.tenant, tc.unit, tc.plan, 1, tc.delta)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckBudget(%q, %q, %+v, δ=%g) err = %v, want %q", tc.tenant, tc.unit, tc.plan, tc.delta, err, tc.want)
+		}
+	}
+	eps, ok, err := CheckBudget(nil, "acme", UnitRecord, plan, 1, 1e-5)
+	want, _ := privacy.RDPEpsilon(dpsgd.SamplingRate, dpsgd.NoiseMultiplier, dpsgd.Steps, 1e-5)
+	if err != nil || eps != want || ok != (want <= 1) {
+		t.Fatalf("empty ledger: %v %v %v, want %v", eps, ok, err, want)
+	}
+}

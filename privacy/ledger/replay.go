@@ -198,6 +198,15 @@ func (r *Replay) check(tenant string, unit Unit, plan Plan, capEps, delta float6
 	if name == "" {
 		name = DefaultAccountant
 	}
+	if err := checkText("tenant", tenant); err != nil {
+		return 0, false, fmt.Errorf("ledger: %w", err)
+	}
+	if unit != UnitRecord && unit != UnitTenant {
+		return 0, false, fmt.Errorf("ledger: unit %q is not %q or %q", unit, UnitRecord, UnitTenant)
+	}
+	if !(delta > 0 && delta < 1) {
+		return 0, false, fmt.Errorf("ledger: delta %g is not in (0, 1)", delta)
+	}
 	e := Entry{Tenant: tenant, Unit: unit, Status: StatusIntent, Mechanism: plan.Mechanism,
 		Params: plan.Params, Accountant: name, Delta: delta}
 	m, err := LookupMechanism(plan.Mechanism)
