@@ -1,0 +1,89 @@
+package enroll
+
+import (
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"filippo.io/age"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/fedb2b/fedb2b/coordinator/pki"
+)
+
+// Credentials are a tenant's enrolled identity.
+type Credentials struct {
+	Tenant string
+	CA     *x509.Certificate
+	Cert   *x509.Certificate
+	Key    crypto.Signer
+}
+
+// Load reads the credentials stored by [Enroll] in dir, decrypting the key
+// with identity, and checks that they belong together.
+func Load(dir string, identity age.Identity) (*Credentials, error) {
+	ca, err := pki.ReadCertificate(filepath.Join(dir, CAFile))
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	cert, err := pki.ReadCertificate(filepath.Join(dir, CertFile))
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	key, err := pki.LoadKey(filepath.Join(dir, KeyFile), identity)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	inv := pki.Invite{CAFingerprint: pki.Fingerprint(ca)}
+	name, err := pki.TenantFromCertificate(cert)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %s: %w", filepath.Join(dir, CertFile), err)
+	}
+	inv.Tenant = name
+	c, err := checkResponse(inv, key, cert.Raw, ca.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, dir)
+	}
+	return c, nil
+}
+
+// save writes the credentials; the certificate last, so that its presence
+// means the directory is complete.
+func (c *Credentials) save(dir string, recipient age.Recipient) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	if err := pki.SaveKey(filepath.Join(dir, KeyFile), c.Key, recipient); err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	if err := pki.WriteCertificate(filepath.Join(dir, CAFile), c.CA.Raw); err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	if err := pki.WriteCertificate(filepath.Join(dir, CertFile), c.Cert.Raw); err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	return nil
+}
+
+// TLSConfig returns the mutual-TLS configuration for connecting to the
+// coordinator at serverName (see pki.ClientTLSConfig).
+func (c *Credentials) TLSConfig(serverName string) (*tls.Config, error) {
+	return pki.ClientTLSConfig(pki.ClientConfig{
+		CA:          c.CA,
+		Certificate: tls.Certificate{Certificate: [][]byte{c.Cert.Raw}, PrivateKey: c.Key, Leaf: c.Cert},
+		ServerName:  serverName,
+	})
+}
+
+// DialOption returns the grpc.DialOption carrying [Credentials.TLSConfig].
+func (c *Credentials) DialOption(serverName string) (grpc.DialOption, error) {
+	cfg, err := c.TLSConfig(serverName)
+	if err != nil {
+		return nil, err
+	}
+	return grpc.WithTransportCredentials(credentials.NewTLS(cfg)), nil
+}

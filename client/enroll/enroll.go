@@ -1,0 +1,156 @@
+package enroll
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/fedb2b/fedb2b/coordinator/pki"
+	"github.com/fedb2b/fedb2b/coordinator/pki/enrollpb"
+)
+
+// Files of a tenant's credential directory.
+const (
+	KeyFile  = "tenant.key.age"
+	CertFile = "tenant.crt"
+	CAFile   = "ca.crt"
+)
+
+// ErrEnrolled is returned by [Enroll] when the directory already holds a
+// certificate.
+var ErrEnrolled = errors.New("already enrolled")
+
+// Options configures [Enroll].
+type Options struct {
+	// Coordinator is the host:port of the coordinator.
+	Coordinator string
+	// Invite is the invitation string from `fedb2b tenant invite`.
+	Invite string
+	// Dir receives the credentials (created 0700 if absent).
+	Dir string
+	// Recipient encrypts the private key at rest (required).
+	Recipient age.Recipient
+	// ServerName is the name the coordinator's certificate must carry; the
+	// host of Coordinator if empty.
+	ServerName string
+	// Rand is the key generation source (crypto/rand if nil).
+	Rand io.Reader
+	// Timeout bounds the enrolment call (30 s if zero).
+	Timeout time.Duration
+}
+
+// Enroll enrols the tenant named by the invitation: see the package
+// documentation. Nothing is written unless the coordinator returned a
+// certificate that passed every check.
+func Enroll(ctx context.Context, o Options) (*Credentials, error) {
+	inv, err := pki.ParseInvite(o.Invite)
+	if err != nil {
+		return nil, err
+	}
+	if o.Recipient == nil {
+		return nil, errors.New("enroll: no age recipient for the private key")
+	}
+	if _, err := os.Stat(filepath.Join(o.Dir, CertFile)); err == nil {
+		return nil, fmt.Errorf("enroll: %s: %w", filepath.Join(o.Dir, CertFile), ErrEnrolled)
+	}
+	if _, err := os.Stat(filepath.Join(o.Dir, KeyFile)); err == nil {
+		return nil, fmt.Errorf("enroll: %s exists without %s (an interrupted enrolment?): remove it and ask for a new invitation", filepath.Join(o.Dir, KeyFile), CertFile)
+	}
+	serverName := o.ServerName
+	if serverName == "" {
+		h, _, err := net.SplitHostPort(o.Coordinator)
+		if err != nil {
+			return nil, fmt.Errorf("enroll: coordinator address %q: %w", o.Coordinator, err)
+		}
+		serverName = h
+	}
+	rnd := o.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rnd)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: failed to generate key: %w", err)
+	}
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: inv.Tenant}}, key)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: failed to create CSR: %w", err)
+	}
+	conn, err := grpc.NewClient(o.Coordinator, grpc.WithTransportCredentials(credentials.NewTLS(pki.EnrollTLSConfig(inv.CAFingerprint, serverName, nil))))
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	defer conn.Close()
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := enrollpb.NewEnrollmentClient(conn).Enroll(cctx, &enrollpb.EnrollRequest{Tenant: inv.Tenant, Token: inv.Token(), Csr: csr})
+	if err != nil {
+		return nil, fmt.Errorf("enroll: coordinator %s: %w", o.Coordinator, err)
+	}
+	c, err := checkResponse(inv, key, resp.GetCertificate(), resp.GetCaCertificate())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.save(o.Dir, o.Recipient); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkResponse verifies what the coordinator returned: the CA is the one
+// the invitation pins, the certificate chains to it for client
+// authentication, names the invited tenant, and certifies key.
+func checkResponse(inv pki.Invite, key crypto.Signer, certDER, caDER []byte) (*Credentials, error) {
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: CA certificate in response: %w", err)
+	}
+	if pki.Fingerprint(ca) != inv.CAFingerprint {
+		return nil, errors.New("enroll: CA certificate in response does not match the invitation's fingerprint")
+	}
+	cert, err := x509.ParseCertificate(certDER)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: certificate in response: %w", err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		return nil, fmt.Errorf("enroll: issued certificate does not verify: %w", err)
+	}
+	name, err := pki.TenantFromCertificate(cert)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: issued certificate: %w", err)
+	}
+	if name != inv.Tenant {
+		return nil, fmt.Errorf("enroll: issued certificate names tenant %q, invited %q", name, inv.Tenant)
+	}
+	want, err := x509.MarshalPKIXPublicKey(key.Public())
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	got, err := x509.MarshalPKIXPublicKey(cert.PublicKey)
+	if err != nil || !bytes.Equal(want, got) {
+		return nil, errors.New("enroll: issued certificate is not for the key generated here")
+	}
+	return &Credentials{Tenant: name, CA: ca, Cert: cert, Key: key}, nil
+}

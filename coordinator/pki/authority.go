@@ -1,0 +1,134 @@
+package pki
+
+import (
+	"crypto"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+)
+
+// MaxCSRBytes bounds the DER size of a certificate signing request.
+const MaxCSRBytes = 8 << 10
+
+// Authority is the operator's CA with its private key loaded: it turns a
+// valid invitation and CSR into a client certificate. Safe for concurrent
+// use (the registry serialises redemptions).
+type Authority struct {
+	cert     *x509.Certificate
+	key      crypto.Signer
+	reg      *Registry
+	validity time.Duration
+}
+
+// LoadAuthority opens the CA directory dir, decrypting the CA key with
+// identity. Client certificates it issues are valid for validity
+// (DefaultClientValidity if <= 0).
+func LoadAuthority(dir string, identity age.Identity, validity time.Duration) (*Authority, error) {
+	cert, err := ReadCA(dir)
+	if err != nil {
+		return nil, err
+	}
+	key, err := LoadKey(filepath.Join(dir, caKeyName), identity)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := OpenRegistry(dir)
+	if err != nil {
+		return nil, err
+	}
+	if validity <= 0 {
+		validity = DefaultClientValidity
+	}
+	return &Authority{cert: cert, key: key, reg: reg, validity: validity}, nil
+}
+
+// Certificate returns the CA certificate.
+func (a *Authority) Certificate() *x509.Certificate { return a.cert }
+
+// Registry returns the CA's tenant registry.
+func (a *Authority) Registry() *Registry { return a.reg }
+
+// EnrollRequest is a decoded, checked enrolment request.
+type EnrollRequest struct {
+	Tenant string
+	Secret [32]byte
+	CSR    *x509.CertificateRequest
+}
+
+// CheckEnrollRequest validates an enrolment request without touching any
+// state: the tenant name, the token's encoding, and the CSR (size, encoding,
+// self-signature, key type ECDSA P-256 or Ed25519). Errors name the field.
+func CheckEnrollRequest(tenant, token string, csrDER []byte) (EnrollRequest, error) {
+	var req EnrollRequest
+	if err := CheckName(tenant); err != nil {
+		return req, fmt.Errorf("tenant: %w", err)
+	}
+	secret, err := ParseToken(token)
+	if err != nil {
+		return req, err
+	}
+	csr, err := ParseCSR(csrDER)
+	if err != nil {
+		return req, err
+	}
+	return EnrollRequest{Tenant: tenant, Secret: secret, CSR: csr}, nil
+}
+
+// ParseCSR parses a DER PKCS #10 request and checks its size, its
+// signature and its key type.
+func ParseCSR(der []byte) (*x509.CertificateRequest, error) {
+	if len(der) == 0 || len(der) > MaxCSRBytes {
+		return nil, fmt.Errorf("csr: %d bytes, want 1 to %d", len(der), MaxCSRBytes)
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return nil, fmt.Errorf("csr: %w", err)
+	}
+	if err := checkPublicKey(csr.PublicKey); err != nil {
+		return nil, fmt.Errorf("csr: %w", err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("csr: bad self-signature: %w", err)
+	}
+	return csr, nil
+}
+
+// Enroll redeems req's invitation (once, unexpired, issued for req.Tenant)
+// and returns the DER client certificate for the CSR's key. The subject and
+// the URI SAN name the tenant whatever the CSR asked for; the certificate
+// is for client authentication only and expires after the authority's
+// validity (capped by the CA's own expiry). The token is consumed before
+// signing: if signing then fails, the operator issues a new invitation.
+func (a *Authority) Enroll(req EnrollRequest, now time.Time) ([]byte, *x509.Certificate, error) {
+	if err := a.reg.redeem(req.Tenant, req.Secret, now); err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: req.Tenant, Organization: []string{"fedb2b tenant"}},
+		URIs:        []*url.URL{TenantURI(req.Tenant)},
+		NotBefore:   now.Add(-time.Minute),
+		NotAfter:    minTime(now.Add(a.validity), a.cert.NotAfter),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := sign(tmpl, a.cert, req.CSR.PublicKey, a.key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to sign certificate for tenant %q: %w", req.Tenant, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to parse issued certificate: %w", err)
+	}
+	if err := a.reg.addCert(req.Tenant, serialHex(cert), now, cert.NotAfter); err != nil {
+		return nil, nil, err
+	}
+	return der, cert, nil
+}
+
+// serialHex is the registry's spelling of a certificate serial.
+func serialHex(c *x509.Certificate) string { return c.SerialNumber.Text(16) }

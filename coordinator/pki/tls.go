@@ -1,0 +1,176 @@
+package pki
+
+import (
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+)
+
+// ServerConfig configures the coordinator's side of TLS.
+type ServerConfig struct {
+	// Dir is the CA directory made by [Init].
+	Dir string
+	// Identity decrypts server.key.age.
+	Identity age.Identity
+	// Registry is the tenant registry checked on every handshake and call
+	// (opened from Dir if nil).
+	Registry *Registry
+	// AllowEnrollment lets clients without a certificate complete the
+	// handshake so that they can call the enrolment service on the same
+	// port. The [Guard] then refuses every other method to them with
+	// codes.Unauthenticated. A certificate, when presented, is verified
+	// exactly as without this option.
+	AllowEnrollment bool
+	// OnReject, if set, is called with the reason whenever a presented client
+	// certificate is refused by the registry (revoked, unknown tenant or
+	// serial), so the coordinator can log it. Chain and validity failures are
+	// reported by crypto/tls itself.
+	OnReject func(error)
+	// Now is the clock for certificate validity (time.Now if nil).
+	Now func() time.Time
+}
+
+// ServerTLSConfig returns the coordinator's TLS configuration: TLS 1.3 only,
+// the server certificate (sent with the CA certificate, so that enrolling
+// clients can pin the CA by fingerprint), client certificates required and
+// verified against the CA (or verified if given, with AllowEnrollment), and
+// a VerifyConnection hook that refuses certificates whose tenant or serial
+// the registry does not know or has revoked.
+func ServerTLSConfig(c ServerConfig) (*tls.Config, error) {
+	ca, err := ReadCA(c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := ReadCertificate(filepath.Join(c.Dir, serverCertName))
+	if err != nil {
+		return nil, err
+	}
+	key, err := LoadKey(filepath.Join(c.Dir, serverKeyName), c.Identity)
+	if err != nil {
+		return nil, err
+	}
+	reg := c.Registry
+	if reg == nil {
+		if reg, err = OpenRegistry(c.Dir); err != nil {
+			return nil, err
+		}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	cfg := &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{{Certificate: [][]byte{srv.Raw, ca.Raw}, PrivateKey: key, Leaf: srv}},
+		ClientCAs:    pool,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		Time:         c.Now,
+		NextProtos:   []string{"h2"},
+	}
+	if c.AllowEnrollment {
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.VerifiedChains) == 0 {
+			if c.AllowEnrollment {
+				return nil
+			}
+			return errors.New("pki: no verified client certificate")
+		}
+		_, err := checkLeaf(reg, cs.VerifiedChains[0][0])
+		if err != nil && c.OnReject != nil {
+			c.OnReject(err)
+		}
+		return err
+	}
+	return cfg, nil
+}
+
+// checkLeaf returns the tenant named by a verified client certificate if
+// the registry accepts it.
+func checkLeaf(reg *Registry, leaf *x509.Certificate) (string, error) {
+	tenant, err := TenantFromCertificate(leaf)
+	if err != nil {
+		return "", fmt.Errorf("pki: refused client certificate: %w", err)
+	}
+	if err := reg.Check(tenant, serialHex(leaf)); err != nil {
+		return "", fmt.Errorf("pki: refused client certificate of tenant %q: %w", tenant, err)
+	}
+	return tenant, nil
+}
+
+// ClientConfig configures a tenant's side of TLS.
+type ClientConfig struct {
+	// CA is the operator's CA certificate (from enrolment).
+	CA *x509.Certificate
+	// Certificate is the tenant's certificate and private key.
+	Certificate tls.Certificate
+	// ServerName is the name the coordinator's certificate must carry
+	// (the host part of its address).
+	ServerName string
+}
+
+// ClientTLSConfig returns a tenant's TLS configuration: TLS 1.3 only, the
+// coordinator verified against the operator's CA for ServerName, and the
+// tenant's certificate presented.
+func ClientTLSConfig(c ClientConfig) (*tls.Config, error) {
+	if c.CA == nil {
+		return nil, errors.New("pki: client TLS: no CA certificate")
+	}
+	if len(c.Certificate.Certificate) == 0 || c.Certificate.PrivateKey == nil {
+		return nil, errors.New("pki: client TLS: no client certificate and key")
+	}
+	if c.ServerName == "" {
+		return nil, errors.New("pki: client TLS: no server name")
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(c.CA)
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		RootCAs:      pool,
+		Certificates: []tls.Certificate{c.Certificate},
+		ServerName:   c.ServerName,
+		NextProtos:   []string{"h2"},
+	}, nil
+}
+
+// EnrollTLSConfig returns the TLS configuration of a client that holds no
+// certificate yet: TLS 1.3, no client certificate, and the coordinator
+// authenticated by pinning: one certificate the server sends must be a CA
+// whose SHA-256 fingerprint is caFingerprint (from the invitation), and the
+// server's leaf must chain to it and be valid for serverName. The pinned CA
+// is reported through gotCA (if not nil) on success.
+func EnrollTLSConfig(caFingerprint [32]byte, serverName string, gotCA func(*x509.Certificate)) *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS13,
+		ServerName: serverName,
+		NextProtos: []string{"h2"},
+		// Verification is done in VerifyConnection against the pinned CA.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			var ca *x509.Certificate
+			for _, c := range cs.PeerCertificates {
+				fp := Fingerprint(c)
+				if subtle.ConstantTimeCompare(fp[:], caFingerprint[:]) == 1 && c.IsCA {
+					ca = c
+				}
+			}
+			if ca == nil || len(cs.PeerCertificates) == 0 {
+				return errors.New("pki: coordinator did not present the CA named by the invitation's fingerprint")
+			}
+			pool := x509.NewCertPool()
+			pool.AddCert(ca)
+			if _, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: pool, DNSName: serverName}); err != nil {
+				return fmt.Errorf("pki: coordinator certificate does not verify against the pinned CA: %w", err)
+			}
+			if gotCA != nil {
+				gotCA(ca)
+			}
+			return nil
+		},
+	}
+}
