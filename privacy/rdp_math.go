@@ -67,22 +67,45 @@ func logErfc(x float64) float64 {
 	return -x*x - math.Log(x) - 0.5*math.Log(math.Pi) + math.Log(sum)
 }
 
+// logIntTable[k] = log(k) for the integer orders of the default lists.
+var logIntTable = func() []float64 {
+	t := make([]float64, 1025)
+	for k := 1; k < len(t); k++ {
+		t[k] = math.Log(float64(k))
+	}
+	return t
+}()
+
+// logInt returns log(k) for an integer k ≥ 1.
+func logInt(k int) float64 {
+	if k < len(logIntTable) {
+		return logIntTable[k]
+	}
+	return math.Log(float64(k))
+}
+
 // logAInt returns log(A_α) for an integer order α ≥ 1 by the exact binomial
-// expansion A_α = Σ_i C(α,i) q^i (1−q)^(α−i) exp((i²−i)/(2σ²)).
+// expansion A_α = Σ_i C(α,i) q^i (1−q)^(α−i) exp((i²−i)/(2σ²)), summed
+// with a streaming log-sum-exp (one exp per term).
 func logAInt(q, sigma float64, alpha int) float64 {
 	logQ, log1mQ := math.Log(q), math.Log1p(-q)
 	inv2s2 := 1 / (2 * sigma * sigma)
-	logA := math.Inf(-1)
-	logBinom := 0.0 // log C(α, 0)
+	maxS, sum := math.Inf(-1), 0.0 // Σ exp(s_i) = sum·exp(maxS)
+	logBinom := 0.0                // log C(α, 0)
 	for i := 0; i <= alpha; i++ {
 		if i > 0 {
-			logBinom += math.Log(float64(alpha-i+1)) - math.Log(float64(i))
+			logBinom += logInt(alpha-i+1) - logInt(i)
 		}
 		fi := float64(i)
 		s := logBinom + fi*logQ + float64(alpha-i)*log1mQ + (fi*fi-fi)*inv2s2
-		logA = logAdd(logA, s)
+		if s <= maxS {
+			sum += math.Exp(s - maxS)
+		} else {
+			sum = sum*math.Exp(maxS-s) + 1
+			maxS = s
+		}
 	}
-	return logA
+	return maxS + math.Log(sum)
 }
 
 // logAFrac returns log(A_α) for a fractional order α > 1 by the exact
