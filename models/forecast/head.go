@@ -1,0 +1,162 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+
+	"github.com/fedb2b/fedb2b/privacy"
+)
+
+// Head is the linear regression head: it predicts z = log1p(q)/Scale as
+// w·x, so that the forecast is expm1(Scale·w·x) ≥ 0 units. Training
+// minimises the Huber loss of z with threshold Delta: the log1p target and
+// the Huber loss together keep a few huge wholesale orders from dominating.
+type Head struct {
+	W     []float64
+	Delta float64
+}
+
+// DefaultHuberDelta is the Huber threshold in z units (0.2·Scale = 1 in
+// log1p units: errors beyond a factor of e count linearly).
+const DefaultHuberDelta = 0.2
+
+// NewHead returns a head of dim weights initialised to the public prior
+// "forecast the last 4 weeks' geometric level": weight 1 on mean4.
+func NewHead(dim int) *Head {
+	w := make([]float64, dim)
+	if dim > 5 {
+		w[5] = 1
+	}
+	return &Head{W: w, Delta: DefaultHuberDelta}
+}
+
+// PredictZ returns w·x.
+func (h *Head) PredictZ(x []float64) float64 {
+	if len(x) != len(h.W) {
+		panic("forecast: PredictZ: feature row has the wrong length")
+	}
+	var s float64
+	for i, v := range x {
+		s += h.W[i] * v
+	}
+	return s
+}
+
+// Predict returns the forecast in units, expm1(Scale·w·x) clamped to ≥ 0.
+func (h *Head) Predict(x []float64) float64 {
+	z := h.PredictZ(x) * Scale
+	if z > 30 {
+		z = 30
+	}
+	return math.Max(0, math.Expm1(z))
+}
+
+// Target is the training target of a quantity: log1p(max(q,0))/Scale.
+func Target(q float64) float64 { return math.Log1p(math.Max(q, 0)) / Scale }
+
+// TrainConfig sets up DP-SGD (or plain SGD) on the head.
+type TrainConfig struct {
+	Steps        int
+	LearningRate float64
+	Private      bool
+	// DP-SGD: Poisson sampling rate q, clip norm C, noise multiplier z.
+	SampleRate, ClipNorm, NoiseMultiplier float64
+	// BatchSize is the minibatch size without Private.
+	BatchSize int
+}
+
+// Check validates cfg.
+func (c TrainConfig) Check() error {
+	if c.Steps < 0 || !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0) {
+		return fmt.Errorf("forecast: steps %d and learning rate %v must be ≥ 0 and > 0", c.Steps, c.LearningRate)
+	}
+	if c.Private {
+		if !(c.SampleRate > 0 && c.SampleRate <= 1) || !(c.ClipNorm > 0) || !(c.NoiseMultiplier > 0) {
+			return fmt.Errorf("forecast: DP-SGD needs q in (0,1], C > 0, z > 0; got q=%v C=%v z=%v", c.SampleRate, c.ClipNorm, c.NoiseMultiplier)
+		}
+	} else if c.BatchSize < 1 {
+		return fmt.Errorf("forecast: batch size %d < 1", c.BatchSize)
+	}
+	return nil
+}
+
+// huberGrad is dL/dpred of the Huber loss at residual r = pred − y.
+func huberGrad(r, delta float64) float64 {
+	if r > delta {
+		return delta
+	}
+	if r < -delta {
+		return -delta
+	}
+	return r
+}
+
+// Train runs cfg.Steps steps on the rows x with targets z (from Target).
+// With Private every step is a DP-SGD step: Poisson sampling with rate q,
+// each per-example gradient ψ(w·x−z)·x clipped to L2 norm C, their sum plus
+// N(0, (zC)²) per coordinate, divided by the expected batch q·N. All
+// randomness comes from rng (privacy.NewRand in production).
+func (h *Head) Train(x [][]float64, z []float64, cfg TrainConfig, rng *mrand.Rand) error {
+	if err := cfg.Check(); err != nil {
+		return err
+	}
+	if len(x) != len(z) {
+		return fmt.Errorf("forecast: %d rows but %d targets", len(x), len(z))
+	}
+	if len(x) == 0 || cfg.Steps == 0 {
+		return nil
+	}
+	d := len(h.W)
+	g := make([]float64, d)
+	var batch []int
+	perm := rng.Perm(len(x))
+	pos := 0
+	for step := 0; step < cfg.Steps; step++ {
+		clear(g)
+		var denom float64
+		if cfg.Private {
+			batch = privacy.PoissonSample(len(x), cfg.SampleRate, rng, batch[:0])
+			denom = cfg.SampleRate * float64(len(x))
+		} else {
+			batch = batch[:0]
+			for len(batch) < cfg.BatchSize && len(batch) < len(x) {
+				if pos == len(perm) {
+					perm, pos = rng.Perm(len(x)), 0
+				}
+				batch = append(batch, perm[pos])
+				pos++
+			}
+			denom = float64(len(batch))
+		}
+		for _, i := range batch {
+			xi := x[i]
+			c := huberGrad(h.PredictZ(xi)-z[i], h.Delta)
+			if cfg.Private {
+				var n2 float64
+				for _, v := range xi {
+					n2 += v * v
+				}
+				if norm := math.Abs(c) * math.Sqrt(n2); norm > cfg.ClipNorm {
+					c *= cfg.ClipNorm / (norm + 1e-12)
+				}
+			}
+			for j, v := range xi {
+				g[j] += c * v
+			}
+		}
+		if cfg.Private {
+			privacy.AddGaussian(g, cfg.NoiseMultiplier*cfg.ClipNorm, rng)
+		}
+		lr := cfg.LearningRate / denom
+		for j := range h.W {
+			h.W[j] -= lr * g[j]
+		}
+	}
+	for _, v := range h.W {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("forecast: training diverged")
+		}
+	}
+	return nil
+}
