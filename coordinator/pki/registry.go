@@ -301,4 +301,3 @@ func (r *Registry) Tenants(now time.Time) ([]TenantStatus, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
-
