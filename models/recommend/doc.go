@@ -1,0 +1,37 @@
+// Package recommend is the product-recommendation task: rank the catalog
+// for a tenant's customer with a two-tower model whose product tower is
+// shared and federated while customer vectors never leave their tenant.
+//
+// # Model
+//
+// Product tower: the description goes through a frozen models.Encoder and a
+// fixed seed-derived Rademacher projection to P features x (public: the
+// catalog text is visible to every buyer), then through the shared trainable
+// matrix W (K×P): v = W·x. Customer tower: one free vector u per customer
+// (length K), kept by the tenant. Training minimises the BPR loss
+// −log σ(u·v⁺ − u·v⁻) over (bought, uniformly sampled) product pairs.
+// Ranking, local to the tenant, scores u·v + Beta·log1p(pop) (+ Gamma if
+// the customer bought the product before), where pop counts the tenant's
+// own customers who bought it.
+//
+// # Privacy
+//
+// The privacy unit is a customer of a tenant. Each DP-SGD step Poisson-
+// samples customers, takes the mean tower gradient over PairsPerCust of the
+// customer's pairs, clips it to C, adds N(0,(zC)²) to the sum and divides by
+// q·(customers). A customer's vector depends only on its own purchases and
+// the tower, and popularity never enters training, so removing a customer
+// changes only its own clipped contribution: the tower updates that leave
+// the tenant are (ε, δ)-DP for each customer, accounted by the RDP
+// accountant from (q, z, steps). Customer vectors, popularity and rankings
+// stay on the tenant's server.
+//
+// # Metrics
+//
+// Recall@K = |top-K ∩ bought| / |bought| and NDCG@K with binary relevance
+// over the products a customer bought in the held-back weeks, averaged over
+// customers who bought in both periods; Ranking sums add across tenants.
+// Baselines: tenant-local popularity, global popularity (needs pooled data,
+// a reference), and "repeat" (the customer's earlier purchases first), a
+// strong reference on wholesale data where customers re-order.
+package recommend
