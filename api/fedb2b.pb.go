@@ -38,9 +38,12 @@ type JoinRequest struct {
 	EncoderId string `protobuf:"bytes,2,opt,name=encoder_id,json=encoderId,proto3" json:"encoder_id,omitempty"`
 	// What the tenant announces of its record-level budget (it stays the
 	// authority: it re-checks every plan against its own ledger).
-	EpsilonCap    float64 `protobuf:"fixed64,3,opt,name=epsilon_cap,json=epsilonCap,proto3" json:"epsilon_cap,omitempty"`
-	EpsilonSpent  float64 `protobuf:"fixed64,4,opt,name=epsilon_spent,json=epsilonSpent,proto3" json:"epsilon_spent,omitempty"`
-	Delta         float64 `protobuf:"fixed64,5,opt,name=delta,proto3" json:"delta,omitempty"`
+	EpsilonCap   float64 `protobuf:"fixed64,3,opt,name=epsilon_cap,json=epsilonCap,proto3" json:"epsilon_cap,omitempty"`
+	EpsilonSpent float64 `protobuf:"fixed64,4,opt,name=epsilon_spent,json=epsilonSpent,proto3" json:"epsilon_spent,omitempty"`
+	Delta        float64 `protobuf:"fixed64,5,opt,name=delta,proto3" json:"delta,omitempty"`
+	// identity_key is the tenant's long-term ed25519 public key; peers verify
+	// its signature on the secure-aggregation keys it advertises.
+	IdentityKey   []byte `protobuf:"bytes,6,opt,name=identity_key,json=identityKey,proto3" json:"identity_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -108,6 +111,13 @@ func (x *JoinRequest) GetDelta() float64 {
 		return x.Delta
 	}
 	return 0
+}
+
+func (x *JoinRequest) GetIdentityKey() []byte {
+	if x != nil {
+		return x.IdentityKey
+	}
+	return nil
 }
 
 type JoinResponse struct {
@@ -500,13 +510,16 @@ type TrainPlan struct {
 	Secure bool `protobuf:"varint,11,opt,name=secure,proto3" json:"secure,omitempty"`
 	// Secure-aggregation parameters (when secure): clip bound S for the
 	// update, quantisation scale, bits of the ring, threshold, neighbours.
-	UpdateClip    float64  `protobuf:"fixed64,12,opt,name=update_clip,json=updateClip,proto3" json:"update_clip,omitempty"`
-	QuantScale    float64  `protobuf:"fixed64,13,opt,name=quant_scale,json=quantScale,proto3" json:"quant_scale,omitempty"`
-	Bits          int32    `protobuf:"varint,14,opt,name=bits,proto3" json:"bits,omitempty"`
-	Threshold     int32    `protobuf:"varint,15,opt,name=threshold,proto3" json:"threshold,omitempty"`
-	Neighbours    int32    `protobuf:"varint,16,opt,name=neighbours,proto3" json:"neighbours,omitempty"`
-	Cohort        []string `protobuf:"bytes,17,rep,name=cohort,proto3" json:"cohort,omitempty"`
-	SessionSeed   []byte   `protobuf:"bytes,18,opt,name=session_seed,json=sessionSeed,proto3" json:"session_seed,omitempty"`
+	UpdateClip float64  `protobuf:"fixed64,12,opt,name=update_clip,json=updateClip,proto3" json:"update_clip,omitempty"`
+	QuantScale float64  `protobuf:"fixed64,13,opt,name=quant_scale,json=quantScale,proto3" json:"quant_scale,omitempty"`
+	Bits       int32    `protobuf:"varint,14,opt,name=bits,proto3" json:"bits,omitempty"`
+	Threshold  int32    `protobuf:"varint,15,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	Neighbours int32    `protobuf:"varint,16,opt,name=neighbours,proto3" json:"neighbours,omitempty"`
+	Cohort     []string `protobuf:"bytes,17,rep,name=cohort,proto3" json:"cohort,omitempty"`
+	// session_seed is the public graph seed of the secure-aggregation session.
+	SessionSeed []byte `protobuf:"bytes,18,opt,name=session_seed,json=sessionSeed,proto3" json:"session_seed,omitempty"`
+	// cohort_keys[i] is the ed25519 identity key of cohort[i].
+	CohortKeys    [][]byte `protobuf:"bytes,19,rep,name=cohort_keys,json=cohortKeys,proto3" json:"cohort_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -663,6 +676,13 @@ func (x *TrainPlan) GetCohort() []string {
 func (x *TrainPlan) GetSessionSeed() []byte {
 	if x != nil {
 		return x.SessionSeed
+	}
+	return nil
+}
+
+func (x *TrainPlan) GetCohortKeys() [][]byte {
+	if x != nil {
+		return x.CohortKeys
 	}
 	return nil
 }
@@ -1277,7 +1297,7 @@ var File_fedb2b_proto protoreflect.FileDescriptor
 
 const file_fedb2b_proto_rawDesc = "" +
 	"\n" +
-	"\ffedb2b.proto\x12\tfedb2b.v1\"\xa0\x01\n" +
+	"\ffedb2b.proto\x12\tfedb2b.v1\"\xc3\x01\n" +
 	"\vJoinRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1d\n" +
 	"\n" +
@@ -1285,7 +1305,8 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\vepsilon_cap\x18\x03 \x01(\x01R\n" +
 	"epsilonCap\x12#\n" +
 	"\repsilon_spent\x18\x04 \x01(\x01R\fepsilonSpent\x12\x14\n" +
-	"\x05delta\x18\x05 \x01(\x01R\x05delta\"7\n" +
+	"\x05delta\x18\x05 \x01(\x01R\x05delta\x12!\n" +
+	"\fidentity_key\x18\x06 \x01(\fR\videntityKey\"7\n" +
 	"\fJoinResponse\x12'\n" +
 	"\x04task\x18\x01 \x01(\v2\x13.fedb2b.v1.TaskSpecR\x04task\"\xe8\x01\n" +
 	"\bTaskSpec\x12\x17\n" +
@@ -1310,7 +1331,7 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x06secagg\x18\x05 \x01(\v2\x15.fedb2b.v1.SecAggStepH\x00R\x06secaggB\b\n" +
 	"\x06action\",\n" +
 	"\x04Wait\x12$\n" +
-	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xc8\x04\n" +
+	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xe9\x04\n" +
 	"\tTrainPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12\x1f\n" +
@@ -1338,7 +1359,9 @@ const file_fedb2b_proto_rawDesc = "" +
 	"neighbours\x18\x10 \x01(\x05R\n" +
 	"neighbours\x12\x16\n" +
 	"\x06cohort\x18\x11 \x03(\tR\x06cohort\x12!\n" +
-	"\fsession_seed\x18\x12 \x01(\fR\vsessionSeed\"E\n" +
+	"\fsession_seed\x18\x12 \x01(\fR\vsessionSeed\x12\x1f\n" +
+	"\vcohort_keys\x18\x13 \x03(\fR\n" +
+	"cohortKeys\"E\n" +
 	"\bEvalPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\"G\n" +

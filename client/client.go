@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -33,6 +34,10 @@ type Config struct {
 	// Rand seeds the DP-SGD generator; nil means crypto/rand.
 	Rand io.Reader
 	Log  *slog.Logger
+	// Identity is the tenant's long-term ed25519 key; it signs the keys
+	// the client advertises in secure aggregation. Required for secure
+	// rounds.
+	Identity ed25519.PrivateKey
 	// Hooks are for fault injection in tests; nil fields do nothing.
 	Hooks Hooks
 }
@@ -43,12 +48,17 @@ type Hooks struct {
 	AfterPlan   func(round int) error // plan received, before the budget check
 	BeforeSend  func(round int) error // spend recorded, update not yet sent
 	AfterUpdate func(round int) error
+	// BeforeStage runs before each secure-aggregation message is sent.
+	BeforeStage func(round int, stage string) error
 }
 
 // Result summarises a client's run.
 type Result struct {
-	Rounds       []int // rounds this tenant trained in
-	Declined     []int
+	Rounds   []int // rounds this tenant trained in
+	Declined []int
+	// Clipped lists the secure rounds whose update exceeded the plan's
+	// bound S and was scaled down to it before quantisation.
+	Clipped      []int
 	Epsilon      float64 // record-level ε spent at Policy.Budget.Delta
 	FinalVersion int
 	Reason       string
@@ -65,6 +75,7 @@ type Client struct {
 	trainY []int
 	testF  [][]float64
 	testY  []int
+	sec    *secSession
 }
 
 // New checks cfg and returns a client.
@@ -100,6 +111,7 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 	jr, err := conn.Join(ctx, &api.JoinRequest{
 		Tenant: c.cfg.Tenant, EncoderId: c.cfg.Encoder.ID(),
 		EpsilonCap: c.cfg.Policy.Budget.Epsilon, EpsilonSpent: eps, Delta: c.cfg.Policy.Budget.Delta,
+		IdentityKey: c.identityPublic(),
 	})
 	if err != nil {
 		return res, fmt.Errorf("client: join: %w", err)
@@ -124,6 +136,10 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 			if err := c.trainRound(ctx, conn, a.Train, &res); err != nil {
 				return res, err
 			}
+		case *api.PollResponse_Secagg:
+			if err := c.secureStep(ctx, conn, a.Secagg); err != nil {
+				return res, err
+			}
 		case *api.PollResponse_Evaluate:
 			if err := c.evaluate(ctx, conn, a.Evaluate); err != nil {
 				return res, err
@@ -136,6 +152,13 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 			return res, fmt.Errorf("client: coordinator sent an unknown action %T", a)
 		}
 	}
+}
+
+func (c *Client) identityPublic() []byte {
+	if c.cfg.Identity == nil {
+		return nil
+	}
+	return c.cfg.Identity.Public().(ed25519.PublicKey)
 }
 
 // prepare encodes and projects the tenant's data once: the base is frozen.

@@ -58,6 +58,18 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 		return fmt.Errorf("client: round %d: training: %w", round, err)
 	}
 	local := c.clf.Params()
+	if p.GetSecure() {
+		delta := make([]float64, len(local))
+		for i := range local {
+			delta[i] = local[i] - global[i]
+		}
+		if err := c.startSecure(ctx, conn, p, delta, res); err != nil {
+			return err
+		}
+		res.Rounds = append(res.Rounds, round)
+		c.log.Info("advertised keys for secure aggregation", "round", round, "eps", dec.EpsAfter, "clipped_fraction", stats.ClippedFraction)
+		return nil
+	}
 	w := float64(len(c.trainF))
 	values := make([]float64, len(local)+1)
 	for i := range local {

@@ -14,6 +14,7 @@ const (
 	ActTrain
 	ActEval
 	ActFinished
+	ActSecAgg
 )
 
 // Plan is a round's training instruction to one invited client.
@@ -24,6 +25,8 @@ type Plan struct {
 	Deadline   time.Time
 	MinClients int
 	Cohort     []string
+	// Secure is set when the update goes through secure aggregation.
+	Secure *SecurePlan
 }
 
 // Action is the answer to a Poll.
@@ -34,6 +37,10 @@ type Action struct {
 	Round   int           // ActEval
 	Version int           // ActEval: the version to evaluate; ActFinished: the final one
 	Reason  string        // ActFinished
+	// ActSecAgg: the secure-aggregation stage ("share_keys",
+	// "masked_input", "unmask" or "abort") and its opaque messages.
+	Stage    string
+	Messages [][]byte
 }
 
 // EventKind classifies what the federation reports to its driver.
@@ -59,6 +66,7 @@ type Event struct {
 	Participants []string          // tenants whose update is in the sum
 	Declined     map[string]string // tenant → reason it gave
 	Dropped      []string          // invited, no answer by the deadline
+	DroppedAt    map[string]string // secure rounds: tenant → stage it vanished in
 	Confusion    []int64           // EvEvaluated: summed confusion matrix
 	Evaluators   []string          // EvEvaluated: tenants in the sum
 	Reason       string

@@ -49,6 +49,11 @@ type Config struct {
 	MaxFailedRounds int
 	// Retry is what Wait actions tell clients; 0 means 100 ms.
 	Retry time.Duration
+	// Secure configures secure aggregation, the default of every round.
+	// Without it, InsecurePlainAggregation must be set explicitly: the
+	// coordinator then sees every client's update.
+	Secure                   *SecureConfig
+	InsecurePlainAggregation bool
 }
 
 func (c *Config) check() error {
@@ -79,6 +84,19 @@ func (c *Config) check() error {
 	}
 	if c.RoundTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("round timeout %v must be positive", c.RoundTimeout))
+	}
+	switch {
+	case c.Secure == nil && !c.InsecurePlainAggregation:
+		errs = append(errs, errors.New("no secure aggregation configured: set Secure, or InsecurePlainAggregation to accept that the coordinator sees every update"))
+	case c.Secure != nil && c.InsecurePlainAggregation:
+		errs = append(errs, errors.New("both Secure and InsecurePlainAggregation are set"))
+	case c.Secure != nil:
+		if !(c.Secure.ClipNorm > 0) {
+			errs = append(errs, fmt.Errorf("secure aggregation clip norm S = %v must be positive", c.Secure.ClipNorm))
+		}
+		if c.MinClients < 3 {
+			errs = append(errs, fmt.Errorf("secure aggregation needs at least 3 clients per round, min clients is %d", c.MinClients))
+		}
 	}
 	p := c.Train
 	if !(p.SampleRate > 0 && p.SampleRate <= 1) {

@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
 )
 
@@ -25,13 +26,23 @@ func ActionToProto(a Action) *api.PollResponse {
 	switch a.Kind {
 	case ActTrain:
 		p := a.Plan
-		return &api.PollResponse{Action: &api.PollResponse_Train{Train: &api.TrainPlan{
+		tp := &api.TrainPlan{
 			Round: int64(p.Round), ModelVersion: int64(p.Version),
 			SampleRate: p.Params.SampleRate, ClipNorm: p.Params.ClipNorm, NoiseMultiplier: p.Params.NoiseMultiplier,
 			LocalSteps: int32(p.Params.LocalSteps), LearningRate: p.Params.LearningRate,
 			DeadlineUnixMs: p.Deadline.UnixMilli(), MinClients: int32(p.MinClients), CohortSize: int32(len(p.Cohort)),
 			Cohort: p.Cohort,
-		}}}
+		}
+		if s := p.Secure; s != nil {
+			tp.Secure, tp.UpdateClip, tp.QuantScale, tp.Bits = true, s.ClipNorm, s.Scale, secagg.Bits
+			tp.Threshold, tp.Neighbours, tp.SessionSeed = int32(s.Threshold), int32(s.Neighbours), s.Seed[:]
+			for _, k := range s.Keys {
+				tp.CohortKeys = append(tp.CohortKeys, k)
+			}
+		}
+		return &api.PollResponse{Action: &api.PollResponse_Train{Train: tp}}
+	case ActSecAgg:
+		return &api.PollResponse{Action: &api.PollResponse_Secagg{Secagg: &api.SecAggStep{Round: int64(a.Round), Stage: a.Stage, Messages: a.Messages}}}
 	case ActEval:
 		return &api.PollResponse{Action: &api.PollResponse_Evaluate{Evaluate: &api.EvalPlan{Round: int64(a.Round), ModelVersion: int64(a.Version)}}}
 	case ActFinished:

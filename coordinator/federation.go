@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"maps"
 	"slices"
@@ -26,6 +27,7 @@ type tenant struct {
 	name     string
 	lastSeen time.Time
 	ready    bool // has polled: its data is prepared
+	identity ed25519.PublicKey
 	epsCap   float64
 	epsSpent float64
 	delta    float64
@@ -52,6 +54,7 @@ type round struct {
 	// evaluation of the version this round produced
 	evalSet   map[string]answer
 	confusion []int64
+	sec       *secureRound // nil on the plain path
 }
 
 // Federation is the coordinator's pure state machine. It is not safe for
@@ -67,6 +70,9 @@ type Federation struct {
 	done     int // rounds that aggregated
 	events   []Event
 	rr       int // round-robin offset for cohort choice
+	// notices holds, per tenant, the abort notice of a secure round it
+	// was still part of; the next Poll delivers it.
+	notices map[string]Action
 }
 
 // New returns a federation whose version 0 is initial (copied).
@@ -81,6 +87,7 @@ func New(cfg Config, initial []float64) (*Federation, error) {
 		cfg:      cfg,
 		tenants:  map[string]*tenant{},
 		versions: [][]float64{slices.Clone(initial)},
+		notices:  map[string]Action{},
 	}, nil
 }
 
@@ -114,6 +121,8 @@ type JoinInfo struct {
 	EpsCap    float64
 	EpsSpent  float64
 	Delta     float64
+	// IdentityKey is the tenant's long-term ed25519 key (secure rounds).
+	IdentityKey ed25519.PublicKey
 }
 
 // Join registers (or re-registers, after a restart) a tenant.
@@ -129,7 +138,11 @@ func (f *Federation) Join(name string, info JoinInfo, now time.Time) error {
 		t = &tenant{name: name}
 		f.tenants[name] = t
 	}
+	if f.cfg.Secure != nil && len(info.IdentityKey) != ed25519.PublicKeySize {
+		return fmt.Errorf("%w: tenant %q sent a %d-byte identity key, secure aggregation needs an ed25519 key", ErrBadTenant, name, len(info.IdentityKey))
+	}
 	t.lastSeen, t.epsCap, t.epsSpent, t.delta = now, info.EpsCap, info.EpsSpent, info.Delta
+	t.identity = slices.Clone(info.IdentityKey)
 	f.advance(now)
 	return nil
 }
@@ -158,6 +171,10 @@ func (f *Federation) Poll(name string, now time.Time) (Action, error) {
 	if f.finished {
 		return Action{Kind: ActFinished, Version: f.Latest(), Reason: f.reason}, nil
 	}
+	if a, ok := f.notices[name]; ok {
+		delete(f.notices, name)
+		return a, nil
+	}
 	wait := Action{Kind: ActWait, Retry: f.cfg.Retry}
 	r := f.cur
 	if r == nil {
@@ -165,15 +182,14 @@ func (f *Federation) Poll(name string, now time.Time) (Action, error) {
 	}
 	switch r.stage {
 	case stTrain:
+		if r.sec != nil {
+			if a, ok := f.securePoll(r, name); ok {
+				return a, nil
+			}
+			return wait, nil
+		}
 		if a, ok := r.answers[name]; ok && a == pending {
-			return Action{Kind: ActTrain, Plan: &Plan{
-				Round:      r.number,
-				Version:    f.Latest(),
-				Params:     f.cfg.Train,
-				Deadline:   r.deadline,
-				MinClients: f.cfg.MinClients,
-				Cohort:     slices.Clone(r.cohort),
-			}}, nil
+			return Action{Kind: ActTrain, Plan: f.plan(r)}, nil
 		}
 	case stEval:
 		if a, ok := r.evalSet[name]; ok && a == pending {
@@ -181,6 +197,23 @@ func (f *Federation) Poll(name string, now time.Time) (Action, error) {
 		}
 	}
 	return wait, nil
+}
+
+// plan is round r's training instruction.
+func (f *Federation) plan(r *round) *Plan {
+	p := &Plan{
+		Round:      r.number,
+		Version:    f.Latest(),
+		Params:     f.cfg.Train,
+		Deadline:   r.deadline,
+		MinClients: f.cfg.MinClients,
+		Cohort:     slices.Clone(r.cohort),
+	}
+	if r.sec != nil {
+		sp := r.sec.plan
+		p.Secure = &sp
+	}
+	return p
 }
 
 // Tick moves the federation on at time now: deadlines pass, rounds start.
@@ -205,6 +238,10 @@ func (f *Federation) advance(now time.Time) {
 		switch {
 		case r == nil || r.stage == stDone:
 			if !f.startRound(now) {
+				return
+			}
+		case r.stage == stTrain && r.sec != nil:
+			if !f.advanceSecure(now) {
 				return
 			}
 		case r.stage == stTrain:
@@ -268,42 +305,84 @@ func (f *Federation) startRound(now time.Time) bool {
 	}
 	f.cur = r
 	f.events = append(f.events, Event{Kind: EvRoundStarted, Round: number, Version: f.Latest(), Time: now, Cohort: slices.Clone(cohort)})
+	if f.cfg.Secure != nil {
+		if err := f.startSecure(r); err != nil {
+			f.abandon(now, fmt.Sprintf("cannot set up secure aggregation: %v", err))
+		}
+	}
 	return true
 }
 
 func (f *Federation) closeTrain(now time.Time) {
 	r := f.cur
-	var parts, dropped []string
+	var parts []string
 	for _, name := range r.cohort {
-		switch r.answers[name] {
-		case submitted:
+		if r.answers[name] == submitted {
 			parts = append(parts, name)
-		case pending:
-			dropped = append(dropped, name)
 		}
 	}
-	ev := Event{Round: r.number, Time: now, Cohort: slices.Clone(r.cohort), Participants: parts, Dropped: dropped, Declined: maps.Clone(r.reasons)}
 	if len(parts) < f.cfg.MinClients {
-		f.failed++
-		ev.Kind, ev.Version = EvRoundAbandoned, f.Latest()
-		ev.Reason = fmt.Sprintf("%d of %d invited tenants sent an update, need %d", len(parts), len(r.cohort), f.cfg.MinClients)
-		f.events = append(f.events, ev)
-		r.stage, r.sum = stDone, nil
-		if f.failed >= f.cfg.MaxFailedRounds {
-			f.finish(now, fmt.Sprintf("%d consecutive rounds abandoned; last: %s", f.failed, ev.Reason))
+		f.abandon(now, fmt.Sprintf("%d of %d invited tenants sent an update, need %d", len(parts), len(r.cohort), f.cfg.MinClients))
+		return
+	}
+	f.aggregate(now, parts, aggregation.Aggregate{WeightedSum: r.sum, TotalWeight: r.weight, Clients: len(parts)})
+}
+
+// roundEvent describes the current round's training outcome.
+func (f *Federation) roundEvent(now time.Time, parts []string) Event {
+	r := f.cur
+	ev := Event{Round: r.number, Time: now, Cohort: slices.Clone(r.cohort), Participants: parts, Declined: maps.Clone(r.reasons)}
+	for _, name := range r.cohort {
+		if r.answers[name] == pending || (r.sec != nil && r.sec.dropped[name] != "") {
+			ev.Dropped = append(ev.Dropped, name)
 		}
+	}
+	if r.sec != nil {
+		ev.DroppedAt = maps.Clone(r.sec.dropped)
+	}
+	return ev
+}
+
+// abandon ends the current round without a new version. Clients still in a
+// secure session are told why at their next Poll.
+func (f *Federation) abandon(now time.Time, reason string) {
+	r := f.cur
+	ev := f.roundEvent(now, nil)
+	f.failed++
+	ev.Kind, ev.Version, ev.Reason = EvRoundAbandoned, f.Latest(), reason
+	f.events = append(f.events, ev)
+	if r.sec != nil {
+		notice := r.sec.server.Abort(reason)
+		b, err := notice.MarshalBinary()
+		if err == nil {
+			for _, name := range r.cohort {
+				if r.sec.dropped[name] == "" && r.answers[name] != declined {
+					f.notices[name] = Action{Kind: ActSecAgg, Round: r.number, Stage: "abort", Messages: [][]byte{b}, Reason: reason}
+				}
+			}
+		}
+	}
+	r.stage, r.sum, r.sec = stDone, nil, nil
+	if f.failed >= f.cfg.MaxFailedRounds {
+		f.finish(now, fmt.Sprintf("%d consecutive rounds abandoned; last: %s", f.failed, reason))
+	}
+}
+
+// aggregate applies the strategy to the round's aggregate and starts the
+// evaluation of the new version.
+func (f *Federation) aggregate(now time.Time, parts []string, agg aggregation.Aggregate) {
+	r := f.cur
+	if len(parts) < f.cfg.MinClients {
+		f.abandon(now, fmt.Sprintf("%d tenants are in the sum, need %d", len(parts), f.cfg.MinClients))
 		return
 	}
-	agg := aggregation.Aggregate{WeightedSum: r.sum, TotalWeight: r.weight, Clients: len(parts)}
 	next, err := f.cfg.Strategy.AggregateFit(r.number, f.versions[f.Latest()], agg, nil)
-	r.sum = nil
 	if err != nil {
-		f.failed++
-		ev.Kind, ev.Version, ev.Reason = EvRoundAbandoned, f.Latest(), err.Error()
-		f.events = append(f.events, ev)
-		r.stage = stDone
+		f.abandon(now, err.Error())
 		return
 	}
+	ev := f.roundEvent(now, parts)
+	r.sum, r.sec = nil, nil
 	f.failed = 0
 	f.done++
 	f.versions = append(f.versions, next)

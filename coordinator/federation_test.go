@@ -19,6 +19,8 @@ func testConfig() Config {
 		MinJoined:    3,
 		MinClients:   2,
 		RoundTimeout: time.Minute,
+
+		InsecurePlainAggregation: true,
 	}
 }
 

@@ -15,6 +15,10 @@ import (
 	"github.com/fedb2b/fedb2b/api"
 )
 
+// MaxSecAggMessages bounds the messages of one secure-aggregation submit
+// (one share per neighbour).
+const MaxSecAggMessages = 1 << 14
+
 // ChunkSize is the size of the pieces a model download is streamed in.
 const ChunkSize = 1 << 20
 
@@ -86,7 +90,8 @@ func (s *Service) Join(_ context.Context, req *api.JoinRequest) (*api.JoinRespon
 	var task TaskSpec
 	err := s.do(func(f *Federation, now time.Time) error {
 		task = f.Task()
-		return f.Join(req.GetTenant(), JoinInfo{EncoderID: req.GetEncoderId(), EpsCap: req.GetEpsilonCap(), EpsSpent: req.GetEpsilonSpent(), Delta: req.GetDelta()}, now)
+		return f.Join(req.GetTenant(), JoinInfo{EncoderID: req.GetEncoderId(), EpsCap: req.GetEpsilonCap(), EpsSpent: req.GetEpsilonSpent(),
+			Delta: req.GetDelta(), IdentityKey: req.GetIdentityKey()}, now)
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -162,6 +167,14 @@ func (s *Service) Submit(_ context.Context, req *api.SubmitRequest) (*api.Submit
 	case *api.SubmitRequest_Update:
 		err = s.do(func(f *Federation, now time.Time) error {
 			return f.SubmitUpdate(name, round, p.Update.GetValues(), now)
+		})
+	case *api.SubmitRequest_Secagg:
+		if len(p.Secagg.GetMessages()) > MaxSecAggMessages {
+			err = fmt.Errorf("%w: %d secure-aggregation messages, at most %d", ErrBadUpdate, len(p.Secagg.GetMessages()), MaxSecAggMessages)
+			break
+		}
+		err = s.do(func(f *Federation, now time.Time) error {
+			return f.SubmitSecAgg(name, round, p.Secagg.GetStage(), p.Secagg.GetMessages(), now)
 		})
 	case *api.SubmitRequest_Eval:
 		err = s.do(func(f *Federation, now time.Time) error {

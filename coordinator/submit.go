@@ -52,6 +52,9 @@ func (f *Federation) Decline(name string, number int, reason string, now time.Ti
 	if len(reason) > 500 {
 		reason = reason[:500] + "…"
 	}
+	if sec := f.cur.sec; sec != nil && (sec.stage().String() != "advertise" || sec.sent[name]) {
+		return fmt.Errorf("%w: tenant %q can decline round %d only before it advertises keys", ErrWrongStage, name, number)
+	}
 	set[name] = declined
 	f.cur.reasons[name] = reason
 	f.advance(now)
@@ -86,6 +89,9 @@ func (f *Federation) SubmitUpdate(name string, number int, values []float64, now
 		return err
 	}
 	r := f.cur
+	if r.sec != nil {
+		return fmt.Errorf("%w: round %d uses secure aggregation; a plain update from %q is refused", ErrWrongStage, number, name)
+	}
 	d := f.cfg.Task.NumParams
 	for i, v := range values[:d] {
 		r.sum[i] += v

@@ -53,6 +53,17 @@ type Config struct {
 	KillTenant string
 	KillRound  int
 
+	// InsecurePlainAggregation sends plain updates (the coordinator sees
+	// each one); the default is secure aggregation.
+	InsecurePlainAggregation bool
+	// UpdateClip S bounds each update's L2 norm in secure aggregation.
+	UpdateClip float64
+	// Neighbours k and Threshold t of SecAgg+ (0: full graph, ⌊k/2⌋+1).
+	Neighbours, Threshold int
+	// DropTenants tenants vanish (their client stops and disconnects) at a
+	// random secure-aggregation stage of a random round.
+	DropTenants int
+
 	// Rand seeds every tenant's DP-SGD generator; nil means crypto/rand.
 	// Only tests and reproducible experiments pass a seeded reader.
 	Rand io.Reader
@@ -81,6 +92,7 @@ func Defaults() Config {
 		Strategy:      "fedavg",
 		ServerLR:      1.5,
 		RoundTimeout:  30 * time.Second,
+		UpdateClip:    100,
 		Baselines:     true,
 	}
 }
@@ -133,7 +145,10 @@ func (c *Config) fill() error {
 		c.ServerLR = d.ServerLR
 	}
 	if c.MinClients == 0 {
-		c.MinClients = max(1, (c.Tenants+1)/2)
+		c.MinClients = max(min(3, c.Tenants), (c.Tenants+1)/2)
+	}
+	if c.UpdateClip == 0 {
+		c.UpdateClip = d.UpdateClip
 	}
 	if c.RoundTimeout == 0 {
 		c.RoundTimeout = d.RoundTimeout
@@ -153,6 +168,12 @@ func (c *Config) fill() error {
 	}
 	if !(c.Delta > 0 && c.Delta < 1) {
 		errs = append(errs, fmt.Errorf("δ = %v must be in (0, 1)", c.Delta))
+	}
+	if !c.InsecurePlainAggregation && c.MinClients < 3 {
+		errs = append(errs, fmt.Errorf("secure aggregation needs at least 3 clients per round (min clients %d)", c.MinClients))
+	}
+	if c.DropTenants < 0 || c.DropTenants >= c.Tenants {
+		errs = append(errs, fmt.Errorf("drop tenants %d must be in [0, tenants)", c.DropTenants))
 	}
 	if c.Strategy != "fedavg" && c.Strategy != "fedadam" {
 		errs = append(errs, fmt.Errorf("strategy %q: want fedavg or fedadam", c.Strategy))

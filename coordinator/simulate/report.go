@@ -33,6 +33,26 @@ type PrivacyReport struct {
 	EpsilonPerTenant map[string]float64 `json:"epsilon_per_tenant"`
 }
 
+// DroppedTenant is a tenant that vanished during secure aggregation.
+type DroppedTenant struct {
+	Round  int    `json:"round"`
+	Tenant string `json:"tenant"`
+	Stage  string `json:"stage"`
+}
+
+// SecureReport describes the secure aggregation of the run. Threshold and
+// Neighbours 0 mean the defaults: ⌊k/2⌋+1 and the full graph.
+type SecureReport struct {
+	Protocol   string  `json:"protocol"`
+	Threshold  int     `json:"threshold"`
+	Neighbours int     `json:"neighbours"`
+	Bits       int     `json:"bits"`
+	UpdateClip float64 `json:"update_clip"`
+	// ClippedUpdates counts updates scaled down to UpdateClip.
+	ClippedUpdates int             `json:"clipped_updates"`
+	Dropped        []DroppedTenant `json:"dropped"`
+}
+
 // Baseline is a baseline's metrics; LocalOnly also lists each tenant's.
 type Baseline struct {
 	Metrics
@@ -55,7 +75,10 @@ type Report struct {
 	Finish    string              `json:"finish"`
 	Baselines map[string]Baseline `json:"baselines,omitempty"`
 	Privacy   PrivacyReport       `json:"privacy"`
-	Epsilon   map[string]float64  `json:"-"`
+	// SecureAggregation is nil on the insecure plain path.
+	SecureAggregation *SecureReport `json:"secure_aggregation,omitempty"`
+	dropped           []DroppedTenant
+	Epsilon           map[string]float64 `json:"-"`
 }
 
 func summarise(cfg Config, s *splitData) DataSummary {

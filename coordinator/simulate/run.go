@@ -2,8 +2,10 @@ package simulate
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"slices"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/coordinator"
@@ -112,12 +115,17 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 		ID: "classify-industry", Kind: "classify", EncoderID: cfg.Encoder.ID(), InputDim: cfg.Encoder.Dim(),
 		Rank: cfg.Rank, Alpha: cfg.LoRAAlpha, Labels: s.labels, Seed: cfg.Seed, NumParams: clf.NumParams(),
 	}
-	fed, err := coordinator.New(coordinator.Config{
+	ccfg := coordinator.Config{
 		Task: task, Rounds: cfg.Rounds, Strategy: cfg.strategy(),
 		Train: coordinator.TrainParams{SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier,
 			LocalSteps: cfg.LocalSteps, LearningRate: cfg.LearningRate},
 		MinJoined: cfg.Tenants, MinClients: cfg.MinClients, RoundTimeout: cfg.RoundTimeout, Retry: 20 * time.Millisecond,
-	}, clf.Params())
+		InsecurePlainAggregation: cfg.InsecurePlainAggregation,
+	}
+	if !cfg.InsecurePlainAggregation {
+		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: cfg.UpdateClip, Neighbours: cfg.Neighbours, Threshold: cfg.Threshold, Rand: cfg.Rand}
+	}
+	fed, err := coordinator.New(ccfg, clf.Params())
 	if err != nil {
 		return err
 	}
@@ -137,9 +145,10 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	results := make([]client.Result, len(s.tenants))
 	errs := make([]error, len(s.tenants))
 	logs := make([]*client.MemSpendLog, len(s.tenants))
+	drops := planDrops(cfg, s)
 	for i, td := range s.tenants {
 		logs[i] = &client.MemSpendLog{}
-		c, err := newTenantClient(cfg, td, logs[i])
+		c, err := newTenantClient(cfg, td, logs[i], drops[td.name])
 		if err != nil {
 			return err
 		}
@@ -182,6 +191,9 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 			case coordinator.EvRoundAggregated, coordinator.EvRoundAbandoned:
 				cur = RoundReport{Round: e.Round, Participants: len(e.Participants), Tenants: e.Participants, Dropped: e.Dropped, Declined: e.Declined,
 					Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason}
+				for _, name := range sortedKeys(e.DroppedAt) {
+					rep.dropped = append(rep.dropped, DroppedTenant{Round: e.Round, Tenant: name, Stage: e.DroppedAt[name]})
+				}
 				if cur.Abandoned {
 					cur.Epsilon = spent(cur.Round)
 					rep.Rounds = append(rep.Rounds, cur)
@@ -223,12 +235,22 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 			}
 		}
 	}
+	if !cfg.InsecurePlainAggregation {
+		rep.SecureAggregation = &SecureReport{Protocol: "secagg+", Threshold: cfg.Threshold, Neighbours: cfg.Neighbours,
+			Bits: secagg.Bits, UpdateClip: cfg.UpdateClip, Dropped: rep.dropped}
+		for _, r := range results {
+			rep.SecureAggregation.ClippedUpdates += len(r.Clipped)
+		}
+		if rep.SecureAggregation.Dropped == nil {
+			rep.SecureAggregation.Dropped = []DroppedTenant{}
+		}
+	}
 	rep.Privacy = PrivacyReport{Unit: "record", Delta: cfg.Delta, NoiseMultiplier: cfg.NoiseMultiplier,
 		SampleRate: cfg.SampleRate, StepsPerRound: cfg.LocalSteps, EpsilonPerTenant: rep.Epsilon}
 	return nil
 }
 
-func newTenantClient(cfg Config, td tenantData, log client.SpendLog) (*client.Client, error) {
+func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropPoint) (*client.Client, error) {
 	var hooks client.Hooks
 	if td.name == cfg.KillTenant {
 		hooks.AfterPlan = func(round int) error {
@@ -238,16 +260,50 @@ func newTenantClient(cfg Config, td tenantData, log client.SpendLog) (*client.Cl
 			return nil
 		}
 	}
+	if drop != nil {
+		hooks.BeforeStage = func(round int, stage string) error {
+			if round > drop.round || (round == drop.round && stage == drop.stage) {
+				return errKilled
+			}
+			return nil
+		}
+	}
+	_, identity, err := ed25519.GenerateKey(cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
 	// client.New reads its generator key from cfg.Rand at once; clients
 	// are created one after another, so a seeded reader is reproducible.
 	return client.New(client.Config{
 		Tenant: td.name, Encoder: cfg.Encoder, Train: td.train, Test: td.test,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}},
-		Spends: log, Rand: cfg.Rand, Log: cfg.Log, Hooks: hooks,
+		Spends: log, Rand: cfg.Rand, Log: cfg.Log, Hooks: hooks, Identity: identity,
 	})
 }
 
-func sortedKeys(m map[string]float64) []string {
+// dropPoint is where a tenant vanishes: before sending stage's message
+// of round (a real disconnect: its client stops and closes its connection).
+type dropPoint struct {
+	round int
+	stage string
+}
+
+// planDrops picks cfg.DropTenants tenants and a random stage of a random
+// round for each (fault injection, so math/rand seeded by cfg.Seed).
+func planDrops(cfg Config, s *splitData) map[string]*dropPoint {
+	out := map[string]*dropPoint{}
+	if cfg.DropTenants == 0 {
+		return out
+	}
+	r := mrand.New(mrand.NewPCG(cfg.Seed, 0xd209))
+	stages := []string{"advertise", "share_keys", "masked_input", "unmask"}
+	for _, i := range r.Perm(len(s.tenants))[:cfg.DropTenants] {
+		out[s.tenants[i].name] = &dropPoint{round: 1 + r.IntN(cfg.Rounds), stage: stages[r.IntN(len(stages))]}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
 	k := make([]string, 0, len(m))
 	for n := range m {
 		k = append(k, n)

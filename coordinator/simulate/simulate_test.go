@@ -12,7 +12,9 @@ import (
 // TestKilledTenantRoundStillCompletes is the foundation's integration test:
 // 3 tenants × 3 rounds over real gRPC on loopback; tenant-2 vanishes after
 // it receives the plan of round 2. The round completes with the other two at
-// its deadline, and accuracy rises over the rounds.
+// its deadline, and accuracy rises over the rounds. Secure aggregation needs
+// at least 3 survivors, so this test runs the plain path; the secure path is
+// TestSecureRoundsSurviveDrops.
 func TestKilledTenantRoundStillCompletes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -22,7 +24,8 @@ func TestKilledTenantRoundStillCompletes(t *testing.T) {
 		LocalSteps: 40, SampleRate: 0.05, TargetEpsilon: 8,
 		RoundTimeout: 1500 * time.Millisecond,
 		KillTenant:   "tenant-2", KillRound: 2,
-		Rand: privacy.SeededReader(99),
+		Rand:                     privacy.SeededReader(99),
+		InsecurePlainAggregation: true,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -69,4 +72,42 @@ func TestMetricsFromConfusion(t *testing.T) {
 	if d := m.MacroF1 - want; d > 1e-12 || d < -1e-12 {
 		t.Errorf("macro-F1 %v want %v", m.MacroF1, want)
 	}
+}
+
+// TestSecureRoundsSurviveDrops runs 5 tenants × 3 rounds with secure
+// aggregation over loopback gRPC; one tenant vanishes in a stage of a
+// round (chosen by the seed). Every round still aggregates: with k = 4 and
+// t = 3, one dropout leaves every survivor three live neighbours.
+func TestSecureRoundsSurviveDrops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cfg := Config{
+		Tenants: 5, Rounds: 3, MinClients: 3, SynthRecords: 2000, Seed: 3,
+		LocalSteps: 30, SampleRate: 0.05, TargetEpsilon: 8,
+		RoundTimeout: 2 * time.Second, DropTenants: 1,
+		Rand: privacy.SeededReader(5),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SecureAggregation == nil || len(rep.SecureAggregation.Dropped) != 1 {
+		t.Fatalf("secure report %+v", rep.SecureAggregation)
+	}
+	d := rep.SecureAggregation.Dropped[0]
+	for _, r := range rep.Rounds {
+		if r.Abandoned {
+			t.Errorf("round %d abandoned: %s", r.Round, r.Reason)
+		}
+		if r.Round == d.Round && r.Participants == 5 && d.Stage != "unmask" {
+			t.Errorf("round %d: the dropped tenant's input is in the sum (dropped at %s)", r.Round, d.Stage)
+		}
+	}
+	if !(rep.Rounds[len(rep.Rounds)-1].Accuracy > rep.Rounds[0].Accuracy) {
+		t.Errorf("accuracy did not rise: %+v", rep.Rounds)
+	}
+	t.Logf("dropped %+v; accuracy %.4f → %.4f", d, rep.Rounds[0].Accuracy, rep.Rounds[len(rep.Rounds)-1].Accuracy)
 }

@@ -1,0 +1,179 @@
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+
+	"github.com/fedb2b/fedb2b/aggregation/secagg"
+	"github.com/fedb2b/fedb2b/api"
+)
+
+// secSession is the client's part of one round's secure aggregation.
+type secSession struct {
+	round int
+	c     *secagg.Client
+	input []uint32 // the quantised update, masked at StageMaskedInput
+}
+
+// secureParams rebuilds the session parameters from a plan; every party
+// derives the same session ID from them.
+func secureParams(p *api.TrainPlan, dim int) (*secagg.Params, error) {
+	cohort, keys := p.GetCohort(), p.GetCohortKeys()
+	if len(cohort) != len(keys) {
+		return nil, fmt.Errorf("plan names %d tenants but %d identity keys", len(cohort), len(keys))
+	}
+	parts := make([]secagg.Participant, len(cohort))
+	for i, id := range cohort {
+		if len(keys[i]) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("identity key of %q has %d bytes", id, len(keys[i]))
+		}
+		parts[i] = secagg.Participant{ID: id, IdentityKey: ed25519.PublicKey(keys[i])}
+	}
+	var seed [32]byte
+	if len(p.GetSessionSeed()) != len(seed) {
+		return nil, fmt.Errorf("session seed has %d bytes, want %d", len(p.GetSessionSeed()), len(seed))
+	}
+	copy(seed[:], p.GetSessionSeed())
+	if p.GetBits() != secagg.Bits {
+		return nil, fmt.Errorf("plan asks for %d-bit aggregation, this client does %d", p.GetBits(), secagg.Bits)
+	}
+	return secagg.NewParams(secagg.Config{Round: uint64(p.GetRound()), Participants: parts, Threshold: int(p.GetThreshold()),
+		Neighbours: int(p.GetNeighbours()), Dim: dim, GraphSeed: seed})
+}
+
+// startSecure quantises delta and advertises this client's keys.
+func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *api.TrainPlan, delta []float64, res *Result) error {
+	round := int(p.GetRound())
+	if c.cfg.Identity == nil {
+		return fmt.Errorf("client: round %d uses secure aggregation, but this tenant has no identity key", round)
+	}
+	params, err := secureParams(p, len(delta))
+	if err != nil {
+		return fmt.Errorf("client: round %d: %w", round, err)
+	}
+	q := secagg.Quantizer{ClipNorm: p.GetUpdateClip(), Scale: p.GetQuantScale()}
+	if err := q.CheckRange(params.N()); err != nil {
+		return fmt.Errorf("client: round %d: refusing parameters that could wrap: %w", round, err)
+	}
+	input := make([]uint32, len(delta))
+	st, err := q.Quantize(input, delta, c.rng)
+	if err != nil {
+		return fmt.Errorf("client: round %d: %w", round, err)
+	}
+	if st.Clipped {
+		res.Clipped = append(res.Clipped, round)
+		c.log.Info("update clipped for secure aggregation", "round", round, "bound", q.ClipNorm, "norm", st.Norm)
+	}
+	sc, err := secagg.NewClient(secagg.ClientConfig{Params: params, ID: c.cfg.Tenant, Identity: c.cfg.Identity, Rand: c.cfg.Rand})
+	if err != nil {
+		return fmt.Errorf("client: round %d: %w", round, err)
+	}
+	c.sec = &secSession{round: round, c: sc, input: input}
+	adv, err := sc.Advertise()
+	if err != nil {
+		return err
+	}
+	return c.sendSecure(ctx, conn, round, secagg.StageAdvertise, adv)
+}
+
+// secureStep answers one stage of the current session.
+func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step *api.SecAggStep) error {
+	round := int(step.GetRound())
+	s := c.sec
+	if step.GetStage() == "abort" {
+		if s != nil && s.round == round && len(step.GetMessages()) == 1 {
+			var n secagg.AbortNotice
+			if err := n.UnmarshalBinary(step.GetMessages()[0]); err == nil {
+				_ = s.c.OnAbort(&n)
+			}
+			c.log.Warn("secure aggregation aborted", "round", round, "reason", s.c.Err())
+		}
+		c.sec = nil
+		return nil
+	}
+	if s == nil || s.round != round {
+		return fmt.Errorf("client: coordinator sent secure stage %q of round %d, this client has no session for it", step.GetStage(), round)
+	}
+	st, err := secagg.ParseStage(step.GetStage())
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	msgs := step.GetMessages()
+	var out []binaryMessage
+	switch st {
+	case secagg.StageShareKeys:
+		ads := make([]*secagg.AdvertiseMsg, len(msgs))
+		for i, b := range msgs {
+			ads[i] = new(secagg.AdvertiseMsg)
+			if err := ads[i].UnmarshalBinary(b); err != nil {
+				return fmt.Errorf("client: round %d: advert %d: %w", round, i, err)
+			}
+		}
+		shares, err := s.c.ShareKeys(ads)
+		if err != nil {
+			return fmt.Errorf("client: round %d: %w", round, err)
+		}
+		for _, sh := range shares {
+			out = append(out, sh)
+		}
+	case secagg.StageMaskedInput:
+		shares := make([]*secagg.EncryptedShare, len(msgs))
+		for i, b := range msgs {
+			shares[i] = new(secagg.EncryptedShare)
+			if err := shares[i].UnmarshalBinary(b); err != nil {
+				return fmt.Errorf("client: round %d: share %d: %w", round, i, err)
+			}
+		}
+		m, err := s.c.MaskInput(shares, s.input)
+		if err != nil {
+			return fmt.Errorf("client: round %d: %w", round, err)
+		}
+		clear(s.input)
+		out = append(out, m)
+	case secagg.StageUnmask:
+		if len(msgs) != 1 {
+			return fmt.Errorf("client: round %d: unmask stage carries %d messages, want 1", round, len(msgs))
+		}
+		var req secagg.UnmaskRequest
+		if err := req.UnmarshalBinary(msgs[0]); err != nil {
+			return fmt.Errorf("client: round %d: %w", round, err)
+		}
+		resp, err := s.c.Unmask(&req)
+		if err != nil {
+			// Refusing is the point: a request that could unmask an
+			// individual input gets no answer.
+			c.log.Warn("refused unmask request", "round", round, "err", err)
+			c.sec = nil
+			return nil
+		}
+		out = append(out, resp)
+		c.sec = nil
+	default:
+		return fmt.Errorf("client: coordinator sent unexpected secure stage %s", st)
+	}
+	return c.sendSecure(ctx, conn, round, st, out...)
+}
+
+type binaryMessage interface{ MarshalBinary() ([]byte, error) }
+
+func (c *Client) sendSecure(ctx context.Context, conn api.FederationClient, round int, st secagg.Stage, ms ...binaryMessage) error {
+	if h := c.cfg.Hooks.BeforeStage; h != nil {
+		if err := h(round, st.String()); err != nil {
+			return err
+		}
+	}
+	step := &api.SecAggStep{Round: int64(round), Stage: st.String()}
+	for _, m := range ms {
+		b, err := m.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		step.Messages = append(step.Messages, b)
+	}
+	_, err := conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: int64(round), Payload: &api.SubmitRequest_Secagg{Secagg: step}})
+	if err != nil {
+		return fmt.Errorf("client: send %s of round %d: %w", st, round, err)
+	}
+	return nil
+}

@@ -1,0 +1,316 @@
+package coordinator
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/aggregation/secagg"
+)
+
+// SecureConfig turns on secure aggregation (SecAgg+, package
+// aggregation/secagg): the coordinator then sees only masked vectors and
+// learns only the sum of the surviving clients' clipped, quantised updates.
+type SecureConfig struct {
+	// Threshold t of the Shamir sharing; 0 takes ⌊k/2⌋+1, the smallest
+	// value the protocol allows (most dropout tolerance).
+	Threshold int
+	// Neighbours k of each client; 0 gives the full graph (plain SecAgg).
+	Neighbours int
+	// ClipNorm S bounds each client's update (L2) before quantisation.
+	ClipNorm float64
+	// Scale is the quantisation scale; 0 chooses the largest power of two
+	// for which the cohort's sum cannot wrap in 32 bits, with 4× headroom.
+	Scale float64
+	// Rand draws each round's public graph seed; nil means crypto/rand.
+	Rand io.Reader
+}
+
+// SecurePlan is the secure-aggregation part of a Plan.
+type SecurePlan struct {
+	Threshold, Neighbours int
+	ClipNorm, Scale       float64
+	Seed                  [32]byte
+	Keys                  []ed25519.PublicKey // Keys[i] belongs to Plan.Cohort[i]
+}
+
+// secureRound is the secure-aggregation state of one round.
+type secureRound struct {
+	plan    SecurePlan
+	params  *secagg.Params
+	server  *secagg.Server
+	quant   secagg.Quantizer
+	expect  map[string]bool // whose message of the current stage is awaited
+	sent    map[string]bool // who sent a valid one
+	dropped map[string]string
+}
+
+func (s *secureRound) stage() secagg.Stage { return s.server.Stage() }
+
+// autoScale picks the largest power-of-two scale that keeps 4× headroom.
+func autoScale(clip float64, cohort int) float64 {
+	limit := float64(uint64(1)<<(secagg.Bits-1)) / float64(cohort) / 4
+	scale := 1.0
+	for (scale*2)*clip+2 < limit {
+		scale *= 2
+	}
+	return scale
+}
+
+// startSecure sets up the secure-aggregation session of round r.
+func (f *Federation) startSecure(r *round) error {
+	sc := f.cfg.Secure
+	n := len(r.cohort)
+	k := sc.Neighbours
+	if k == 0 || k >= n-1 {
+		k = n - 1
+	}
+	t := sc.Threshold
+	if t == 0 {
+		t = k/2 + 1
+	}
+	plan := SecurePlan{Threshold: t, Neighbours: k, ClipNorm: sc.ClipNorm, Scale: sc.Scale}
+	if plan.Scale == 0 {
+		plan.Scale = autoScale(sc.ClipNorm, n)
+	}
+	src := sc.Rand
+	if src == nil {
+		src = rand.Reader
+	}
+	if _, err := io.ReadFull(src, plan.Seed[:]); err != nil {
+		return fmt.Errorf("coordinator: graph seed: %w", err)
+	}
+	parts := make([]secagg.Participant, n)
+	for i, name := range r.cohort {
+		key := f.tenants[name].identity
+		plan.Keys = append(plan.Keys, key)
+		parts[i] = secagg.Participant{ID: name, IdentityKey: key}
+	}
+	q := secagg.Quantizer{ClipNorm: plan.ClipNorm, Scale: plan.Scale}
+	if err := q.CheckRange(n); err != nil {
+		return err
+	}
+	params, err := secagg.NewParams(secagg.Config{Round: uint64(r.number), Participants: parts, Threshold: t,
+		Neighbours: k, Dim: f.cfg.Task.NumParams, GraphSeed: plan.Seed})
+	if err != nil {
+		return err
+	}
+	server, err := secagg.NewServer(params)
+	if err != nil {
+		return err
+	}
+	r.sec = &secureRound{plan: plan, params: params, server: server, quant: q,
+		expect: map[string]bool{}, sent: map[string]bool{}, dropped: map[string]string{}}
+	for _, name := range r.cohort {
+		r.sec.expect[name] = true
+	}
+	return nil
+}
+
+// securePoll answers a cohort member's Poll during a secure round.
+func (f *Federation) securePoll(r *round, name string) (Action, bool) {
+	s := r.sec
+	if !s.expect[name] || s.sent[name] || r.answers[name] == declined {
+		return Action{}, false
+	}
+	st := s.stage()
+	if st == secagg.StageAdvertise {
+		return Action{Kind: ActTrain, Plan: f.plan(r)}, true
+	}
+	idx, _ := s.params.Index(name)
+	var msgs [][]byte
+	var err error
+	switch st {
+	case secagg.StageShareKeys:
+		var ads []*secagg.AdvertiseMsg
+		if ads, err = s.server.AdvertsFor(idx); err == nil {
+			msgs, err = marshalAll(ads)
+		}
+	case secagg.StageMaskedInput:
+		var sh []*secagg.EncryptedShare
+		if sh, err = s.server.SharesFor(idx); err == nil {
+			msgs, err = marshalAll(sh)
+		}
+	case secagg.StageUnmask:
+		var req *secagg.UnmaskRequest
+		if req, err = s.server.UnmaskRequest(); err == nil {
+			msgs, err = marshalAll([]*secagg.UnmaskRequest{req})
+		}
+	default:
+		return Action{}, false
+	}
+	if err != nil {
+		// The stage cannot serve this client (for example it sent no
+		// shares); it will be counted as dropped at the deadline.
+		return Action{}, false
+	}
+	return Action{Kind: ActSecAgg, Round: r.number, Stage: st.String(), Messages: msgs}, true
+}
+
+func marshalAll[T encoding.BinaryMarshaler](ms []T) ([][]byte, error) {
+	out := make([][]byte, len(ms))
+	for i, m := range ms {
+		b, err := m.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// SubmitSecAgg takes a client's message for the current secure stage.
+func (f *Federation) SubmitSecAgg(name string, number int, stage string, msgs [][]byte, now time.Time) error {
+	if _, err := f.checkRound(name, number, stTrain, now); err != nil && !isDup(err) {
+		return err
+	}
+	s := f.cur.sec
+	if s == nil {
+		return fmt.Errorf("%w: round %d does not use secure aggregation", ErrWrongStage, number)
+	}
+	if f.cur.answers[name] == declined {
+		return fmt.Errorf("%w: tenant %q declined round %d", ErrDuplicate, name, number)
+	}
+	st := s.stage()
+	if stage != st.String() {
+		return fmt.Errorf("%w: tenant %q sent a %s message, round %d is in secure stage %s", ErrWrongStage, name, stage, number, st)
+	}
+	if !s.expect[name] {
+		return fmt.Errorf("%w: tenant %q is not expected in stage %s of round %d", ErrNotInvited, name, st, number)
+	}
+	if s.sent[name] {
+		return fmt.Errorf("%w: tenant %q, round %d, stage %s", ErrDuplicate, name, number, st)
+	}
+	idx, _ := s.params.Index(name)
+	if err := deliver(s.server, st, idx, msgs); err != nil {
+		return fmt.Errorf("%w: tenant %q, round %d, stage %s: %w", ErrBadUpdate, name, number, st, err)
+	}
+	s.sent[name] = true
+	if st == secagg.StageAdvertise {
+		f.cur.answers[name] = submitted
+	}
+	f.advance(now)
+	return nil
+}
+
+func isDup(err error) bool { return errors.Is(err, ErrDuplicate) }
+
+// deliver decodes msgs for stage st and hands them to the server.
+func deliver(srv *secagg.Server, st secagg.Stage, from uint32, msgs [][]byte) error {
+	one := func() ([]byte, error) {
+		if len(msgs) != 1 {
+			return nil, fmt.Errorf("%w: stage %s takes one message, got %d", secagg.ErrMalformed, st, len(msgs))
+		}
+		return msgs[0], nil
+	}
+	switch st {
+	case secagg.StageAdvertise:
+		b, err := one()
+		if err != nil {
+			return err
+		}
+		var m secagg.AdvertiseMsg
+		if err := m.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		return srv.OnAdvertise(from, &m)
+	case secagg.StageShareKeys:
+		shares := make([]*secagg.EncryptedShare, len(msgs))
+		for i, b := range msgs {
+			shares[i] = new(secagg.EncryptedShare)
+			if err := shares[i].UnmarshalBinary(b); err != nil {
+				return err
+			}
+		}
+		return srv.OnShares(from, shares)
+	case secagg.StageMaskedInput:
+		b, err := one()
+		if err != nil {
+			return err
+		}
+		var m secagg.MaskedInput
+		if err := m.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		return srv.OnMaskedInput(from, &m)
+	case secagg.StageUnmask:
+		b, err := one()
+		if err != nil {
+			return err
+		}
+		var m secagg.UnmaskResponse
+		if err := m.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		return srv.OnUnmask(from, &m)
+	}
+	return fmt.Errorf("%w: no messages are taken in stage %s", secagg.ErrWrongStage, st)
+}
+
+// advanceSecure closes the current secure stage when every expected client
+// answered or the deadline passed. It returns false while waiting.
+func (f *Federation) advanceSecure(now time.Time) bool {
+	r := f.cur
+	s := r.sec
+	all := true
+	for name := range s.expect {
+		if !s.sent[name] && r.answers[name] != declined {
+			all = false
+			break
+		}
+	}
+	if !all && now.Before(r.deadline) {
+		return false
+	}
+	st := s.stage()
+	next := map[string]bool{}
+	for _, name := range r.cohort {
+		if !s.expect[name] {
+			continue
+		}
+		if s.sent[name] {
+			next[name] = true
+		} else if r.answers[name] != declined {
+			s.dropped[name] = st.String()
+		}
+	}
+	if err := s.server.CloseStage(st); err != nil {
+		f.abandon(now, fmt.Sprintf("secure aggregation stopped in stage %s: %v", st, err))
+		return true
+	}
+	if s.server.Stage() == secagg.StageDone {
+		f.finishSecure(now)
+		return true
+	}
+	s.expect, s.sent = next, map[string]bool{}
+	r.deadline = now.Add(f.cfg.RoundTimeout)
+	return true
+}
+
+// finishSecure decodes the unmasked sum and aggregates it.
+func (f *Federation) finishSecure(now time.Time) {
+	r := f.cur
+	s := r.sec
+	sum, survivors, err := s.server.Result()
+	if err != nil {
+		f.abandon(now, fmt.Sprintf("secure aggregation result: %v", err))
+		return
+	}
+	dec := make([]float64, len(sum))
+	s.quant.Decode(dec, sum)
+	parts := make([]string, len(survivors))
+	for i, idx := range survivors {
+		parts[i] = s.params.Participant(idx).ID
+	}
+	slices.Sort(parts)
+	// Under secure aggregation every client counts once: weighting by
+	// example counts would reveal them.
+	agg := aggregation.Aggregate{WeightedSum: dec, TotalWeight: float64(len(parts)), Clients: len(parts)}
+	f.aggregate(now, parts, agg)
+}
