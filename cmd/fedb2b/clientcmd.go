@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"filippo.io/age"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/privacy/keys"
 )
 
 func init() {
@@ -40,6 +44,8 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	delta := fs.Float64("delta", 1e-5, "δ of this tenant's guarantee")
 	minNoise := fs.Float64("min-noise", 0, "refuse rounds with a smaller noise multiplier")
 	minCohort := fs.Int("min-cohort", 0, "refuse rounds with a smaller cohort")
+	keyFile := fs.String("key", "", "this tenant's age-encrypted ed25519 identity key (default WORKDIR/identity.key.age; created on first run)")
+	ageID := fs.String("age-identity", "", "age identity file that decrypts --key (default WORKDIR/age-identity.txt; created on first run — keep it elsewhere in production)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -70,13 +76,23 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	if *keyFile == "" {
+		*keyFile = filepath.Join(*workdir, "identity.key.age")
+	}
+	if *ageID == "" {
+		*ageID = filepath.Join(*workdir, "age-identity.txt")
+	}
+	identity, err := loadOrCreateIdentity(*keyFile, *ageID)
+	if err != nil {
+		return fail(err)
+	}
 	enc, err := models.NewHashingEncoder(models.HashingConfig{})
 	if err != nil {
 		return fail(err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	c, err := client.New(client.Config{
-		Tenant: *tenant, Encoder: enc, Train: train, Test: test, Spends: spends, Log: log,
+		Tenant: *tenant, Encoder: enc, Train: train, Test: test, Spends: spends, Log: log, Identity: identity,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: *epsCap, Delta: *delta}, MinNoise: *minNoise, MinCohort: *minCohort},
 	})
 	if err != nil {
@@ -96,4 +112,37 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: trained in rounds %v, declined %v, record-level ε spent %.4f at δ=%g (cap %g); final version %d (%s)\n",
 		*tenant, res.Rounds, res.Declined, res.Epsilon, *delta, *epsCap, res.FinalVersion, res.Reason)
 	return 0
+}
+
+// loadOrCreateIdentity loads the tenant's identity key, encrypted at rest
+// with age; on first use it creates an age identity file and the key.
+func loadOrCreateIdentity(keyPath, agePath string) (ed25519.PrivateKey, error) {
+	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(agePath); errors.Is(err, os.ErrNotExist) {
+			id, err := age.GenerateX25519Identity()
+			if err != nil {
+				return nil, err
+			}
+			if err := models.WriteFileAtomic(agePath, []byte(id.String()+"\n"), 0o600); err != nil {
+				return nil, err
+			}
+		}
+		ids, err := keys.ReadIdentityFile(agePath)
+		if err != nil {
+			return nil, err
+		}
+		priv, err := keys.Generate(nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := keys.Save(keyPath, priv, ids[0].Recipient()); err != nil {
+			return nil, err
+		}
+		return priv, nil
+	}
+	ids, err := keys.ReadIdentityFile(agePath)
+	if err != nil {
+		return nil, err
+	}
+	return keys.Load(keyPath, ids[0])
 }

@@ -38,8 +38,8 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	textCol := fs.String("text-col", "text", "text column of --labels-from")
 	taskID := fs.String("task", "classify-industry", "task ID")
 	rounds := fs.Int("rounds", d.Rounds, "rounds to run")
-	tenants := fs.Int("tenants", 2, "tenants that must be ready before round 1")
-	minClients := fs.Int("min-clients", 2, "updates needed for a round to aggregate")
+	tenants := fs.Int("tenants", 3, "tenants that must be ready before round 1")
+	minClients := fs.Int("min-clients", 3, "updates needed for a round to aggregate (secure aggregation needs at least 3)")
 	timeout := fs.Duration("round-timeout", 60*time.Second, "deadline of each round stage")
 	q := fs.Float64("q", d.SampleRate, "Poisson sampling rate of DP-SGD")
 	clip := fs.Float64("clip", d.ClipNorm, "per-example clip norm")
@@ -51,6 +51,10 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	rank := fs.Int("rank", d.Rank, "LoRA rank")
 	seed := fs.Uint64("seed", 1, "task seed (generates the frozen LoRA factor A)")
 	strategy := fs.String("strategy", "fedavg", "fedavg or fedadam")
+	insecure := fs.Bool("insecure-plain-aggregation", false, "INSECURE: accept plain updates, so this coordinator sees each tenant's update (default: secure aggregation)")
+	updateClip := fs.Float64("update-clip", d.UpdateClip, "L2 bound S on each tenant's update in secure aggregation")
+	neighbours := fs.Int("neighbours", 0, "SecAgg+ neighbours k (0: all)")
+	threshold := fs.Int("threshold", 0, "SecAgg+ threshold t (0: ⌊k/2⌋+1)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -78,13 +82,18 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	} else if *strategy != "fedavg" {
 		return fail(fmt.Errorf("unknown strategy %q (want fedavg or fedadam)", *strategy))
 	}
-	fed, err := coordinator.New(coordinator.Config{
+	ccfg := coordinator.Config{
 		Task: coordinator.TaskSpec{ID: *taskID, Kind: "classify", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: *rank,
 			Labels: names, Seed: *seed, NumParams: clf.NumParams()},
 		Rounds: *rounds, Strategy: strat,
 		Train:     coordinator.TrainParams{SampleRate: *q, ClipNorm: *clip, NoiseMultiplier: *noise, LocalSteps: *steps, LearningRate: *lr},
 		MinJoined: *tenants, MinClients: *minClients, RoundTimeout: *timeout,
-	}, clf.Params())
+		InsecurePlainAggregation: *insecure,
+	}
+	if !*insecure {
+		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: *updateClip, Neighbours: *neighbours, Threshold: *threshold}
+	}
+	fed, err := coordinator.New(ccfg, clf.Params())
 	if err != nil {
 		return fail(err)
 	}
