@@ -123,7 +123,7 @@ func enrolTenant(t *testing.T, a *pki.Authority, addr, name string) *enroll.Cred
 }
 
 // issueAt enrols name without the network, as if at time at.
-func issueAt(t *testing.T, a *pki.Authority, name string, at time.Time) tls.Certificate {
+func issueAt(t testing.TB, a *pki.Authority, name string, at time.Time) tls.Certificate {
 	t.Helper()
 	inv, err := a.Registry().Invite(name, time.Hour, at, nil)
 	if err != nil {
@@ -161,6 +161,14 @@ func dial(t *testing.T, a *pki.Authority, addr string, cert tls.Certificate) api
 	}
 	t.Cleanup(func() { conn.Close() })
 	return api.NewFederationClient(conn)
+}
+
+func mustIdentity(t testing.TB) *age.X25519Identity {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func ctxT(t *testing.T) context.Context {
