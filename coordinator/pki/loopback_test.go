@@ -2,10 +2,17 @@ package pki_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -193,6 +200,28 @@ func TestUnknownCertificateRefused(t *testing.T) {
 	err = cfg.VerifyConnection(tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{&leaf}}})
 	if !errors.Is(err, pki.ErrUnknownCert) {
 		t.Fatalf("hook: %v", err)
+	}
+
+	// Over the network: a certificate made with the CA key outside the
+	// registry, for a tenant never invited, is refused at the handshake.
+	s := serve(t, dir, id, a)
+	caKey, err := pki.LoadKey(filepath.Join(dir, "ca.key.age"), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: "mallory"}, URIs: []*url.URL{pki.TenantURI("mallory")},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.Certificate(), key.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedAtHandshake(t, a, s.addr, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})
+	if rej := s.rejects(); len(rej) != 1 || !errors.Is(rej[0], pki.ErrUnknownTenant) {
+		t.Fatalf("OnReject got %v", rej)
 	}
 }
 
