@@ -11,8 +11,8 @@ import (
 	"strings"
 )
 
-// MaxModelBytes bounds a stored model blob.
-const MaxModelBytes = 1 << 31
+// MaxModelBytes bounds a stored model blob (1 GiB, as the client's download limit).
+const MaxModelBytes = 1 << 30
 
 const tmpPrefix = ".tmp-"
 
