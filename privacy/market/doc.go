@@ -18,6 +18,7 @@
 //     raw counts);
 //   - each tenant can check and charge its own budget before anything
 //     leaves, which is what the ledger needs.
+//
 // The price is utility: the noise of n tenants adds up (n times the variance
 // of a single central release) — acceptable for market-level aggregates over
 // tens of customers per partition, and the reason partitions are coarse.
