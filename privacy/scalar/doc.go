@@ -1,0 +1,17 @@
+// Package scalar releases single numbers — federated evaluation metrics,
+// counts shown to the operator — with the secure noise of Google's
+// differential privacy library (github.com/google/differential-privacy/go/v3,
+// package noise: Laplace and Gaussian noise that is safe against
+// floating-point attacks, drawn from crypto/rand inside the library), and
+// returns with each noised value a Record of what it cost, for the ledger.
+//
+// Units: Sensitivity is the largest change of the value when one privacy
+// unit (a record or a tenant, as the caller's ledger entry says) changes;
+// it is an L1 bound for Laplace and an L2 bound for Gaussian, which
+// coincide for a scalar. Epsilon and Delta are per release; compose
+// releases in the ledger's accountant.
+//
+// Cost: the library's noise takes about 10 µs per value here: use this
+// package for scalars and short vectors, never for model updates (see
+// privacy/ddg and privacy.AddGaussian).
+package scalar
