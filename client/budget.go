@@ -1,12 +1,7 @@
 package client
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/fedb2b/fedb2b/privacy"
@@ -22,13 +17,18 @@ type Spend struct {
 	Steps           int     `json:"steps"`
 }
 
-// SpendLog is where a client records what it spent, durably, before it
-// releases anything. FileSpendLog is the simple implementation.
+// SpendLog is where a client records what it spends, durably, before it
+// releases anything (write-ahead). LedgerSpendLog, backed by the signed
+// privacy ledger, is the production implementation.
 type SpendLog interface {
-	// Spends returns every recorded spend, oldest first.
+	// Spends returns every recorded spend, oldest first; an intent whose
+	// release was never confirmed counts.
 	Spends() []Spend
-	// Record appends s durably (it survives a crash once Record returns).
-	Record(s Spend) error
+	// Record durably writes the intent to release s and returns its ID.
+	Record(s Spend, b Budget) (uint64, error)
+	// Released records that the artefact with SHA-256 hash of intent id
+	// was released.
+	Released(id uint64, hash [32]byte) error
 }
 
 // Budget is a tenant's record-level privacy cap.
@@ -53,71 +53,8 @@ func Epsilon(spends []Spend, delta float64) (float64, error) {
 	return eps, err
 }
 
-// FileSpendLog keeps spends as JSON lines in a file, fsynced after every
-// append. A torn last line (crash mid-write) is an error that names it, so
-// it is never silently dropped.
-type FileSpendLog struct {
-	mu     sync.Mutex
-	path   string
-	spends []Spend
-}
-
-// OpenFileSpendLog opens (or creates) the log at path.
-func OpenFileSpendLog(path string) (*FileSpendLog, error) {
-	l := &FileSpendLog{path: path}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return l, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("client: failed to read spend log: %w", err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for line := 1; sc.Scan(); line++ {
-		var s Spend
-		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-			return nil, fmt.Errorf("client: spend log %s line %d: %w", path, line, err)
-		}
-		l.spends = append(l.spends, s)
-	}
-	return l, sc.Err()
-}
-
-// Spends implements SpendLog.
-func (l *FileSpendLog) Spends() []Spend {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]Spend(nil), l.spends...)
-}
-
-// Record implements SpendLog.
-func (l *FileSpendLog) Record(s Spend) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("client: failed to open spend log: %w", err)
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("client: failed to write spend log: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("client: failed to sync spend log: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	l.spends = append(l.spends, s)
-	return nil
-}
-
-// MemSpendLog is an in-memory SpendLog for simulations and tests.
+// MemSpendLog is an in-memory SpendLog for tests and throw-away
+// simulations: nothing survives the process.
 type MemSpendLog struct {
 	mu     sync.Mutex
 	spends []Spend
@@ -131,9 +68,12 @@ func (l *MemSpendLog) Spends() []Spend {
 }
 
 // Record implements SpendLog.
-func (l *MemSpendLog) Record(s Spend) error {
+func (l *MemSpendLog) Record(s Spend, _ Budget) (uint64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.spends = append(l.spends, s)
-	return nil
+	return uint64(len(l.spends)), nil
 }
+
+// Released implements SpendLog.
+func (l *MemSpendLog) Released(uint64, [32]byte) error { return nil }

@@ -86,6 +86,9 @@ func New(cfg Config) (*Client, error) {
 	if len(cfg.Train) == 0 {
 		return nil, fmt.Errorf("client: tenant %q has no training examples", cfg.Tenant)
 	}
+	if !(cfg.Policy.Budget.Epsilon > 0) {
+		return nil, fmt.Errorf("client: ε cap = %v must be positive", cfg.Policy.Budget.Epsilon)
+	}
 	if !(cfg.Policy.Budget.Delta > 0 && cfg.Policy.Budget.Delta < 1) {
 		return nil, fmt.Errorf("client: δ = %v must be in (0, 1)", cfg.Policy.Budget.Delta)
 	}

@@ -38,6 +38,11 @@ func (p Policy) Decide(task string, next Spend, cohort int, spends []Spend) (Dec
 	if cohort < p.MinCohort {
 		return Decision{Reason: fmt.Sprintf("cohort of %d is below this tenant's minimum %d", cohort, p.MinCohort)}, nil
 	}
+	for _, s := range spends {
+		if s.Task == task && s.Round == next.Round {
+			return Decision{Reason: fmt.Sprintf("a spend for round %d of task %q is already on record (a restart after a crash?): not releasing twice", next.Round, task)}, nil
+		}
+	}
 	if next.NoiseMultiplier <= 0 {
 		return Decision{Reason: "the plan adds no noise (noise multiplier 0): record-level DP would be infinite"}, nil
 	}

@@ -1,12 +1,14 @@
 package client
 
 import (
-	"os"
+	"crypto/ed25519"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
 
 func TestDecideDeclinesOverCap(t *testing.T) {
@@ -66,32 +68,46 @@ func TestCheckCapBelowOneRound(t *testing.T) {
 	}
 }
 
-func TestFileSpendLogSurvivesRestart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "spend.jsonl")
-	l, err := OpenFileSpendLog(path)
+func TestLedgerSpendLogSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.jsonl")
+	_, priv, _ := ed25519.GenerateKey(privacy.SeededReader(1))
+	l, err := ledger.Open(path, priv)
 	if err != nil {
 		t.Fatal(err)
 	}
+	log := NewLedgerSpendLog(l, "tenant-1")
 	s := Spend{Task: "t", Round: 1, SampleRate: 0.05, NoiseMultiplier: 1.2, ClipNorm: 1, Steps: 20}
-	if err := l.Record(s); err != nil {
-		t.Fatal(err)
-	}
-	l2, err := OpenFileSpendLog(path)
+	b := Budget{Epsilon: 8, Delta: 1e-5}
+	id, err := log.Record(s, b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := l2.Spends(); len(got) != 1 || got[0] != s {
+	// Crash before the release: reopen; the intent is there and counted.
+	l.Close()
+	l2, err := ledger.Open(path, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	log2 := NewLedgerSpendLog(l2, "tenant-1")
+	if got := log2.Spends(); len(got) != 1 || got[0] != s {
 		t.Fatalf("after restart: %+v", got)
 	}
-	fi, _ := os.Stat(path)
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("spend log mode %v, want 0600", fi.Mode().Perm())
+	if len(l2.Pending()) != 1 || l2.Pending()[0].Seq != id {
+		t.Fatalf("pending %+v", l2.Pending())
 	}
-	// A torn line is an error naming it, never silently dropped.
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString(`{"task":"t","rou`)
-	f.Close()
-	if _, err := OpenFileSpendLog(path); err == nil || !strings.Contains(err.Error(), "line 2") {
-		t.Fatalf("torn line: %v", err)
+	want, _ := privacy.RDPEpsilon(0.05, 1.2, 20, 1e-5)
+	if got, _ := Epsilon(log2.Spends(), 1e-5); got != want {
+		t.Fatalf("ε %v, accountant %v", got, want)
+	}
+	// The restarted client declines the same round instead of releasing twice.
+	d, err := Policy{Budget: b}.Decide("t", s, 5, log2.Spends())
+	if err != nil || d.Accept || !strings.Contains(d.Reason, "already on record") {
+		t.Fatalf("decision %+v %v", d, err)
+	}
+	// The ledger itself refuses an intent above the cap.
+	big := Spend{Task: "t", Round: 2, SampleRate: 0.5, NoiseMultiplier: 0.6, ClipNorm: 1, Steps: 500}
+	if _, err := log2.Record(big, b); err == nil || !errors.Is(err, ledger.ErrBudgetExceeded) {
+		t.Fatalf("over-cap intent: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fedb2b/fedb2b/api"
+	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 )
 
@@ -47,7 +48,8 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	}
 	// Write-ahead: the spend is durable before anything trained on the
 	// data can leave this process.
-	if err := c.cfg.Spends.Record(spend); err != nil {
+	intent, err := c.cfg.Spends.Record(spend, c.cfg.Policy.Budget)
+	if err != nil {
 		return fmt.Errorf("client: round %d: not releasing: %w", round, err)
 	}
 	stats, err := c.clf.Train(c.trainF, c.trainY, models.TrainConfig{
@@ -63,7 +65,7 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 		for i := range local {
 			delta[i] = local[i] - global[i]
 		}
-		if err := c.startSecure(ctx, conn, p, delta, res); err != nil {
+		if err := c.startSecure(ctx, conn, p, delta, intent, res); err != nil {
 			return err
 		}
 		res.Rounds = append(res.Rounds, round)
@@ -81,10 +83,14 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 			return err
 		}
 	}
+	upd := &api.Update{Values: values}
 	_, err = conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
-		Payload: &api.SubmitRequest_Update{Update: &api.Update{Values: values}}})
+		Payload: &api.SubmitRequest_Update{Update: upd}})
 	if err != nil {
 		return fmt.Errorf("client: send update of round %d: %w", round, err)
+	}
+	if err := c.cfg.Spends.Released(intent, coordinator.UpdateHash(values)); err != nil {
+		return err
 	}
 	res.Rounds = append(res.Rounds, round)
 	c.log.Info("sent update", "round", round, "eps", dec.EpsAfter, "clipped_fraction", stats.ClippedFraction)

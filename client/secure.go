@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
@@ -11,9 +12,10 @@ import (
 
 // secSession is the client's part of one round's secure aggregation.
 type secSession struct {
-	round int
-	c     *secagg.Client
-	input []uint32 // the quantised update, masked at StageMaskedInput
+	round  int
+	intent uint64 // the spend-log intent this session releases
+	c      *secagg.Client
+	input  []uint32 // the quantised update, masked at StageMaskedInput
 }
 
 // secureParams rebuilds the session parameters from a plan; every party
@@ -43,7 +45,7 @@ func secureParams(p *api.TrainPlan, dim int) (*secagg.Params, error) {
 }
 
 // startSecure quantises delta and advertises this client's keys.
-func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *api.TrainPlan, delta []float64, res *Result) error {
+func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *api.TrainPlan, delta []float64, intent uint64, res *Result) error {
 	round := int(p.GetRound())
 	if c.cfg.Identity == nil {
 		return fmt.Errorf("client: round %d uses secure aggregation, but this tenant has no identity key", round)
@@ -69,7 +71,7 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 	if err != nil {
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}
-	c.sec = &secSession{round: round, c: sc, input: input}
+	c.sec = &secSession{round: round, intent: intent, c: sc, input: input}
 	adv, err := sc.Advertise()
 	if err != nil {
 		return err
@@ -130,7 +132,15 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
 		clear(s.input)
-		out = append(out, m)
+		if err := c.sendSecure(ctx, conn, round, st, m); err != nil {
+			return err
+		}
+		// The masked input is the release of this round's spend.
+		b, err := m.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		return c.cfg.Spends.Released(s.intent, sha256.Sum256(b))
 	case secagg.StageUnmask:
 		if len(msgs) != 1 {
 			return fmt.Errorf("client: round %d: unmask stage carries %d messages, want 1", round, len(msgs))

@@ -67,9 +67,13 @@ type Event struct {
 	Declined     map[string]string // tenant → reason it gave
 	Dropped      []string          // invited, no answer by the deadline
 	DroppedAt    map[string]string // secure rounds: tenant → stage it vanished in
-	Confusion    []int64           // EvEvaluated: summed confusion matrix
-	Evaluators   []string          // EvEvaluated: tenants in the sum
-	Reason       string
+	// Artifacts holds, per participant, the SHA-256 of what it released
+	// to the coordinator (UpdateHash of a plain update; the bytes of a
+	// masked input), which the tenant's own ledger records too.
+	Artifacts  map[string][32]byte
+	Confusion  []int64  // EvEvaluated: summed confusion matrix
+	Evaluators []string // EvEvaluated: tenants in the sum
+	Reason     string
 }
 
 // Errors returned for messages the federation refuses. Wrapped errors say

@@ -31,6 +31,9 @@ type tenant struct {
 	epsCap   float64
 	epsSpent float64
 	delta    float64
+	// since lists the rounds aggregated with this tenant since it joined,
+	// for the coordinator's own estimate of its spend.
+	since []TrainParams
 }
 
 type answer int
@@ -55,6 +58,7 @@ type round struct {
 	evalSet   map[string]answer
 	confusion []int64
 	sec       *secureRound // nil on the plain path
+	artifacts map[string][32]byte
 }
 
 // Federation is the coordinator's pure state machine. It is not safe for
@@ -140,6 +144,9 @@ func (f *Federation) Join(name string, info JoinInfo, now time.Time) error {
 	}
 	if f.cfg.Secure != nil && len(info.IdentityKey) != ed25519.PublicKeySize {
 		return fmt.Errorf("%w: tenant %q sent a %d-byte identity key, secure aggregation needs an ed25519 key", ErrBadTenant, name, len(info.IdentityKey))
+	}
+	if t.epsSpent != info.EpsSpent || len(t.since) == 0 {
+		t.since = nil // a (re)join announces the spend so far
 	}
 	t.lastSeen, t.epsCap, t.epsSpent, t.delta = now, info.EpsCap, info.EpsSpent, info.Delta
 	t.identity = slices.Clone(info.IdentityKey)
@@ -278,6 +285,20 @@ func (f *Federation) startRound(now time.Time) bool {
 	if (f.cur == nil && len(live) < f.cfg.MinJoined) || len(live) < f.cfg.MinClients {
 		return false
 	}
+	skipped := map[string]string{}
+	live = slices.DeleteFunc(live, func(name string) bool {
+		if reason := f.budgetShort(name); reason != "" {
+			skipped[name] = reason
+			return true
+		}
+		return false
+	})
+	if len(live) < f.cfg.MinClients {
+		if len(skipped) > 0 && len(live)+len(skipped) >= f.cfg.MinClients {
+			f.finish(now, fmt.Sprintf("only %d tenants have budget left for another round, need %d", len(live), f.cfg.MinClients))
+		}
+		return false
+	}
 	cohort := live
 	if n := f.cfg.CohortSize; n > 0 && n < len(live) {
 		cohort = make([]string, 0, n)
@@ -292,19 +313,20 @@ func (f *Federation) startRound(now time.Time) bool {
 		number = f.cur.number + 1
 	}
 	r := &round{
-		number:   number,
-		stage:    stTrain,
-		deadline: now.Add(f.cfg.RoundTimeout),
-		cohort:   cohort,
-		answers:  map[string]answer{},
-		reasons:  map[string]string{},
-		sum:      make([]float64, f.cfg.Task.NumParams),
+		number:    number,
+		stage:     stTrain,
+		deadline:  now.Add(f.cfg.RoundTimeout),
+		cohort:    cohort,
+		answers:   map[string]answer{},
+		reasons:   map[string]string{},
+		sum:       make([]float64, f.cfg.Task.NumParams),
+		artifacts: map[string][32]byte{},
 	}
 	for _, c := range cohort {
 		r.answers[c] = pending
 	}
 	f.cur = r
-	f.events = append(f.events, Event{Kind: EvRoundStarted, Round: number, Version: f.Latest(), Time: now, Cohort: slices.Clone(cohort)})
+	f.events = append(f.events, Event{Kind: EvRoundStarted, Round: number, Version: f.Latest(), Time: now, Cohort: slices.Clone(cohort), Declined: skipped})
 	if f.cfg.Secure != nil {
 		if err := f.startSecure(r); err != nil {
 			f.abandon(now, fmt.Sprintf("cannot set up secure aggregation: %v", err))
@@ -382,6 +404,17 @@ func (f *Federation) aggregate(now time.Time, parts []string, agg aggregation.Ag
 		return
 	}
 	ev := f.roundEvent(now, parts)
+	ev.Artifacts = map[string][32]byte{}
+	for _, name := range parts {
+		if h, ok := r.artifacts[name]; ok {
+			ev.Artifacts[name] = h
+		}
+	}
+	for _, name := range parts {
+		if t := f.tenants[name]; t != nil {
+			t.since = append(t.since, f.cfg.Train)
+		}
+	}
 	r.sum, r.sec = nil, nil
 	f.failed = 0
 	f.done++

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding"
 	"errors"
 	"fmt"
@@ -192,6 +193,9 @@ func (f *Federation) SubmitSecAgg(name string, number int, stage string, msgs []
 		return fmt.Errorf("%w: tenant %q, round %d, stage %s: %w", ErrBadUpdate, name, number, st, err)
 	}
 	s.sent[name] = true
+	if st == secagg.StageMaskedInput {
+		f.cur.artifacts[name] = sha256.Sum256(msgs[0])
+	}
 	if st == secagg.StageAdvertise {
 		f.cur.answers[name] = submitted
 	}

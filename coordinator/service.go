@@ -34,6 +34,21 @@ type Service struct {
 	encode func(params []float64) ([]byte, error)
 	blobs  map[int][]byte // encoded versions, made on first download
 	events chan<- Event
+	// record, if set, sees every event under the lock before it is
+	// published (the coordinator's ledger); its first error stops Run.
+	record func(f *Federation, e Event) error
+	recErr error
+}
+
+// SetRecorder installs fn to see every event, under the service's lock,
+// before it is published. Call it before serving.
+func (s *Service) SetRecorder(fn func(f *Federation, e Event) error) { s.record = fn }
+
+// Err returns the recorder's first error, if any.
+func (s *Service) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recErr
 }
 
 // NewService wraps fed. encode turns a parameter vector into the bytes a
@@ -52,8 +67,20 @@ func (s *Service) Register(g *grpc.Server) { api.RegisterFederationServer(g, s) 
 // do runs fn on the federation under the lock and publishes its events.
 func (s *Service) do(fn func(f *Federation, now time.Time) error) error {
 	s.mu.Lock()
+	if s.recErr != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("coordinator: stopped after a ledger failure: %w", s.recErr)
+	}
 	err := fn(s.fed, s.now())
 	ev := s.fed.Events()
+	if s.record != nil && s.recErr == nil {
+		for _, e := range ev {
+			if rerr := s.record(s.fed, e); rerr != nil {
+				s.recErr = rerr
+				break
+			}
+		}
+	}
 	s.mu.Unlock()
 	if s.events != nil {
 		for _, e := range ev {
@@ -78,7 +105,7 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 				fin, _ = f.Finished()
 				return nil
 			})
-			if fin {
+			if fin || s.Err() != nil {
 				return
 			}
 		}

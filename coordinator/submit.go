@@ -1,6 +1,8 @@
 package coordinator
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"time"
@@ -97,6 +99,7 @@ func (f *Federation) SubmitUpdate(name string, number int, values []float64, now
 		r.sum[i] += v
 	}
 	r.weight += values[d]
+	r.artifacts[name] = UpdateHash(values)
 	set[name] = submitted
 	f.advance(now)
 	return nil
@@ -126,4 +129,19 @@ func (f *Federation) SubmitEval(name string, number, version int, confusion []in
 	set[name] = submitted
 	f.advance(now)
 	return nil
+}
+
+// UpdateHash is the SHA-256 of a plain update's values, each as 8
+// little-endian bytes of its IEEE 754 encoding. Client and coordinator
+// both record it in their ledgers, so an auditor can match them.
+func UpdateHash(values []float64) [32]byte {
+	h := sha256.New()
+	var b [8]byte
+	for _, v := range values {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		h.Write(b[:])
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }

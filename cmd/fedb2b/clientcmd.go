@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,7 +11,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"filippo.io/age"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -22,6 +19,7 @@ import (
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/privacy/keys"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
 
 func init() {
@@ -39,12 +37,12 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	onBad := fs.String("on-bad-row", "skip", "skip (and count) or fail on a malformed row")
 	testFrac := fs.Float64("test-fraction", 0.2, "held-out fraction for federated evaluation")
 	seed := fs.Uint64("split-seed", 1, "seed of the train/held-out split")
-	workdir := fs.String("workdir", ".", "directory for this tenant's files (spend log)")
+	workdir := fs.String("workdir", ".", "directory for this tenant's files (keys, privacy ledger)")
 	epsCap := fs.Float64("epsilon-cap", 8, "this tenant's record-level ε cap over all rounds")
 	delta := fs.Float64("delta", 1e-5, "δ of this tenant's guarantee")
 	minNoise := fs.Float64("min-noise", 0, "refuse rounds with a smaller noise multiplier")
 	minCohort := fs.Int("min-cohort", 0, "refuse rounds with a smaller cohort")
-	keyFile := fs.String("key", "", "this tenant's age-encrypted ed25519 identity key (default WORKDIR/identity.key.age; created on first run)")
+	keyFile := fs.String("key", "", "this tenant's age-encrypted ed25519 identity and ledger-signing key (default WORKDIR/signing.key.age; created on first run with signing.pub beside it)")
 	ageID := fs.String("age-identity", "", "age identity file that decrypts --key (default WORKDIR/age-identity.txt; created on first run — keep it elsewhere in production)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -72,26 +70,38 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(*workdir, 0o700); err != nil {
 		return fail(err)
 	}
-	spends, err := client.OpenFileSpendLog(filepath.Join(*workdir, "spend.jsonl"))
-	if err != nil {
-		return fail(err)
-	}
 	if *keyFile == "" {
-		*keyFile = filepath.Join(*workdir, "identity.key.age")
+		*keyFile = filepath.Join(*workdir, "signing.key.age")
 	}
 	if *ageID == "" {
 		*ageID = filepath.Join(*workdir, "age-identity.txt")
 	}
-	identity, err := loadOrCreateIdentity(*keyFile, *ageID)
+	identity, err := keys.LoadOrCreate(*keyFile, *ageID)
 	if err != nil {
 		return fail(err)
 	}
+	// The tenant's privacy ledger, signed with its identity key: every
+	// spend is written (and fsynced) before anything is released.
+	led, err := ledger.Open(filepath.Join(*workdir, "ledger.jsonl"), identity)
+	if err != nil {
+		return fail(err)
+	}
+	defer led.Close()
+	if n := len(led.Pending()); n > 0 {
+		fmt.Fprintf(stderr, "fedb2b client: %d spend(s) on record without a confirmed release (restart after a crash): counted as spent, not released again\n", n)
+	}
+	spends := client.NewLedgerSpendLog(led, *tenant)
 	enc, err := models.NewHashingEncoder(models.HashingConfig{})
 	if err != nil {
 		return fail(err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	hooks, err := faultHooks(os.Getenv("FEDB2B_FAULT"))
+	if err != nil {
+		return fail(err)
+	}
 	c, err := client.New(client.Config{
+		Hooks:  hooks,
 		Tenant: *tenant, Encoder: enc, Train: train, Test: test, Spends: spends, Log: log, Identity: identity,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: *epsCap, Delta: *delta}, MinNoise: *minNoise, MinCohort: *minCohort},
 	})
@@ -114,35 +124,26 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// loadOrCreateIdentity loads the tenant's identity key, encrypted at rest
-// with age; on first use it creates an age identity file and the key.
-func loadOrCreateIdentity(keyPath, agePath string) (ed25519.PrivateKey, error) {
-	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
-		if _, err := os.Stat(agePath); errors.Is(err, os.ErrNotExist) {
-			id, err := age.GenerateX25519Identity()
-			if err != nil {
-				return nil, err
-			}
-			if err := models.WriteFileAtomic(agePath, []byte(id.String()+"\n"), 0o600); err != nil {
-				return nil, err
-			}
-		}
-		ids, err := keys.ReadIdentityFile(agePath)
-		if err != nil {
-			return nil, err
-		}
-		priv, err := keys.Generate(nil)
-		if err != nil {
-			return nil, err
-		}
-		if err := keys.Save(keyPath, priv, ids[0].Recipient()); err != nil {
-			return nil, err
-		}
-		return priv, nil
+// faultHooks reads the fault-injection setting FEDB2B_FAULT, used by the
+// crash tests: "exit-after-ledger:R" makes the process exit with status 3
+// right after round R's spend is durable in the ledger and before anything
+// of that round is sent. Empty means no fault.
+func faultHooks(spec string) (client.Hooks, error) {
+	if spec == "" {
+		return client.Hooks{}, nil
 	}
-	ids, err := keys.ReadIdentityFile(agePath)
-	if err != nil {
-		return nil, err
+	var round int
+	if _, err := fmt.Sscanf(spec, "exit-after-ledger:%d", &round); err != nil {
+		return client.Hooks{}, fmt.Errorf("FEDB2B_FAULT=%q: want exit-after-ledger:ROUND", spec)
 	}
-	return keys.Load(keyPath, ids[0])
+	exit := func(r int) error {
+		if r == round {
+			os.Exit(3)
+		}
+		return nil
+	}
+	return client.Hooks{
+		BeforeSend:  exit,
+		BeforeStage: func(r int, stage string) error { return exit(r) },
+	}, nil
 }

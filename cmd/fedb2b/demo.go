@@ -45,6 +45,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.IntVar(&cfg.Neighbours, "neighbours", 0, "SecAgg+ neighbours k per tenant (0: all, plain SecAgg)")
 	fs.IntVar(&cfg.Threshold, "threshold", 0, "SecAgg+ Shamir threshold t (0: ⌊k/2⌋+1)")
 	fs.IntVar(&cfg.DropTenants, "drop-tenants", 0, "make N random tenants vanish at a random secure-aggregation stage of a random round")
+	fs.StringVar(&cfg.Workdir, "workdir", "", "keep every party's files (keys, privacy ledgers) under DIR/coordinator and DIR/<tenant>, and print the audit command")
 	data = fs.String("data", "", "labelled CSV or JSONL to split across tenants instead of synthetic data")
 	textCol = fs.String("text-col", "text", "text column of --data")
 	labelCol = fs.String("label-col", "label", "label column of --data")
@@ -122,6 +123,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	if b, ok := rep.Baselines["centralized"]; ok {
 		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "centralized (no privacy)", b.Accuracy, b.MacroF1)
+	}
+	if c := rep.AuditCommand(); c != "" {
+		fmt.Fprintf(stdout, "\nprivacy ledgers written; an auditor checks them with:\n  %s\n", c)
 	}
 	if *jsonOut != "" {
 		if err := writeJSONFile(*jsonOut, rep); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,8 @@ import (
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/privacy/keys"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
 
 func init() {
@@ -51,6 +54,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	rank := fs.Int("rank", d.Rank, "LoRA rank")
 	seed := fs.Uint64("seed", 1, "task seed (generates the frozen LoRA factor A)")
 	strategy := fs.String("strategy", "fedavg", "fedavg or fedadam")
+	workdir := fs.String("workdir", "coordinator-data", "directory for the coordinator's files (signing key, privacy ledger)")
 	insecure := fs.Bool("insecure-plain-aggregation", false, "INSECURE: accept plain updates, so this coordinator sees each tenant's update (default: secure aggregation)")
 	updateClip := fs.Float64("update-clip", d.UpdateClip, "L2 bound S on each tenant's update in secure aggregation")
 	neighbours := fs.Int("neighbours", 0, "SecAgg+ neighbours k (0: all)")
@@ -104,6 +108,20 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	events := make(chan coordinator.Event, 64)
 	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
+	if err := os.MkdirAll(*workdir, 0o700); err != nil {
+		return fail(err)
+	}
+	signer, err := keys.LoadOrCreate(filepath.Join(*workdir, "signing.key.age"), filepath.Join(*workdir, "age-identity.txt"))
+	if err != nil {
+		return fail(err)
+	}
+	led, err := ledger.Open(filepath.Join(*workdir, "ledger.jsonl"), signer)
+	if err != nil {
+		return fail(err)
+	}
+	defer led.Close()
+	rec := &coordinator.LedgerRecorder{Ledger: led, Task: *taskID, Train: ccfg.Train}
+	svc.SetRecorder(rec.Record)
 	srv := grpc.NewServer()
 	svc.Register(srv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -64,6 +64,11 @@ type Config struct {
 	// random secure-aggregation stage of a random round.
 	DropTenants int
 
+	// Workdir, if set, keeps every party's files as separate servers
+	// would: Workdir/coordinator/ and Workdir/<tenant>/ each hold an
+	// age-encrypted signing key, its public key and a privacy ledger.
+	Workdir string
+
 	// Rand seeds every tenant's DP-SGD generator; nil means crypto/rand.
 	// Only tests and reproducible experiments pass a seeded reader.
 	Rand io.Reader

@@ -33,6 +33,28 @@ type PrivacyReport struct {
 	EpsilonPerTenant map[string]float64 `json:"epsilon_per_tenant"`
 }
 
+// PartyFiles names a party's privacy ledger and public key.
+type PartyFiles struct {
+	Party     string `json:"party"`
+	Ledger    string `json:"ledger"`
+	PublicKey string `json:"public_key"`
+}
+
+// AuditCommand is the command that verifies the run's ledgers.
+func (r *Report) AuditCommand() string {
+	if len(r.Ledgers) == 0 {
+		return ""
+	}
+	cmd := "fedb2b audit verify"
+	for _, p := range r.Ledgers {
+		cmd += " --pub " + p.Party + "=" + p.PublicKey
+	}
+	for _, p := range r.Ledgers {
+		cmd += " " + p.Ledger
+	}
+	return cmd
+}
+
 // DroppedTenant is a tenant that vanished during secure aggregation.
 type DroppedTenant struct {
 	Round  int    `json:"round"`
@@ -78,7 +100,9 @@ type Report struct {
 	// SecureAggregation is nil on the insecure plain path.
 	SecureAggregation *SecureReport `json:"secure_aggregation,omitempty"`
 	dropped           []DroppedTenant
-	Epsilon           map[string]float64 `json:"-"`
+	// Ledgers lists each party's ledger and public key (with Workdir).
+	Ledgers []PartyFiles       `json:"ledgers,omitempty"`
+	Epsilon map[string]float64 `json:"-"`
 }
 
 func summarise(cfg Config, s *splitData) DataSummary {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -22,6 +24,8 @@ import (
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/privacy/keys"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
 
 // errKilled is what a killed tenant's client returns.
@@ -131,6 +135,17 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	}
 	events := make(chan coordinator.Event, 64)
 	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
+	if cfg.Workdir != "" {
+		_, led, err := openParty(cfg.Workdir, coordinator.LedgerParty)
+		if err != nil {
+			return err
+		}
+		defer led.Close()
+		rec := &coordinator.LedgerRecorder{Ledger: led, Task: task.ID, Train: ccfg.Train}
+		svc.SetRecorder(rec.Record)
+		rep.Ledgers = append(rep.Ledgers, PartyFiles{Party: coordinator.LedgerParty, Ledger: led.Path(),
+			PublicKey: keys.PublicPath(filepath.Join(cfg.Workdir, coordinator.LedgerParty, "signing.key.age"))})
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("simulate: listen on loopback: %w", err)
@@ -144,11 +159,26 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	var wg sync.WaitGroup
 	results := make([]client.Result, len(s.tenants))
 	errs := make([]error, len(s.tenants))
-	logs := make([]*client.MemSpendLog, len(s.tenants))
+	logs := make([]client.SpendLog, len(s.tenants))
 	drops := planDrops(cfg, s)
 	for i, td := range s.tenants {
-		logs[i] = &client.MemSpendLog{}
-		c, err := newTenantClient(cfg, td, logs[i], drops[td.name])
+		var identity ed25519.PrivateKey
+		if cfg.Workdir != "" {
+			signer, led, err := openParty(cfg.Workdir, td.name)
+			if err != nil {
+				return err
+			}
+			defer led.Close()
+			identity, logs[i] = signer, client.NewLedgerSpendLog(led, td.name)
+			rep.Ledgers = append(rep.Ledgers, PartyFiles{Party: td.name, Ledger: led.Path(),
+				PublicKey: keys.PublicPath(filepath.Join(cfg.Workdir, td.name, "signing.key.age"))})
+		} else {
+			if _, identity, err = ed25519.GenerateKey(cfg.Rand); err != nil {
+				return err
+			}
+			logs[i] = &client.MemSpendLog{}
+		}
+		c, err := newTenantClient(cfg, td, logs[i], drops[td.name], identity)
 		if err != nil {
 			return err
 		}
@@ -226,6 +256,9 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 			return fmt.Errorf("simulate: %s: %w", s.tenants[i].name, err)
 		}
 	}
+	if err := svc.Err(); err != nil {
+		return fmt.Errorf("simulate: coordinator: %w", err)
+	}
 	rep.Epsilon = spent(0)
 	if n := len(rep.Rounds); n > 0 {
 		for i := n - 1; i >= 0; i-- {
@@ -250,7 +283,7 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	return nil
 }
 
-func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropPoint) (*client.Client, error) {
+func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropPoint, identity ed25519.PrivateKey) (*client.Client, error) {
 	var hooks client.Hooks
 	if td.name == cfg.KillTenant {
 		hooks.AfterPlan = func(round int) error {
@@ -267,10 +300,6 @@ func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropP
 			}
 			return nil
 		}
-	}
-	_, identity, err := ed25519.GenerateKey(cfg.Rand)
-	if err != nil {
-		return nil, err
 	}
 	// client.New reads its generator key from cfg.Rand at once; clients
 	// are created one after another, so a seeded reader is reproducible.
@@ -310,4 +339,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(k)
 	return k
+}
+
+// openParty opens (creating on first use) a party's signing key and privacy
+// ledger under dir/party.
+func openParty(dir, party string) (ed25519.PrivateKey, *ledger.Ledger, error) {
+	pd := filepath.Join(dir, party)
+	if err := os.MkdirAll(pd, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("simulate: %w", err)
+	}
+	signer, err := keys.LoadOrCreate(filepath.Join(pd, "signing.key.age"), filepath.Join(pd, "age-identity.txt"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulate: %s: %w", party, err)
+	}
+	led, err := ledger.Open(filepath.Join(pd, "ledger.jsonl"), signer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulate: %s: %w", party, err)
+	}
+	return signer, led, nil
 }

@@ -1,0 +1,60 @@
+package client
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	"github.com/fedb2b/fedb2b/privacy/ledger"
+)
+
+// LedgerSpendLog keeps a tenant's record-level spends in its own signed,
+// hash-chained privacy ledger (package privacy/ledger): an intent entry,
+// fsynced, before anything is released, and a released entry after.
+type LedgerSpendLog struct {
+	l      *ledger.Ledger
+	tenant string
+}
+
+var _ SpendLog = (*LedgerSpendLog)(nil)
+
+// NewLedgerSpendLog uses l, opened for writing with the tenant's key.
+func NewLedgerSpendLog(l *ledger.Ledger, tenant string) *LedgerSpendLog {
+	return &LedgerSpendLog{l: l, tenant: tenant}
+}
+
+// Spends implements SpendLog: every record-level DP-SGD intent of the
+// tenant, released or not (a crash after the intent still counts).
+func (s *LedgerSpendLog) Spends() []Spend {
+	var out []Spend
+	for _, e := range s.l.Entries() {
+		if e.Status != ledger.StatusIntent || e.Tenant != s.tenant || e.Unit != ledger.UnitRecord || e.Mechanism != ledger.MechDPSGD {
+			continue
+		}
+		out = append(out, Spend{Task: e.Task, Round: int(e.Round), SampleRate: e.Params.SamplingRate,
+			NoiseMultiplier: e.Params.NoiseMultiplier, ClipNorm: e.Params.ClipNorm, Steps: e.Params.Steps})
+	}
+	return out
+}
+
+// Record implements SpendLog: it appends a durable intent. The ledger
+// refuses it if the recomputed ε would exceed b.Epsilon.
+func (s *LedgerSpendLog) Record(sp Spend, b Budget) (uint64, error) {
+	e, err := s.l.Append(ledger.Entry{
+		Party: s.tenant, Task: sp.Task, Round: int64(sp.Round), Tenant: s.tenant, Unit: ledger.UnitRecord,
+		Mechanism: ledger.MechDPSGD,
+		Params:    ledger.Params{SamplingRate: sp.SampleRate, NoiseMultiplier: sp.NoiseMultiplier, ClipNorm: sp.ClipNorm, Steps: sp.Steps},
+		Delta:     b.Delta, EpsilonCap: b.Epsilon,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("client: ledger: %w", err)
+	}
+	return e.Seq, nil
+}
+
+// Released implements SpendLog.
+func (s *LedgerSpendLog) Released(id uint64, hash [32]byte) error {
+	if _, err := s.l.Release(id, hex.EncodeToString(hash[:])); err != nil {
+		return fmt.Errorf("client: ledger: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,55 @@
+package coordinator
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	"github.com/fedb2b/fedb2b/privacy/ledger"
+)
+
+// LedgerParty is the party name of the coordinator's ledger entries.
+const LedgerParty = "coordinator"
+
+// LedgerRecorder keeps the coordinator's privacy ledger: for every
+// aggregated round, one entry per tenant whose update is in the sum, with
+// the parameters the round asked for. An auditor cross-checks it against
+// each tenant's own ledger (package privacy/audit).
+type LedgerRecorder struct {
+	Ledger *ledger.Ledger
+	Task   string
+	Train  TrainParams
+}
+
+// Record writes the entries of e (only EvRoundAggregated events have any):
+// an intent per tenant in the sum, released with the SHA-256 of what that
+// tenant sent (its masked input, or its plain update), which the tenant's
+// ledger records as its artefact.
+func (r *LedgerRecorder) Record(f *Federation, e Event) error {
+	if e.Kind != EvRoundAggregated {
+		return nil
+	}
+	for _, name := range e.Participants {
+		b, ok := f.Budget(name)
+		if !ok {
+			return fmt.Errorf("coordinator: ledger: no budget known for %q", name)
+		}
+		in, err := r.Ledger.Append(ledger.Entry{
+			Party: LedgerParty, Task: r.Task, Round: int64(e.Round), Tenant: name, Unit: ledger.UnitRecord,
+			Mechanism: ledger.MechDPSGD,
+			Params: ledger.Params{SamplingRate: r.Train.SampleRate, NoiseMultiplier: r.Train.NoiseMultiplier,
+				ClipNorm: r.Train.ClipNorm, Steps: r.Train.LocalSteps},
+			Delta: b.Delta, EpsilonCap: b.Cap,
+		})
+		if err != nil {
+			return fmt.Errorf("coordinator: ledger entry for %s, round %d: %w", name, e.Round, err)
+		}
+		hash, ok := e.Artifacts[name]
+		if !ok {
+			continue
+		}
+		if _, err := r.Ledger.Release(in.Seq, hex.EncodeToString(hash[:])); err != nil {
+			return fmt.Errorf("coordinator: ledger release for %s, round %d: %w", name, e.Round, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package keys
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"filippo.io/age"
+)
+
+// LoadOrCreate loads the ed25519 key at keyPath, decrypting it with the
+// age identity file at agePath. On first use it creates what is missing:
+// an age X25519 identity (0600) and a new key encrypted to it, plus the
+// public key next to the key as keyPath's name with ".pub" for ".age"
+// (for auditors). In production keep the identity file apart from the key
+// (another disk, a secrets manager): together they are the key.
+func LoadOrCreate(keyPath, agePath string) (ed25519.PrivateKey, error) {
+	if _, err := os.Stat(agePath); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(keyPath); err == nil {
+			return nil, fmt.Errorf("keys: %s exists but its identity file %s does not", keyPath, agePath)
+		}
+		id, err := age.GenerateX25519Identity()
+		if err != nil {
+			return nil, err
+		}
+		if err := writeNew(agePath, []byte(id.String()+"\n"), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	ids, err := ReadIdentityFile(agePath)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
+		priv, err := Generate(nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := Save(keyPath, priv, ids[0].Recipient()); err != nil {
+			return nil, err
+		}
+		if err := WritePublic(PublicPath(keyPath), priv.Public().(ed25519.PublicKey)); err != nil {
+			return nil, err
+		}
+		return priv, nil
+	}
+	return Load(keyPath, ids[0])
+}
+
+// PublicPath is where LoadOrCreate writes the public key of keyPath.
+func PublicPath(keyPath string) string {
+	ext := filepath.Ext(keyPath)
+	if ext == ".age" {
+		keyPath = keyPath[:len(keyPath)-len(ext)]
+	}
+	return keyPath + ".pub"
+}
