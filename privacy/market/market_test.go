@@ -105,7 +105,8 @@ func records() []Record {
 
 func TestReleaseAndCombine(t *testing.T) {
 	q := Query{Segments: []string{"retail", "hotel"}, Categories: []string{"MUG", "BAG", "LAMP"}, Weeks: []int{0, 1, 2},
-		Ranks: []float64{0.5}, EpsSegments: 1e4, EpsQuantiles: 1e4, EpsDemand: 1e4, ValueUpper: 40}
+		Ranks: []float64{0.5}, EpsSegments: 1e4, EpsQuantiles: 1e4, EpsDemand: 1e4, ValueUpper: 40,
+		MaxCategories: 3, MaxOrdersPerCategory: 5, MaxWeekCategories: 10, MaxWeeklyQuantity: 500}
 	rs := records()
 	var rels []*TenantRelease
 	for i := 0; i < 2; i++ {

@@ -30,13 +30,15 @@ type Query struct {
 	EpsDemand    float64 // ε of weekly demand (BoundedSum)
 
 	// MaxCategories bounds the categories one customer contributes order
-	// values to; MaxOrdersPerCategory the values per category (default 3
-	// and 5).
+	// values to; MaxOrdersPerCategory the values per category (default 1
+	// and 1: the quantile tree's noise grows with their product, and with
+	// tens to hundreds of customers per category a larger bound drowns the
+	// signal).
 	MaxCategories, MaxOrdersPerCategory int64
 	ValueLower, ValueUpper              float64 // order values are clamped to this range (default 0, 500)
 	// MaxWeekCategories bounds the (week, category) partitions one customer
 	// contributes demand to; MaxWeeklyQuantity clamps its quantity in each
-	// (default 10 and 500).
+	// (default 4 and 100).
 	MaxWeekCategories int64
 	MaxWeeklyQuantity float64
 }
@@ -51,19 +53,19 @@ func (q *Query) fill() error {
 		}
 	}
 	if q.MaxCategories == 0 {
-		q.MaxCategories = 3
+		q.MaxCategories = 1
 	}
 	if q.MaxOrdersPerCategory == 0 {
-		q.MaxOrdersPerCategory = 5
+		q.MaxOrdersPerCategory = 1
 	}
 	if q.ValueLower == 0 && q.ValueUpper == 0 {
 		q.ValueUpper = 500
 	}
 	if q.MaxWeekCategories == 0 {
-		q.MaxWeekCategories = 10
+		q.MaxWeekCategories = 4
 	}
 	if q.MaxWeeklyQuantity == 0 {
-		q.MaxWeeklyQuantity = 500
+		q.MaxWeeklyQuantity = 100
 	}
 	if q.MaxCategories < 1 || q.MaxOrdersPerCategory < 1 || q.MaxWeekCategories < 1 || !(q.ValueUpper > q.ValueLower) || !(q.MaxWeeklyQuantity > 0) {
 		return fmt.Errorf("market: invalid contribution bounds in query")
@@ -170,7 +172,8 @@ func quantiles(out *TenantRelease, rs []Record, q Query, cats map[string]bool, c
 	counts := map[string]*dpagg.BoundedSumInt64{}
 	for _, c := range catParts {
 		t, err := dpagg.NewBoundedQuantiles(&dpagg.BoundedQuantilesOptions{Epsilon: eps, MaxPartitionsContributed: q.MaxCategories,
-			MaxContributionsPerPartition: q.MaxOrdersPerCategory, Lower: q.ValueLower, Upper: q.ValueUpper})
+			MaxContributionsPerPartition: q.MaxOrdersPerCategory, Lower: logValue(q.ValueLower), Upper: logValue(q.ValueUpper),
+			TreeHeight: quantileTreeHeight, BranchingFactor: quantileBranching})
 		if err != nil {
 			return fmt.Errorf("market: %w", err)
 		}
@@ -192,7 +195,7 @@ func quantiles(out *TenantRelease, rs []Record, q Query, cats map[string]bool, c
 				vals = vals[:q.MaxOrdersPerCategory]
 			}
 			for _, v := range vals {
-				trees[c].Add(v)
+				trees[c].Add(logValue(min(q.ValueUpper, max(q.ValueLower, v))))
 			}
 			counts[c].Add(int64(len(vals)))
 		}
@@ -209,10 +212,34 @@ func quantiles(out *TenantRelease, rs []Record, q Query, cats map[string]bool, c
 			if err != nil {
 				return fmt.Errorf("market: %w", err)
 			}
-			out.Quantiles[c] = append(out.Quantiles[c], v)
+			out.Quantiles[c] = append(out.Quantiles[c], expValue(v))
 		}
 	}
 	return nil
+}
+
+// Order values are heavy-tailed, so the quantile tree works on
+// sign(v)·log1p(|v|): its leaves then have a constant relative width.
+// A shallow tree (100 leaves) keeps the noise of the empty nodes, which the
+// tree clamps to ≥ 0 and so adds up to spurious mass, small when a category
+// has only tens of customers per tenant.
+const (
+	quantileTreeHeight = 2
+	quantileBranching  = 10
+)
+
+func logValue(v float64) float64 {
+	if v < 0 {
+		return -math.Log1p(-v)
+	}
+	return math.Log1p(v)
+}
+
+func expValue(v float64) float64 {
+	if v < 0 {
+		return -math.Expm1(-v)
+	}
+	return math.Expm1(v)
 }
 
 func demand(out *TenantRelease, rs []Record, q Query, cats map[string]bool, catParts []string, rng *mrand.Rand) error {
