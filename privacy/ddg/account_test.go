@@ -173,3 +173,16 @@ func TestPlan(t *testing.T) {
 		t.Errorf("delta 1: error %v", err)
 	}
 }
+
+func TestWithClipKeepsEpsilon(t *testing.T) {
+	p := baseParams()
+	q := p.WithClip(7.5)
+	e1, _ := Epsilon(p, 20, 1e-5)
+	e2, err := Epsilon(q, 20, 1e-5)
+	if err != nil || math.Abs(e1-e2) > 1e-9*e1 || q.ClipNorm != 7.5 {
+		t.Errorf("ε %v then %v (err %v)", e1, e2, err)
+	}
+	if math.Abs(q.NoiseMultiplier()-p.NoiseMultiplier()) > 1e-12 {
+		t.Errorf("noise multiplier changed")
+	}
+}

@@ -154,3 +154,14 @@ func (c *Codec) Decode(dst []float64, sum []uint32, seed RoundSeed) error {
 	Unrotate(dst, y, seed)
 	return nil
 }
+
+// WithClip returns a codec for c.Params().WithClip(s), sharing c's noise
+// sampler (the integer noise σ/γ does not change), so following an
+// adaptive clip norm costs no table rebuild.
+func (c *Codec) WithClip(s float64) (*Codec, error) {
+	p := c.p.WithClip(s)
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &Codec{p: p, samp: c.samp, bound2: c.bound2, bound2f: c.bound2f}, nil
+}

@@ -226,3 +226,21 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestCodecWithClip(t *testing.T) {
+	p := Params{Dim: 10, ClipNorm: 1, Gamma: 1e-3, Sigma: 0.05, Beta: DefaultBeta, Threshold: 2, Cohort: 2, Bits: 32}
+	c, err := NewCodec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := c.WithClip(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Sampler() != c.Sampler() || c2.Params().Gamma != 3e-3 || c2.bound2 != c.bound2 {
+		t.Errorf("WithClip: params %+v", c2.Params())
+	}
+	if _, err := c.WithClip(-1); err == nil {
+		t.Error("negative clip accepted")
+	}
+}

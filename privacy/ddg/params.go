@@ -177,3 +177,19 @@ func (p Params) BitsNeeded() int {
 	k := math.Sqrt(2 * math.Log(2*float64(p.PaddedDim())/p.maxWrap()))
 	return int(math.Ceil(math.Log2(2*(k*p.spread()+float64(p.Cohort)) + 1)))
 }
+
+// NoiseMultiplier returns √Threshold·σ/S: the std of the noise guaranteed
+// on the sum, relative to the clip norm.
+func (p Params) NoiseMultiplier() float64 {
+	return math.Sqrt(float64(p.Threshold)) * p.Sigma / p.ClipNorm
+}
+
+// WithClip returns p with ClipNorm set to s and Gamma and Sigma scaled by
+// the same factor: the integer-domain mechanism, hence ε, Δ₂, τ and the
+// wrap-around bound, are unchanged. Adaptive clipping uses it to follow
+// the clip norm without recalibrating.
+func (p Params) WithClip(s float64) Params {
+	f := s / p.ClipNorm
+	p.ClipNorm, p.Gamma, p.Sigma = s, p.Gamma*f, p.Sigma*f
+	return p
+}
