@@ -38,6 +38,9 @@ type Config struct {
 	// the client advertises in secure aggregation. Required for secure
 	// rounds.
 	Identity ed25519.PrivateKey
+	// Reconnect bounds how long the client retries an unreachable
+	// coordinator (0: DefaultReconnect).
+	Reconnect time.Duration
 	// Hooks are for fault injection in tests; nil fields do nothing.
 	Hooks Hooks
 }
@@ -111,10 +114,12 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 	if err != nil {
 		return res, err
 	}
-	jr, err := conn.Join(ctx, &api.JoinRequest{
-		Tenant: c.cfg.Tenant, EncoderId: c.cfg.Encoder.ID(),
-		EpsilonCap: c.cfg.Policy.Budget.Epsilon, EpsilonSpent: eps, Delta: c.cfg.Policy.Budget.Delta,
-		IdentityKey: c.identityPublic(),
+	jr, err := retry(ctx, c, func() (*api.JoinResponse, error) {
+		return conn.Join(ctx, &api.JoinRequest{
+			Tenant: c.cfg.Tenant, EncoderId: c.cfg.Encoder.ID(),
+			EpsilonCap: c.cfg.Policy.Budget.Epsilon, EpsilonSpent: eps, Delta: c.cfg.Policy.Budget.Delta,
+			IdentityKey: c.identityPublic(),
+		})
 	})
 	if err != nil {
 		return res, fmt.Errorf("client: join: %w", err)
@@ -123,7 +128,9 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 		return res, err
 	}
 	for {
-		pr, err := conn.Poll(ctx, &api.PollRequest{Tenant: c.cfg.Tenant})
+		pr, err := retry(ctx, c, func() (*api.PollResponse, error) {
+			return conn.Poll(ctx, &api.PollRequest{Tenant: c.cfg.Tenant})
+		})
 		if err != nil {
 			return res, fmt.Errorf("client: poll: %w", err)
 		}

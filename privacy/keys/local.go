@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"strings"
 
 	"filippo.io/age"
 )
@@ -49,11 +49,10 @@ func LoadOrCreate(keyPath, agePath string) (ed25519.PrivateKey, error) {
 	return Load(keyPath, ids[0])
 }
 
-// PublicPath is where LoadOrCreate writes the public key of keyPath.
+// PublicPath is where LoadOrCreate writes the public key of keyPath:
+// "signing.key.age" → "signing.pub".
 func PublicPath(keyPath string) string {
-	ext := filepath.Ext(keyPath)
-	if ext == ".age" {
-		keyPath = keyPath[:len(keyPath)-len(ext)]
-	}
+	keyPath = strings.TrimSuffix(keyPath, ".age")
+	keyPath = strings.TrimSuffix(keyPath, ".key")
 	return keyPath + ".pub"
 }

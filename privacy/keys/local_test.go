@@ -20,6 +20,9 @@ func TestLoadOrCreate(t *testing.T) {
 	if !k1.Equal(k2) {
 		t.Fatal("second load returned another key")
 	}
+	if PublicPath(kp) != filepath.Join(dir, "signing.pub") {
+		t.Errorf("public key path %s", PublicPath(kp))
+	}
 	pub, err := ReadPublic(PublicPath(kp))
 	if err != nil || !pub.Equal(k1.Public()) {
 		t.Fatalf("public key file: %v", err)
