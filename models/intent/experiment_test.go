@@ -1,0 +1,44 @@
+package intent
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/privacy"
+)
+
+// TestSharedExperiment reproduces the report's figures when FEDB2B_INTENT
+// points to one of the shared intent CSVs (text,label columns);
+// FEDB2B_INTENT_CONFIG may hold a JSON SimConfig.
+func TestSharedExperiment(t *testing.T) {
+	path := os.Getenv("FEDB2B_INTENT")
+	if path == "" {
+		t.Skip("FEDB2B_INTENT not set")
+	}
+	ex, rep, err := dataset.LoadFile(path, dataset.LoadOptions{LabelCol: "label"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("load: %v", rep)
+	var cfg SimConfig
+	if j := os.Getenv("FEDB2B_INTENT_CONFIG"); j != "" {
+		if err := json.Unmarshal([]byte(j), &cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Rand = privacy.SeededReader(1)
+	res, err := Simulate(context.Background(), ex, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range res.Tenants {
+		t.Logf("%+v", ts)
+	}
+	t.Logf("intents %d ε=%.3f δ=%g z=%.3f steps=%d", res.Intents, res.Epsilon, res.Delta, res.NoiseMultiplier, res.Steps)
+	t.Logf("federated   argmax acc %.4f %v", res.FederatedAcc, res.Federated.Map())
+	t.Logf("local       argmax acc %.4f %v", res.LocalAcc, res.Local.Map())
+	t.Logf("centralized argmax acc %.4f %v", res.CentralizedAcc, res.Centralized.Map())
+}

@@ -1,0 +1,132 @@
+package intent
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/privacy"
+)
+
+func TestMaxProbAndQuantile(t *testing.T) {
+	conf, pred := MaxProb([][]float64{{0.2, 0.8}, {0.6, 0.4}, {0.5, 0.5}})
+	if pred[0] != 1 || pred[1] != 0 || pred[2] != 0 || conf[0] != 0.8 || conf[2] != 0.5 {
+		t.Fatalf("MaxProb %v %v", conf, pred)
+	}
+	c := []float64{0.9, 0.3, 0.7, 0.5, 0.95, 0.6, 0.8, 0.4, 0.85, 0.99}
+	// Sorted: 0.3 0.4 0.5 … ; reject 20% of 10 → the 2nd-smallest-index
+	// value s[2] = 0.5 rejects 0.3 and 0.4.
+	tau, err := CalibrateQuantile(c, 0.2)
+	if err != nil || tau != 0.5 {
+		t.Fatalf("τ = %v (%v), want 0.5", tau, err)
+	}
+	if c[0] != 0.9 {
+		t.Fatal("CalibrateQuantile modified its input")
+	}
+	if tau, _ := CalibrateQuantile(c, 0.05); tau != 0 {
+		t.Fatalf("reject 5%% of 10 → nothing, got τ = %v", tau)
+	}
+	if _, err := CalibrateQuantile(nil, 0.1); err == nil {
+		t.Fatal("empty validation accepted")
+	}
+	if _, err := CalibrateQuantile(c, 1); err == nil {
+		t.Fatal("reject rate 1 accepted")
+	}
+}
+
+func TestCalibrateJointHandComputed(t *testing.T) {
+	// In-scope: confidences 0.9 (correct), 0.8 (correct), 0.6 (wrong),
+	// 0.5 (correct). OOS: 0.7, 0.4.
+	// τ=0:   acc 3/4, oos 0/2 → 0.375
+	// τ=0.5: acc 3/4, oos 1/2 → 0.625
+	// τ=0.6: acc 2/4, oos 1/2 → 0.5
+	// τ=0.7: acc 2/4, oos 1/2 → 0.5
+	// τ=0.8: acc 2/4, oos 2/2 → 0.75  ← best
+	// τ=0.9: acc 1/4, oos 2/2 → 0.625
+	tau, err := CalibrateJoint([]float64{0.9, 0.8, 0.6, 0.5}, []bool{true, true, false, true}, []float64{0.7, 0.4})
+	if err != nil || tau != 0.8 {
+		t.Fatalf("τ = %v (%v), want 0.8", tau, err)
+	}
+	if _, err := CalibrateJoint([]float64{0.5}, []bool{true}, nil); err == nil {
+		t.Fatal("joint calibration without OOS accepted")
+	}
+}
+
+func TestMetricsHandComputed(t *testing.T) {
+	var m Metrics
+	m.AddInScope(true, true)
+	m.AddInScope(false, true)
+	m.AddInScope(false, false)
+	m.AddInScope(true, true)
+	m.AddOOS(true)
+	m.AddOOS(false)
+	m.AddOOS(true)
+	if m.InScopeAccuracy() != 0.5 || math.Abs(m.OOSRecall()-2.0/3) > 1e-15 || m.FalseRejectRate() != 0.25 {
+		t.Fatalf("metrics %+v: %v", m, m.Map())
+	}
+	var a Metrics
+	a.Merge(m)
+	a.Merge(m)
+	if a.InScope != 8 || a.OOSDetected != 4 || a.InScopeAccuracy() != 0.5 {
+		t.Fatalf("merged %+v", a)
+	}
+	var none Metrics
+	if _, ok := none.Map()["oos_recall"]; ok || !math.IsNaN(none.OOSRecall()) {
+		t.Fatal("OOS recall must be absent/NaN without OOS messages")
+	}
+}
+
+func TestSaveAndParseMetadata(t *testing.T) {
+	clf, _ := models.NewClassifier(models.ClassifierConfig{InputDim: 8, Rank: 2, Classes: 2, Seed: 1})
+	d := &Detector{Classifier: clf, Labels: []string{"a", "b"}, Threshold: 0.4}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := d.Save(path, "enc-id"); err != nil {
+		t.Fatal(err)
+	}
+	_, meta, err := models.LoadClassifier(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err := ParseLabels(meta, 2)
+	if err != nil || labels[1] != "b" || meta[MetaEncoder] != "enc-id" {
+		t.Fatalf("labels %v meta %v (%v)", labels, meta, err)
+	}
+	if th, err := ParseThreshold(meta); err != nil || th != 0.4 {
+		t.Fatalf("threshold %v (%v)", th, err)
+	}
+	for _, bad := range []map[string]string{{MetaLabels: "[\"a\"]"}, {MetaLabels: "[\"a\",\"a\"]"}, {MetaLabels: "a,b"}} {
+		if _, err := ParseLabels(bad, 2); err == nil {
+			t.Errorf("labels %v accepted", bad)
+		}
+	}
+	if _, err := ParseThreshold(map[string]string{MetaThreshold: "1.5"}); err == nil {
+		t.Error("threshold 1.5 accepted")
+	}
+	if l, _ := ParseLabels(nil, 3); l[2] != "2" {
+		t.Errorf("default labels %v", l)
+	}
+}
+
+func TestSimulateSmallClinc(t *testing.T) {
+	ex, _, err := dataset.LoadFile("testdata/clinc_small.csv", dataset.LoadOptions{LabelCol: "label"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 1024})
+	res, err := Simulate(context.Background(), ex, SimConfig{Tenants: 3, Alpha: 5, Rank: 32, Rounds: 5, LocalSteps: 30, SampleRate: 0.2,
+		LearningRate: 4, CentralSteps: 300, RejectRate: 0.1, Encoder: enc, Rand: privacy.SeededReader(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Intents != 8 || len(res.Tenants) != 3 || res.Federated.OOS != 12 || math.Abs(res.Epsilon-8) > 0.05 {
+		t.Fatalf("result %+v", res)
+	}
+	t.Logf("federated acc %.3f %v; local acc %.3f %v; central acc %.3f %v", res.FederatedAcc, res.Federated.Map(), res.LocalAcc, res.Local.Map(), res.CentralizedAcc, res.Centralized.Map())
+	// 8 intents: chance is 1/8.
+	if res.FederatedAcc < 0.4 || res.CentralizedAcc < 0.6 {
+		t.Errorf("accuracy too low: federated %v centralized %v", res.FederatedAcc, res.CentralizedAcc)
+	}
+}

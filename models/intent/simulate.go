@@ -1,0 +1,322 @@
+package intent
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/privacy"
+)
+
+// SimConfig sets up Simulate. Zero fields take the defaults in brackets,
+// which follow the classification demo's (coordinator/simulate.Defaults).
+type SimConfig struct {
+	Tenants      int     // [5]
+	Alpha        float64 // Dirichlet label skew of the in-scope split [0.5]
+	Seed         uint64  // split and LoRA seed (public) [1]
+	TestFraction float64 // [0.2]
+	ValFraction  float64 // of each tenant's remaining data, for calibration [0.15]
+	RejectRate   float64 // in-scope validation rejected by CalibrateQuantile [0.05]
+	// Joint calibrates with CalibrateJoint when a tenant's validation split
+	// has out-of-scope messages (clinc150 leaves only a handful per tenant,
+	// too few: the default is CalibrateQuantile).
+	Joint bool
+
+	Rank            int     // [models.DefaultRank]
+	Rounds          int     // [8]
+	LocalSteps      int     // [50]
+	SampleRate      float64 // [0.1]
+	ClipNorm        float64 // [1]
+	LearningRate    float64 // [8]
+	Momentum        float64 // [0.9]
+	ServerLR        float64 // FedAvg server learning rate [1.5]
+	NoiseMultiplier float64 // 0: calibrated to TargetEpsilon
+	TargetEpsilon   float64 // record-level per tenant [8]
+	Delta           float64 // [1e-5]
+	CentralSteps    int     // non-private centralized steps [3000]
+
+	Encoder models.Encoder
+	Rand    io.Reader // seeds privacy.NewRand; nil means crypto/rand
+}
+
+func (c *SimConfig) fill() error {
+	i := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	f := func(p *float64, v float64) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	i(&c.Tenants, 5)
+	f(&c.Alpha, 0.5)
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	f(&c.TestFraction, 0.2)
+	f(&c.ValFraction, 0.15)
+	f(&c.RejectRate, 0.05)
+	i(&c.Rank, models.DefaultRank)
+	i(&c.Rounds, 8)
+	i(&c.LocalSteps, 50)
+	f(&c.SampleRate, 0.1)
+	f(&c.ClipNorm, 1)
+	f(&c.LearningRate, 8)
+	f(&c.Momentum, 0.9)
+	f(&c.ServerLR, 1.5)
+	f(&c.TargetEpsilon, 8)
+	f(&c.Delta, 1e-5)
+	i(&c.CentralSteps, 3000)
+	if c.Encoder == nil {
+		enc, err := models.NewHashingEncoder(models.HashingConfig{})
+		if err != nil {
+			return err
+		}
+		c.Encoder = enc
+	}
+	return nil
+}
+
+// SimResult holds the pooled test metrics (each tenant thresholds with its
+// own calibrated threshold) of the federated model and the baselines.
+type SimResult struct {
+	Tenants         []TenantSummary
+	Intents         int
+	Federated       Metrics
+	Local           Metrics // each tenant alone, same DP-SGD steps
+	Centralized     Metrics // pooled data, no privacy, pooled calibration
+	FederatedAcc    float64 // in-scope argmax accuracy without threshold
+	LocalAcc        float64
+	CentralizedAcc  float64
+	Epsilon, Delta  float64 // record-level per tenant
+	NoiseMultiplier float64
+	Steps           int
+}
+
+// TenantSummary describes one simulated tenant.
+type TenantSummary struct {
+	Name                              string
+	Train, Val, Test, OOSVal, OOSTest int
+	Threshold                         float64 // federated model's calibrated threshold
+}
+
+type tenant struct {
+	name             string
+	train, val, test Split
+}
+
+// Simulate splits labelled messages among tenants (in-scope by Dirichlet
+// label skew, out-of-scope messages, label OOSLabel, dealt round-robin and
+// used only for validation and test), trains the LoRA classifier with
+// DP-SGD and FedAvg, calibrates each tenant's threshold on its own
+// validation split and reports in-scope accuracy and out-of-scope recall on
+// the tenants' test splits, against a local-only and a centralized model.
+func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimResult, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	var in, oos []dataset.Example
+	for _, e := range ex {
+		if e.Label == OOSLabel {
+			oos = append(oos, e)
+		} else {
+			in = append(in, e)
+		}
+	}
+	labels, index := dataset.LabelIndex(in)
+	if len(labels) < 2 {
+		return nil, fmt.Errorf("intent: need at least 2 in-scope intents, have %d", len(labels))
+	}
+	parts, err := dataset.SplitDirichlet(in, cfg.Tenants, cfg.Alpha, cfg.Seed, dataset.SplitOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("intent: split: %w", err)
+	}
+	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: cfg.Encoder.Dim(), Rank: cfg.Rank, Classes: len(labels), Seed: cfg.Seed})
+	if err != nil {
+		return nil, err
+	}
+	project := func(es []dataset.Example) (Split, error) {
+		var s Split
+		var inT, oosT []string
+		for _, e := range es {
+			if e.Label == OOSLabel {
+				oosT = append(oosT, e.Text)
+			} else {
+				inT = append(inT, e.Text)
+				s.Y = append(s.Y, index[e.Label])
+			}
+		}
+		var err error
+		if s.X, err = encodeProject(ctx, cfg.Encoder, clf, inT); err != nil {
+			return s, err
+		}
+		s.OOS, err = encodeProject(ctx, cfg.Encoder, clf, oosT)
+		return s, err
+	}
+	res := &SimResult{Intents: len(labels), Delta: cfg.Delta}
+	var ts []*tenant
+	for i, p := range parts {
+		for j := i; j < len(oos); j += cfg.Tenants {
+			p = append(p, oos[j])
+		}
+		rest, test := dataset.TrainTestSplit(p, cfg.TestFraction, cfg.Seed+uint64(i)+1)
+		train, val := dataset.TrainTestSplit(rest, cfg.ValFraction, cfg.Seed+uint64(i)+101)
+		t := &tenant{name: fmt.Sprintf("tenant-%d", i+1)}
+		var trainIn []dataset.Example
+		for _, e := range train {
+			if e.Label != OOSLabel {
+				trainIn = append(trainIn, e) // out-of-scope messages are not trained on
+			}
+		}
+		if t.train, err = project(trainIn); err != nil {
+			return nil, err
+		}
+		if t.val, err = project(val); err != nil {
+			return nil, err
+		}
+		if t.test, err = project(test); err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	res.Steps = cfg.Rounds * cfg.LocalSteps
+	z := cfg.NoiseMultiplier
+	if z == 0 {
+		if z, err = privacy.CalibrateNoiseRDP(cfg.SampleRate, res.Steps, cfg.Delta, cfg.TargetEpsilon); err != nil {
+			return nil, fmt.Errorf("intent: calibrate noise: %w", err)
+		}
+	}
+	res.NoiseMultiplier = z
+	if res.Epsilon, err = privacy.RDPEpsilon(cfg.SampleRate, z, res.Steps, cfg.Delta); err != nil {
+		return nil, err
+	}
+	rng, err := privacy.NewRand(cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
+	tc := models.TrainConfig{Steps: cfg.LocalSteps, LearningRate: cfg.LearningRate, Momentum: cfg.Momentum, Private: true,
+		SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: z}
+
+	global := clf.Params()
+	strategy := &aggregation.FedAvg{ServerLearning: cfg.ServerLR}
+	for r := 0; r < cfg.Rounds; r++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		agg := aggregation.Aggregate{WeightedSum: make([]float64, len(global))}
+		for _, t := range ts {
+			if len(t.train.X) == 0 {
+				continue
+			}
+			if err := clf.SetParams(global); err != nil {
+				return nil, err
+			}
+			if _, err := clf.Train(t.train.X, t.train.Y, tc, rng); err != nil {
+				return nil, fmt.Errorf("intent: %s round %d: %w", t.name, r, err)
+			}
+			p := clf.Params()
+			w := float64(len(t.train.X))
+			for j := range p {
+				agg.WeightedSum[j] += w * (p[j] - global[j])
+			}
+			agg.TotalWeight += w
+			agg.Clients++
+		}
+		if global, err = strategy.AggregateFit(r, global, agg, nil); err != nil {
+			return nil, err
+		}
+	}
+	if err := clf.SetParams(global); err != nil {
+		return nil, err
+	}
+	fedAcc, locAcc := &accuracy{}, &accuracy{}
+	zero := make([]float64, len(global))
+	for _, t := range ts {
+		d := &Detector{Classifier: clf, Labels: labels}
+		if err := d.Calibrate(t.val, cfg.RejectRate, cfg.Joint); err != nil {
+			return nil, fmt.Errorf("intent: %s: %w", t.name, err)
+		}
+		m, acc, err := d.Evaluate(t.test)
+		if err != nil {
+			return nil, err
+		}
+		res.Federated.Merge(m)
+		fedAcc.add(acc, len(t.test.X))
+		res.Tenants = append(res.Tenants, TenantSummary{Name: t.name, Train: len(t.train.X), Val: len(t.val.X), Test: len(t.test.X),
+			OOSVal: len(t.val.OOS), OOSTest: len(t.test.OOS), Threshold: d.Threshold})
+	}
+	// Local only: same DP-SGD steps on the tenant's own data.
+	lc := tc
+	lc.Steps = res.Steps
+	for _, t := range ts {
+		if err := clf.SetParams(zero); err != nil {
+			return nil, err
+		}
+		if len(t.train.X) > 0 {
+			if _, err := clf.Train(t.train.X, t.train.Y, lc, rng); err != nil {
+				return nil, fmt.Errorf("intent: %s local: %w", t.name, err)
+			}
+		}
+		d := &Detector{Classifier: clf, Labels: labels}
+		if err := d.Calibrate(t.val, cfg.RejectRate, cfg.Joint); err != nil {
+			return nil, err
+		}
+		m, acc, err := d.Evaluate(t.test)
+		if err != nil {
+			return nil, err
+		}
+		res.Local.Merge(m)
+		locAcc.add(acc, len(t.test.X))
+	}
+	// Centralized: pooled train, pooled validation, no privacy.
+	var all tenant
+	for _, t := range ts {
+		all.train.X, all.train.Y = append(all.train.X, t.train.X...), append(all.train.Y, t.train.Y...)
+		all.val.X, all.val.Y, all.val.OOS = append(all.val.X, t.val.X...), append(all.val.Y, t.val.Y...), append(all.val.OOS, t.val.OOS...)
+		all.test.X, all.test.Y, all.test.OOS = append(all.test.X, t.test.X...), append(all.test.Y, t.test.Y...), append(all.test.OOS, t.test.OOS...)
+	}
+	if err := clf.SetParams(zero); err != nil {
+		return nil, err
+	}
+	cc := models.DefaultTrainConfig()
+	cc.Steps = cfg.CentralSteps
+	if _, err := clf.Train(all.train.X, all.train.Y, cc, rng); err != nil {
+		return nil, fmt.Errorf("intent: centralized: %w", err)
+	}
+	d := &Detector{Classifier: clf, Labels: labels}
+	if err := d.Calibrate(all.val, cfg.RejectRate, cfg.Joint); err != nil {
+		return nil, err
+	}
+	if res.Centralized, res.CentralizedAcc, err = d.Evaluate(all.test); err != nil {
+		return nil, err
+	}
+	res.FederatedAcc, res.LocalAcc = fedAcc.mean(), locAcc.mean()
+	return res, nil
+}
+
+type accuracy struct{ sum, n float64 }
+
+func (a *accuracy) add(acc float64, n int) { a.sum += acc * float64(n); a.n += float64(n) }
+func (a *accuracy) mean() float64 {
+	if a.n == 0 {
+		return 0
+	}
+	return a.sum / a.n
+}
+
+// encodeProject encodes texts and projects them for clf.
+func encodeProject(ctx context.Context, enc models.Encoder, clf *models.Classifier, texts []string) ([][]float64, error) {
+	if len(texts) == 0 {
+		return nil, nil
+	}
+	x, err := enc.Encode(ctx, texts)
+	if err != nil {
+		return nil, fmt.Errorf("intent: encode: %w", err)
+	}
+	return clf.Project(x)
+}
