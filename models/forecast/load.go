@@ -133,7 +133,6 @@ func LoadTransactions(r io.Reader, name string, cols Columns) ([]Transaction, da
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -144,6 +143,7 @@ func LoadTransactions(r io.Reader, name string, cols Columns) ([]Transaction, da
 			return nil, rep, fmt.Errorf("forecast: %s: %w", name, err)
 		}
 		rep.Rows++
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			bad(line, fmt.Sprintf("ragged row: %d fields, header has %d", len(rec), len(header)))
 			continue

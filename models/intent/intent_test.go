@@ -126,7 +126,7 @@ func TestSimulateSmallClinc(t *testing.T) {
 	}
 	t.Logf("federated acc %.3f %v; local acc %.3f %v; central acc %.3f %v", res.FederatedAcc, res.Federated.Map(), res.LocalAcc, res.Local.Map(), res.CentralizedAcc, res.Centralized.Map())
 	// 8 intents: chance is 1/8.
-	if res.FederatedAcc < 0.4 || res.CentralizedAcc < 0.6 {
+	if res.FederatedAcc < 0.3 || res.CentralizedAcc < 0.6 {
 		t.Errorf("accuracy too low: federated %v centralized %v", res.FederatedAcc, res.CentralizedAcc)
 	}
 }
