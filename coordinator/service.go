@@ -38,6 +38,22 @@ type Service struct {
 	// published (the coordinator's ledger); its first error stops Run.
 	record func(f *Federation, e Event) error
 	recErr error
+	// auth checks that the caller may speak for the tenant it names
+	// (pki.CheckTenant under mutual TLS); nil accepts every name.
+	auth func(ctx context.Context, tenant string) error
+}
+
+// SetAuthenticator makes every call first check, with fn, that the caller
+// is the tenant its request names (for example pki.CheckTenant, which
+// compares it with the verified client certificate). fn returns a gRPC
+// status error. Call it before serving.
+func (s *Service) SetAuthenticator(fn func(ctx context.Context, tenant string) error) { s.auth = fn }
+
+func (s *Service) authenticate(ctx context.Context, tenant string) error {
+	if s.auth == nil {
+		return nil
+	}
+	return s.auth(ctx, tenant)
 }
 
 // SetRecorder installs fn to see every event, under the service's lock,
@@ -113,7 +129,10 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 }
 
 // Join implements api.FederationServer.
-func (s *Service) Join(_ context.Context, req *api.JoinRequest) (*api.JoinResponse, error) {
+func (s *Service) Join(ctx context.Context, req *api.JoinRequest) (*api.JoinResponse, error) {
+	if err := s.authenticate(ctx, req.GetTenant()); err != nil {
+		return nil, err
+	}
 	var task TaskSpec
 	err := s.do(func(f *Federation, now time.Time) error {
 		task = f.Task()
@@ -127,7 +146,10 @@ func (s *Service) Join(_ context.Context, req *api.JoinRequest) (*api.JoinRespon
 }
 
 // Poll implements api.FederationServer.
-func (s *Service) Poll(_ context.Context, req *api.PollRequest) (*api.PollResponse, error) {
+func (s *Service) Poll(ctx context.Context, req *api.PollRequest) (*api.PollResponse, error) {
+	if err := s.authenticate(ctx, req.GetTenant()); err != nil {
+		return nil, err
+	}
 	var a Action
 	err := s.do(func(f *Federation, now time.Time) (err error) {
 		a, err = f.Poll(req.GetTenant(), now)
@@ -142,6 +164,9 @@ func (s *Service) Poll(_ context.Context, req *api.PollRequest) (*api.PollRespon
 // Download implements api.FederationServer: it streams the requested
 // version in chunks, the last one carrying the size and SHA-256.
 func (s *Service) Download(req *api.DownloadRequest, stream grpc.ServerStreamingServer[api.Chunk]) error {
+	if err := s.authenticate(stream.Context(), req.GetTenant()); err != nil {
+		return err
+	}
 	var blob []byte
 	err := s.do(func(f *Federation, now time.Time) error {
 		if _, err := f.Poll(req.GetTenant(), now); err != nil {
@@ -185,7 +210,10 @@ func (s *Service) Download(req *api.DownloadRequest, stream grpc.ServerStreaming
 }
 
 // Submit implements api.FederationServer.
-func (s *Service) Submit(_ context.Context, req *api.SubmitRequest) (*api.SubmitResponse, error) {
+func (s *Service) Submit(ctx context.Context, req *api.SubmitRequest) (*api.SubmitResponse, error) {
+	if err := s.authenticate(ctx, req.GetTenant()); err != nil {
+		return nil, err
+	}
 	name, round := req.GetTenant(), int(req.GetRound())
 	var err error
 	switch p := req.GetPayload().(type) {

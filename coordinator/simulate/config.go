@@ -64,6 +64,10 @@ type Config struct {
 	// random secure-aggregation stage of a random round.
 	DropTenants int
 
+	// InsecureNoTLS talks plain gRPC on loopback; the default is an
+	// operator CA, tenant enrolment and mutual TLS 1.3.
+	InsecureNoTLS bool
+
 	// Workdir, if set, keeps every party's files as separate servers
 	// would: Workdir/coordinator/ and Workdir/<tenant>/ each hold an
 	// age-encrypted signing key, its public key and a privacy ledger.

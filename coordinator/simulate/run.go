@@ -13,9 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
@@ -146,12 +143,19 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 		rep.Ledgers = append(rep.Ledgers, PartyFiles{Party: coordinator.LedgerParty, Ledger: led.Path(),
 			PublicKey: keys.PublicPath(filepath.Join(cfg.Workdir, coordinator.LedgerParty, "signing.key.age"))})
 	}
+	tr, cleanup, err := newTransport(cfg.Workdir, cfg.InsecureNoTLS)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("simulate: listen on loopback: %w", err)
 	}
-	srv := grpc.NewServer()
-	svc.Register(srv)
+	srv, err := tr.server(svc)
+	if err != nil {
+		return err
+	}
 	go srv.Serve(lis)
 	defer srv.Stop()
 	go svc.Run(ctx, 20*time.Millisecond)
@@ -182,7 +186,11 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 		if err != nil {
 			return err
 		}
-		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		tdir := ""
+		if tr != nil {
+			tdir = filepath.Join(tr.dir, "..", td.name, "tls")
+		}
+		conn, err := tr.dial(ctx, lis.Addr().String(), td.name, tdir)
 		if err != nil {
 			return err
 		}
