@@ -16,6 +16,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/client"
+	"github.com/fedb2b/fedb2b/client/enroll"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/privacy/keys"
@@ -27,6 +28,9 @@ func init() {
 }
 
 func runClient(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "enroll" {
+		return runEnroll(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("coordinator", "127.0.0.1:7070", "coordinator address")
@@ -44,10 +48,34 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	minCohort := fs.Int("min-cohort", 0, "refuse rounds with a smaller cohort")
 	keyFile := fs.String("key", "", "this tenant's age-encrypted ed25519 identity and ledger-signing key (default WORKDIR/signing.key.age; created on first run with signing.pub beside it)")
 	ageID := fs.String("age-identity", "", "age identity file that decrypts --key (default WORKDIR/age-identity.txt; created on first run — keep it elsewhere in production)")
+	tlsDir := fs.String("tls-dir", "", "credentials made by 'fedb2b client enroll --dir' (mutual TLS 1.3)")
+	serverName := fs.String("server-name", "localhost", "name in the coordinator's certificate")
+	noTLS := fs.Bool("insecure-no-tls", false, "INSECURE: plain gRPC without TLS (tests on one machine only)")
+	var ak ageKeyFlags
+	ak.register(fs, false)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	fail := func(err error) int { fmt.Fprintf(stderr, "fedb2b client: %v\n", err); return 1 }
+	var dial grpc.DialOption
+	switch {
+	case *tlsDir != "" && !*noTLS:
+		id, err := ak.ageIdentity()
+		if err != nil {
+			return fail(fmt.Errorf("--tls-dir needs the key that decrypts tenant.key.age: %w", err))
+		}
+		creds, err := enroll.Load(*tlsDir, id)
+		if err != nil {
+			return fail(err)
+		}
+		if dial, err = creds.DialOption(*serverName); err != nil {
+			return fail(err)
+		}
+	case *noTLS && *tlsDir == "":
+		dial = grpc.WithTransportCredentials(insecure.NewCredentials())
+	default:
+		return fail(fmt.Errorf("give --tls-dir DIR (made by 'fedb2b client enroll') for mutual TLS, or --insecure-no-tls"))
+	}
 	if *tenant == "" || *data == "" {
 		return fail(fmt.Errorf("--tenant and --data are required"))
 	}
@@ -108,7 +136,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(*addr, dial)
 	if err != nil {
 		return fail(err)
 	}

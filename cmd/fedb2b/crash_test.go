@@ -63,14 +63,14 @@ func TestClientKilledBetweenLedgerAndSend(t *testing.T) {
 	var coordOut bytes.Buffer
 	coord := exec.CommandContext(ctx, bin, "coordinator", "--listen", addr, "--labels-from", filepath.Join(dir, "data", "tenant-1.csv"),
 		"--tenants", "4", "--min-clients", "3", "--rounds", "3", "--round-timeout", "4s", "--local-steps", "10",
-		"--workdir", filepath.Join(dir, "coordinator"))
+		"--workdir", filepath.Join(dir, "coordinator"), "--insecure-no-tls")
 	coord.Stdout, coord.Stderr = &coordOut, &coordOut
 	if err := coord.Start(); err != nil {
 		t.Fatal(err)
 	}
 	client := func(i int, fault string) *exec.Cmd {
 		c := exec.CommandContext(ctx, bin, "client", "--coordinator", addr, "--tenant", fmt.Sprintf("tenant-%d", i),
-			"--data", filepath.Join(dir, "data", fmt.Sprintf("tenant-%d.csv", i)), "--workdir", filepath.Join(dir, fmt.Sprintf("tenant-%d", i)))
+			"--data", filepath.Join(dir, "data", fmt.Sprintf("tenant-%d.csv", i)), "--workdir", filepath.Join(dir, fmt.Sprintf("tenant-%d", i)), "--insecure-no-tls")
 		c.Env = append(os.Environ(), "FEDB2B_FAULT="+fault)
 		return c
 	}

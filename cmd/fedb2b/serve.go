@@ -18,6 +18,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/coordinator/pki"
 	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
@@ -55,6 +56,10 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "task seed (generates the frozen LoRA factor A)")
 	strategy := fs.String("strategy", "fedavg", "fedavg or fedadam")
 	workdir := fs.String("workdir", "coordinator-data", "directory for the coordinator's files (signing key, privacy ledger)")
+	caDir := fs.String("ca-dir", "", "the operator CA made by 'fedb2b ca init': mutual TLS 1.3 for every tenant, enrolment on the same port")
+	noTLS := fs.Bool("insecure-no-tls", false, "INSECURE: plain gRPC without TLS or tenant certificates (tests on one machine only)")
+	var ak ageKeyFlags
+	ak.register(fs, false)
 	insecure := fs.Bool("insecure-plain-aggregation", false, "INSECURE: accept plain updates, so this coordinator sees each tenant's update (default: secure aggregation)")
 	updateClip := fs.Float64("update-clip", d.UpdateClip, "L2 bound S on each tenant's update in secure aggregation")
 	neighbours := fs.Int("neighbours", 0, "SecAgg+ neighbours k (0: all)")
@@ -122,7 +127,31 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	defer led.Close()
 	rec := &coordinator.LedgerRecorder{Ledger: led, Task: *taskID, Train: ccfg.Train}
 	svc.SetRecorder(rec.Record)
-	srv := grpc.NewServer()
+	var srv *grpc.Server
+	switch {
+	case *caDir != "" && !*noTLS:
+		id, err := ak.ageIdentity()
+		if err != nil {
+			return fail(fmt.Errorf("--ca-dir needs the key that decrypts the CA: %w", err))
+		}
+		auth, err := pki.LoadAuthority(*caDir, id, 0)
+		if err != nil {
+			return fail(err)
+		}
+		opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *caDir, Identity: id, Registry: auth.Registry(), AllowEnrollment: true,
+			OnReject: func(err error) { log.Warn("refused a client certificate", "err", err) }})
+		if err != nil {
+			return fail(err)
+		}
+		srv = grpc.NewServer(opts...)
+		pki.NewEnrollmentService(auth, nil).Register(srv)
+		svc.SetAuthenticator(pki.CheckTenant)
+	case *noTLS && *caDir == "":
+		log.Warn("INSECURE: serving without TLS; tenants are not authenticated")
+		srv = grpc.NewServer()
+	default:
+		return fail(fmt.Errorf("give --ca-dir DIR (made by 'fedb2b ca init') for mutual TLS, or --insecure-no-tls"))
+	}
 	svc.Register(srv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
