@@ -97,7 +97,7 @@ func Calibrate(targetEps, delta float64, rounds int, p Params) (Params, error) {
 		e, err := epsilon(q, rounds, delta)
 		return err == nil && e <= targetEps
 	}
-	lo, hi := p.Gamma/2, p.Gamma
+	lo, hi := p.Gamma*math.Sqrt(MinSigma2), p.Gamma
 	for !ok(hi) {
 		lo, hi = hi, hi*2
 		if hi/p.Gamma > 1<<40 {
@@ -105,7 +105,7 @@ func Calibrate(targetEps, delta float64, rounds int, p Params) (Params, error) {
 		}
 	}
 	if ok(lo) {
-		hi = lo // already at the smallest allowed noise σ/γ = 1/2
+		hi = lo // already at the smallest allowed noise σ/γ = √MinSigma2
 	}
 	for hi/lo > 1+1e-4 && !ok(lo) {
 		mid := math.Sqrt(lo * hi)

@@ -86,3 +86,29 @@ func itoa(v int) string {
 	}
 	return string(d)
 }
+
+// BenchmarkEncode: one client's Encode at d = 5140 (D = 8192), the NAICS
+// classifier at rank 256; ns/op is per client, see ns/coord.
+func BenchmarkEncode(b *testing.B) {
+	p, err := Plan(Goal{Epsilon: 8, Delta: 1e-5, Rounds: 10, Dim: 5140, ClipNorm: 3, Threshold: 16, Cohort: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := NewCodec(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := testRand(b, 5)
+	x := make([]float64, p.Dim)
+	for i := range x {
+		x[i] = r.NormFloat64()
+	}
+	dst := make([]uint32, p.PaddedDim())
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Encode(dst, x, RoundSeed{1}, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*p.PaddedDim()), "ns/coord")
+}

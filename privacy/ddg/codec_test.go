@@ -244,3 +244,24 @@ func TestCodecWithClip(t *testing.T) {
 		t.Error("negative clip accepted")
 	}
 }
+
+// FuzzParams: parameters from a remote plan never make Validate, Epsilon
+// or NewCodec panic.
+func FuzzParams(f *testing.F) {
+	f.Add(1000, 1.0, 1e-4, 0.3, 0.6, 10, 12, 32, 0.0)
+	f.Add(3, 0.0, -1.0, math.NaN(), 2.0, 0, -1, 70, math.Inf(1))
+	f.Fuzz(func(t *testing.T, dim int, clip, gamma, sigma, beta float64, thr, cohort, bits int, wrap float64) {
+		p := Params{Dim: dim, ClipNorm: clip, Gamma: gamma, Sigma: sigma, Beta: beta, Threshold: thr % 1000, Cohort: cohort % 1000, Bits: bits, MaxWrapProb: wrap}
+		if p.Validate() != nil {
+			return
+		}
+		if _, err := Epsilon(p, 3, 1e-5); err != nil {
+			t.Fatalf("valid params %+v: %v", p, err)
+		}
+		if p.IntSigma() <= 64 && p.Dim <= 1<<12 {
+			if _, err := NewCodec(p); err != nil && p.Bits <= 32 {
+				t.Fatalf("valid params %+v: NewCodec: %v", p, err)
+			}
+		}
+	})
+}

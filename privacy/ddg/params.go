@@ -64,8 +64,8 @@ func (p Params) Validate() error {
 	if err := p.validateBasic(); err != nil {
 		return err
 	}
-	if p.Sigma/p.Gamma < 0.5 {
-		return bad("integer noise Params.Sigma/Params.Gamma = %.3g is below 1/2: increase Params.Sigma or decrease Params.Gamma", p.Sigma/p.Gamma)
+	if s := p.Sigma / p.Gamma; s*s < MinSigma2 {
+		return bad("integer noise Params.Sigma/Params.Gamma = %.3g is below √%v: increase Params.Sigma or decrease Params.Gamma", s, MinSigma2)
 	}
 	if p.Sigma/p.Gamma > 1<<40 {
 		return bad("integer noise Params.Sigma/Params.Gamma = %.3g exceeds 2^40: increase Params.Gamma", p.Sigma/p.Gamma)
