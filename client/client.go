@@ -12,6 +12,9 @@ import (
 	mrand "math/rand/v2"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
@@ -114,6 +117,52 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 	if err != nil {
 		return res, err
 	}
+	if err := c.join(ctx, conn, eps); err != nil {
+		return res, err
+	}
+	for {
+		pr, err := retry(ctx, c, func() (*api.PollResponse, error) {
+			return conn.Poll(ctx, &api.PollRequest{Tenant: c.cfg.Tenant})
+		})
+		if status.Code(err) == codes.NotFound {
+			// The coordinator restarted and forgot this tenant: join again.
+			c.log.Warn("coordinator does not know this tenant any more; joining again")
+			c.sec = nil
+			if eps, err = Epsilon(c.cfg.Spends.Spends(), c.cfg.Policy.Budget.Delta); err != nil {
+				return res, err
+			}
+			if err := c.join(ctx, conn, eps); err != nil {
+				return res, err
+			}
+			continue
+		}
+		if err != nil {
+			return res, fmt.Errorf("client: poll: %w", err)
+		}
+		err = c.act(ctx, conn, pr, &res)
+		if errors.Is(err, errFinished) {
+			res.Epsilon, err = Epsilon(c.cfg.Spends.Spends(), c.cfg.Policy.Budget.Delta)
+			return res, err
+		}
+		if _, remote := status.FromError(err); err != nil && remote {
+			// The coordinator refused or lost this step (a restart, a
+			// deadline): the round is lost for this tenant, its spend stays
+			// on record; carry on with the next instruction.
+			c.log.Warn("step refused by the coordinator; continuing", "err", err)
+			c.sec = nil
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+	}
+}
+
+// errFinished ends Run's loop.
+var errFinished = errors.New("client: federation finished")
+
+// join announces the tenant and prepares its data for the task.
+func (c *Client) join(ctx context.Context, conn api.FederationClient, eps float64) error {
 	jr, err := retry(ctx, c, func() (*api.JoinResponse, error) {
 		return conn.Join(ctx, &api.JoinRequest{
 			Tenant: c.cfg.Tenant, EncoderId: c.cfg.Encoder.ID(),
@@ -122,53 +171,38 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 		})
 	})
 	if err != nil {
-		return res, fmt.Errorf("client: join: %w", err)
+		return fmt.Errorf("client: join: %w", err)
 	}
-	if err := c.prepare(ctx, coordinator.TaskFromProto(jr.GetTask())); err != nil {
-		return res, err
+	task := coordinator.TaskFromProto(jr.GetTask())
+	if c.clf != nil && task.ID == c.task.ID && task.Seed == c.task.Seed && task.NumParams == c.task.NumParams {
+		return nil // same task: the encoded data are still good
 	}
-	for {
-		pr, err := retry(ctx, c, func() (*api.PollResponse, error) {
-			return conn.Poll(ctx, &api.PollRequest{Tenant: c.cfg.Tenant})
-		})
-		if err != nil {
-			return res, fmt.Errorf("client: poll: %w", err)
-		}
-		switch a := pr.GetAction().(type) {
-		case *api.PollResponse_Wait:
-			d := time.Duration(a.Wait.GetRetryAfterMs()) * time.Millisecond
-			select {
-			case <-ctx.Done():
-				return res, ctx.Err()
-			case <-time.After(max(d, 10*time.Millisecond)):
-			}
-		case *api.PollResponse_Train:
-			if err := c.trainRound(ctx, conn, a.Train, &res); err != nil {
-				return res, err
-			}
-		case *api.PollResponse_Secagg:
-			if err := c.secureStep(ctx, conn, a.Secagg); err != nil {
-				return res, err
-			}
-		case *api.PollResponse_Evaluate:
-			if err := c.evaluate(ctx, conn, a.Evaluate); err != nil {
-				return res, err
-			}
-		case *api.PollResponse_Finished:
-			res.FinalVersion, res.Reason = int(a.Finished.GetFinalVersion()), a.Finished.GetReason()
-			res.Epsilon, err = Epsilon(c.cfg.Spends.Spends(), c.cfg.Policy.Budget.Delta)
-			return res, err
-		default:
-			return res, fmt.Errorf("client: coordinator sent an unknown action %T", a)
-		}
-	}
+	return c.prepare(ctx, task)
 }
 
-func (c *Client) identityPublic() []byte {
-	if c.cfg.Identity == nil {
+// act carries out one instruction of the coordinator.
+func (c *Client) act(ctx context.Context, conn api.FederationClient, pr *api.PollResponse, res *Result) error {
+	switch a := pr.GetAction().(type) {
+	case *api.PollResponse_Wait:
+		d := time.Duration(a.Wait.GetRetryAfterMs()) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(max(d, 10*time.Millisecond)):
+		}
 		return nil
+	case *api.PollResponse_Train:
+		return c.trainRound(ctx, conn, a.Train, res)
+	case *api.PollResponse_Secagg:
+		return c.secureStep(ctx, conn, a.Secagg)
+	case *api.PollResponse_Evaluate:
+		return c.evaluate(ctx, conn, a.Evaluate)
+	case *api.PollResponse_Finished:
+		res.FinalVersion, res.Reason = int(a.Finished.GetFinalVersion()), a.Finished.GetReason()
+		return errFinished
+	default:
+		return fmt.Errorf("client: coordinator sent an unknown action %T", a)
 	}
-	return c.cfg.Identity.Public().(ed25519.PublicKey)
 }
 
 // prepare encodes and projects the tenant's data once: the base is frozen.
@@ -256,4 +290,11 @@ func (c *Client) download(ctx context.Context, conn api.FederationClient, versio
 		return nil, fmt.Errorf("client: model version %d: %w", version, err)
 	}
 	return params, nil
+}
+
+func (c *Client) identityPublic() []byte {
+	if c.cfg.Identity == nil {
+		return nil
+	}
+	return c.cfg.Identity.Public().(ed25519.PublicKey)
 }

@@ -74,6 +74,7 @@ type Federation struct {
 	done     int // rounds that aggregated
 	events   []Event
 	rr       int // round-robin offset for cohort choice
+	next     int // number of the next round
 	// notices holds, per tenant, the abort notice of a secure round it
 	// was still part of; the next Poll delivers it.
 	notices map[string]Action
@@ -92,7 +93,25 @@ func New(cfg Config, initial []float64) (*Federation, error) {
 		tenants:  map[string]*tenant{},
 		versions: [][]float64{slices.Clone(initial)},
 		notices:  map[string]Action{},
+		next:     1,
 	}, nil
+}
+
+// NewResumed returns a federation that continues from rs (see Durable):
+// its newest version is rs.Version with rs.Params, rs.RoundsDone rounds
+// count as done, and the next round is numbered rs.NextRound.
+func NewResumed(cfg Config, rs ResumeState) (*Federation, error) {
+	f, err := New(cfg, rs.Params)
+	if err != nil {
+		return nil, err
+	}
+	if rs.Version < 0 || rs.RoundsDone < 0 || rs.NextRound < 1 {
+		return nil, fmt.Errorf("coordinator: invalid resume state (version %d, %d rounds done, next round %d)", rs.Version, rs.RoundsDone, rs.NextRound)
+	}
+	f.versions = make([][]float64, rs.Version+1) // older versions stay in the store
+	f.versions[rs.Version] = slices.Clone(rs.Params)
+	f.done, f.next = rs.RoundsDone, rs.NextRound
+	return f, nil
 }
 
 // Task returns the task specification.
@@ -103,7 +122,7 @@ func (f *Federation) Latest() int { return len(f.versions) - 1 }
 
 // Model returns the parameters of version v (shared; do not modify).
 func (f *Federation) Model(v int) ([]float64, bool) {
-	if v < 0 || v >= len(f.versions) {
+	if v < 0 || v >= len(f.versions) || f.versions[v] == nil {
 		return nil, false
 	}
 	return f.versions[v], true
@@ -308,10 +327,8 @@ func (f *Federation) startRound(now time.Time) bool {
 		f.rr = (f.rr + n) % len(live)
 		slices.Sort(cohort)
 	}
-	number := 1
-	if f.cur != nil {
-		number = f.cur.number + 1
-	}
+	number := f.next
+	f.next++
 	r := &round{
 		number:    number,
 		stage:     stTrain,
