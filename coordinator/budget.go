@@ -21,11 +21,12 @@ func (f *Federation) Budget(name string) (TenantBudget, bool) {
 }
 
 // budgetShort says why tenant name cannot afford another round, or "".
-// The coordinator's estimate composes, with the RDP accountant, the rounds
-// it aggregated with the tenant since it joined plus the next one, and adds
-// the spend the tenant announced at joining (basic composition: an upper
-// bound). The tenant's own ledger stays the authority; this only avoids
-// inviting tenants that will surely decline.
+// The coordinator's estimate is a lower bound on what the tenant would
+// have spent after the round: the larger of the spend it announced at
+// joining and the RDP composition of the rounds aggregated with it since
+// plus the next one. A tenant above its cap even by that bound will surely
+// decline, so it is not invited; the tenant's own ledger stays the
+// authority for everyone else.
 func (f *Federation) budgetShort(name string) string {
 	t := f.tenants[name]
 	if t == nil || !(t.epsCap > 0) || !(t.delta > 0 && t.delta < 1) {
@@ -41,7 +42,7 @@ func (f *Federation) budgetShort(name string) string {
 	if err != nil {
 		return fmt.Sprintf("cannot account the round: %v", err)
 	}
-	if need := t.epsSpent + eps; need > t.epsCap*(1+1e-9) {
+	if need := max(t.epsSpent, eps); need > t.epsCap*(1+1e-9) {
 		return fmt.Sprintf("announced cap ε=%g at δ=%g; another round would bring it to at least %.4g", t.epsCap, t.delta, need)
 	}
 	return ""

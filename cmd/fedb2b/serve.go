@@ -20,6 +20,7 @@ import (
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/coordinator/pki"
 	"github.com/fedb2b/fedb2b/coordinator/simulate"
+	"github.com/fedb2b/fedb2b/coordinator/store"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/privacy"
@@ -102,9 +103,26 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	if !*insecure {
 		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: *updateClip, Neighbours: *neighbours, Threshold: *threshold}
 	}
-	fed, err := coordinator.New(ccfg, clf.Params())
+	if err := os.MkdirAll(*workdir, 0o700); err != nil {
+		return fail(err)
+	}
+	st, err := store.Open(filepath.Join(*workdir, "state"))
 	if err != nil {
 		return fail(err)
+	}
+	defer st.Close()
+	durable := &coordinator.Durable{Store: st, Task: *taskID}
+	resume, err := durable.Resume(clf.Params())
+	if err != nil {
+		return fail(err)
+	}
+	fed, err := coordinator.NewResumed(ccfg, resume)
+	if err != nil {
+		return fail(err)
+	}
+	if resume.Version > 0 || len(resume.Interrupted) > 0 {
+		fmt.Fprintf(stdout, "resumed from stored version %d after %d finished rounds; interrupted rounds %v were aborted, next round is %d\n",
+			resume.Version, resume.RoundsDone, resume.Interrupted, resume.NextRound)
 	}
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -113,9 +131,6 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	events := make(chan coordinator.Event, 64)
 	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
-	if err := os.MkdirAll(*workdir, 0o700); err != nil {
-		return fail(err)
-	}
 	signer, err := keys.LoadOrCreate(filepath.Join(*workdir, "signing.key.age"), filepath.Join(*workdir, "age-identity.txt"))
 	if err != nil {
 		return fail(err)
@@ -126,7 +141,15 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	}
 	defer led.Close()
 	rec := &coordinator.LedgerRecorder{Ledger: led, Task: *taskID, Train: ccfg.Train}
-	svc.SetRecorder(rec.Record)
+	// The ledger entries of a round are written before its result is
+	// committed to the store: after a crash in between, the ledger holds
+	// the (real) releases of a round whose result was not applied.
+	svc.SetRecorder(func(f *coordinator.Federation, e coordinator.Event) error {
+		if err := rec.Record(f, e); err != nil {
+			return err
+		}
+		return durable.Record(f, e)
+	})
 	var srv *grpc.Server
 	switch {
 	case *caDir != "" && !*noTLS:
