@@ -59,6 +59,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg simulate.Config
 	data, textCol, labelCol, jsonOut, verbose := demoFlags(fs, &cfg)
+	encFlags := addEncoderFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -78,12 +79,19 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	enc, err := encFlags.open(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "fedb2b demo: %v\n", err)
+		return 1
+	}
+	cfg.Encoder = enc
 
 	src := "synthetic B2B company profiles (zh + en)"
 	if *data != "" {
 		src = *data
 	}
 	fmt.Fprintf(stdout, "fedb2b demo: %d tenants, %d rounds, data: %s\n", cfg.Tenants, cfg.Rounds, src)
+	fmt.Fprintf(stdout, "encoder: %s (dimension %d)\n", enc.ID(), enc.Dim())
 	fmt.Fprintf(stdout, "%5s  %8s  %8s  %9s  %-12s  %8s  %s\n", "round", "accuracy", "macro-F1", "took part", "dropped", "declined", "ε per tenant (record-level)")
 	rep, err := simulate.Run(ctx, cfg, func(r simulate.RoundReport) {
 		status := ""
