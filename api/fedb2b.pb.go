@@ -1398,13 +1398,14 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\rmodel_version\x18\x01 \x01(\x03R\fmodelVersion\x12\x1c\n" +
 	"\tconfusion\x18\x02 \x03(\x03R\tconfusion\"*\n" +
 	"\x0eSubmitResponse\x12\x18\n" +
-	"\amessage\x18\x01 \x01(\tR\amessage2\xf9\x01\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage2\xb2\x02\n" +
 	"\n" +
 	"Federation\x127\n" +
 	"\x04Join\x12\x16.fedb2b.v1.JoinRequest\x1a\x17.fedb2b.v1.JoinResponse\x127\n" +
 	"\x04Poll\x12\x16.fedb2b.v1.PollRequest\x1a\x17.fedb2b.v1.PollResponse\x12:\n" +
 	"\bDownload\x12\x1a.fedb2b.v1.DownloadRequest\x1a\x10.fedb2b.v1.Chunk0\x01\x12=\n" +
-	"\x06Submit\x12\x18.fedb2b.v1.SubmitRequest\x1a\x19.fedb2b.v1.SubmitResponseB\"Z github.com/fedb2b/fedb2b/api;apib\x06proto3"
+	"\x06Submit\x12\x18.fedb2b.v1.SubmitRequest\x1a\x19.fedb2b.v1.SubmitResponse\x127\n" +
+	"\x06Upload\x12\x10.fedb2b.v1.Chunk\x1a\x19.fedb2b.v1.SubmitResponse(\x01B\"Z github.com/fedb2b/fedb2b/api;apib\x06proto3"
 
 var (
 	file_fedb2b_proto_rawDescOnce sync.Once
@@ -1453,12 +1454,14 @@ var file_fedb2b_proto_depIdxs = []int32{
 	3,  // 11: fedb2b.v1.Federation.Poll:input_type -> fedb2b.v1.PollRequest
 	10, // 12: fedb2b.v1.Federation.Download:input_type -> fedb2b.v1.DownloadRequest
 	12, // 13: fedb2b.v1.Federation.Submit:input_type -> fedb2b.v1.SubmitRequest
-	1,  // 14: fedb2b.v1.Federation.Join:output_type -> fedb2b.v1.JoinResponse
-	4,  // 15: fedb2b.v1.Federation.Poll:output_type -> fedb2b.v1.PollResponse
-	11, // 16: fedb2b.v1.Federation.Download:output_type -> fedb2b.v1.Chunk
-	16, // 17: fedb2b.v1.Federation.Submit:output_type -> fedb2b.v1.SubmitResponse
-	14, // [14:18] is the sub-list for method output_type
-	10, // [10:14] is the sub-list for method input_type
+	11, // 14: fedb2b.v1.Federation.Upload:input_type -> fedb2b.v1.Chunk
+	1,  // 15: fedb2b.v1.Federation.Join:output_type -> fedb2b.v1.JoinResponse
+	4,  // 16: fedb2b.v1.Federation.Poll:output_type -> fedb2b.v1.PollResponse
+	11, // 17: fedb2b.v1.Federation.Download:output_type -> fedb2b.v1.Chunk
+	16, // 18: fedb2b.v1.Federation.Submit:output_type -> fedb2b.v1.SubmitResponse
+	16, // 19: fedb2b.v1.Federation.Upload:output_type -> fedb2b.v1.SubmitResponse
+	15, // [15:20] is the sub-list for method output_type
+	10, // [10:15] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name

@@ -32,6 +32,7 @@ const (
 	Federation_Poll_FullMethodName     = "/fedb2b.v1.Federation/Poll"
 	Federation_Download_FullMethodName = "/fedb2b.v1.Federation/Download"
 	Federation_Submit_FullMethodName   = "/fedb2b.v1.Federation/Submit"
+	Federation_Upload_FullMethodName   = "/fedb2b.v1.Federation/Upload"
 )
 
 // FederationClient is the client API for Federation service.
@@ -42,6 +43,11 @@ type FederationClient interface {
 	Poll(ctx context.Context, in *PollRequest, opts ...grpc.CallOption) (*PollResponse, error)
 	Download(ctx context.Context, in *DownloadRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Chunk], error)
 	Submit(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*SubmitResponse, error)
+	// Upload carries a large SubmitRequest (an update or masked input of
+	// millions of parameters) as a stream of chunks, so no message-size limit
+	// needs raising: the chunks concatenate to the serialised SubmitRequest,
+	// the last one carries its SHA-256 and size.
+	Upload(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[Chunk, SubmitResponse], error)
 }
 
 type federationClient struct {
@@ -101,6 +107,19 @@ func (c *federationClient) Submit(ctx context.Context, in *SubmitRequest, opts .
 	return out, nil
 }
 
+func (c *federationClient) Upload(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[Chunk, SubmitResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Federation_ServiceDesc.Streams[1], Federation_Upload_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[Chunk, SubmitResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Federation_UploadClient = grpc.ClientStreamingClient[Chunk, SubmitResponse]
+
 // FederationServer is the server API for Federation service.
 // All implementations must embed UnimplementedFederationServer
 // for forward compatibility.
@@ -109,6 +128,11 @@ type FederationServer interface {
 	Poll(context.Context, *PollRequest) (*PollResponse, error)
 	Download(*DownloadRequest, grpc.ServerStreamingServer[Chunk]) error
 	Submit(context.Context, *SubmitRequest) (*SubmitResponse, error)
+	// Upload carries a large SubmitRequest (an update or masked input of
+	// millions of parameters) as a stream of chunks, so no message-size limit
+	// needs raising: the chunks concatenate to the serialised SubmitRequest,
+	// the last one carries its SHA-256 and size.
+	Upload(grpc.ClientStreamingServer[Chunk, SubmitResponse]) error
 	mustEmbedUnimplementedFederationServer()
 }
 
@@ -130,6 +154,9 @@ func (UnimplementedFederationServer) Download(*DownloadRequest, grpc.ServerStrea
 }
 func (UnimplementedFederationServer) Submit(context.Context, *SubmitRequest) (*SubmitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Submit not implemented")
+}
+func (UnimplementedFederationServer) Upload(grpc.ClientStreamingServer[Chunk, SubmitResponse]) error {
+	return status.Error(codes.Unimplemented, "method Upload not implemented")
 }
 func (UnimplementedFederationServer) mustEmbedUnimplementedFederationServer() {}
 func (UnimplementedFederationServer) testEmbeddedByValue()                    {}
@@ -217,6 +244,13 @@ func _Federation_Submit_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Federation_Upload_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(FederationServer).Upload(&grpc.GenericServerStream[Chunk, SubmitResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Federation_UploadServer = grpc.ClientStreamingServer[Chunk, SubmitResponse]
+
 // Federation_ServiceDesc is the grpc.ServiceDesc for Federation service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -242,6 +276,11 @@ var Federation_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Download",
 			Handler:       _Federation_Download_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Upload",
+			Handler:       _Federation_Upload_Handler,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "fedb2b.proto",

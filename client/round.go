@@ -84,7 +84,7 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 		}
 	}
 	upd := &api.Update{Values: values}
-	_, err = conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
+	err = submit(ctx, conn, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
 		Payload: &api.SubmitRequest_Update{Update: upd}})
 	if err != nil {
 		return fmt.Errorf("client: send update of round %d: %w", round, err)

@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fedb2b/fedb2b/api"
 )
@@ -41,6 +43,8 @@ type Service struct {
 	// auth checks that the caller may speak for the tenant it names
 	// (pki.CheckTenant under mutual TLS); nil accepts every name.
 	auth func(ctx context.Context, tenant string) error
+	// MaxUpload bounds an Upload in bytes (0: DefaultMaxUpload).
+	MaxUpload int64
 }
 
 // SetAuthenticator makes every call first check, with fn, that the caller
@@ -242,6 +246,47 @@ func (s *Service) Submit(ctx context.Context, req *api.SubmitRequest) (*api.Subm
 		return nil, toStatus(err)
 	}
 	return &api.SubmitResponse{Message: "ok"}, nil
+}
+
+// DefaultMaxUpload bounds an Upload's reassembled request (a 10⁷-parameter
+// masked input is 40 MB); NewService callers may change Service.MaxUpload.
+const DefaultMaxUpload = 256 << 20
+
+// Upload implements api.FederationServer: it reassembles a SubmitRequest
+// from chunks, checks its size bound and SHA-256, and handles it as Submit.
+func (s *Service) Upload(stream grpc.ClientStreamingServer[api.Chunk, api.SubmitResponse]) error {
+	limit := s.MaxUpload
+	if limit == 0 {
+		limit = DefaultMaxUpload
+	}
+	var buf []byte
+	for {
+		ch, err := stream.Recv()
+		if err != nil {
+			return status.Errorf(codes.InvalidArgument, "upload ended before its last chunk: %v", err)
+		}
+		if int64(len(buf))+int64(len(ch.GetData())) > limit {
+			return status.Errorf(codes.ResourceExhausted, "upload exceeds the coordinator's limit of %d bytes", limit)
+		}
+		buf = append(buf, ch.GetData()...)
+		if !ch.GetLast() {
+			continue
+		}
+		sum := sha256.Sum256(buf)
+		if ch.GetSize() != int64(len(buf)) || !bytes.Equal(sum[:], ch.GetSha256()) {
+			return status.Errorf(codes.DataLoss, "upload of %d bytes does not match its announced size %d or checksum", len(buf), ch.GetSize())
+		}
+		break
+	}
+	var req api.SubmitRequest
+	if err := proto.Unmarshal(buf, &req); err != nil {
+		return status.Errorf(codes.InvalidArgument, "upload is not a submit request: %v", err)
+	}
+	resp, err := s.Submit(stream.Context(), &req)
+	if err != nil {
+		return err
+	}
+	return stream.SendAndClose(resp)
 }
 
 // statusTable maps the federation's errors to gRPC codes; the first match wins.

@@ -1,0 +1,53 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedb2b/fedb2b/api"
+)
+
+// UploadThreshold is the serialised size above which a submit goes as a
+// chunked Upload stream instead of one message (gRPC's default receive
+// limit is 4 MiB).
+const UploadThreshold = 1 << 20
+
+// uploadChunk is the size of each chunk of an Upload.
+const uploadChunk = 1 << 20
+
+// submit sends req as one Submit, or as a chunked Upload when it is large.
+func submit(ctx context.Context, conn api.FederationClient, req *api.SubmitRequest) error {
+	if proto.Size(req) <= UploadThreshold {
+		_, err := conn.Submit(ctx, req)
+		return err
+	}
+	b, err := proto.Marshal(req)
+	if err != nil {
+		return err
+	}
+	stream, err := conn.Upload(ctx)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(b)
+	for off := 0; off < len(b); off += uploadChunk {
+		end := min(off+uploadChunk, len(b))
+		ch := &api.Chunk{Data: b[off:end], Last: end == len(b)}
+		if ch.Last {
+			ch.Sha256, ch.Size = sum[:], int64(len(b))
+		}
+		if err := stream.Send(ch); err != nil {
+			if errors.Is(err, io.EOF) {
+				break // the server ended the stream; CloseAndRecv says why
+			}
+			return fmt.Errorf("upload: %w", err)
+		}
+	}
+	_, err = stream.CloseAndRecv()
+	return err
+}

@@ -1,0 +1,81 @@
+package client
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/api"
+	"github.com/fedb2b/fedb2b/coordinator"
+)
+
+// TestLargeUpdateIsStreamed submits a plain update of 10⁶ parameters (8 MB,
+// twice gRPC's default message limit) through the chunked Upload stream,
+// and checks that a corrupted or oversized upload is refused.
+func TestLargeUpdateIsStreamed(t *testing.T) {
+	const d = 1_000_000
+	fed, err := coordinator.New(coordinator.Config{
+		Task:   coordinator.TaskSpec{ID: "t", EncoderID: "e", Labels: []string{"a", "b"}, NumParams: d},
+		Rounds: 1, Strategy: &aggregation.FedAvg{},
+		Train:     coordinator.TrainParams{SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 1, LearningRate: 1},
+		MinJoined: 1, MinClients: 1, RoundTimeout: time.Minute, InsecurePlainAggregation: true,
+	}, make([]float64, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := coordinator.NewService(fed, coordinator.EncodeParams, nil, nil)
+	svc.MaxUpload = 9 << 20
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	svc.Register(srv)
+	go srv.Serve(lis)
+	defer srv.Stop()
+	cc, err := grpc.NewClient("passthrough:///buf", grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+		return lis.DialContext(ctx)
+	}), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	conn := api.NewFederationClient(cc)
+	ctx := context.Background()
+	if _, err := conn.Join(ctx, &api.JoinRequest{Tenant: "a", EncoderId: "e"}); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := conn.Poll(ctx, &api.PollRequest{Tenant: "a"})
+	if err != nil || pr.GetTrain() == nil {
+		t.Fatalf("poll: %v %v", pr, err)
+	}
+	values := make([]float64, d+1)
+	values[d] = 1
+	big := &api.SubmitRequest{Tenant: "a", Round: 1, Payload: &api.SubmitRequest_Update{Update: &api.Update{Values: values}}}
+	// One message would exceed the 4 MiB default limit.
+	if _, err := conn.Submit(ctx, big); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("plain Submit of 8 MB: %v, want ResourceExhausted", err)
+	}
+	// A corrupted checksum is refused.
+	stream, _ := conn.Upload(ctx)
+	stream.Send(&api.Chunk{Data: []byte{1, 2, 3}, Last: true, Size: 3, Sha256: make([]byte, 32)})
+	if _, err := stream.CloseAndRecv(); status.Code(err) != codes.DataLoss {
+		t.Fatalf("bad checksum: %v", err)
+	}
+	if err := submit(ctx, conn, big); err != nil {
+		t.Fatalf("chunked upload: %v", err)
+	}
+	if m, ok := fed.Model(1); !ok || len(m) != d {
+		t.Fatal("the streamed update was not aggregated")
+	}
+	// Above the configured limit: a clear refusal.
+	svc.MaxUpload = 1 << 20
+	if err := submit(ctx, conn, big); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("oversized upload: %v", err)
+	}
+}
