@@ -24,12 +24,12 @@ type encoderFlags struct {
 // --embed-cache-identity, --api-key-env and --embed-batch on fs.
 func addEncoderFlags(fs *flag.FlagSet) *encoderFlags {
 	e := &encoderFlags{}
-	fs.StringVar(&e.spec, "encoder", "hashing", "base encoder: hashing, hashing:DIM, bert:PATH (a Hugging Face BERT folder) or openai:URL#MODEL (an OpenAI-compatible /v1/embeddings endpoint)")
-	fs.StringVar(&e.pooling, "pooling", "", "bert: pooling, mean (default) or cls")
+	fs.StringVar(&e.spec, "encoder", "hashing", "base `SPEC`: hashing, hashing:DIM, bert:PATH (a Hugging Face BERT folder) or openai:URL#MODEL (an OpenAI-compatible /v1/embeddings endpoint)")
+	fs.StringVar(&e.pooling, "pooling", "", "bert: pooling `MODE`, mean (default) or cls")
 	fs.BoolVar(&e.normalize, "normalize", false, "bert: scale pooled vectors to unit L2 norm")
-	fs.StringVar(&e.cacheDir, "embed-cache", "", "keep each record's vector in an on-disk cache under DIR (private data: 0700 directories, 0600 files)")
-	fs.StringVar(&e.cacheKey, "embed-cache-identity", "", "age X25519 identity file: encrypt the --embed-cache entries")
-	fs.StringVar(&e.apiKeyEnv, "api-key-env", "", "openai: environment variable holding the API key")
+	fs.StringVar(&e.cacheDir, "embed-cache", "", "keep each record's vector in an on-disk cache under `DIR` (private data: 0700 directories, 0600 files)")
+	fs.StringVar(&e.cacheKey, "embed-cache-identity", "", "age X25519 identity `FILE`: encrypt the --embed-cache entries")
+	fs.StringVar(&e.apiKeyEnv, "api-key-env", "", "openai: environment `VARIABLE` holding the API key")
 	fs.IntVar(&e.batch, "embed-batch", 0, "bert, openai: texts per forward pass or request (default 32)")
 	return e
 }
