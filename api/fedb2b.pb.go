@@ -519,7 +519,15 @@ type TrainPlan struct {
 	// session_seed is the public graph seed of the secure-aggregation session.
 	SessionSeed []byte `protobuf:"bytes,18,opt,name=session_seed,json=sessionSeed,proto3" json:"session_seed,omitempty"`
 	// cohort_keys[i] is the ed25519 identity key of cohort[i].
-	CohortKeys    [][]byte `protobuf:"bytes,19,rep,name=cohort_keys,json=cohortKeys,proto3" json:"cohort_keys,omitempty"`
+	CohortKeys [][]byte `protobuf:"bytes,19,rep,name=cohort_keys,json=cohortKeys,proto3" json:"cohort_keys,omitempty"`
+	// Tenant-level DP (distributed discrete Gaussian, when ddg_gamma > 0):
+	// every client adds its share of discrete Gaussian noise so that any
+	// ddg_shares survivors' sum carries the planned noise.
+	DdgGamma      float64 `protobuf:"fixed64,20,opt,name=ddg_gamma,json=ddgGamma,proto3" json:"ddg_gamma,omitempty"`
+	DdgSigma      float64 `protobuf:"fixed64,21,opt,name=ddg_sigma,json=ddgSigma,proto3" json:"ddg_sigma,omitempty"`
+	DdgBeta       float64 `protobuf:"fixed64,22,opt,name=ddg_beta,json=ddgBeta,proto3" json:"ddg_beta,omitempty"`
+	DdgShares     int32   `protobuf:"varint,23,opt,name=ddg_shares,json=ddgShares,proto3" json:"ddg_shares,omitempty"`
+	TenantDelta   float64 `protobuf:"fixed64,24,opt,name=tenant_delta,json=tenantDelta,proto3" json:"tenant_delta,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -685,6 +693,41 @@ func (x *TrainPlan) GetCohortKeys() [][]byte {
 		return x.CohortKeys
 	}
 	return nil
+}
+
+func (x *TrainPlan) GetDdgGamma() float64 {
+	if x != nil {
+		return x.DdgGamma
+	}
+	return 0
+}
+
+func (x *TrainPlan) GetDdgSigma() float64 {
+	if x != nil {
+		return x.DdgSigma
+	}
+	return 0
+}
+
+func (x *TrainPlan) GetDdgBeta() float64 {
+	if x != nil {
+		return x.DdgBeta
+	}
+	return 0
+}
+
+func (x *TrainPlan) GetDdgShares() int32 {
+	if x != nil {
+		return x.DdgShares
+	}
+	return 0
+}
+
+func (x *TrainPlan) GetTenantDelta() float64 {
+	if x != nil {
+		return x.TenantDelta
+	}
+	return 0
 }
 
 type EvalPlan struct {
@@ -1331,7 +1374,7 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x06secagg\x18\x05 \x01(\v2\x15.fedb2b.v1.SecAggStepH\x00R\x06secaggB\b\n" +
 	"\x06action\",\n" +
 	"\x04Wait\x12$\n" +
-	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xe9\x04\n" +
+	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\x80\x06\n" +
 	"\tTrainPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12\x1f\n" +
@@ -1361,7 +1404,13 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x06cohort\x18\x11 \x03(\tR\x06cohort\x12!\n" +
 	"\fsession_seed\x18\x12 \x01(\fR\vsessionSeed\x12\x1f\n" +
 	"\vcohort_keys\x18\x13 \x03(\fR\n" +
-	"cohortKeys\"E\n" +
+	"cohortKeys\x12\x1b\n" +
+	"\tddg_gamma\x18\x14 \x01(\x01R\bddgGamma\x12\x1b\n" +
+	"\tddg_sigma\x18\x15 \x01(\x01R\bddgSigma\x12\x19\n" +
+	"\bddg_beta\x18\x16 \x01(\x01R\addgBeta\x12\x1d\n" +
+	"\n" +
+	"ddg_shares\x18\x17 \x01(\x05R\tddgShares\x12!\n" +
+	"\ftenant_delta\x18\x18 \x01(\x01R\vtenantDelta\"E\n" +
 	"\bEvalPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\"G\n" +

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/fedb2b/fedb2b/privacy/ledger"
+
 	"github.com/fedb2b/fedb2b/privacy"
 )
 
@@ -29,6 +31,9 @@ type SpendLog interface {
 	// Released records that the artefact with SHA-256 hash of intent id
 	// was released.
 	Released(id uint64, hash [32]byte) error
+	// RecordTenantLevel durably writes the intent of a tenant-level
+	// release (distributed discrete Gaussian, ledger.MechDDG) of round.
+	RecordTenantLevel(task string, round int, p ledger.Params, delta, cap float64) (uint64, error)
 }
 
 // Budget is a tenant's record-level privacy cap.
@@ -77,3 +82,9 @@ func (l *MemSpendLog) Record(s Spend, _ Budget) (uint64, error) {
 
 // Released implements SpendLog.
 func (l *MemSpendLog) Released(uint64, [32]byte) error { return nil }
+
+// RecordTenantLevel implements SpendLog; the memory log keeps only
+// record-level spends.
+func (l *MemSpendLog) RecordTenantLevel(string, int, ledger.Params, float64, float64) (uint64, error) {
+	return 0, nil
+}

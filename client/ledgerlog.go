@@ -58,3 +58,15 @@ func (s *LedgerSpendLog) Released(id uint64, hash [32]byte) error {
 	}
 	return nil
 }
+
+// RecordTenantLevel implements SpendLog.
+func (s *LedgerSpendLog) RecordTenantLevel(task string, round int, p ledger.Params, delta, cap float64) (uint64, error) {
+	e, err := s.l.Append(ledger.Entry{
+		Party: s.tenant, Task: task, Round: int64(round), Tenant: s.tenant, Unit: ledger.UnitTenant,
+		Mechanism: ledger.MechDDG, Params: p, Delta: delta, EpsilonCap: cap,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("client: ledger: %w", err)
+	}
+	return e.Seq, nil
+}

@@ -16,6 +16,9 @@ type Policy struct {
 	MinCohort int
 	// Tasks lists the task IDs the tenant takes part in; empty allows all.
 	Tasks []string
+	// TenantEpsilon caps the tenant-level ε (distributed discrete
+	// Gaussian) its ledger accepts; 0 means no cap.
+	TenantEpsilon float64
 }
 
 // Decision is the outcome of checking a plan.

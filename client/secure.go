@@ -5,15 +5,20 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"math"
 
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/privacy/ddg"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
 
 // secSession is the client's part of one round's secure aggregation.
 type secSession struct {
 	round  int
 	intent uint64 // the spend-log intent this session releases
+	tenant uint64 // the tenant-level intent (0 without tenant-level DP)
 	c      *secagg.Client
 	input  []uint32 // the quantised update, masked at StageMaskedInput
 }
@@ -50,28 +55,63 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 	if c.cfg.Identity == nil {
 		return fmt.Errorf("client: round %d uses secure aggregation, but this tenant has no identity key", round)
 	}
-	params, err := secureParams(p, len(delta))
+	dp, err := tenantDP(p, len(delta))
 	if err != nil {
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}
-	q := secagg.Quantizer{ClipNorm: p.GetUpdateClip(), Scale: p.GetQuantScale()}
-	if err := q.CheckRange(params.N()); err != nil {
-		return fmt.Errorf("client: round %d: refusing parameters that could wrap: %w", round, err)
+	dim := len(delta)
+	if dp != nil {
+		dim = dp.PaddedDim()
 	}
-	input := make([]uint32, len(delta))
-	st, err := q.Quantize(input, delta, c.rng)
+	params, err := secureParams(p, dim)
 	if err != nil {
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}
-	if st.Clipped {
+	input := make([]uint32, dim)
+	var clipped bool
+	var tenantIntent uint64
+	if dp != nil {
+		capEps := c.cfg.Policy.TenantEpsilon
+		if capEps == 0 {
+			capEps = math.MaxFloat64
+		}
+		tenantIntent, err = c.cfg.Spends.RecordTenantLevel(c.task.ID, round, ledger.Params{Steps: 1, Dim: dp.Dim, ClipNorm: dp.ClipNorm,
+			Gamma: dp.Gamma, ShareSigma: dp.Sigma, Beta: dp.Beta, Shares: dp.Threshold, CohortSize: dp.Cohort, Bits: dp.Bits},
+			p.GetTenantDelta(), capEps)
+		if err != nil {
+			return fmt.Errorf("client: round %d: not releasing: %w", round, err)
+		}
+		codec, err := ddg.NewCodec(*dp)
+		if err != nil {
+			return fmt.Errorf("client: round %d: %w", round, err)
+		}
+		var seed [32]byte
+		copy(seed[:], p.GetSessionSeed())
+		st, err := codec.Encode(input, delta, coordinator.RotationSeed(seed), c.rng)
+		if err != nil {
+			return fmt.Errorf("client: round %d: %w", round, err)
+		}
+		clipped = st.Clipped
+	} else {
+		q := secagg.Quantizer{ClipNorm: p.GetUpdateClip(), Scale: p.GetQuantScale()}
+		if err := q.CheckRange(params.N()); err != nil {
+			return fmt.Errorf("client: round %d: refusing parameters that could wrap: %w", round, err)
+		}
+		st, err := q.Quantize(input, delta, c.rng)
+		if err != nil {
+			return fmt.Errorf("client: round %d: %w", round, err)
+		}
+		clipped = st.Clipped
+	}
+	if clipped {
 		res.Clipped = append(res.Clipped, round)
-		c.log.Info("update clipped for secure aggregation", "round", round, "bound", q.ClipNorm, "norm", st.Norm)
+		c.log.Info("update clipped for secure aggregation", "round", round, "bound", p.GetUpdateClip())
 	}
 	sc, err := secagg.NewClient(secagg.ClientConfig{Params: params, ID: c.cfg.Tenant, Identity: c.cfg.Identity, Rand: c.cfg.Rand})
 	if err != nil {
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}
-	c.sec = &secSession{round: round, intent: intent, c: sc, input: input}
+	c.sec = &secSession{round: round, intent: intent, tenant: tenantIntent, c: sc, input: input}
 	adv, err := sc.Advertise()
 	if err != nil {
 		return err
@@ -140,7 +180,13 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 		if err != nil {
 			return err
 		}
-		return c.cfg.Spends.Released(s.intent, sha256.Sum256(b))
+		hash := sha256.Sum256(b)
+		if s.tenant != 0 {
+			if err := c.cfg.Spends.Released(s.tenant, hash); err != nil {
+				return err
+			}
+		}
+		return c.cfg.Spends.Released(s.intent, hash)
 	case secagg.StageUnmask:
 		if len(msgs) != 1 {
 			return fmt.Errorf("client: round %d: unmask stage carries %d messages, want 1", round, len(msgs))
@@ -186,4 +232,18 @@ func (c *Client) sendSecure(ctx context.Context, conn api.FederationClient, roun
 		return fmt.Errorf("client: send %s of round %d: %w", st, round, err)
 	}
 	return nil
+}
+
+// tenantDP rebuilds a round's distributed discrete Gaussian parameters
+// from its plan (nil when the round has no tenant-level DP) and checks them.
+func tenantDP(p *api.TrainPlan, dim int) (*ddg.Params, error) {
+	if p.GetDdgGamma() == 0 {
+		return nil, nil
+	}
+	dp := ddg.Params{Dim: dim, ClipNorm: p.GetUpdateClip(), Gamma: p.GetDdgGamma(), Sigma: p.GetDdgSigma(), Beta: p.GetDdgBeta(),
+		Threshold: int(p.GetDdgShares()), Cohort: len(p.GetCohort()), Bits: int(p.GetBits()), MaxWrapProb: ddg.DefaultMaxWrapProb}
+	if err := dp.Validate(); err != nil {
+		return nil, fmt.Errorf("tenant-level DP parameters: %w", err)
+	}
+	return &dp, nil
 }

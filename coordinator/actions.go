@@ -3,6 +3,8 @@ package coordinator
 import (
 	"errors"
 	"time"
+
+	"github.com/fedb2b/fedb2b/privacy/ddg"
 )
 
 // ActionKind says what a client should do next.
@@ -70,10 +72,14 @@ type Event struct {
 	// Artifacts holds, per participant, the SHA-256 of what it released
 	// to the coordinator (UpdateHash of a plain update; the bytes of a
 	// masked input), which the tenant's own ledger records too.
-	Artifacts  map[string][32]byte
-	Confusion  []int64  // EvEvaluated: summed confusion matrix
-	Evaluators []string // EvEvaluated: tenants in the sum
-	Reason     string
+	Artifacts map[string][32]byte
+	// TenantDP is the round's distributed discrete Gaussian (tenant-level
+	// DP rounds only) and TenantDelta its δ.
+	TenantDP    *ddg.Params
+	TenantDelta float64
+	Confusion   []int64  // EvEvaluated: summed confusion matrix
+	Evaluators  []string // EvEvaluated: tenants in the sum
+	Reason      string
 }
 
 // Errors returned for messages the federation refuses. Wrapped errors say

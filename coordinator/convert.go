@@ -39,6 +39,9 @@ func ActionToProto(a Action) *api.PollResponse {
 			for _, k := range s.Keys {
 				tp.CohortKeys = append(tp.CohortKeys, k)
 			}
+			if d := s.DDG; d != nil {
+				tp.DdgGamma, tp.DdgSigma, tp.DdgBeta, tp.DdgShares, tp.TenantDelta = d.Gamma, d.Sigma, d.Beta, int32(d.Threshold), s.TenantDelta
+			}
 		}
 		return &api.PollResponse{Action: &api.PollResponse_Train{Train: tp}}
 	case ActSecAgg:

@@ -421,6 +421,9 @@ func (f *Federation) aggregate(now time.Time, parts []string, agg aggregation.Ag
 		return
 	}
 	ev := f.roundEvent(now, parts)
+	if r.sec != nil && r.sec.plan.DDG != nil {
+		ev.TenantDP, ev.TenantDelta = r.sec.plan.DDG, r.sec.plan.TenantDelta
+	}
 	ev.Artifacts = map[string][32]byte{}
 	for _, name := range parts {
 		if h, ok := r.artifacts[name]; ok {

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"encoding/hex"
 	"fmt"
+	"math"
 
 	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
@@ -43,12 +44,28 @@ func (r *LedgerRecorder) Record(f *Federation, e Event) error {
 		if err != nil {
 			return fmt.Errorf("coordinator: ledger entry for %s, round %d: %w", name, e.Round, err)
 		}
+		seqs := []uint64{in.Seq}
+		if d := e.TenantDP; d != nil {
+			tin, err := r.Ledger.Append(ledger.Entry{
+				Party: LedgerParty, Task: r.Task, Round: int64(e.Round), Tenant: name, Unit: ledger.UnitTenant,
+				Mechanism: ledger.MechDDG,
+				Params: ledger.Params{Steps: 1, Dim: d.Dim, ClipNorm: d.ClipNorm, Gamma: d.Gamma, ShareSigma: d.Sigma,
+					Beta: d.Beta, Shares: d.Threshold, CohortSize: d.Cohort, Bits: d.Bits},
+				Delta: e.TenantDelta, EpsilonCap: math.MaxFloat64,
+			})
+			if err != nil {
+				return fmt.Errorf("coordinator: tenant-level ledger entry for %s, round %d: %w", name, e.Round, err)
+			}
+			seqs = append(seqs, tin.Seq)
+		}
 		hash, ok := e.Artifacts[name]
 		if !ok {
 			continue
 		}
-		if _, err := r.Ledger.Release(in.Seq, hex.EncodeToString(hash[:])); err != nil {
-			return fmt.Errorf("coordinator: ledger release for %s, round %d: %w", name, e.Round, err)
+		for _, seq := range seqs {
+			if _, err := r.Ledger.Release(seq, hex.EncodeToString(hash[:])); err != nil {
+				return fmt.Errorf("coordinator: ledger release for %s, round %d: %w", name, e.Round, err)
+			}
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
+	"github.com/fedb2b/fedb2b/privacy/ddg"
 )
 
 // SecureConfig turns on secure aggregation (SecAgg+, package
@@ -31,6 +32,30 @@ type SecureConfig struct {
 	Scale float64
 	// Rand draws each round's public graph seed; nil means crypto/rand.
 	Rand io.Reader
+	// TenantDP, if set, adds tenant-level DP: each client adds its share of
+	// distributed discrete Gaussian noise (package privacy/ddg) so that the
+	// sum of any MinClients survivors carries noise calibrated for
+	// tenant-level (Epsilon, Delta) after all Rounds.
+	TenantDP *TenantDP
+}
+
+// TenantDP is a tenant-level privacy target.
+type TenantDP struct {
+	Epsilon, Delta float64
+}
+
+// rotationLabel separates the DDG rotation seed from the graph seed.
+const rotationLabel = "fedb2b/ddg-rotation/v1"
+
+// RotationSeed derives a round's public DDG rotation seed from its graph
+// seed; clients and coordinator compute the same one.
+func RotationSeed(graphSeed [32]byte) ddg.RoundSeed {
+	h := sha256.New()
+	h.Write([]byte(rotationLabel))
+	h.Write(graphSeed[:])
+	var out ddg.RoundSeed
+	h.Sum(out[:0])
+	return out
 }
 
 // SecurePlan is the secure-aggregation part of a Plan.
@@ -39,6 +64,11 @@ type SecurePlan struct {
 	ClipNorm, Scale       float64
 	Seed                  [32]byte
 	Keys                  []ed25519.PublicKey // Keys[i] belongs to Plan.Cohort[i]
+	// DDG holds the distributed discrete Gaussian parameters of a round
+	// with tenant-level DP (nil otherwise); its Dim is the update's.
+	DDG *ddg.Params
+	// TenantDelta is the δ of the tenant-level guarantee.
+	TenantDelta float64
 }
 
 // secureRound is the secure-aggregation state of one round.
@@ -47,6 +77,7 @@ type secureRound struct {
 	params  *secagg.Params
 	server  *secagg.Server
 	quant   secagg.Quantizer
+	codec   *ddg.Codec      // tenant-level DP rounds
 	expect  map[string]bool // whose message of the current stage is awaited
 	sent    map[string]bool // who sent a valid one
 	dropped map[string]string
@@ -94,11 +125,24 @@ func (f *Federation) startSecure(r *round) error {
 		parts[i] = secagg.Participant{ID: name, IdentityKey: key}
 	}
 	q := secagg.Quantizer{ClipNorm: plan.ClipNorm, Scale: plan.Scale}
-	if err := q.CheckRange(n); err != nil {
+	dim := f.cfg.Task.NumParams
+	var codec *ddg.Codec
+	if dp := sc.TenantDP; dp != nil {
+		p, err := ddg.Plan(ddg.Goal{Epsilon: dp.Epsilon, Delta: dp.Delta, Rounds: f.cfg.Rounds, Dim: dim,
+			ClipNorm: sc.ClipNorm, Threshold: f.cfg.MinClients, Cohort: n, Bits: secagg.Bits})
+		if err != nil {
+			return fmt.Errorf("tenant-level DP plan: %w", err)
+		}
+		if codec, err = ddg.NewCodec(p); err != nil {
+			return err
+		}
+		plan.DDG, plan.TenantDelta, plan.Scale = &p, dp.Delta, 0
+		dim = p.PaddedDim()
+	} else if err := q.CheckRange(n); err != nil {
 		return err
 	}
 	params, err := secagg.NewParams(secagg.Config{Round: uint64(r.number), Participants: parts, Threshold: t,
-		Neighbours: k, Dim: f.cfg.Task.NumParams, GraphSeed: plan.Seed})
+		Neighbours: k, Dim: dim, GraphSeed: plan.Seed})
 	if err != nil {
 		return err
 	}
@@ -106,7 +150,7 @@ func (f *Federation) startSecure(r *round) error {
 	if err != nil {
 		return err
 	}
-	r.sec = &secureRound{plan: plan, params: params, server: server, quant: q,
+	r.sec = &secureRound{plan: plan, params: params, server: server, quant: q, codec: codec,
 		expect: map[string]bool{}, sent: map[string]bool{}, dropped: map[string]string{}}
 	for _, name := range r.cohort {
 		r.sec.expect[name] = true
@@ -306,8 +350,15 @@ func (f *Federation) finishSecure(now time.Time) {
 		f.abandon(now, fmt.Sprintf("secure aggregation result: %v", err))
 		return
 	}
-	dec := make([]float64, len(sum))
-	s.quant.Decode(dec, sum)
+	dec := make([]float64, f.cfg.Task.NumParams)
+	if s.codec != nil {
+		if err := s.codec.Decode(dec, sum, RotationSeed(s.plan.Seed)); err != nil {
+			f.abandon(now, fmt.Sprintf("tenant-level DP decode: %v", err))
+			return
+		}
+	} else {
+		s.quant.Decode(dec, sum)
+	}
 	parts := make([]string, len(survivors))
 	for i, idx := range survivors {
 		parts[i] = s.params.Participant(idx).ID

@@ -114,6 +114,29 @@ func (a *RDPAccountant) Compose(q, sigma float64, steps int) error {
 	return nil
 }
 
+// ComposeRDP composes times releases of a mechanism given by its RDP
+// curve: curve(α) is its Rényi divergence bound at order α (for example
+// ddg.Params.RDP for the distributed discrete Gaussian). Every value must
+// be finite and non-negative; otherwise nothing is composed.
+func (a *RDPAccountant) ComposeRDP(curve func(alpha float64) float64, times int) error {
+	if times < 0 {
+		return fmt.Errorf("privacy: %d releases to compose", times)
+	}
+	add := make([]float64, len(a.orders))
+	for i, alpha := range a.orders {
+		r := curve(alpha)
+		if math.IsNaN(r) || r < 0 {
+			return fmt.Errorf("privacy: RDP curve gives %v at order %g", r, alpha)
+		}
+		add[i] = float64(times) * r
+	}
+	for i := range a.rdp {
+		a.rdp[i] += add[i]
+	}
+	a.steps += times
+	return nil
+}
+
 // Epsilon returns the smallest ε over the accountant's orders such that the
 // composed mechanism is (ε, delta)-DP, using the conversion of Balle et al.
 // 2020 (also Canonne, Kamath, Steinke 2020), as Opacus and dp_accounting do:

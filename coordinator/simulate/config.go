@@ -64,6 +64,11 @@ type Config struct {
 	// random secure-aggregation stage of a random round.
 	DropTenants int
 
+	// TenantEpsilon, if positive, adds tenant-level DP inside secure
+	// aggregation (distributed discrete Gaussian) calibrated so that each
+	// tenant's tenant-level ε after all rounds is TenantEpsilon at Delta.
+	TenantEpsilon float64
+
 	// InsecureNoTLS talks plain gRPC on loopback; the default is an
 	// operator CA, tenant enrolment and mutual TLS 1.3.
 	InsecureNoTLS bool
@@ -180,6 +185,9 @@ func (c *Config) fill() error {
 	}
 	if !c.InsecurePlainAggregation && c.MinClients < 3 {
 		errs = append(errs, fmt.Errorf("secure aggregation needs at least 3 clients per round (min clients %d)", c.MinClients))
+	}
+	if c.TenantEpsilon > 0 && c.InsecurePlainAggregation {
+		errs = append(errs, errors.New("tenant-level DP is added inside secure aggregation: it cannot be combined with plain aggregation"))
 	}
 	if c.DropTenants < 0 || c.DropTenants >= c.Tenants {
 		errs = append(errs, fmt.Errorf("drop tenants %d must be in [0, tenants)", c.DropTenants))

@@ -31,6 +31,19 @@ type PrivacyReport struct {
 	SampleRate       float64            `json:"sample_rate"`
 	StepsPerRound    int                `json:"steps_per_round"`
 	EpsilonPerTenant map[string]float64 `json:"epsilon_per_tenant"`
+	// TenantLevel is set when tenant-level DP was added inside secure
+	// aggregation.
+	TenantLevel *TenantLevelReport `json:"tenant_level,omitempty"`
+}
+
+// TenantLevelReport states the tenant-level guarantee (distributed
+// discrete Gaussian): ε per tenant over the rounds its update was in the
+// sum, composed with the RDP accountant.
+type TenantLevelReport struct {
+	Unit             string             `json:"unit"`
+	Delta            float64            `json:"delta"`
+	Target           float64            `json:"target_epsilon"`
+	EpsilonPerTenant map[string]float64 `json:"epsilon_per_tenant"`
 }
 
 // PartyFiles names a party's privacy ledger and public key.

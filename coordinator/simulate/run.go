@@ -125,6 +125,9 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	}
 	if !cfg.InsecurePlainAggregation {
 		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: cfg.UpdateClip, Neighbours: cfg.Neighbours, Threshold: cfg.Threshold, Rand: cfg.Rand}
+		if cfg.TenantEpsilon > 0 {
+			ccfg.Secure.TenantDP = &coordinator.TenantDP{Epsilon: cfg.TenantEpsilon, Delta: cfg.Delta}
+		}
 	}
 	fed, err := coordinator.New(ccfg, clf.Params())
 	if err != nil {
@@ -219,16 +222,35 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 		}
 		return m
 	}
+	tenantAcc := map[string]*privacy.RDPAccountant{}
 	var cur RoundReport
 	for finished := false; !finished; {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-done:
+			// Every client has stopped: report why below.
+			finished = true
+			for i, err := range errs {
+				if err != nil && !errors.Is(err, errKilled) {
+					return fmt.Errorf("simulate: %s: %w", s.tenants[i].name, err)
+				}
+			}
 		case e := <-events:
 			switch e.Kind {
 			case coordinator.EvRoundAggregated, coordinator.EvRoundAbandoned:
 				cur = RoundReport{Round: e.Round, Participants: len(e.Participants), Tenants: e.Participants, Dropped: e.Dropped, Declined: e.Declined,
 					Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason}
+				if e.TenantDP != nil {
+					for _, name := range e.Participants {
+						if tenantAcc[name] == nil {
+							tenantAcc[name] = privacy.NewRDPAccountant(nil)
+						}
+						if err := tenantAcc[name].ComposeRDP(e.TenantDP.RDP, 1); err != nil {
+							return err
+						}
+					}
+				}
 				for _, name := range sortedKeys(e.DroppedAt) {
 					rep.dropped = append(rep.dropped, DroppedTenant{Round: e.Round, Tenant: name, Stage: e.DroppedAt[name]})
 				}
@@ -288,6 +310,17 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	}
 	rep.Privacy = PrivacyReport{Unit: "record", Delta: cfg.Delta, NoiseMultiplier: cfg.NoiseMultiplier,
 		SampleRate: cfg.SampleRate, StepsPerRound: cfg.LocalSteps, EpsilonPerTenant: rep.Epsilon}
+	if cfg.TenantEpsilon > 0 {
+		tl := &TenantLevelReport{Unit: "tenant", Delta: cfg.Delta, Target: cfg.TenantEpsilon, EpsilonPerTenant: map[string]float64{}}
+		for _, td := range s.tenants {
+			if a := tenantAcc[td.name]; a != nil {
+				tl.EpsilonPerTenant[td.name], _, _ = a.Epsilon(cfg.Delta)
+			} else {
+				tl.EpsilonPerTenant[td.name] = 0
+			}
+		}
+		rep.Privacy.TenantLevel = tl
+	}
 	return nil
 }
 
@@ -313,7 +346,7 @@ func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropP
 	// are created one after another, so a seeded reader is reproducible.
 	return client.New(client.Config{
 		Tenant: td.name, Encoder: cfg.Encoder, Train: td.train, Test: td.test,
-		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}},
+		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6)},
 		Spends: log, Rand: cfg.Rand, Log: cfg.Log, Hooks: hooks, Identity: identity,
 	})
 }

@@ -171,3 +171,68 @@ func TestWorkdirLedgersVerify(t *testing.T) {
 		t.Errorf("audit command %q", rep.AuditCommand())
 	}
 }
+
+// TestTenantLevelDPInsideSecureAggregation runs 5 tenants with tenant-level
+// DP (distributed discrete Gaussian added by the clients inside secure
+// aggregation) and checks that the rounds aggregate, each tenant's
+// tenant-level ε stays within the target, and the ledgers (which now hold
+// tenant-level entries too) verify.
+func TestTenantLevelDPInsideSecureAggregation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	dir := t.TempDir()
+	cfg := Config{
+		Tenants: 5, Rounds: 2, MinClients: 4, SynthRecords: 1500, Seed: 21,
+		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8, TenantEpsilon: 8, UpdateClip: 5,
+		RoundTimeout: 3 * time.Second, Workdir: dir, Rand: privacy.SeededReader(22),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Rounds {
+		if r.Abandoned || r.Participants != 5 {
+			t.Fatalf("round %d: %+v", r.Round, r)
+		}
+	}
+	tl := rep.Privacy.TenantLevel
+	if tl == nil || len(tl.EpsilonPerTenant) != 5 {
+		t.Fatalf("tenant-level report %+v", tl)
+	}
+	for name, e := range tl.EpsilonPerTenant {
+		if !(e > 0 && e <= 8*(1+1e-6)) {
+			t.Errorf("%s: tenant-level ε %v, want in (0, 8]", name, e)
+		}
+	}
+	var paths []string
+	var pubs []audit.TrustedKey
+	for _, p := range rep.Ledgers {
+		paths = append(paths, p.Ledger)
+		pub, err := keys.ReadPublic(p.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs = append(pubs, audit.TrustedKey{Party: p.Party, Key: pub})
+	}
+	res := audit.Verify(audit.Load(paths...), pubs)
+	if !res.OK {
+		f, _ := res.First()
+		t.Fatalf("verify failed: %+v", f)
+	}
+	units := map[string]bool{}
+	for _, b := range res.Budgets {
+		units[string(b.Unit)] = true
+		if b.Party == b.Tenant && b.Unit == "tenant" {
+			if want := tl.EpsilonPerTenant[b.Tenant]; math.Abs(b.Epsilon-want) > 1e-9*want {
+				t.Errorf("%s: audit recomputed tenant-level ε=%v, simulation %v", b.Tenant, b.Epsilon, want)
+			}
+		}
+	}
+	if !units["record"] || !units["tenant"] {
+		t.Errorf("ledgers hold units %v, want record and tenant", units)
+	}
+	t.Logf("accuracy %.4f → %.4f; tenant-level ε %v", rep.Rounds[0].Accuracy, rep.Final.Accuracy, tl.EpsilonPerTenant)
+}

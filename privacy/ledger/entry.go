@@ -63,6 +63,12 @@ type Params struct {
 	Steps           int     `json:"steps,omitempty"`            // composed steps (DP-SGD steps, or identical releases)
 	CohortSize      int     `json:"cohort_size,omitempty"`      // units in the round's cohort (tenant-level mechanisms)
 	Bits            int     `json:"bits,omitempty"`             // quantisation bits (secure aggregation)
+	// Distributed discrete Gaussian (tenant level, Kairouz et al. 2021):
+	Dim        int     `json:"dim,omitempty"`         // update dimension d (before padding)
+	Gamma      float64 `json:"gamma,omitempty"`       // quantisation granularity γ
+	ShareSigma float64 `json:"share_sigma,omitempty"` // per-client discrete Gaussian σ, in units of γ·... (ddg.Params.Sigma)
+	Beta       float64 `json:"beta,omitempty"`        // conditional rounding parameter β
+	Shares     int     `json:"shares,omitempty"`      // noise shares the sum is guaranteed to hold (minimum survivors)
 }
 
 // Entry is one line of a ledger. The writer fills Seq, Time (when empty),

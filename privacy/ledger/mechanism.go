@@ -167,6 +167,7 @@ func init() {
 	RegisterAccountant(AccountantPLD, func() Accountant { return pldAccountant{privacy.NewPLDAccountant(0)} })
 	RegisterMechanism(Mechanism{Name: MechDPSGD, Validate: validateDPSGD, Compose: composeDPSGD})
 	RegisterMechanism(Mechanism{Name: MechScalarGaussian, Validate: validateScalarGaussian, Compose: composeScalarGaussian})
+	RegisterMechanism(Mechanism{Name: MechDDG, Validate: validateDDG, Compose: composeDDG})
 }
 
 func positiveFinite(name string, v float64) error {
@@ -188,6 +189,9 @@ func validateGaussianCommon(p Params) error {
 	}
 	if p.CohortSize != 0 || p.Bits != 0 {
 		return errors.New("cohort_size and bits are not parameters of this mechanism")
+	}
+	if p.Dim != 0 || p.Gamma != 0 || p.ShareSigma != 0 || p.Beta != 0 || p.Shares != 0 {
+		return errors.New("dim, gamma, share_sigma, beta and shares are not parameters of this mechanism")
 	}
 	return nil
 }
