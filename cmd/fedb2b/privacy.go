@@ -14,7 +14,7 @@ func init() {
 
 func runPrivacy(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "epsilon" {
-		fmt.Fprintln(stderr, "usage: fedb2b privacy epsilon --q Q --noise Z --steps T --delta D [--accountant rdp|pld]")
+		fmt.Fprintln(stderr, "usage: fedb2b privacy epsilon --q Q --noise Z --steps T --delta D [--accountant best|rdp|pld]")
 		fmt.Fprintln(stderr, "       fedb2b privacy epsilon --q Q --steps T --delta D --target-epsilon E")
 		return 2
 	}
@@ -24,7 +24,7 @@ func runPrivacy(args []string, stdout, stderr io.Writer) int {
 	z := fs.Float64("noise", 0, "noise multiplier (noise std / clip norm)")
 	steps := fs.Int("steps", 0, "number of composed steps")
 	delta := fs.Float64("delta", 1e-5, "target δ")
-	acc := fs.String("accountant", "rdp", "accountant: rdp or pld")
+	acc := fs.String("accountant", "best", "accountant: rdp, pld, or best (the tighter of the two)")
 	target := fs.Float64("target-epsilon", 0, "solve for the smallest noise multiplier reaching this ε (RDP)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -53,8 +53,12 @@ func runPrivacy(args []string, stdout, stderr io.Writer) int {
 		if err = a.Compose(*q, *z, *steps); err == nil {
 			eps, err = a.Epsilon(*delta)
 		}
+	case "best":
+		var which privacy.Accountant
+		eps, which, err = privacy.BestEpsilon(*q, *z, *steps, *delta)
+		*acc = "best: " + string(which)
 	default:
-		err = fmt.Errorf("unknown accountant %q (want rdp or pld)", *acc)
+		err = fmt.Errorf("unknown accountant %q (want best, rdp or pld)", *acc)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fedb2b privacy epsilon: %v\n", err)
