@@ -44,6 +44,8 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.Float64Var(&cfg.UpdateClip, "update-clip", d.UpdateClip, "L2 bound S on each update in secure aggregation (clipping is counted and logged)")
 	fs.IntVar(&cfg.Neighbours, "neighbours", 0, "SecAgg+ neighbours k per tenant (0: all, plain SecAgg)")
 	fs.IntVar(&cfg.Threshold, "threshold", 0, "SecAgg+ Shamir threshold t (0: ⌊k/2⌋+1)")
+	fs.Float64Var(&cfg.TenantEpsilon, "tenant-epsilon", 0, "add tenant-level DP inside secure aggregation (distributed discrete Gaussian): each tenant's tenant-level ε over all rounds at --delta (0: off)")
+	fs.BoolVar(&cfg.InsecureNoTLS, "insecure-no-tls", false, "INSECURE: plain loopback gRPC without the operator CA and mutual TLS")
 	fs.IntVar(&cfg.DropTenants, "drop-tenants", 0, "make N random tenants vanish at a random secure-aggregation stage of a random round")
 	fs.StringVar(&cfg.Workdir, "workdir", "", "keep every party's files (keys, privacy ledgers) under DIR/coordinator and DIR/<tenant>, and print the audit command")
 	data = fs.String("data", "", "labelled CSV or JSONL to split across tenants instead of synthetic data")
@@ -113,6 +115,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout)
 	} else {
 		fmt.Fprintln(stdout, "\nINSECURE: plain aggregation, the coordinator saw every tenant's update")
+	}
+	if tl := rep.Privacy.TenantLevel; tl != nil {
+		fmt.Fprintf(stdout, "privacy: tenant-level (distributed discrete Gaussian inside secure aggregation), δ=%g, ε per tenant: %s\n", tl.Delta, epsList(tl.EpsilonPerTenant))
 	}
 	fmt.Fprintf(stdout, "privacy: record-level, δ=%g, noise multiplier z=%.4f, q=%g, %d steps per round\n",
 		rep.Privacy.Delta, rep.Privacy.NoiseMultiplier, rep.Privacy.SampleRate, rep.Privacy.StepsPerRound)
