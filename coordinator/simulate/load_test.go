@@ -3,6 +3,7 @@ package simulate
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -12,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/privacy"
@@ -87,12 +89,34 @@ func TestLoad200Clients(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if len(rep.Rounds) != rounds {
-		t.Fatalf("got %d round reports, want %d: %+v", len(rep.Rounds), rounds, rep.Rounds)
+	// Every tenant spent exactly the ε of its three rounds of DP-SGD: it
+	// trained and released an update in every round.
+	var spends []client.Spend
+	for r := 1; r <= rounds; r++ {
+		spends = append(spends, client.Spend{Round: r, SampleRate: cfg.SampleRate,
+			NoiseMultiplier: rep.Privacy.NoiseMultiplier, Steps: cfg.LocalSteps})
 	}
-	for _, r := range rep.Rounds {
-		if r.Abandoned {
-			t.Errorf("round %d abandoned: %s", r.Round, r.Reason)
+	wantEps, err := client.Epsilon(spends, rep.Privacy.Delta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, e := range rep.Epsilon {
+		if math.Abs(e-wantEps) > 1e-9*wantEps {
+			t.Errorf("%s spent ε = %v, want %v (%d rounds)", name, e, wantEps, rounds)
+		}
+	}
+	if len(rep.Epsilon) != tenants {
+		t.Errorf("ε reported for %d tenants, want %d", len(rep.Epsilon), tenants)
+	}
+	// Run can return before it has read the last round's events (its loop
+	// also ends when every client has stopped); then the last report is
+	// missing and its time is measured to Run's return.
+	if len(rep.Rounds) < rounds-1 || len(rep.Rounds) > rounds {
+		t.Fatalf("got %d round reports, want %d; finish %q", len(rep.Rounds), rounds, rep.Finish)
+	}
+	for i, r := range rep.Rounds {
+		if r.Round != i+1 || r.Abandoned {
+			t.Errorf("report %d: round %d abandoned=%v: %s", i, r.Round, r.Abandoned, r.Reason)
 		}
 		if r.Participants != tenants {
 			t.Errorf("round %d aggregated %d of %d tenants (dropped %v)", r.Round, r.Participants, tenants, r.Dropped)
@@ -110,9 +134,13 @@ func TestLoad200Clients(t *testing.T) {
 		if i == 0 {
 			what = "setup (CA, enrolment, encoding) + round"
 		}
+		r := rep.Rounds[i]
 		t.Logf("%s %d: %.1f s wall (to its evaluation); participants %d, accuracy %.4f on %d held-out examples from %d evaluators",
-			what, rep.Rounds[i].Round, m.Sub(prev).Seconds(), rep.Rounds[i].Participants, rep.Rounds[i].Accuracy, rep.Rounds[i].Examples, rep.Rounds[i].Evaluators)
+			what, r.Round, m.Sub(prev).Seconds(), r.Participants, r.Accuracy, r.Examples, r.Evaluators)
 		prev = m
+	}
+	if len(marks) < rounds {
+		t.Logf("round %d: %.1f s wall (to Run's return; its report was not delivered, finish %q)", rounds, start.Add(total).Sub(prev).Seconds(), rep.Finish)
 	}
 	t.Logf("total %.1f s; process peak HeapInuse %.0f MiB, peak Sys %.0f MiB, peak HeapAlloc %.0f MiB (%d samples)",
 		total.Seconds(), mib(mon.peakInuse), mib(mon.peakSys), mib(mon.peakAlloc), mon.samples)
