@@ -11,8 +11,11 @@ import (
 	"github.com/fedb2b/fedb2b/privacy"
 )
 
-// SimConfig sets up Simulate. Zero fields take the defaults in brackets,
-// which follow the classification demo's (coordinator/simulate.Defaults).
+// SimConfig sets up Simulate. Zero fields take the defaults in brackets:
+// the classification demo's (coordinator/simulate.Defaults) except more,
+// shorter rounds and a larger sampling rate, which did better on banking77
+// (federated in-scope accuracy 0.51 vs 0.39 with 8×50 steps at q = 0.1, at
+// the same ε = 8): with label-skewed tenants, long local runs drift apart.
 type SimConfig struct {
 	Tenants      int     // [5]
 	Alpha        float64 // Dirichlet label skew of the in-scope split [0.5]
@@ -26,9 +29,9 @@ type SimConfig struct {
 	Joint bool
 
 	Rank            int     // [models.DefaultRank]
-	Rounds          int     // [8]
-	LocalSteps      int     // [50]
-	SampleRate      float64 // [0.1]
+	Rounds          int     // [40]
+	LocalSteps      int     // [10]
+	SampleRate      float64 // [0.3]
 	ClipNorm        float64 // [1]
 	LearningRate    float64 // [8]
 	Momentum        float64 // [0.9]
@@ -62,9 +65,9 @@ func (c *SimConfig) fill() error {
 	f(&c.ValFraction, 0.15)
 	f(&c.RejectRate, 0.05)
 	i(&c.Rank, models.DefaultRank)
-	i(&c.Rounds, 8)
-	i(&c.LocalSteps, 50)
-	f(&c.SampleRate, 0.1)
+	i(&c.Rounds, 40)
+	i(&c.LocalSteps, 10)
+	f(&c.SampleRate, 0.3)
 	f(&c.ClipNorm, 1)
 	f(&c.LearningRate, 8)
 	f(&c.Momentum, 0.9)
