@@ -224,54 +224,74 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	}
 	tenantAcc := map[string]*privacy.RDPAccountant{}
 	var cur RoundReport
-	for finished := false; !finished; {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-done:
-			// Every client has stopped: report why below.
-			finished = true
-			for i, err := range errs {
-				if err != nil && !errors.Is(err, errKilled) {
-					return fmt.Errorf("simulate: %s: %w", s.tenants[i].name, err)
+	finished := false
+	handle := func(e coordinator.Event) error {
+		switch e.Kind {
+		case coordinator.EvRoundAggregated, coordinator.EvRoundAbandoned:
+			cur = RoundReport{Round: e.Round, Participants: len(e.Participants), Tenants: e.Participants, Dropped: e.Dropped, Declined: e.Declined,
+				Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason}
+			if e.TenantDP != nil {
+				for _, name := range e.Participants {
+					if tenantAcc[name] == nil {
+						tenantAcc[name] = privacy.NewRDPAccountant(nil)
+					}
+					if err := tenantAcc[name].ComposeRDP(e.TenantDP.RDP, 1); err != nil {
+						return err
+					}
 				}
 			}
-		case e := <-events:
-			switch e.Kind {
-			case coordinator.EvRoundAggregated, coordinator.EvRoundAbandoned:
-				cur = RoundReport{Round: e.Round, Participants: len(e.Participants), Tenants: e.Participants, Dropped: e.Dropped, Declined: e.Declined,
-					Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason}
-				if e.TenantDP != nil {
-					for _, name := range e.Participants {
-						if tenantAcc[name] == nil {
-							tenantAcc[name] = privacy.NewRDPAccountant(nil)
-						}
-						if err := tenantAcc[name].ComposeRDP(e.TenantDP.RDP, 1); err != nil {
-							return err
-						}
-					}
-				}
-				for _, name := range sortedKeys(e.DroppedAt) {
-					rep.dropped = append(rep.dropped, DroppedTenant{Round: e.Round, Tenant: name, Stage: e.DroppedAt[name]})
-				}
-				if cur.Abandoned {
-					cur.Epsilon = spent(cur.Round)
-					rep.Rounds = append(rep.Rounds, cur)
-					if onRound != nil {
-						onRound(cur)
-					}
-				}
-			case coordinator.EvEvaluated:
-				cur.Metrics = MetricsFromConfusion(e.Confusion, len(s.labels))
-				cur.Evaluators = len(e.Evaluators)
+			for _, name := range sortedKeys(e.DroppedAt) {
+				rep.dropped = append(rep.dropped, DroppedTenant{Round: e.Round, Tenant: name, Stage: e.DroppedAt[name]})
+			}
+			if cur.Abandoned {
 				cur.Epsilon = spent(cur.Round)
 				rep.Rounds = append(rep.Rounds, cur)
 				if onRound != nil {
 					onRound(cur)
 				}
-			case coordinator.EvFinished:
-				rep.Finish = e.Reason
-				finished = true
+			}
+		case coordinator.EvEvaluated:
+			cur.Metrics = MetricsFromConfusion(e.Confusion, len(s.labels))
+			cur.Evaluators = len(e.Evaluators)
+			cur.Epsilon = spent(cur.Round)
+			rep.Rounds = append(rep.Rounds, cur)
+			if onRound != nil {
+				onRound(cur)
+			}
+		case coordinator.EvFinished:
+			rep.Finish = e.Reason
+			finished = true
+		}
+		return nil
+	}
+	for !finished {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-done:
+			// Every client has stopped. The coordinator's last events may
+			// still be queued: take them before reporting.
+			for drained := false; !drained; {
+				select {
+				case e := <-events:
+					if err := handle(e); err != nil {
+						return err
+					}
+				default:
+					drained = true
+				}
+			}
+			if !finished {
+				for i, err := range errs {
+					if err != nil && !errors.Is(err, errKilled) {
+						return fmt.Errorf("simulate: %s: %w", s.tenants[i].name, err)
+					}
+				}
+				return errors.New("simulate: every client stopped before the federation finished")
+			}
+		case e := <-events:
+			if err := handle(e); err != nil {
+				return err
 			}
 		}
 	}
