@@ -17,7 +17,6 @@ import (
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/client/enroll"
-	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/privacy/keys"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
@@ -53,6 +52,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	noTLS := fs.Bool("insecure-no-tls", false, "INSECURE: plain gRPC without TLS (tests on one machine only)")
 	var ak ageKeyFlags
 	ak.register(fs, false)
+	encFlags := addEncoderFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -119,7 +119,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fedb2b client: %d spend(s) on record without a confirmed release (restart after a crash): counted as spent, not released again\n", n)
 	}
 	spends := client.NewLedgerSpendLog(led, *tenant)
-	enc, err := models.NewHashingEncoder(models.HashingConfig{})
+	enc, err := encFlags.open(context.Background())
 	if err != nil {
 		return fail(err)
 	}

@@ -61,6 +61,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	noTLS := fs.Bool("insecure-no-tls", false, "INSECURE: plain gRPC without TLS or tenant certificates (tests on one machine only)")
 	var ak ageKeyFlags
 	ak.register(fs, false)
+	encFlags := addEncoderFlags(fs)
 	insecure := fs.Bool("insecure-plain-aggregation", false, "INSECURE: accept plain updates, so this coordinator sees each tenant's update (default: secure aggregation)")
 	updateClip := fs.Float64("update-clip", d.UpdateClip, "L2 bound S on each tenant's update in secure aggregation")
 	neighbours := fs.Int("neighbours", 0, "SecAgg+ neighbours k (0: all)")
@@ -73,7 +74,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	enc, err := models.NewHashingEncoder(models.HashingConfig{})
+	enc, err := encFlags.open(context.Background())
 	if err != nil {
 		return fail(err)
 	}
