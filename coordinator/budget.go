@@ -32,13 +32,7 @@ func (f *Federation) budgetShort(name string) string {
 	if t == nil || !(t.epsCap > 0) || !(t.delta > 0 && t.delta < 1) {
 		return ""
 	}
-	acc := privacy.NewRDPAccountant(nil)
-	for _, p := range append(t.since, f.cfg.Train) {
-		if err := acc.Compose(p.SampleRate, p.NoiseMultiplier, p.LocalSteps); err != nil {
-			return fmt.Sprintf("cannot account the round: %v", err)
-		}
-	}
-	eps, _, err := acc.Epsilon(t.delta)
+	eps, err := f.roundsEpsilon(len(t.since)+1, t.delta)
 	if err != nil {
 		return fmt.Sprintf("cannot account the round: %v", err)
 	}
@@ -46,4 +40,31 @@ func (f *Federation) budgetShort(name string) string {
 		return fmt.Sprintf("announced cap ε=%g at δ=%g; another round would bring it to at least %.4g", t.epsCap, t.delta, need)
 	}
 	return ""
+}
+
+// epsKey identifies a cached ε: rounds of the federation's (fixed) DP-SGD
+// parameters at δ.
+type epsKey struct {
+	rounds int
+	delta  float64
+}
+
+// roundsEpsilon is the RDP ε of rounds rounds of the configured DP-SGD at
+// delta, cached: every round has the same parameters, so it depends on the
+// count alone.
+func (f *Federation) roundsEpsilon(rounds int, delta float64) (float64, error) {
+	k := epsKey{rounds, delta}
+	if e, ok := f.epsCache[k]; ok {
+		return e, nil
+	}
+	p := f.cfg.Train
+	e, err := privacy.RDPEpsilon(p.SampleRate, p.NoiseMultiplier, rounds*p.LocalSteps, delta)
+	if err != nil {
+		return 0, err
+	}
+	if f.epsCache == nil {
+		f.epsCache = map[epsKey]float64{}
+	}
+	f.epsCache[k] = e
+	return e, nil
 }

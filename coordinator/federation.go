@@ -75,6 +75,7 @@ type Federation struct {
 	events   []Event
 	rr       int // round-robin offset for cohort choice
 	next     int // number of the next round
+	epsCache map[epsKey]float64
 	// notices holds, per tenant, the abort notice of a secure round it
 	// was still part of; the next Poll delivers it.
 	notices map[string]Action
