@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/fedb2b/fedb2b/coordinator/store"
-	"github.com/fedb2b/fedb2b/privacy/audit"
-	"github.com/fedb2b/fedb2b/privacy/keys"
 )
 
 // syncBuffer is a bytes.Buffer safe for a process writing while the test
@@ -128,18 +126,5 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	if aborted < 1 {
 		t.Errorf("the interrupted round was not recorded as aborted: %+v", rounds)
 	}
-	var paths []string
-	var trusted []audit.TrustedKey
-	for _, p := range []string{"coordinator", "tenant-1", "tenant-2", "tenant-3", "tenant-4"} {
-		paths = append(paths, filepath.Join(dir, p, "ledger.jsonl"))
-		pub, err := keys.ReadPublic(filepath.Join(dir, p, "signing.pub"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		trusted = append(trusted, audit.TrustedKey{Party: p, Key: pub})
-	}
-	res := audit.Verify(audit.Load(paths...), trusted)
-	if f, bad := res.First(); bad || !res.OK {
-		t.Fatalf("audit failed: %+v", f)
-	}
+	verifyPartyLedgers(t, dir, "coordinator", "tenant-1", "tenant-2", "tenant-3", "tenant-4")
 }

@@ -138,22 +138,7 @@ func TestWorkdirLedgersVerify(t *testing.T) {
 	if len(rep.Ledgers) != 5 {
 		t.Fatalf("ledgers %+v", rep.Ledgers)
 	}
-	var paths []string
-	var pubs []audit.TrustedKey
-	for _, p := range rep.Ledgers {
-		paths = append(paths, p.Ledger)
-		pub, err := keys.ReadPublic(p.PublicKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pubs = append(pubs, audit.TrustedKey{Party: p.Party, Key: pub})
-	}
-	files := audit.Load(paths...)
-	res := audit.Verify(files, pubs)
-	if !res.OK {
-		f, _ := res.First()
-		t.Fatalf("verify failed: %+v", f)
-	}
+	res := verifyReport(t, rep)
 	seen := 0
 	for _, b := range res.Budgets {
 		if b.Party != b.Tenant {
@@ -207,6 +192,26 @@ func TestTenantLevelDPInsideSecureAggregation(t *testing.T) {
 			t.Errorf("%s: tenant-level ε %v, want in (0, 8]", name, e)
 		}
 	}
+	res := verifyReport(t, rep)
+	units := map[string]bool{}
+	for _, b := range res.Budgets {
+		units[string(b.Unit)] = true
+		if b.Party == b.Tenant && b.Unit == "tenant" {
+			if want := tl.EpsilonPerTenant[b.Tenant]; math.Abs(b.Epsilon-want) > 1e-9*want {
+				t.Errorf("%s: audit recomputed tenant-level ε=%v, simulation %v", b.Tenant, b.Epsilon, want)
+			}
+		}
+	}
+	if !units["record"] || !units["tenant"] {
+		t.Errorf("ledgers hold units %v, want record and tenant", units)
+	}
+	t.Logf("accuracy %.4f → %.4f; tenant-level ε %v", rep.Rounds[0].Accuracy, rep.Final.Accuracy, tl.EpsilonPerTenant)
+}
+
+// verifyReport runs the auditor's verification over a run's ledgers with
+// their public keys and fails the test if it fails.
+func verifyReport(t *testing.T, rep *Report) audit.Result {
+	t.Helper()
 	var paths []string
 	var pubs []audit.TrustedKey
 	for _, p := range rep.Ledgers {
@@ -222,17 +227,5 @@ func TestTenantLevelDPInsideSecureAggregation(t *testing.T) {
 		f, _ := res.First()
 		t.Fatalf("verify failed: %+v", f)
 	}
-	units := map[string]bool{}
-	for _, b := range res.Budgets {
-		units[string(b.Unit)] = true
-		if b.Party == b.Tenant && b.Unit == "tenant" {
-			if want := tl.EpsilonPerTenant[b.Tenant]; math.Abs(b.Epsilon-want) > 1e-9*want {
-				t.Errorf("%s: audit recomputed tenant-level ε=%v, simulation %v", b.Tenant, b.Epsilon, want)
-			}
-		}
-	}
-	if !units["record"] || !units["tenant"] {
-		t.Errorf("ledgers hold units %v, want record and tenant", units)
-	}
-	t.Logf("accuracy %.4f → %.4f; tenant-level ε %v", rep.Rounds[0].Accuracy, rep.Final.Accuracy, tl.EpsilonPerTenant)
+	return res
 }
