@@ -523,11 +523,17 @@ type TrainPlan struct {
 	// Tenant-level DP (distributed discrete Gaussian, when ddg_gamma > 0):
 	// every client adds its share of discrete Gaussian noise so that any
 	// ddg_shares survivors' sum carries the planned noise.
-	DdgGamma      float64 `protobuf:"fixed64,20,opt,name=ddg_gamma,json=ddgGamma,proto3" json:"ddg_gamma,omitempty"`
-	DdgSigma      float64 `protobuf:"fixed64,21,opt,name=ddg_sigma,json=ddgSigma,proto3" json:"ddg_sigma,omitempty"`
-	DdgBeta       float64 `protobuf:"fixed64,22,opt,name=ddg_beta,json=ddgBeta,proto3" json:"ddg_beta,omitempty"`
-	DdgShares     int32   `protobuf:"varint,23,opt,name=ddg_shares,json=ddgShares,proto3" json:"ddg_shares,omitempty"`
-	TenantDelta   float64 `protobuf:"fixed64,24,opt,name=tenant_delta,json=tenantDelta,proto3" json:"tenant_delta,omitempty"`
+	DdgGamma    float64 `protobuf:"fixed64,20,opt,name=ddg_gamma,json=ddgGamma,proto3" json:"ddg_gamma,omitempty"`
+	DdgSigma    float64 `protobuf:"fixed64,21,opt,name=ddg_sigma,json=ddgSigma,proto3" json:"ddg_sigma,omitempty"`
+	DdgBeta     float64 `protobuf:"fixed64,22,opt,name=ddg_beta,json=ddgBeta,proto3" json:"ddg_beta,omitempty"`
+	DdgShares   int32   `protobuf:"varint,23,opt,name=ddg_shares,json=ddgShares,proto3" json:"ddg_shares,omitempty"`
+	TenantDelta float64 `protobuf:"fixed64,24,opt,name=tenant_delta,json=tenantDelta,proto3" json:"tenant_delta,omitempty"`
+	// cohort_certs[i] is the DER client certificate of cohort[i], as the
+	// coordinator saw it in mutual TLS; it binds the tenant's name to its
+	// identity key under the operator's CA signature, so a client that pins
+	// the CA takes the identity keys from here and need not trust the
+	// coordinator with them. Empty on a coordinator without TLS.
+	CohortCerts   [][]byte `protobuf:"bytes,25,rep,name=cohort_certs,json=cohortCerts,proto3" json:"cohort_certs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -728,6 +734,13 @@ func (x *TrainPlan) GetTenantDelta() float64 {
 		return x.TenantDelta
 	}
 	return 0
+}
+
+func (x *TrainPlan) GetCohortCerts() [][]byte {
+	if x != nil {
+		return x.CohortCerts
+	}
+	return nil
 }
 
 type EvalPlan struct {
@@ -1374,7 +1387,7 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x06secagg\x18\x05 \x01(\v2\x15.fedb2b.v1.SecAggStepH\x00R\x06secaggB\b\n" +
 	"\x06action\",\n" +
 	"\x04Wait\x12$\n" +
-	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\x80\x06\n" +
+	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xa3\x06\n" +
 	"\tTrainPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12\x1f\n" +
@@ -1410,7 +1423,8 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\bddg_beta\x18\x16 \x01(\x01R\addgBeta\x12\x1d\n" +
 	"\n" +
 	"ddg_shares\x18\x17 \x01(\x05R\tddgShares\x12!\n" +
-	"\ftenant_delta\x18\x18 \x01(\x01R\vtenantDelta\"E\n" +
+	"\ftenant_delta\x18\x18 \x01(\x01R\vtenantDelta\x12!\n" +
+	"\fcohort_certs\x18\x19 \x03(\fR\vcohortCerts\"E\n" +
 	"\bEvalPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\"G\n" +

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,12 @@ type Config struct {
 	// the client advertises in secure aggregation. Required for secure
 	// rounds.
 	Identity ed25519.PrivateKey
+	// CA is the operator's CA certificate this tenant pinned at enrolment
+	// (enroll.Credentials.CA). With it, the client takes every cohort
+	// member's identity key from that member's CA-signed certificate, so
+	// the coordinator cannot substitute keys; without it (a coordinator
+	// without TLS) the coordinator is trusted with the identity keys.
+	CA *x509.Certificate
 	// Reconnect bounds how long the client retries an unreachable
 	// coordinator (0: DefaultReconnect).
 	Reconnect time.Duration

@@ -2,10 +2,11 @@ package client
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/x509"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
@@ -24,18 +25,16 @@ type secSession struct {
 }
 
 // secureParams rebuilds the session parameters from a plan; every party
-// derives the same session ID from them.
-func secureParams(p *api.TrainPlan, dim int) (*secagg.Params, error) {
-	cohort, keys := p.GetCohort(), p.GetCohortKeys()
-	if len(cohort) != len(keys) {
-		return nil, fmt.Errorf("plan names %d tenants but %d identity keys", len(cohort), len(keys))
+// derives the same session ID from them. With a pinned CA the identity keys
+// come from the cohort's CA-signed certificates (see cohortIdentities).
+func secureParams(p *api.TrainPlan, dim int, ca *x509.Certificate, now time.Time) (*secagg.Params, error) {
+	keys, err := cohortIdentities(p, ca, now)
+	if err != nil {
+		return nil, err
 	}
-	parts := make([]secagg.Participant, len(cohort))
-	for i, id := range cohort {
-		if len(keys[i]) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("identity key of %q has %d bytes", id, len(keys[i]))
-		}
-		parts[i] = secagg.Participant{ID: id, IdentityKey: ed25519.PublicKey(keys[i])}
+	parts := make([]secagg.Participant, len(keys))
+	for i, id := range p.GetCohort() {
+		parts[i] = secagg.Participant{ID: id, IdentityKey: keys[i]}
 	}
 	var seed [32]byte
 	if len(p.GetSessionSeed()) != len(seed) {
@@ -63,7 +62,7 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 	if dp != nil {
 		dim = dp.PaddedDim()
 	}
-	params, err := secureParams(p, dim)
+	params, err := secureParams(p, dim, c.cfg.CA, time.Now())
 	if err != nil {
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}

@@ -1,6 +1,8 @@
 package coordinator
 
 import (
+	"slices"
+
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
 )
@@ -38,6 +40,9 @@ func ActionToProto(a Action) *api.PollResponse {
 			tp.Threshold, tp.Neighbours, tp.SessionSeed = int32(s.Threshold), int32(s.Neighbours), s.Seed[:]
 			for _, k := range s.Keys {
 				tp.CohortKeys = append(tp.CohortKeys, k)
+			}
+			if slices.ContainsFunc(s.Certs, func(c []byte) bool { return len(c) > 0 }) {
+				tp.CohortCerts = s.Certs
 			}
 			if d := s.DDG; d != nil {
 				tp.DdgGamma, tp.DdgSigma, tp.DdgBeta, tp.DdgShares, tp.TenantDelta = d.Gamma, d.Sigma, d.Beta, int32(d.Threshold), s.TenantDelta

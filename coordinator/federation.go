@@ -28,6 +28,7 @@ type tenant struct {
 	lastSeen time.Time
 	ready    bool // has polled: its data is prepared
 	identity ed25519.PublicKey
+	cert     []byte // DER client certificate binding identity (nil without TLS)
 	epsCap   float64
 	epsSpent float64
 	delta    float64
@@ -147,6 +148,10 @@ type JoinInfo struct {
 	Delta     float64
 	// IdentityKey is the tenant's long-term ed25519 key (secure rounds).
 	IdentityKey ed25519.PublicKey
+	// Certificate is the tenant's verified DER client certificate (nil
+	// without TLS), checked by the caller to bind IdentityKey; plans relay
+	// it to peers.
+	Certificate []byte
 }
 
 // Join registers (or re-registers, after a restart) a tenant.
@@ -170,6 +175,7 @@ func (f *Federation) Join(name string, info JoinInfo, now time.Time) error {
 	}
 	t.lastSeen, t.epsCap, t.epsSpent, t.delta = now, info.EpsCap, info.EpsSpent, info.Delta
 	t.identity = slices.Clone(info.IdentityKey)
+	t.cert = slices.Clone(info.Certificate)
 	f.advance(now)
 	return nil
 }

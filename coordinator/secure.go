@@ -64,6 +64,9 @@ type SecurePlan struct {
 	ClipNorm, Scale       float64
 	Seed                  [32]byte
 	Keys                  []ed25519.PublicKey // Keys[i] belongs to Plan.Cohort[i]
+	// Certs[i] is the DER client certificate of Plan.Cohort[i] (nil
+	// without TLS): peers that pin the CA take Keys[i] from it.
+	Certs [][]byte
 	// DDG holds the distributed discrete Gaussian parameters of a round
 	// with tenant-level DP (nil otherwise); its Dim is the update's.
 	DDG *ddg.Params
@@ -122,6 +125,7 @@ func (f *Federation) startSecure(r *round) error {
 	for i, name := range r.cohort {
 		key := f.tenants[name].identity
 		plan.Keys = append(plan.Keys, key)
+		plan.Certs = append(plan.Certs, f.tenants[name].cert)
 		parts[i] = secagg.Participant{ID: name, IdentityKey: key}
 	}
 	q := secagg.Quantizer{ClipNorm: plan.ClipNorm, Scale: plan.Scale}

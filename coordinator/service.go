@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedb2b/fedb2b/api"
+	"github.com/fedb2b/fedb2b/coordinator/pki"
 )
 
 // MaxSecAggMessages bounds the messages of one secure-aggregation submit
@@ -137,11 +138,24 @@ func (s *Service) Join(ctx context.Context, req *api.JoinRequest) (*api.JoinResp
 	if err := s.authenticate(ctx, req.GetTenant()); err != nil {
 		return nil, err
 	}
+	// The verified client certificate, if the call is mutual TLS: it
+	// binds the tenant's identity key, and peers get it in each plan.
+	cert, err := pki.CertificateFromContext(ctx)
+	if err != nil {
+		cert = nil
+	}
 	var task TaskSpec
-	err := s.do(func(f *Federation, now time.Time) error {
+	err = s.do(func(f *Federation, now time.Time) error {
 		task = f.Task()
-		return f.Join(req.GetTenant(), JoinInfo{EncoderID: req.GetEncoderId(), EpsCap: req.GetEpsilonCap(), EpsSpent: req.GetEpsilonSpent(),
-			Delta: req.GetDelta(), IdentityKey: req.GetIdentityKey()}, now)
+		if err := checkJoinCertificate(req.GetTenant(), cert, req.GetIdentityKey(), f.cfg.Secure != nil); err != nil {
+			return err
+		}
+		info := JoinInfo{EncoderID: req.GetEncoderId(), EpsCap: req.GetEpsilonCap(), EpsSpent: req.GetEpsilonSpent(),
+			Delta: req.GetDelta(), IdentityKey: req.GetIdentityKey()}
+		if cert != nil {
+			info.Certificate = cert.Raw
+		}
+		return f.Join(req.GetTenant(), info, now)
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -301,6 +315,7 @@ var statusTable = []struct {
 	{ErrWrongRound, codes.FailedPrecondition},
 	{ErrWrongStage, codes.FailedPrecondition},
 	{ErrNotInvited, codes.PermissionDenied},
+	{ErrIdentityMismatch, codes.PermissionDenied},
 	{ErrDuplicate, codes.AlreadyExists},
 	{ErrFinished, codes.FailedPrecondition},
 }

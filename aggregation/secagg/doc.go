@@ -60,6 +60,22 @@
 // tenant IDs to ed25519 identity keys (the PKI of Bonawitz et al. §3.6);
 // crypto/rand.
 //
+// In fedb2b that directory is the operator's CA (coordinator/pki): at
+// enrolment the CA binds each tenant's identity key into its client
+// certificate, the coordinator relays the cohort's certificates in every
+// plan, and a client that pinned the CA takes each peer's identity key from
+// a certificate that chains to that CA, is valid and names that peer
+// (client.Config.CA). So a coordinator that does not hold the CA key cannot
+// substitute a tenant's identity key and advertised keys together: a forged
+// certificate does not verify and a key that differs from the certified one
+// is refused. The binding is only as strong as the CA key: whoever can sign
+// with it (by default the coordinator process that serves enrolment) can
+// mint a certificate with a key of its choice, so an operator who must not
+// be trusted with identities runs enrolment elsewhere, and tenants can
+// compare key IDs (`fedb2b keys id`) out of band. Peers do not see the
+// coordinator's revocation list. Without TLS (--insecure-no-tls) there is
+// no CA to pin and the coordinator is trusted with the identity keys.
+//
 // Semi-honest (honest-but-curious) coordinator, possibly colluding with up
 // to t−1 clients: it learns nothing about the honest clients' inputs
 // beyond the sum of the survivors' inputs (and who survived). Masked
@@ -68,7 +84,7 @@
 // any secret through colluders. Thresholds satisfy k/2 < t ≤ k.
 //
 // Actively malicious coordinator: it cannot substitute advertised keys
-// (signatures), replay messages into another session (session ID in every
+// (signatures by identity keys certified as above), replay messages into another session (session ID in every
 // message, signature and share plaintext), or make a client reveal both
 // shares of one neighbour or answer two unmask requests. A client refuses
 // an unmask request that names a neighbour both alive and dropped, that

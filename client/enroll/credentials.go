@@ -2,8 +2,10 @@ package enroll
 
 import (
 	"crypto"
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,6 +23,9 @@ type Credentials struct {
 	CA     *x509.Certificate
 	Cert   *x509.Certificate
 	Key    crypto.Signer
+	// Identity is the ed25519 identity key the certificate binds (nil if
+	// the tenant enrolled without one).
+	Identity ed25519.PublicKey
 }
 
 // Load reads the credentials stored by [Enroll] in dir, decrypting the key
@@ -44,7 +49,11 @@ func Load(dir string, identity age.Identity) (*Credentials, error) {
 		return nil, fmt.Errorf("enroll: %s: %w", filepath.Join(dir, CertFile), err)
 	}
 	inv.Tenant = name
-	c, err := checkResponse(inv, key, cert.Raw, ca.Raw)
+	id, err := pki.IdentityFromCertificate(cert)
+	if err != nil && !errors.Is(err, pki.ErrNoIdentityKey) {
+		return nil, fmt.Errorf("enroll: %s: %w", filepath.Join(dir, CertFile), err)
+	}
+	c, err := checkResponse(inv, key, id, cert.Raw, ca.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, dir)
 	}

@@ -12,6 +12,12 @@
 //	tenant.crt      the tenant's client certificate (PEM); written last,
 //	                so its presence means enrolment completed
 //
+// With [Options.IdentityKey] the CSR also asks the CA to bind the
+// tenant's ed25519 identity public key into the certificate, and the
+// returned certificate is checked to bind exactly that key
+// ([Credentials.Identity]); peers in secure aggregation then take the key
+// from the certificate rather than from the coordinator.
+//
 // [Load] reads them back and [Credentials.TLSConfig] gives the TLS 1.3
 // configuration for every later connection.
 //

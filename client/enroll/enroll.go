@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -53,6 +55,13 @@ type Options struct {
 	Rand io.Reader
 	// Timeout bounds the enrolment call (30 s if zero).
 	Timeout time.Duration
+	// IdentityKey is the tenant's long-term ed25519 identity public key
+	// (client.Config.Identity's public half). The CA binds it into the
+	// certificate, so that peers in secure aggregation take it from the
+	// CA-signed certificate rather than from the coordinator. Optional,
+	// but a tenant enrolled without it cannot join secure rounds of a
+	// coordinator that uses TLS.
+	IdentityKey ed25519.PublicKey
 }
 
 // Enroll enrols the tenant named by the invitation: see the package
@@ -80,6 +89,13 @@ func Enroll(ctx context.Context, o Options) (*Credentials, error) {
 		}
 		serverName = h
 	}
+	var uris []*url.URL
+	if o.IdentityKey != nil {
+		if len(o.IdentityKey) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("enroll: identity key has %d bytes, want %d", len(o.IdentityKey), ed25519.PublicKeySize)
+		}
+		uris = append(uris, pki.IdentityURI(o.IdentityKey))
+	}
 	rnd := o.Rand
 	if rnd == nil {
 		rnd = rand.Reader
@@ -88,7 +104,7 @@ func Enroll(ctx context.Context, o Options) (*Credentials, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enroll: failed to generate key: %w", err)
 	}
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: inv.Tenant}}, key)
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: inv.Tenant}, URIs: uris}, key)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: failed to create CSR: %w", err)
 	}
@@ -107,7 +123,7 @@ func Enroll(ctx context.Context, o Options) (*Credentials, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enroll: coordinator %s: %w", o.Coordinator, err)
 	}
-	c, err := checkResponse(inv, key, resp.GetCertificate(), resp.GetCaCertificate())
+	c, err := checkResponse(inv, key, o.IdentityKey, resp.GetCertificate(), resp.GetCaCertificate())
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +135,9 @@ func Enroll(ctx context.Context, o Options) (*Credentials, error) {
 
 // checkResponse verifies what the coordinator returned: the CA is the one
 // the invitation pins, the certificate chains to it for client
-// authentication, names the invited tenant, and certifies key.
-func checkResponse(inv pki.Invite, key crypto.Signer, certDER, caDER []byte) (*Credentials, error) {
+// authentication, names the invited tenant, certifies key and binds the
+// identity key id (no identity key if id is nil).
+func checkResponse(inv pki.Invite, key crypto.Signer, id ed25519.PublicKey, certDER, caDER []byte) (*Credentials, error) {
 	ca, err := x509.ParseCertificate(caDER)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: CA certificate in response: %w", err)
@@ -152,5 +169,14 @@ func checkResponse(inv pki.Invite, key crypto.Signer, certDER, caDER []byte) (*C
 	if err != nil || !bytes.Equal(want, got) {
 		return nil, errors.New("enroll: issued certificate is not for the key generated here")
 	}
-	return &Credentials{Tenant: name, CA: ca, Cert: cert, Key: key}, nil
+	got, err = pki.IdentityFromCertificate(cert)
+	switch {
+	case errors.Is(err, pki.ErrNoIdentityKey) && id == nil:
+		got = nil
+	case err != nil:
+		return nil, fmt.Errorf("enroll: issued certificate: %w", err)
+	case !bytes.Equal(got, id):
+		return nil, errors.New("enroll: issued certificate binds an identity key other than the one sent")
+	}
+	return &Credentials{Tenant: name, CA: ca, Cert: cert, Key: key, Identity: ed25519.PublicKey(got)}, nil
 }

@@ -136,7 +136,7 @@ func TestCheckResponse(t *testing.T) {
 	ca := e.auth.Certificate()
 	inv := pki.Invite{Tenant: "acme", CAFingerprint: pki.Fingerprint(ca)}
 	good := issue("acme", key)
-	if _, err := checkResponse(inv, key, good, ca.Raw); err != nil {
+	if _, err := checkResponse(inv, key, nil, good, ca.Raw); err != nil {
 		t.Fatalf("good response: %v", err)
 	}
 	otherKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -151,7 +151,7 @@ func TestCheckResponse(t *testing.T) {
 		"garbage cert":   {[]byte("x"), ca.Raw, "certificate in response"},
 		"CA as cert":     {ca.Raw, ca.Raw, "tenant URIs"},
 	} {
-		_, err := checkResponse(inv, key, tc.cert, tc.ca)
+		_, err := checkResponse(inv, key, nil, tc.cert, tc.ca)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want error containing %q", name, err, tc.want)
 		}

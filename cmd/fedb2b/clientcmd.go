@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
@@ -58,14 +60,14 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	}
 	fail := func(err error) int { fmt.Fprintf(stderr, "fedb2b client: %v\n", err); return 1 }
 	var dial grpc.DialOption
+	var creds *enroll.Credentials // nil without TLS
 	switch {
 	case *tlsDir != "" && !*noTLS:
 		id, err := ak.ageIdentity()
 		if err != nil {
 			return fail(fmt.Errorf("--tls-dir needs the key that decrypts tenant.key.age: %w", err))
 		}
-		creds, err := enroll.Load(*tlsDir, id)
-		if err != nil {
+		if creds, err = enroll.Load(*tlsDir, id); err != nil {
 			return fail(err)
 		}
 		if dial, err = creds.DialOption(*serverName); err != nil {
@@ -108,6 +110,18 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	var pinnedCA *x509.Certificate
+	if creds != nil {
+		// Peers take this tenant's identity key from its certificate:
+		// say so now if --key is not the key it enrolled with.
+		switch pub := identity.Public().(ed25519.PublicKey); {
+		case creds.Identity == nil:
+			fmt.Fprintf(stderr, "fedb2b client: warning: the certificate in %s binds no identity key; secure-aggregation rounds will refuse this tenant (enrol again with --workdir or --identity-pub)\n", *tlsDir)
+		case !pub.Equal(creds.Identity):
+			return fail(fmt.Errorf("--key %s is identity %s, but the certificate in %s binds identity %s: use the key you enrolled with", *keyFile, keys.ID(pub), *tlsDir, keys.ID(creds.Identity)))
+		}
+		pinnedCA = creds.CA
+	}
 	// The tenant's privacy ledger, signed with its identity key: every
 	// spend is written (and fsynced) before anything is released.
 	led, err := ledger.Open(filepath.Join(*workdir, "ledger.jsonl"), identity)
@@ -130,7 +144,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	}
 	c, err := client.New(client.Config{
 		Hooks:  hooks,
-		Tenant: *tenant, Encoder: enc, Train: train, Test: test, Spends: spends, Log: log, Identity: identity,
+		Tenant: *tenant, Encoder: enc, Train: train, Test: test, Spends: spends, Log: log, Identity: identity, CA: pinnedCA,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: *epsCap, Delta: *delta}, MinNoise: *minNoise, MinCohort: *minCohort},
 	})
 	if err != nil {

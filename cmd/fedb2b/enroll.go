@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/fedb2b/fedb2b/client/enroll"
+	"github.com/fedb2b/fedb2b/privacy/keys"
 )
 
 // Registered as "enroll"; `fedb2b client enroll` is routed here by the
@@ -19,7 +22,7 @@ func init() {
 }
 
 const enrollUsage = `usage: fedb2b client enroll --coordinator HOST:PORT (--token INVITE | --token-file FILE) --dir DIR
-           (--passphrase-env VAR | --identity FILE) [--server-name NAME]`
+           (--passphrase-env VAR | --identity FILE) (--workdir WORKDIR | --identity-pub FILE) [--server-name NAME]`
 
 func runEnroll(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("client enroll", flag.ContinueOnError)
@@ -30,6 +33,8 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "", "directory for tenant.key.age, tenant.crt and ca.crt")
 	serverName := fs.String("server-name", "", "name in the coordinator's certificate (default: the host of --coordinator)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the coordinator")
+	identityPub := fs.String("identity-pub", "", "this tenant's ed25519 identity public key (signing.pub beside the --key of 'fedb2b client'), bound into the certificate so that peers in secure aggregation need not trust the coordinator with it")
+	workdir := fs.String("workdir", "", "the --workdir of 'fedb2b client': bind the public key of WORKDIR/signing.key.age (created with WORKDIR/age-identity.txt if absent, as 'fedb2b client' would)")
 	var ak ageKeyFlags
 	ak.register(fs, true)
 	if err := fs.Parse(args); err != nil {
@@ -60,13 +65,36 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(2, "%v", err)
 	}
+	var idKey ed25519.PublicKey
+	switch {
+	case *identityPub != "" && *workdir != "":
+		return fail(2, "give at most one of --identity-pub and --workdir")
+	case *identityPub != "":
+		if idKey, err = keys.ReadPublic(*identityPub); err != nil {
+			return fail(1, "--identity-pub: %v", err)
+		}
+	case *workdir != "":
+		if err := os.MkdirAll(*workdir, 0o700); err != nil {
+			return fail(1, "%v", err)
+		}
+		priv, err := keys.LoadOrCreate(filepath.Join(*workdir, "signing.key.age"), filepath.Join(*workdir, "age-identity.txt"))
+		if err != nil {
+			return fail(1, "--workdir: %v", err)
+		}
+		idKey = priv.Public().(ed25519.PublicKey)
+	default:
+		fmt.Fprintln(stderr, "fedb2b client enroll: warning: no --identity-pub or --workdir: the certificate binds no identity key, and a coordinator with TLS will refuse this tenant in secure-aggregation rounds")
+	}
 	c, err := enroll.Enroll(context.Background(), enroll.Options{
-		Coordinator: *coord, Invite: inv, Dir: *dir, Recipient: rcpt, ServerName: *serverName, Timeout: *timeout,
+		Coordinator: *coord, Invite: inv, Dir: *dir, Recipient: rcpt, ServerName: *serverName, Timeout: *timeout, IdentityKey: idKey,
 	})
 	if err != nil {
 		return fail(1, "%v", err)
 	}
 	fmt.Fprintf(stdout, "enrolled as %s; certificate valid until %s\ncredentials in %s (private key encrypted with age, generated here)\n",
 		c.Tenant, c.Cert.NotAfter.UTC().Format(time.RFC3339), *dir)
+	if idKey != nil {
+		fmt.Fprintf(stdout, "the certificate binds identity key %s\n", keys.ID(idKey))
+	}
 	return 0
 }

@@ -2,8 +2,10 @@ package pki
 
 import (
 	"crypto"
+	"crypto/ed25519"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -58,11 +60,15 @@ type EnrollRequest struct {
 	Tenant string
 	Secret [32]byte
 	CSR    *x509.CertificateRequest
+	// Identity is the tenant's ed25519 identity key, asked for by the
+	// CSR's fedb2b://identity/ed25519/HEX URI SAN (nil if it has none).
+	Identity ed25519.PublicKey
 }
 
 // CheckEnrollRequest validates an enrolment request without touching any
 // state: the tenant name, the token's encoding, and the CSR (size, encoding,
-// self-signature, key type ECDSA P-256 or Ed25519). Errors name the field.
+// self-signature, key type ECDSA P-256 or Ed25519, at most one well-formed
+// identity-key URI SAN). Errors name the field.
 func CheckEnrollRequest(tenant, token string, csrDER []byte) (EnrollRequest, error) {
 	var req EnrollRequest
 	if err := CheckName(tenant); err != nil {
@@ -76,7 +82,11 @@ func CheckEnrollRequest(tenant, token string, csrDER []byte) (EnrollRequest, err
 	if err != nil {
 		return req, err
 	}
-	return EnrollRequest{Tenant: tenant, Secret: secret, CSR: csr}, nil
+	id, err := identityFromURIs(csr.URIs)
+	if err != nil && !errors.Is(err, ErrNoIdentityKey) {
+		return req, fmt.Errorf("csr: %w", err)
+	}
+	return EnrollRequest{Tenant: tenant, Secret: secret, CSR: csr, Identity: id}, nil
 }
 
 // ParseCSR parses a DER PKCS #10 request and checks its size, its
@@ -101,10 +111,14 @@ func ParseCSR(der []byte) (*x509.CertificateRequest, error) {
 // Enroll redeems req's invitation (once, unexpired, issued for req.Tenant)
 // and returns the DER client certificate for the CSR's key. The subject and
 // the URI SAN name the tenant whatever the CSR asked for; the certificate
-// is for client authentication only and expires after the authority's
+// is for client authentication only, binds req.Identity (when set) with a
+// second URI SAN ([IdentityURI]), and expires after the authority's
 // validity (capped by the CA's own expiry). The token is consumed before
 // signing: if signing then fails, the operator issues a new invitation.
 func (a *Authority) Enroll(req EnrollRequest, now time.Time) ([]byte, *x509.Certificate, error) {
+	if req.Identity != nil && len(req.Identity) != ed25519.PublicKeySize {
+		return nil, nil, fmt.Errorf("identity key of tenant %q has %d bytes, want %d", req.Tenant, len(req.Identity), ed25519.PublicKeySize)
+	}
 	if err := a.reg.redeem(req.Tenant, req.Secret, now); err != nil {
 		return nil, nil, err
 	}
@@ -115,6 +129,9 @@ func (a *Authority) Enroll(req EnrollRequest, now time.Time) ([]byte, *x509.Cert
 		NotAfter:    minTime(now.Add(a.validity), a.cert.NotAfter),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	if req.Identity != nil {
+		tmpl.URIs = append(tmpl.URIs, IdentityURI(req.Identity))
 	}
 	der, err := sign(tmpl, a.cert, req.CSR.PublicKey, a.key)
 	if err != nil {

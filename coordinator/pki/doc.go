@@ -21,6 +21,11 @@
 //     unused, unexpired, for this tenant; marked used before signing) and
 //     issues a client certificate whose subject common name and single URI
 //     SAN fedb2b://tenant/NAME name the tenant, valid 30 days by default.
+//     If the CSR asks for it with a URI SAN
+//     fedb2b://identity/ed25519/<64 hex digits> ([IdentityURI]), the
+//     certificate binds the tenant's long-term ed25519 identity key (the
+//     key that signs its privacy ledger and its secure-aggregation keys)
+//     with the same URI SAN ([IdentityFromCertificate]).
 //  4. Every other call uses mutual TLS 1.3 ([ServerTLSConfig],
 //     [ClientTLSConfig]). The server's VerifyConnection hook refuses a
 //     certificate the registry does not know, or whose tenant or serial is
@@ -29,6 +34,22 @@
 //     re-check on every call (so revocation also cuts open connections),
 //     map refusals to codes.Unauthenticated or codes.PermissionDenied, and
 //     put the tenant in the context ([TenantFromContext], [CheckTenant]).
+//
+// # Identity keys for secure aggregation
+//
+// The coordinator keeps each tenant's verified certificate
+// ([CertificateFromContext]), refuses a Join whose announced identity key
+// is not the certified one, and relays the cohort's certificates in every
+// secure plan. Clients pin the CA at enrolment and check each relayed
+// certificate with [VerifyPeerCertificate] (chains to the pinned CA alone,
+// client authentication, valid now, names that cohort member), then use
+// the identity key it binds, so the coordinator cannot substitute identity
+// keys without the CA key. Whoever holds the CA key can: keep the CA
+// directory off the coordinator (serve enrolment from another process or
+// host) where the operator itself is not trusted with identities.
+// Peers do not see revocations; a revoked tenant is refused by the
+// coordinator, and a coordinator that relays a revoked certificate still
+// needs that tenant's identity private key to speak for it.
 //
 // # Why a gRPC enrolment service on the same port
 //

@@ -48,8 +48,8 @@ func TenantFromCertificate(cert *x509.Certificate) (string, error) {
 	var name string
 	n := 0
 	for _, u := range cert.URIs {
-		if u.Scheme != URIScheme {
-			continue
+		if u.Scheme != URIScheme || u.Host == "identity" {
+			continue // the identity key's URI: see IdentityFromCertificate
 		}
 		n++
 		if u.Host != "tenant" || len(u.Path) < 2 || u.Path[0] != '/' {

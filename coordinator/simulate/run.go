@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -185,16 +186,19 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 			}
 			logs[i] = &client.MemSpendLog{}
 		}
-		c, err := newTenantClient(cfg, td, logs[i], drops[td.name], identity)
-		if err != nil {
-			return err
-		}
+		// client.New reads from cfg.Rand at once; enrolment does not, so
+		// enrolling first keeps seeded runs reproducible.
 		tdir := ""
 		if tr != nil {
 			tdir = filepath.Join(tr.dir, "..", td.name, "tls")
 		}
-		conn, err := tr.dial(ctx, lis.Addr().String(), td.name, tdir)
+		conn, ca, err := tr.dial(ctx, lis.Addr().String(), td.name, tdir, identity.Public().(ed25519.PublicKey))
 		if err != nil {
+			return err
+		}
+		c, err := newTenantClient(cfg, td, logs[i], drops[td.name], identity, ca)
+		if err != nil {
+			conn.Close()
 			return err
 		}
 		wg.Add(1)
@@ -344,7 +348,7 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	return nil
 }
 
-func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropPoint, identity ed25519.PrivateKey) (*client.Client, error) {
+func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropPoint, identity ed25519.PrivateKey, ca *x509.Certificate) (*client.Client, error) {
 	var hooks client.Hooks
 	if td.name == cfg.KillTenant {
 		hooks.AfterPlan = func(round int) error {
@@ -367,7 +371,7 @@ func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropP
 	return client.New(client.Config{
 		Tenant: td.name, Encoder: cfg.Encoder, Train: td.train, Test: td.test,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6)},
-		Spends: log, Rand: cfg.Rand, Log: cfg.Log, Hooks: hooks, Identity: identity,
+		Spends: log, Rand: cfg.Rand, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
 	})
 }
 

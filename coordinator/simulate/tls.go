@@ -2,6 +2,8 @@ package simulate
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,28 +73,32 @@ func (t *transport) server(svc *coordinator.Service) (*grpc.Server, error) {
 	return g, nil
 }
 
-// dial enrols tenant with a one-time invitation (its key is generated and
-// kept in tenantDir) and returns a mutually authenticated connection.
-func (t *transport) dial(ctx context.Context, addr, tenant, tenantDir string) (*grpc.ClientConn, error) {
+// dial enrols tenant with a one-time invitation (its TLS key is generated
+// and kept in tenantDir; its identity key is bound into the certificate)
+// and returns a mutually authenticated connection and the pinned CA
+// certificate (nil, and a plain connection, when insecure).
+func (t *transport) dial(ctx context.Context, addr, tenant, tenantDir string, identity ed25519.PublicKey) (*grpc.ClientConn, *x509.Certificate, error) {
 	if t == nil {
-		return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		return conn, nil, err
 	}
 	inv, err := t.auth.Registry().Invite(tenant, time.Hour, time.Now(), nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	creds, err := enroll.Enroll(ctx, enroll.Options{Coordinator: addr, Invite: inv.String(), Dir: tenantDir,
-		Recipient: id.Recipient(), ServerName: "localhost"})
+		Recipient: id.Recipient(), ServerName: "localhost", IdentityKey: identity})
 	if err != nil {
-		return nil, fmt.Errorf("simulate: enrol %s: %w", tenant, err)
+		return nil, nil, fmt.Errorf("simulate: enrol %s: %w", tenant, err)
 	}
 	opt, err := creds.DialOption("localhost")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return grpc.NewClient(addr, opt)
+	conn, err := grpc.NewClient(addr, opt)
+	return conn, creds.CA, err
 }
