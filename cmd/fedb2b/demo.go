@@ -57,6 +57,10 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) int {
+	if t := taskArg(args); t != "classify" {
+		return runTaskDemo(t, args, stdout, stderr)
+	}
+	args = dropTaskFlag(args)
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg simulate.Config
@@ -198,4 +202,21 @@ func dirOf(path string) string {
 		return path[:i+1]
 	}
 	return "."
+}
+
+// dropTaskFlag removes --task classify from args.
+func dropTaskFlag(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--task" || a == "-task" {
+			i++
+			continue
+		}
+		if strings.HasPrefix(a, "--task=") || strings.HasPrefix(a, "-task=") {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
