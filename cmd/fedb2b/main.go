@@ -1,6 +1,3 @@
-// Command fedb2b is the one binary of the project: coordinator, client,
-// demo, audit, keys, data and privacy tools. Each subcommand lives in its own
-// file and registers itself in init; the logic lives in library packages.
 package main
 
 import (
