@@ -533,7 +533,12 @@ type TrainPlan struct {
 	// identity key under the operator's CA signature, so a client that pins
 	// the CA takes the identity keys from here and need not trust the
 	// coordinator with them. Empty on a coordinator without TLS.
-	CohortCerts   [][]byte `protobuf:"bytes,25,rep,name=cohort_certs,json=cohortCerts,proto3" json:"cohort_certs,omitempty"`
+	CohortCerts [][]byte `protobuf:"bytes,25,rep,name=cohort_certs,json=cohortCerts,proto3" json:"cohort_certs,omitempty"`
+	// max_weight > 0 asks for weighted FedAvg inside secure aggregation: each
+	// client sends w·Δ (Δ clipped to update_clip) followed by w, its example
+	// count capped at max_weight, so the coordinator learns only Σ w·Δ and
+	// Σ w. 0 means every client counts once (always so with tenant-level DP).
+	MaxWeight     float64 `protobuf:"fixed64,26,opt,name=max_weight,json=maxWeight,proto3" json:"max_weight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -741,6 +746,13 @@ func (x *TrainPlan) GetCohortCerts() [][]byte {
 		return x.CohortCerts
 	}
 	return nil
+}
+
+func (x *TrainPlan) GetMaxWeight() float64 {
+	if x != nil {
+		return x.MaxWeight
+	}
+	return 0
 }
 
 type EvalPlan struct {
@@ -1387,7 +1399,7 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x06secagg\x18\x05 \x01(\v2\x15.fedb2b.v1.SecAggStepH\x00R\x06secaggB\b\n" +
 	"\x06action\",\n" +
 	"\x04Wait\x12$\n" +
-	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xa3\x06\n" +
+	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xc2\x06\n" +
 	"\tTrainPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12\x1f\n" +
@@ -1424,7 +1436,9 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\n" +
 	"ddg_shares\x18\x17 \x01(\x05R\tddgShares\x12!\n" +
 	"\ftenant_delta\x18\x18 \x01(\x01R\vtenantDelta\x12!\n" +
-	"\fcohort_certs\x18\x19 \x03(\fR\vcohortCerts\"E\n" +
+	"\fcohort_certs\x18\x19 \x03(\fR\vcohortCerts\x12\x1d\n" +
+	"\n" +
+	"max_weight\x18\x1a \x01(\x01R\tmaxWeight\"E\n" +
 	"\bEvalPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\"G\n" +

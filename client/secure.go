@@ -59,8 +59,11 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}
 	dim := len(delta)
+	weighted := dp == nil && p.GetMaxWeight() > 0
 	if dp != nil {
 		dim = dp.PaddedDim()
+	} else if weighted {
+		dim++ // the weight travels as the last coordinate
 	}
 	params, err := secureParams(p, dim, c.cfg.CA, time.Now())
 	if err != nil {
@@ -93,14 +96,19 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 		clipped = st.Clipped
 	} else {
 		q := secagg.Quantizer{ClipNorm: p.GetUpdateClip(), Scale: p.GetQuantScale()}
+		vec := delta
+		if weighted {
+			vec, clipped = coordinator.WeightedVector(delta, len(c.trainF), p.GetUpdateClip(), p.GetMaxWeight())
+			q.ClipNorm = coordinator.WeightedClip(p.GetUpdateClip(), p.GetMaxWeight())
+		}
 		if err := q.CheckRange(params.N()); err != nil {
 			return fmt.Errorf("client: round %d: refusing parameters that could wrap: %w", round, err)
 		}
-		st, err := q.Quantize(input, delta, c.rng)
+		st, err := q.Quantize(input, vec, c.rng)
 		if err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
-		clipped = st.Clipped
+		clipped = clipped || st.Clipped
 	}
 	if clipped {
 		res.Clipped = append(res.Clipped, round)
