@@ -55,6 +55,12 @@ const (
 	EvRoundAbandoned
 	EvEvaluated
 	EvFinished
+	// EvStage: round Round entered stage Stage — a secure-aggregation
+	// stage after the previous one closed ("share_keys", "masked_input",
+	// "unmask"), or "evaluate" once the round's version exists. Drivers
+	// that do not track stages ignore it; a round's start is
+	// EvRoundStarted.
+	EvStage
 )
 
 // Event is a record of something that happened; drivers log, store and
@@ -80,6 +86,7 @@ type Event struct {
 	Confusion   []int64  // EvEvaluated: summed confusion matrix
 	Evaluators  []string // EvEvaluated: tenants in the sum
 	Reason      string
+	Stage       string // EvStage: the stage the round entered
 }
 
 // Errors returned for messages the federation refuses. Wrapped errors say

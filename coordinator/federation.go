@@ -457,6 +457,7 @@ func (f *Federation) aggregate(now time.Time, parts []string, agg aggregation.Ag
 	}
 	k := len(f.cfg.Task.Labels)
 	r.confusion = make([]int64, k*k)
+	f.events = append(f.events, Event{Kind: EvStage, Round: r.number, Version: f.Latest(), Time: now, Stage: stEval.String()})
 }
 
 func (f *Federation) closeEval(now time.Time) {

@@ -342,6 +342,7 @@ func (f *Federation) advanceSecure(now time.Time) bool {
 	}
 	s.expect, s.sent = next, map[string]bool{}
 	r.deadline = now.Add(f.cfg.RoundTimeout)
+	f.events = append(f.events, Event{Kind: EvStage, Round: r.number, Version: f.Latest(), Time: now, Stage: s.server.Stage().String()})
 	return true
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"google.golang.org/grpc"
@@ -167,16 +168,38 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 }
 
 // faultHooks reads the fault-injection setting FEDB2B_FAULT, used by the
-// crash tests: "exit-after-ledger:R" makes the process exit with status 3
-// right after round R's spend is durable in the ledger and before anything
-// of that round is sent. Empty means no fault.
+// crash tests. Each fault makes the process exit with status 3, like a
+// crash:
+//   - "exit-after-ledger:R": right after round R's spend is durable in the
+//     ledger and before anything of that round is sent;
+//   - "exit-before:R:STAGE": before sending round R's secure-aggregation
+//     message of STAGE (advertise, share_keys, masked_input or unmask).
+//
+// Empty means no fault.
 func faultHooks(spec string) (client.Hooks, error) {
 	if spec == "" {
 		return client.Hooks{}, nil
 	}
 	var round int
+	if rest, ok := strings.CutPrefix(spec, "exit-before:"); ok {
+		num, stage, ok := strings.Cut(rest, ":")
+		if _, err := fmt.Sscanf(num, "%d", &round); !ok || err != nil || round < 1 {
+			return client.Hooks{}, fmt.Errorf("FEDB2B_FAULT=%q: want exit-before:ROUND:STAGE", spec)
+		}
+		switch stage {
+		case "advertise", "share_keys", "masked_input", "unmask":
+		default:
+			return client.Hooks{}, fmt.Errorf("FEDB2B_FAULT=%q: stage %q: want advertise, share_keys, masked_input or unmask", spec, stage)
+		}
+		return client.Hooks{BeforeStage: func(r int, st string) error {
+			if r == round && st == stage {
+				os.Exit(3)
+			}
+			return nil
+		}}, nil
+	}
 	if _, err := fmt.Sscanf(spec, "exit-after-ledger:%d", &round); err != nil {
-		return client.Hooks{}, fmt.Errorf("FEDB2B_FAULT=%q: want exit-after-ledger:ROUND", spec)
+		return client.Hooks{}, fmt.Errorf("FEDB2B_FAULT=%q: want exit-after-ledger:ROUND or exit-before:ROUND:STAGE", spec)
 	}
 	exit := func(r int) error {
 		if r == round {

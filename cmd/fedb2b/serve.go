@@ -142,6 +142,10 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	}
 	defer led.Close()
 	rec := &coordinator.LedgerRecorder{Ledger: led, Task: *taskID, Train: ccfg.Train}
+	fault, err := parseCoordinatorFault(os.Getenv("FEDB2B_FAULT"))
+	if err != nil {
+		return fail(err)
+	}
 	// The ledger entries of a round are written before its result is
 	// committed to the store: after a crash in between, the ledger holds
 	// the (real) releases of a round whose result was not applied.
@@ -149,7 +153,11 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		if err := rec.Record(f, e); err != nil {
 			return err
 		}
-		return durable.Record(f, e)
+		if err := durable.Record(f, e); err != nil {
+			return err
+		}
+		fault.check(e, stderr)
+		return nil
 	})
 	var srv *grpc.Server
 	switch {
@@ -234,4 +242,46 @@ func taskLabels(list, file, textCol, labelCol string) ([]string, error) {
 	}
 	names, _ := dataset.LabelIndex(ex)
 	return names, nil
+}
+
+// coordinatorFault is the fault-injection setting FEDB2B_FAULT of the
+// coordinator, used by the process fault tests: "exit-at:R:STAGE" makes
+// the process exit with status 3, like a crash, as soon as round R reaches
+// STAGE, after that event is in the ledger and the store. STAGE is train
+// (the round started, before any plan is handed out), share_keys,
+// masked_input, unmask (the secure-aggregation stage opened) or evaluate
+// (the round's version is committed, evaluation starts). Empty means none.
+type coordinatorFault struct {
+	round int
+	stage string // "" for no fault
+}
+
+func parseCoordinatorFault(spec string) (coordinatorFault, error) {
+	if spec == "" {
+		return coordinatorFault{}, nil
+	}
+	var f coordinatorFault
+	rest, ok := strings.CutPrefix(spec, "exit-at:")
+	num, stage, ok2 := strings.Cut(rest, ":")
+	if _, err := fmt.Sscanf(num, "%d", &f.round); !ok || !ok2 || err != nil || f.round < 1 {
+		return coordinatorFault{}, fmt.Errorf("FEDB2B_FAULT=%q: want exit-at:ROUND:STAGE", spec)
+	}
+	switch stage {
+	case "train", "share_keys", "masked_input", "unmask", "evaluate":
+		f.stage = stage
+	default:
+		return coordinatorFault{}, fmt.Errorf("FEDB2B_FAULT=%q: stage %q: want train, share_keys, masked_input, unmask or evaluate", spec, stage)
+	}
+	return f, nil
+}
+
+// check exits the process if e is the chosen round reaching the chosen stage.
+func (f coordinatorFault) check(e coordinator.Event, stderr io.Writer) {
+	if f.stage == "" || e.Round != f.round {
+		return
+	}
+	if (f.stage == "train" && e.Kind == coordinator.EvRoundStarted) || (e.Kind == coordinator.EvStage && e.Stage == f.stage) {
+		fmt.Fprintf(stderr, "fedb2b coordinator: FEDB2B_FAULT: exiting at round %d, stage %s\n", f.round, f.stage)
+		os.Exit(3)
+	}
 }
