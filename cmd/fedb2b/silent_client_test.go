@@ -18,17 +18,15 @@ import (
 	"github.com/fedb2b/fedb2b/coordinator/store"
 )
 
-// TestSilentClient has a fourth tenant that joins, polls until it is
-// invited to round 1 (it gets the plan), and then never answers nor polls
-// again. Round 1 waits for it until the stage deadline, aggregates the
-// three real clients without it, and the federation finishes all its
-// rounds with records that agree (checkFederation; the silent tenant has
-// no ledger and must appear in none).
-func TestSilentClient(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs processes")
-	}
-	p := newFedProcs(t, buildBinary(t))
+// silentClientCase (a case of TestStageFaults) has a fourth tenant that
+// joins, polls until it is invited to round 1 (it gets the plan), and then
+// never answers nor polls again. Round 1 waits for it until the stage
+// deadline, aggregates the three real clients without it, and the
+// federation finishes all its rounds with records that agree
+// (checkFederation; the silent tenant has no ledger and must appear in
+// none).
+func silentClientCase(t *testing.T, bin string) {
+	p := newFedProcs(t, bin)
 	var coordOut syncBuffer
 	coord := p.coordinator("", &coordOut)
 	var outs [faultTenants]syncBuffer
