@@ -32,6 +32,11 @@ type SecureConfig struct {
 	Scale float64
 	// Rand draws each round's public graph seed; nil means crypto/rand.
 	Rand io.Reader
+	// MaxWeight > 0 makes FedAvg weighted inside secure aggregation: each
+	// client adds w·clip(Δ, ClipNorm) and w, its example count capped at
+	// MaxWeight, so only Σ w·Δ and Σ w are revealed. Ignored with TenantDP
+	// (tenant-level sensitivity needs every tenant to count once).
+	MaxWeight float64
 	// TenantDP, if set, adds tenant-level DP: each client adds its share of
 	// distributed discrete Gaussian noise (package privacy/ddg) so that the
 	// sum of any MinClients survivors carries noise calibrated for
@@ -72,6 +77,8 @@ type SecurePlan struct {
 	DDG *ddg.Params
 	// TenantDelta is the δ of the tenant-level guarantee.
 	TenantDelta float64
+	// MaxWeight > 0: weighted FedAvg (see SecureConfig.MaxWeight).
+	MaxWeight float64
 }
 
 // secureRound is the secure-aggregation state of one round.
@@ -142,8 +149,19 @@ func (f *Federation) startSecure(r *round) error {
 		}
 		plan.DDG, plan.TenantDelta, plan.Scale = &p, dp.Delta, 0
 		dim = p.PaddedDim()
-	} else if err := q.CheckRange(n); err != nil {
-		return err
+	} else {
+		if sc.MaxWeight > 0 {
+			plan.MaxWeight = sc.MaxWeight
+			q.ClipNorm = WeightedClip(sc.ClipNorm, sc.MaxWeight)
+			dim++ // the weight is the last coordinate
+			if sc.Scale == 0 {
+				plan.Scale = autoScale(q.ClipNorm, n)
+				q.Scale = plan.Scale
+			}
+		}
+		if err := q.CheckRange(n); err != nil {
+			return err
+		}
 	}
 	params, err := secagg.NewParams(secagg.Config{Round: uint64(r.number), Participants: parts, Threshold: t,
 		Neighbours: k, Dim: dim, GraphSeed: plan.Seed})
@@ -355,7 +373,10 @@ func (f *Federation) finishSecure(now time.Time) {
 		f.abandon(now, fmt.Sprintf("secure aggregation result: %v", err))
 		return
 	}
-	dec := make([]float64, f.cfg.Task.NumParams)
+	dec := make([]float64, len(sum))
+	if s.codec != nil {
+		dec = dec[:f.cfg.Task.NumParams]
+	}
 	if s.codec != nil {
 		if err := s.codec.Decode(dec, sum, RotationSeed(s.plan.Seed)); err != nil {
 			f.abandon(now, fmt.Sprintf("tenant-level DP decode: %v", err))
@@ -369,8 +390,13 @@ func (f *Federation) finishSecure(now time.Time) {
 		parts[i] = s.params.Participant(idx).ID
 	}
 	slices.Sort(parts)
-	// Under secure aggregation every client counts once: weighting by
-	// example counts would reveal them.
+	// Unweighted unless the plan asked for weights: then the last
+	// coordinate is Σ w (only the sum of the capped example counts is
+	// revealed).
 	agg := aggregation.Aggregate{WeightedSum: dec, TotalWeight: float64(len(parts)), Clients: len(parts)}
+	if s.plan.MaxWeight > 0 {
+		d := f.cfg.Task.NumParams
+		agg.WeightedSum, agg.TotalWeight = dec[:d], dec[d]
+	}
 	f.aggregate(now, parts, agg)
 }

@@ -42,6 +42,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.IntVar(&cfg.MinClients, "min-clients", 0, "updates needed for a round to aggregate (0: half the tenants)")
 	fs.BoolVar(&cfg.InsecurePlainAggregation, "insecure-plain-aggregation", false, "INSECURE: send plain updates, so the coordinator sees each tenant's update (default: secure aggregation)")
 	fs.Float64Var(&cfg.UpdateClip, "update-clip", d.UpdateClip, "L2 bound S on each update in secure aggregation (clipping is counted and logged)")
+	fs.Float64Var(&cfg.MaxWeight, "max-weight", d.MaxWeight, "secure aggregation: FedAvg weight = a tenant's example count capped at this (-1: every tenant counts once)")
 	fs.IntVar(&cfg.Neighbours, "neighbours", 0, "SecAgg+ neighbours k per tenant (0: all, plain SecAgg)")
 	fs.IntVar(&cfg.Threshold, "threshold", 0, "SecAgg+ Shamir threshold t (0: ⌊k/2⌋+1)")
 	fs.Float64Var(&cfg.TenantEpsilon, "tenant-epsilon", 0, "add tenant-level DP inside secure aggregation (distributed discrete Gaussian): each tenant's tenant-level ε over all rounds at --delta (0: off)")

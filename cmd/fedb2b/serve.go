@@ -65,6 +65,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	insecure := fs.Bool("insecure-plain-aggregation", false, "INSECURE: accept plain updates, so this coordinator sees each tenant's update (default: secure aggregation)")
 	updateClip := fs.Float64("update-clip", d.UpdateClip, "L2 bound S on each tenant's update in secure aggregation")
 	neighbours := fs.Int("neighbours", 0, "SecAgg+ neighbours k (0: all)")
+	maxWeight := fs.Float64("max-weight", d.MaxWeight, "FedAvg weight = a tenant's example count capped at this, summed inside secure aggregation (0: every tenant counts once)")
 	threshold := fs.Int("threshold", 0, "SecAgg+ threshold t (0: ⌊k/2⌋+1)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -102,7 +103,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		InsecurePlainAggregation: *insecure,
 	}
 	if !*insecure {
-		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: *updateClip, Neighbours: *neighbours, Threshold: *threshold}
+		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: *updateClip, Neighbours: *neighbours, Threshold: *threshold, MaxWeight: *maxWeight}
 	}
 	if err := os.MkdirAll(*workdir, 0o700); err != nil {
 		return fail(err)

@@ -58,6 +58,10 @@ type Config struct {
 	InsecurePlainAggregation bool
 	// UpdateClip S bounds each update's L2 norm in secure aggregation.
 	UpdateClip float64
+	// MaxWeight caps each tenant's FedAvg weight (its example count) in
+	// secure aggregation; negative means unweighted. Ignored with
+	// tenant-level DP.
+	MaxWeight float64
 	// Neighbours k and Threshold t of SecAgg+ (0: full graph, ⌊k/2⌋+1).
 	Neighbours, Threshold int
 	// DropTenants tenants vanish (their client stops and disconnects) at a
@@ -107,6 +111,7 @@ func Defaults() Config {
 		ServerLR:      1.5,
 		RoundTimeout:  30 * time.Second,
 		UpdateClip:    100,
+		MaxWeight:     10000,
 		Baselines:     true,
 	}
 }
@@ -160,6 +165,9 @@ func (c *Config) fill() error {
 	}
 	if c.MinClients == 0 {
 		c.MinClients = max(min(3, c.Tenants), (c.Tenants+1)/2)
+	}
+	if c.MaxWeight == 0 {
+		c.MaxWeight = d.MaxWeight
 	}
 	if c.UpdateClip == 0 {
 		c.UpdateClip = d.UpdateClip

@@ -126,6 +126,9 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	}
 	if !cfg.InsecurePlainAggregation {
 		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: cfg.UpdateClip, Neighbours: cfg.Neighbours, Threshold: cfg.Threshold, Rand: cfg.Rand}
+		if cfg.MaxWeight > 0 && cfg.TenantEpsilon == 0 {
+			ccfg.Secure.MaxWeight = cfg.MaxWeight
+		}
 		if cfg.TenantEpsilon > 0 {
 			ccfg.Secure.TenantDP = &coordinator.TenantDP{Epsilon: cfg.TenantEpsilon, Delta: cfg.Delta}
 		}
