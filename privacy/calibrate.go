@@ -84,3 +84,18 @@ func calibrateNoiseRDP(orders []float64, q float64, steps int, delta, targetEps 
 	}
 	return hi, nil
 }
+
+// NoiseForSteps returns the noise multiplier of steps steps of the
+// Poisson-subsampled Gaussian at rate q — sigma itself when positive,
+// otherwise the smallest one meeting targetEps (CalibrateNoiseRDP) — and
+// the ε it gives at delta with the RDP accountant.
+func NoiseForSteps(q float64, steps int, delta, targetEps, sigma float64) (z, eps float64, err error) {
+	z = sigma
+	if z <= 0 {
+		if z, err = CalibrateNoiseRDP(q, steps, delta, targetEps); err != nil {
+			return 0, 0, fmt.Errorf("calibrate noise: %w", err)
+		}
+	}
+	eps, err = RDPEpsilon(q, z, steps, delta)
+	return z, eps, err
+}

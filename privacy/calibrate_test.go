@@ -106,3 +106,18 @@ func TestCalibrationInvalid(t *testing.T) {
 		t.Errorf("unreachable target: err = %v", err)
 	}
 }
+
+func TestNoiseForSteps(t *testing.T) {
+	z, eps, err := NoiseForSteps(0.01, 1000, 1e-5, 3, 0)
+	if err != nil || !(eps <= 3*(1+1e-9)) || eps < 2.99 {
+		t.Fatalf("calibrated: z=%v eps=%v err=%v", z, eps, err)
+	}
+	z2, eps2, err := NoiseForSteps(0.01, 1000, 1e-5, 3, 1.1)
+	want, _ := RDPEpsilon(0.01, 1.1, 1000, 1e-5)
+	if err != nil || z2 != 1.1 || eps2 != want {
+		t.Fatalf("given σ: z=%v eps=%v want %v err=%v", z2, eps2, want, err)
+	}
+	if _, _, err := NoiseForSteps(0.01, 1000, 1e-5, 1e-9, 0); err == nil {
+		t.Fatal("unreachable target accepted")
+	}
+}

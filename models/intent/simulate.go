@@ -188,16 +188,11 @@ func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimRes
 		ts = append(ts, t)
 	}
 	res.Steps = cfg.Rounds * cfg.LocalSteps
-	z := cfg.NoiseMultiplier
-	if z == 0 {
-		if z, err = privacy.CalibrateNoiseRDP(cfg.SampleRate, res.Steps, cfg.Delta, cfg.TargetEpsilon); err != nil {
-			return nil, fmt.Errorf("intent: calibrate noise: %w", err)
-		}
+	z, eps, err := privacy.NoiseForSteps(cfg.SampleRate, res.Steps, cfg.Delta, cfg.TargetEpsilon, cfg.NoiseMultiplier)
+	if err != nil {
+		return nil, fmt.Errorf("intent: %w", err)
 	}
-	res.NoiseMultiplier = z
-	if res.Epsilon, err = privacy.RDPEpsilon(cfg.SampleRate, z, res.Steps, cfg.Delta); err != nil {
-		return nil, err
-	}
+	res.NoiseMultiplier, res.Epsilon = z, eps
 	rng, err := privacy.NewRand(cfg.Rand)
 	if err != nil {
 		return nil, err
