@@ -40,8 +40,8 @@ func runEmbed(args []string, stdout, stderr io.Writer) int {
 	keyEnv := fs.String("api-key-env", "", "openai: environment variable holding the API key")
 	dim := fs.Int("dim", 0, "openai: expected dimension (default: ask the endpoint once)")
 	timeout := fs.Duration("timeout", 0, "openai: timeout per request (default 30s)")
-	cacheDir := fs.String("cache", "", "directory of an on-disk embedding cache (private data: 0700/0600)")
-	cacheID := fs.String("cache-identity", "", "age X25519 identity file: encrypt the cache entries")
+	cacheDir := fs.String("embed-cache", "", "directory of an on-disk embedding cache (private data: 0700/0600)")
+	cacheID := fs.String("embed-cache-identity", "", "age X25519 identity file: encrypt the cache entries")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

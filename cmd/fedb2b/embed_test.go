@@ -86,7 +86,7 @@ func TestEmbedHashingFileAndCache(t *testing.T) {
 	in := filepath.Join(dir, "in.txt")
 	os.WriteFile(in, []byte("hello world\r\n\n客户询问\n"), 0o600)
 	cache := filepath.Join(dir, "cache")
-	code, out, errs := runEmbedTest(t, "", "--encoder", "hashing:16", "--input", in, "--cache", cache)
+	code, out, errs := runEmbedTest(t, "", "--encoder", "hashing:16", "--input", in, "--embed-cache", cache)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -94,7 +94,7 @@ func TestEmbedHashingFileAndCache(t *testing.T) {
 	if len(vecs) != 3 || len(vecs[0]) != 16 {
 		t.Fatalf("got %d vectors of %d", len(vecs), len(vecs[0]))
 	}
-	code, out2, _ := runEmbedTest(t, "", "--encoder", "hashing:16", "--input", in, "--cache", cache)
+	code, out2, _ := runEmbedTest(t, "", "--encoder", "hashing:16", "--input", in, "--embed-cache", cache)
 	if code != 0 || out2 != out {
 		t.Fatalf("cached run differs (exit %d)", code)
 	}
