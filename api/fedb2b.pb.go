@@ -538,7 +538,12 @@ type TrainPlan struct {
 	// client sends w·Δ (Δ clipped to update_clip) followed by w, its example
 	// count capped at max_weight, so the coordinator learns only Σ w·Δ and
 	// Σ w. 0 means every client counts once (always so with tenant-level DP).
-	MaxWeight     float64 `protobuf:"fixed64,26,opt,name=max_weight,json=maxWeight,proto3" json:"max_weight,omitempty"`
+	MaxWeight float64 `protobuf:"fixed64,26,opt,name=max_weight,json=maxWeight,proto3" json:"max_weight,omitempty"`
+	// bit_weight > 0 (tenant-level DP rounds with adaptive clipping): each
+	// client appends w·([‖Δ‖ ≤ update_clip] − ½) to its clipped update, so the
+	// same distributed noise privatises the clipped-or-not bits whose sum
+	// steers the next round's update_clip (Andrew et al. 2021).
+	BitWeight     float64 `protobuf:"fixed64,27,opt,name=bit_weight,json=bitWeight,proto3" json:"bit_weight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -751,6 +756,13 @@ func (x *TrainPlan) GetCohortCerts() [][]byte {
 func (x *TrainPlan) GetMaxWeight() float64 {
 	if x != nil {
 		return x.MaxWeight
+	}
+	return 0
+}
+
+func (x *TrainPlan) GetBitWeight() float64 {
+	if x != nil {
+		return x.BitWeight
 	}
 	return 0
 }
@@ -1399,7 +1411,7 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x06secagg\x18\x05 \x01(\v2\x15.fedb2b.v1.SecAggStepH\x00R\x06secaggB\b\n" +
 	"\x06action\",\n" +
 	"\x04Wait\x12$\n" +
-	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xc2\x06\n" +
+	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xe1\x06\n" +
 	"\tTrainPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12\x1f\n" +
@@ -1438,7 +1450,9 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\ftenant_delta\x18\x18 \x01(\x01R\vtenantDelta\x12!\n" +
 	"\fcohort_certs\x18\x19 \x03(\fR\vcohortCerts\x12\x1d\n" +
 	"\n" +
-	"max_weight\x18\x1a \x01(\x01R\tmaxWeight\"E\n" +
+	"max_weight\x18\x1a \x01(\x01R\tmaxWeight\x12\x1d\n" +
+	"\n" +
+	"bit_weight\x18\x1b \x01(\x01R\tbitWeight\"E\n" +
 	"\bEvalPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\"G\n" +

@@ -6,11 +6,13 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/privacy/adaptive"
 	"github.com/fedb2b/fedb2b/privacy/ddg"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
@@ -89,11 +91,29 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 		}
 		var seed [32]byte
 		copy(seed[:], p.GetSessionSeed())
-		st, err := codec.Encode(input, delta, coordinator.RotationSeed(seed), c.rng)
+		vec := delta
+		if w := p.GetBitWeight(); w > 0 {
+			// Clip to the round's C, then append w·(b − ½) for the
+			// coordinator's adaptive clip update (privacy/adaptive).
+			var ss float64
+			for _, v := range delta {
+				ss += v * v
+			}
+			norm, cl := math.Sqrt(ss), p.GetUpdateClip()
+			clippedDelta := slices.Clone(delta)
+			if norm > cl {
+				clipped = true
+				for i := range clippedDelta {
+					clippedDelta[i] *= cl / norm
+				}
+			}
+			vec = adaptive.AppendBit(clippedDelta, norm, cl, w)
+		}
+		st, err := codec.Encode(input, vec, coordinator.RotationSeed(seed), c.rng)
 		if err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
-		clipped = st.Clipped
+		clipped = clipped || st.Clipped
 	} else {
 		q := secagg.Quantizer{ClipNorm: p.GetUpdateClip(), Scale: p.GetQuantScale()}
 		vec := delta
@@ -247,7 +267,13 @@ func tenantDP(p *api.TrainPlan, dim int) (*ddg.Params, error) {
 	if p.GetDdgGamma() == 0 {
 		return nil, nil
 	}
-	dp := ddg.Params{Dim: dim, ClipNorm: p.GetUpdateClip(), Gamma: p.GetDdgGamma(), Sigma: p.GetDdgSigma(), Beta: p.GetDdgBeta(),
+	clip := p.GetUpdateClip()
+	if w := p.GetBitWeight(); w > 0 {
+		// Adaptive clipping: the clipped-or-not bit is one more coordinate.
+		dim++
+		clip = adaptive.JointClipNorm(clip, w)
+	}
+	dp := ddg.Params{Dim: dim, ClipNorm: clip, Gamma: p.GetDdgGamma(), Sigma: p.GetDdgSigma(), Beta: p.GetDdgBeta(),
 		Threshold: int(p.GetDdgShares()), Cohort: len(p.GetCohort()), Bits: int(p.GetBits()), MaxWrapProb: ddg.DefaultMaxWrapProb}
 	if err := dp.Validate(); err != nil {
 		return nil, fmt.Errorf("tenant-level DP parameters: %w", err)

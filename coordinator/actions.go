@@ -83,10 +83,13 @@ type Event struct {
 	// DP rounds only) and TenantDelta its δ.
 	TenantDP    *ddg.Params
 	TenantDelta float64
-	Confusion   []int64  // EvEvaluated: summed confusion matrix
-	Evaluators  []string // EvEvaluated: tenants in the sum
-	Reason      string
-	Stage       string // EvStage: the stage the round entered
+	// UpdateClip is a secure round's update clip norm S (it moves between
+	// rounds under adaptive clipping).
+	UpdateClip float64
+	Confusion  []int64  // EvEvaluated: summed confusion matrix
+	Evaluators []string // EvEvaluated: tenants in the sum
+	Reason     string
+	Stage      string // EvStage: the stage the round entered
 }
 
 // Errors returned for messages the federation refuses. Wrapped errors say

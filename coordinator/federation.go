@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/privacy/adaptive"
 )
 
 type stage int
@@ -77,6 +78,7 @@ type Federation struct {
 	rr       int // round-robin offset for cohort choice
 	next     int // number of the next round
 	epsCache map[epsKey]float64
+	clipper  *adaptive.Clipper // adaptive clipping of tenant-level DP rounds
 	// notices holds, per tenant, the abort notice of a secure round it
 	// was still part of; the next Poll delivers it.
 	notices map[string]Action
@@ -90,7 +92,18 @@ func New(cfg Config, initial []float64) (*Federation, error) {
 	if len(initial) != cfg.Task.NumParams {
 		return nil, fmt.Errorf("coordinator: initial model has %d parameters, task has %d", len(initial), cfg.Task.NumParams)
 	}
+	var clipper *adaptive.Clipper
+	if sc := cfg.Secure; sc != nil && sc.TenantDP != nil && sc.AdaptiveClip != nil {
+		ac := *sc.AdaptiveClip
+		ac.InitialClip = sc.ClipNorm
+		c, err := adaptive.New(ac)
+		if err != nil {
+			return nil, fmt.Errorf("coordinator: %w", err)
+		}
+		clipper = c
+	}
 	return &Federation{
+		clipper:  clipper,
 		cfg:      cfg,
 		tenants:  map[string]*tenant{},
 		versions: [][]float64{slices.Clone(initial)},
@@ -430,6 +443,9 @@ func (f *Federation) aggregate(now time.Time, parts []string, agg aggregation.Ag
 	ev := f.roundEvent(now, parts)
 	if r.sec != nil && r.sec.plan.DDG != nil {
 		ev.TenantDP, ev.TenantDelta = r.sec.plan.DDG, r.sec.plan.TenantDelta
+	}
+	if r.sec != nil {
+		ev.UpdateClip = r.sec.plan.ClipNorm
 	}
 	ev.Artifacts = map[string][32]byte{}
 	for _, name := range parts {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
+	"github.com/fedb2b/fedb2b/privacy/adaptive"
 	"github.com/fedb2b/fedb2b/privacy/ddg"
 )
 
@@ -37,6 +38,11 @@ type SecureConfig struct {
 	// MaxWeight, so only Σ w·Δ and Σ w are revealed. Ignored with TenantDP
 	// (tenant-level sensitivity needs every tenant to count once).
 	MaxWeight float64
+	// AdaptiveClip, with TenantDP, makes the clip norm follow a target
+	// quantile of the update norms (Andrew et al. 2021): ClipNorm is the
+	// start, and the clipped-or-not bits travel as one extra coordinate
+	// under the same distributed noise (package privacy/adaptive).
+	AdaptiveClip *adaptive.Config
 	// TenantDP, if set, adds tenant-level DP: each client adds its share of
 	// distributed discrete Gaussian noise (package privacy/ddg) so that the
 	// sum of any MinClients survivors carries noise calibrated for
@@ -79,6 +85,9 @@ type SecurePlan struct {
 	TenantDelta float64
 	// MaxWeight > 0: weighted FedAvg (see SecureConfig.MaxWeight).
 	MaxWeight float64
+	// BitWeight > 0: adaptive clipping; ClipNorm is the round's clip C and
+	// the DDG parameters are for the joint vector [clip(Δ, C), w·(b − ½)].
+	BitWeight float64
 }
 
 // secureRound is the secure-aggregation state of one round.
@@ -118,6 +127,9 @@ func (f *Federation) startSecure(r *round) error {
 		t = k/2 + 1
 	}
 	plan := SecurePlan{Threshold: t, Neighbours: k, ClipNorm: sc.ClipNorm, Scale: sc.Scale}
+	if f.clipper != nil {
+		plan.ClipNorm = f.clipper.Clip()
+	}
 	if plan.Scale == 0 {
 		plan.Scale = autoScale(sc.ClipNorm, n)
 	}
@@ -139,8 +151,17 @@ func (f *Federation) startSecure(r *round) error {
 	dim := f.cfg.Task.NumParams
 	var codec *ddg.Codec
 	if dp := sc.TenantDP; dp != nil {
+		clip := plan.ClipNorm
+		if f.clipper != nil {
+			// The bit weight equals the clip: the bit sum then sees noise
+			// σ_tot/C, the same multiplier as the updates, at the cost of
+			// a joint norm √(C² + C²/4) ≈ 1.12·C.
+			plan.BitWeight = plan.ClipNorm
+			clip = adaptive.JointClipNorm(plan.ClipNorm, plan.BitWeight)
+			dim++
+		}
 		p, err := ddg.Plan(ddg.Goal{Epsilon: dp.Epsilon, Delta: dp.Delta, Rounds: f.cfg.Rounds, Dim: dim,
-			ClipNorm: sc.ClipNorm, Threshold: f.cfg.MinClients, Cohort: n, Bits: secagg.Bits})
+			ClipNorm: clip, Threshold: f.cfg.MinClients, Cohort: n, Bits: secagg.Bits})
 		if err != nil {
 			return fmt.Errorf("tenant-level DP plan: %w", err)
 		}
@@ -375,7 +396,7 @@ func (f *Federation) finishSecure(now time.Time) {
 	}
 	dec := make([]float64, len(sum))
 	if s.codec != nil {
-		dec = dec[:f.cfg.Task.NumParams]
+		dec = dec[:s.plan.DDG.Dim]
 	}
 	if s.codec != nil {
 		if err := s.codec.Decode(dec, sum, RotationSeed(s.plan.Seed)); err != nil {
@@ -384,6 +405,17 @@ func (f *Federation) finishSecure(now time.Time) {
 		}
 	} else {
 		s.quant.Decode(dec, sum)
+	}
+	if w := s.plan.BitWeight; w > 0 {
+		updates, bitSum, err := adaptive.DecodeBitSum(dec, w)
+		if err == nil {
+			_, err = f.clipper.Update(bitSum, len(survivors))
+		}
+		if err != nil {
+			f.abandon(now, fmt.Sprintf("adaptive clipping: %v", err))
+			return
+		}
+		dec = updates
 	}
 	parts := make([]string, len(survivors))
 	for i, idx := range survivors {

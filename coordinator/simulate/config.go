@@ -72,6 +72,10 @@ type Config struct {
 	// aggregation (distributed discrete Gaussian) calibrated so that each
 	// tenant's tenant-level ε after all rounds is TenantEpsilon at Delta.
 	TenantEpsilon float64
+	// AdaptiveQuantile in (0, 1), with TenantEpsilon, makes the update
+	// clip follow that quantile of the update norms (adaptive clipping,
+	// starting at UpdateClip); 0 keeps the clip fixed.
+	AdaptiveQuantile float64
 
 	// InsecureNoTLS talks plain gRPC on loopback; the default is an
 	// operator CA, tenant enrolment and mutual TLS 1.3.

@@ -21,6 +21,8 @@ type RoundReport struct {
 	Abandoned    bool               `json:"abandoned,omitempty"`
 	Reason       string             `json:"reason,omitempty"`
 	Epsilon      map[string]float64 `json:"epsilon_per_tenant"`
+	// UpdateClip is the round's secure-aggregation clip S.
+	UpdateClip float64 `json:"update_clip,omitempty"`
 }
 
 // PrivacyReport states the privacy unit and what each tenant spent.

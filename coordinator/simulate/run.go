@@ -22,6 +22,7 @@ import (
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/privacy/adaptive"
 	"github.com/fedb2b/fedb2b/privacy/keys"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
@@ -131,6 +132,9 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 		}
 		if cfg.TenantEpsilon > 0 {
 			ccfg.Secure.TenantDP = &coordinator.TenantDP{Epsilon: cfg.TenantEpsilon, Delta: cfg.Delta}
+			if cfg.AdaptiveQuantile > 0 {
+				ccfg.Secure.AdaptiveClip = &adaptive.Config{TargetQuantile: cfg.AdaptiveQuantile, LearningRate: 0.2}
+			}
 		}
 	}
 	fed, err := coordinator.New(ccfg, clf.Params())
@@ -236,7 +240,7 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 		switch e.Kind {
 		case coordinator.EvRoundAggregated, coordinator.EvRoundAbandoned:
 			cur = RoundReport{Round: e.Round, Participants: len(e.Participants), Tenants: e.Participants, Dropped: e.Dropped, Declined: e.Declined,
-				Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason}
+				Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason, UpdateClip: e.UpdateClip}
 			if e.TenantDP != nil {
 				for _, name := range e.Participants {
 					if tenantAcc[name] == nil {

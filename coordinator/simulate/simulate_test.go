@@ -229,3 +229,39 @@ func verifyReport(t *testing.T, rep *Report) audit.Result {
 	}
 	return res
 }
+
+// TestAdaptiveClippingMovesTheClip runs tenant-level DP with adaptive
+// clipping: the clipped-or-not bits ride in the same noised sum, the clip
+// moves between rounds, every round aggregates and the ledgers (which
+// record the joint vector's parameters) verify.
+func TestAdaptiveClippingMovesTheClip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cfg := Config{
+		Tenants: 5, Rounds: 3, MinClients: 4, SynthRecords: 1500, Seed: 31,
+		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8, TenantEpsilon: 8, UpdateClip: 50,
+		AdaptiveQuantile: 0.5, RoundTimeout: 3 * time.Second, Workdir: t.TempDir(), Rand: privacy.SeededReader(32),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rounds) != 3 {
+		t.Fatalf("rounds %+v", rep.Rounds)
+	}
+	clips := []float64{}
+	for _, r := range rep.Rounds {
+		if r.Abandoned || r.Participants != 5 {
+			t.Fatalf("round %d: %+v", r.Round, r)
+		}
+		clips = append(clips, r.UpdateClip)
+	}
+	if clips[0] != 50 || clips[1] == clips[0] || clips[2] == clips[1] {
+		t.Errorf("clip did not move between rounds: %v", clips)
+	}
+	verifyReport(t, rep)
+	t.Logf("clip per round %v", clips)
+}
