@@ -9,8 +9,20 @@ import (
 	"github.com/fedb2b/fedb2b/privacy"
 )
 
-// Spend is one record-level DP-SGD release of the tenant.
+// Spend kinds.
+const (
+	// SpendDPSGD (the zero value) is a round of local DP-SGD.
+	SpendDPSGD = ""
+	// SpendEval is the Gaussian-noised confusion matrix of a federated
+	// evaluation: sampling rate 1, one step, L2 sensitivity 1.
+	SpendEval = "eval"
+)
+
+// Spend is one record-level release of the tenant: a round of DP-SGD, or
+// a noised evaluation (Kind SpendEval). Both compose as Gaussian
+// mechanisms in the accountant.
 type Spend struct {
+	Kind            string  `json:"kind,omitempty"`
 	Task            string  `json:"task"`
 	Round           int     `json:"round"`
 	SampleRate      float64 `json:"q"`

@@ -27,11 +27,19 @@ func NewLedgerSpendLog(l *ledger.Ledger, tenant string) *LedgerSpendLog {
 func (s *LedgerSpendLog) Spends() []Spend {
 	var out []Spend
 	for _, e := range s.l.Entries() {
-		if e.Status != ledger.StatusIntent || e.Tenant != s.tenant || e.Unit != ledger.UnitRecord || e.Mechanism != ledger.MechDPSGD {
+		if e.Status != ledger.StatusIntent || e.Tenant != s.tenant || e.Unit != ledger.UnitRecord {
 			continue
 		}
-		out = append(out, Spend{Task: e.Task, Round: int(e.Round), SampleRate: e.Params.SamplingRate,
-			NoiseMultiplier: e.Params.NoiseMultiplier, ClipNorm: e.Params.ClipNorm, Steps: e.Params.Steps})
+		sp := Spend{Task: e.Task, Round: int(e.Round), SampleRate: e.Params.SamplingRate,
+			NoiseMultiplier: e.Params.NoiseMultiplier, ClipNorm: e.Params.ClipNorm, Steps: e.Params.Steps}
+		switch e.Mechanism {
+		case ledger.MechDPSGD:
+		case ledger.MechScalarGaussian:
+			sp.Kind, sp.SampleRate = SpendEval, 1
+		default:
+			continue
+		}
+		out = append(out, sp)
 	}
 	return out
 }
@@ -39,11 +47,14 @@ func (s *LedgerSpendLog) Spends() []Spend {
 // Record implements SpendLog: it appends a durable intent. The ledger
 // refuses it if the recomputed ε would exceed b.Epsilon.
 func (s *LedgerSpendLog) Record(sp Spend, b Budget) (uint64, error) {
+	mech := ledger.MechDPSGD
+	params := ledger.Params{SamplingRate: sp.SampleRate, NoiseMultiplier: sp.NoiseMultiplier, ClipNorm: sp.ClipNorm, Steps: sp.Steps}
+	if sp.Kind == SpendEval {
+		mech, params.SamplingRate = ledger.MechScalarGaussian, 0
+	}
 	e, err := s.l.Append(ledger.Entry{
 		Party: s.tenant, Task: sp.Task, Round: int64(sp.Round), Tenant: s.tenant, Unit: ledger.UnitRecord,
-		Mechanism: ledger.MechDPSGD,
-		Params:    ledger.Params{SamplingRate: sp.SampleRate, NoiseMultiplier: sp.NoiseMultiplier, ClipNorm: sp.ClipNorm, Steps: sp.Steps},
-		Delta:     b.Delta, EpsilonCap: b.Epsilon,
+		Mechanism: mech, Params: params, Delta: b.Delta, EpsilonCap: b.Epsilon,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("client: ledger: %w", err)

@@ -16,6 +16,12 @@ type Policy struct {
 	MinCohort int
 	// Tasks lists the task IDs the tenant takes part in; empty allows all.
 	Tasks []string
+	// EvalEpsilon, if positive, noises every confusion matrix the tenant
+	// reports for federated evaluation with the Google DP library's
+	// Gaussian mechanism at (EvalEpsilon, Budget.Delta) for L2 sensitivity
+	// 1 (one record moves one count), recorded and accounted like any
+	// other spend. 0 reports exact counts (not privatised).
+	EvalEpsilon float64
 	// TenantEpsilon caps the tenant-level ε (distributed discrete
 	// Gaussian) its ledger accepts; 0 means no cap.
 	TenantEpsilon float64
@@ -42,7 +48,7 @@ func (p Policy) Decide(task string, next Spend, cohort int, spends []Spend) (Dec
 		return Decision{Reason: fmt.Sprintf("cohort of %d is below this tenant's minimum %d", cohort, p.MinCohort)}, nil
 	}
 	for _, s := range spends {
-		if s.Task == task && s.Round == next.Round {
+		if s.Kind == SpendDPSGD && s.Task == task && s.Round == next.Round {
 			return Decision{Reason: fmt.Sprintf("a spend for round %d of task %q is already on record (a restart after a crash?): not releasing twice", next.Round, task)}, nil
 		}
 	}

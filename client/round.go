@@ -2,11 +2,14 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/privacy/scalar"
 )
 
 // spendOf is the record-level spend a plan asks for.
@@ -117,10 +120,69 @@ func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api
 		}
 		conf = m.Counts
 	}
+	var intent uint64
+	noised := false
+	if eps := c.cfg.Policy.EvalEpsilon; eps > 0 {
+		var err error
+		if intent, noised, err = c.noiseEval(int(e.GetRound()), conf); err != nil {
+			return err
+		}
+	}
 	_, err = conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: e.GetRound(),
 		Payload: &api.SubmitRequest_Eval{Eval: &api.EvalResult{ModelVersion: e.GetModelVersion(), Confusion: conf}}})
 	if err != nil {
 		return fmt.Errorf("client: send evaluation of round %d: %w", e.GetRound(), err)
 	}
+	if noised {
+		return c.cfg.Spends.Released(intent, countsHash(conf))
+	}
 	return nil
+}
+
+// noiseEval privatises conf in place for release: it records the spend
+// (write-ahead) and adds Gaussian noise from the Google DP library to every
+// count (L2 sensitivity 1: one record moves one count by one). Counts are
+// not clamped at zero, so the coordinator's sums stay unbiased. If the budget cannot afford it, conf is zeroed
+// (the tenant contributes nothing to the sum) and noised is false.
+func (c *Client) noiseEval(round int, conf []int64) (intent uint64, noised bool, err error) {
+	b := c.cfg.Policy.Budget
+	_, rec, err := scalar.Release(0, 1, c.cfg.Policy.EvalEpsilon, b.Delta, scalar.Gaussian)
+	if err != nil {
+		return 0, false, fmt.Errorf("client: evaluation noise: %w", err)
+	}
+	sp := Spend{Kind: SpendEval, Task: c.task.ID, Round: round, SampleRate: 1, NoiseMultiplier: rec.NoiseStd, ClipNorm: 1, Steps: 1}
+	spends := c.cfg.Spends.Spends()
+	after, err := Epsilon(append(spends, sp), b.Delta)
+	if err != nil {
+		return 0, false, err
+	}
+	if after > b.Epsilon {
+		c.log.Warn("budget too small for a noised evaluation; reporting nothing", "round", round, "eps_after", after)
+		clear(conf)
+		return 0, false, nil
+	}
+	if intent, err = c.cfg.Spends.Record(sp, b); err != nil {
+		return 0, false, fmt.Errorf("client: evaluation of round %d: not releasing: %w", round, err)
+	}
+	for i, v := range conf {
+		n, _, err := scalar.ReleaseInt(v, 1, c.cfg.Policy.EvalEpsilon, b.Delta, scalar.Gaussian)
+		if err != nil {
+			return 0, false, fmt.Errorf("client: evaluation noise: %w", err)
+		}
+		conf[i] = n
+	}
+	return intent, true, nil
+}
+
+// countsHash is the SHA-256 of counts as little-endian int64s.
+func countsHash(counts []int64) [32]byte {
+	h := sha256.New()
+	var b [8]byte
+	for _, v := range counts {
+		binary.LittleEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }

@@ -112,7 +112,9 @@ func (f *Federation) SubmitEval(name string, number, version int, confusion []in
 		return fmt.Errorf("%w: tenant %q sent a confusion matrix of %d cells, want %d×%d", ErrBadUpdate, name, len(confusion), k, k)
 	}
 	for i, c := range confusion {
-		if c < 0 || c > 1<<40 {
+		// Counts may be negative: tenants may noise them for DP, and
+		// clamping would bias the sum.
+		if c < -(1<<40) || c > 1<<40 {
 			return fmt.Errorf("%w: tenant %q, confusion cell %d = %d", ErrBadUpdate, name, i, c)
 		}
 	}

@@ -46,6 +46,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.IntVar(&cfg.Neighbours, "neighbours", 0, "SecAgg+ neighbours k per tenant (0: all, plain SecAgg)")
 	fs.IntVar(&cfg.Threshold, "threshold", 0, "SecAgg+ Shamir threshold t (0: ⌊k/2⌋+1)")
 	fs.Float64Var(&cfg.TenantEpsilon, "tenant-epsilon", 0, "add tenant-level DP inside secure aggregation (distributed discrete Gaussian): each tenant's tenant-level ε over all rounds at --delta (0: off)")
+	fs.Float64Var(&cfg.EvalEpsilon, "eval-epsilon", 0, "noise each tenant's evaluation counts (Gaussian, Google DP library) at this ε per round, within --epsilon (0: exact counts)")
 	fs.Float64Var(&cfg.AdaptiveQuantile, "adaptive-clip", 0, "with --tenant-epsilon: make the update clip follow this quantile of the update norms (adaptive clipping; 0: fixed clip)")
 	fs.BoolVar(&cfg.InsecureNoTLS, "insecure-no-tls", false, "INSECURE: plain loopback gRPC without the operator CA and mutual TLS")
 	fs.IntVar(&cfg.DropTenants, "drop-tenants", 0, "make N random tenants vanish at a random secure-aggregation stage of a random round")

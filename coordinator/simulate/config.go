@@ -72,6 +72,11 @@ type Config struct {
 	// aggregation (distributed discrete Gaussian) calibrated so that each
 	// tenant's tenant-level ε after all rounds is TenantEpsilon at Delta.
 	TenantEpsilon float64
+	// EvalEpsilon, if positive, makes every tenant noise the confusion
+	// matrices it reports (Gaussian, Google DP library) at this ε per
+	// evaluation; the DP-SGD noise is then calibrated so that training and
+	// evaluations together stay within TargetEpsilon.
+	EvalEpsilon float64
 	// AdaptiveQuantile in (0, 1), with TenantEpsilon, makes the update
 	// clip follow that quantile of the update norms (adaptive clipping,
 	// starting at UpdateClip); 0 keeps the clip fixed.

@@ -87,7 +87,7 @@ func prepare(cfg *Config) (*splitData, error) {
 		s.tenants = append(s.tenants, tenantData{name: fmt.Sprintf("tenant-%d", i+1), train: train, test: test})
 	}
 	if cfg.NoiseMultiplier == 0 {
-		z, err := privacy.CalibrateNoiseRDP(cfg.SampleRate, cfg.Rounds*cfg.LocalSteps, cfg.Delta, cfg.TargetEpsilon)
+		z, err := calibrate(*cfg)
 		if err != nil {
 			return nil, fmt.Errorf("simulate: calibrate noise for ε=%g: %w", cfg.TargetEpsilon, err)
 		}
@@ -377,7 +377,8 @@ func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropP
 	// are created one after another, so a seeded reader is reproducible.
 	return client.New(client.Config{
 		Tenant: td.name, Encoder: cfg.Encoder, Train: td.train, Test: td.test,
-		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6)},
+		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6),
+			EvalEpsilon: cfg.EvalEpsilon},
 		Spends: log, Rand: cfg.Rand, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
 	})
 }

@@ -265,3 +265,43 @@ func TestAdaptiveClippingMovesTheClip(t *testing.T) {
 	verifyReport(t, rep)
 	t.Logf("clip per round %v", clips)
 }
+
+// TestNoisedEvaluation runs rounds whose evaluation counts each tenant
+// noises before release: training and evaluations together stay within
+// the target ε, the ledgers hold both kinds of entry and verify.
+func TestNoisedEvaluation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cfg := Config{
+		Tenants: 4, Rounds: 2, MinClients: 3, SynthRecords: 1200, Seed: 41,
+		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8, EvalEpsilon: 1,
+		RoundTimeout: 3 * time.Second, Workdir: t.TempDir(), Rand: privacy.SeededReader(42),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Rounds {
+		if r.Abandoned || r.Evaluators != 4 {
+			t.Fatalf("round %d: %+v", r.Round, r)
+		}
+	}
+	for name, e := range rep.Epsilon {
+		if !(e > 7.9 && e <= 8*(1+1e-6)) {
+			t.Errorf("%s: ε %v, want just under 8 (training and evaluations)", name, e)
+		}
+	}
+	res := verifyReport(t, rep)
+	for _, b := range res.Budgets {
+		if b.Party == b.Tenant {
+			if want := rep.Epsilon[b.Tenant]; math.Abs(b.Epsilon-want) > 1e-9*want {
+				t.Errorf("%s: audit ε %v, simulation %v", b.Tenant, b.Epsilon, want)
+			}
+		}
+	}
+	// The counts are noised: their sum need not equal the held-out size.
+	t.Logf("examples counted per round: %d, %d", rep.Rounds[0].Examples, rep.Rounds[1].Examples)
+}
