@@ -206,6 +206,18 @@ func checkTenantName(name string) error {
 	return nil
 }
 
+// Touch records that tenant name is alive (it downloads a model, say)
+// without asking for an action: unlike Poll it neither advances the
+// federation nor hands out a pending notice.
+func (f *Federation) Touch(name string, now time.Time) error {
+	t := f.tenants[name]
+	if t == nil {
+		return fmt.Errorf("%w: %q has not joined", ErrUnknownTenant, name)
+	}
+	t.lastSeen = now
+	return nil
+}
+
 // Poll tells tenant name what to do now.
 func (f *Federation) Poll(name string, now time.Time) (Action, error) {
 	t := f.tenants[name]

@@ -208,3 +208,20 @@ func TestConfigErrorsNameTheParameter(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestTouchKeepsPendingNotice checks that marking a tenant alive (as a
+// model download does) does not consume an abort notice meant for its
+// next Poll.
+func TestTouchKeepsPendingNotice(t *testing.T) {
+	f := newFed(t)
+	f.notices["a"] = Action{Kind: ActSecAgg, Stage: "abort", Reason: "test"}
+	if err := f.Touch("a", t0); err != nil {
+		t.Fatal(err)
+	}
+	if a := mustPoll(t, f, "a", t0, ActSecAgg); a.Reason != "test" {
+		t.Fatalf("notice lost: %+v", a)
+	}
+	if err := f.Touch("nobody", t0); !errors.Is(err, ErrUnknownTenant) {
+		t.Fatalf("unknown tenant: %v", err)
+	}
+}

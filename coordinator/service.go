@@ -187,7 +187,7 @@ func (s *Service) Download(req *api.DownloadRequest, stream grpc.ServerStreaming
 	}
 	var blob []byte
 	err := s.do(func(f *Federation, now time.Time) error {
-		if _, err := f.Poll(req.GetTenant(), now); err != nil {
+		if err := f.Touch(req.GetTenant(), now); err != nil {
 			return err
 		}
 		v := int(req.GetModelVersion())
