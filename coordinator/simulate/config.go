@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -127,63 +128,27 @@ func Defaults() Config {
 
 func (c *Config) fill() error {
 	d := Defaults()
-	if c.Tenants == 0 {
-		c.Tenants = d.Tenants
-	}
-	if c.Alpha == 0 {
-		c.Alpha = d.Alpha
-	}
-	if c.SynthRecords == 0 {
-		c.SynthRecords = d.SynthRecords
-	}
-	if c.TestFraction == 0 {
-		c.TestFraction = d.TestFraction
-	}
-	if c.Rank == 0 {
-		c.Rank = d.Rank
-	}
-	if c.Rounds == 0 {
-		c.Rounds = d.Rounds
-	}
-	if c.LocalSteps == 0 {
-		c.LocalSteps = d.LocalSteps
-	}
-	if c.SampleRate == 0 {
-		c.SampleRate = d.SampleRate
-	}
-	if c.ClipNorm == 0 {
-		c.ClipNorm = d.ClipNorm
-	}
-	if c.LearningRate == 0 {
-		c.LearningRate = d.LearningRate
-	}
-	if c.Delta == 0 {
-		c.Delta = d.Delta
-	}
+	c.Tenants = cmp.Or(c.Tenants, d.Tenants)
+	c.Alpha = cmp.Or(c.Alpha, d.Alpha)
+	c.SynthRecords = cmp.Or(c.SynthRecords, d.SynthRecords)
+	c.TestFraction = cmp.Or(c.TestFraction, d.TestFraction)
+	c.Rank = cmp.Or(c.Rank, d.Rank)
+	c.Rounds = cmp.Or(c.Rounds, d.Rounds)
+	c.LocalSteps = cmp.Or(c.LocalSteps, d.LocalSteps)
+	c.SampleRate = cmp.Or(c.SampleRate, d.SampleRate)
+	c.ClipNorm = cmp.Or(c.ClipNorm, d.ClipNorm)
+	c.LearningRate = cmp.Or(c.LearningRate, d.LearningRate)
+	c.Delta = cmp.Or(c.Delta, d.Delta)
 	if c.TargetEpsilon == 0 && c.NoiseMultiplier == 0 {
 		c.TargetEpsilon = d.TargetEpsilon
 	}
-	if c.EpsilonCap == 0 {
-		c.EpsilonCap = c.TargetEpsilon
-	}
-	if c.Strategy == "" {
-		c.Strategy = d.Strategy
-	}
-	if c.ServerLR == 0 {
-		c.ServerLR = d.ServerLR
-	}
-	if c.MinClients == 0 {
-		c.MinClients = max(min(3, c.Tenants), (c.Tenants+1)/2)
-	}
-	if c.MaxWeight == 0 {
-		c.MaxWeight = d.MaxWeight
-	}
-	if c.UpdateClip == 0 {
-		c.UpdateClip = d.UpdateClip
-	}
-	if c.RoundTimeout == 0 {
-		c.RoundTimeout = d.RoundTimeout
-	}
+	c.EpsilonCap = cmp.Or(c.EpsilonCap, c.TargetEpsilon)
+	c.Strategy = cmp.Or(c.Strategy, d.Strategy)
+	c.ServerLR = cmp.Or(c.ServerLR, d.ServerLR)
+	c.MinClients = cmp.Or(c.MinClients, max(min(3, c.Tenants), (c.Tenants+1)/2))
+	c.MaxWeight = cmp.Or(c.MaxWeight, d.MaxWeight)
+	c.UpdateClip = cmp.Or(c.UpdateClip, d.UpdateClip)
+	c.RoundTimeout = cmp.Or(c.RoundTimeout, d.RoundTimeout)
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
 	mrand "math/rand/v2"
 	"net"
 	"os"
@@ -251,7 +252,7 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 					}
 				}
 			}
-			for _, name := range sortedKeys(e.DroppedAt) {
+			for _, name := range slices.Sorted(maps.Keys(e.DroppedAt)) {
 				rep.dropped = append(rep.dropped, DroppedTenant{Round: e.Round, Tenant: name, Stage: e.DroppedAt[name]})
 			}
 			if cur.Abandoned {
@@ -403,15 +404,6 @@ func planDrops(cfg Config, s *splitData) map[string]*dropPoint {
 		out[s.tenants[i].name] = &dropPoint{round: 1 + r.IntN(cfg.Rounds), stage: stages[r.IntN(len(stages))]}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for n := range m {
-		k = append(k, n)
-	}
-	slices.Sort(k)
-	return k
 }
 
 // openParty opens (creating on first use) a party's signing key and privacy

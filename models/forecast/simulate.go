@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -97,32 +98,22 @@ type SimConfig struct {
 }
 
 func (c *SimConfig) fill() error {
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&c.HoldoutWeeks, 4)
-	def(&c.MinCustomers, 10)
-	def(&c.TextDim, 16)
+	c.HoldoutWeeks = cmp.Or(c.HoldoutWeeks, 4)
+	c.MinCustomers = cmp.Or(c.MinCustomers, 10)
+	c.TextDim = cmp.Or(c.TextDim, 16)
 	if c.TextDim < 0 {
 		c.TextDim = 0
 	}
-	def(&c.Season, 1)
-	def(&c.Window, 4)
-	def(&c.Rounds, 100)
-	def(&c.LocalSteps, 10)
-	def(&c.CentralSteps, 3000)
-	deff := func(p *float64, v float64) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	deff(&c.LearningRate, 1)
-	deff(&c.SampleRate, 0.05)
-	deff(&c.ClipNorm, 1)
-	deff(&c.TargetEpsilon, 1)
-	deff(&c.Delta, 1e-5)
+	c.Season = cmp.Or(c.Season, 1)
+	c.Window = cmp.Or(c.Window, 4)
+	c.Rounds = cmp.Or(c.Rounds, 100)
+	c.LocalSteps = cmp.Or(c.LocalSteps, 10)
+	c.CentralSteps = cmp.Or(c.CentralSteps, 3000)
+	c.LearningRate = cmp.Or(c.LearningRate, 1)
+	c.SampleRate = cmp.Or(c.SampleRate, 0.05)
+	c.ClipNorm = cmp.Or(c.ClipNorm, 1)
+	c.TargetEpsilon = cmp.Or(c.TargetEpsilon, 1)
+	c.Delta = cmp.Or(c.Delta, 1e-5)
 	if c.TextDim > 0 && c.Encoder == nil {
 		enc, err := models.NewHashingEncoder(models.HashingConfig{})
 		if err != nil {

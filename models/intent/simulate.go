@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -46,35 +47,25 @@ type SimConfig struct {
 }
 
 func (c *SimConfig) fill() error {
-	i := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	f := func(p *float64, v float64) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	i(&c.Tenants, 5)
-	f(&c.Alpha, 0.5)
+	c.Tenants = cmp.Or(c.Tenants, 5)
+	c.Alpha = cmp.Or(c.Alpha, 0.5)
 	if c.Seed == 0 {
 		c.Seed = 1
 	}
-	f(&c.TestFraction, 0.2)
-	f(&c.ValFraction, 0.15)
-	f(&c.RejectRate, 0.05)
-	i(&c.Rank, models.DefaultRank)
-	i(&c.Rounds, 40)
-	i(&c.LocalSteps, 10)
-	f(&c.SampleRate, 0.3)
-	f(&c.ClipNorm, 1)
-	f(&c.LearningRate, 8)
-	f(&c.Momentum, 0.9)
-	f(&c.ServerLR, 1.5)
-	f(&c.TargetEpsilon, 8)
-	f(&c.Delta, 1e-5)
-	i(&c.CentralSteps, 3000)
+	c.TestFraction = cmp.Or(c.TestFraction, 0.2)
+	c.ValFraction = cmp.Or(c.ValFraction, 0.15)
+	c.RejectRate = cmp.Or(c.RejectRate, 0.05)
+	c.Rank = cmp.Or(c.Rank, models.DefaultRank)
+	c.Rounds = cmp.Or(c.Rounds, 40)
+	c.LocalSteps = cmp.Or(c.LocalSteps, 10)
+	c.SampleRate = cmp.Or(c.SampleRate, 0.3)
+	c.ClipNorm = cmp.Or(c.ClipNorm, 1)
+	c.LearningRate = cmp.Or(c.LearningRate, 8)
+	c.Momentum = cmp.Or(c.Momentum, 0.9)
+	c.ServerLR = cmp.Or(c.ServerLR, 1.5)
+	c.TargetEpsilon = cmp.Or(c.TargetEpsilon, 8)
+	c.Delta = cmp.Or(c.Delta, 1e-5)
+	c.CentralSteps = cmp.Or(c.CentralSteps, 3000)
 	if c.Encoder == nil {
 		enc, err := models.NewHashingEncoder(models.HashingConfig{})
 		if err != nil {

@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -40,38 +41,28 @@ type SimConfig struct {
 }
 
 func (c *SimConfig) fill() error {
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	deff := func(p *float64, v float64) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&c.HoldoutWeeks, 8)
-	def(&c.MinCustomers, 20)
-	def(&c.FeatureDim, 256)
-	def(&c.TowerDim, 32)
-	def(&c.K, 10)
-	def(&c.Rounds, 20)
-	def(&c.LocalSteps, 5)
-	def(&c.CentralSteps, 150)
-	def(&c.PairsPerCust, 8)
-	deff(&c.Beta, 1)
+	c.HoldoutWeeks = cmp.Or(c.HoldoutWeeks, 8)
+	c.MinCustomers = cmp.Or(c.MinCustomers, 20)
+	c.FeatureDim = cmp.Or(c.FeatureDim, 256)
+	c.TowerDim = cmp.Or(c.TowerDim, 32)
+	c.K = cmp.Or(c.K, 10)
+	c.Rounds = cmp.Or(c.Rounds, 20)
+	c.LocalSteps = cmp.Or(c.LocalSteps, 5)
+	c.CentralSteps = cmp.Or(c.CentralSteps, 150)
+	c.PairsPerCust = cmp.Or(c.PairsPerCust, 8)
+	c.Beta = cmp.Or(c.Beta, 1)
 	if c.Gamma < 0 {
 		c.Gamma = 0
 	}
 	if c.Beta < 0 {
 		c.Beta = 0
 	}
-	deff(&c.LearningRate, 0.2)
-	deff(&c.CustomerRate, 0.5)
-	deff(&c.SampleRate, 0.2)
-	deff(&c.ClipNorm, 1)
-	deff(&c.TargetEpsilon, 1)
-	deff(&c.Delta, 1e-5)
+	c.LearningRate = cmp.Or(c.LearningRate, 0.2)
+	c.CustomerRate = cmp.Or(c.CustomerRate, 0.5)
+	c.SampleRate = cmp.Or(c.SampleRate, 0.2)
+	c.ClipNorm = cmp.Or(c.ClipNorm, 1)
+	c.TargetEpsilon = cmp.Or(c.TargetEpsilon, 1)
+	c.Delta = cmp.Or(c.Delta, 1e-5)
 	if c.Encoder == nil {
 		enc, err := models.NewHashingEncoder(models.HashingConfig{})
 		if err != nil {
