@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/fedb2b/fedb2b/coordinator/simulate"
+	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 )
 
@@ -132,12 +134,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "federated (DP-SGD)", rep.Final.Accuracy, rep.Final.MacroF1)
 	if b, ok := rep.Baselines["local_only"]; ok {
 		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "local-only, mean (same DP)", b.Accuracy, b.MacroF1)
-		names := make([]string, 0, len(b.PerTenant))
-		for n := range b.PerTenant {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(b.PerTenant)) {
 			fmt.Fprintf(stdout, "  %-26s %9.4f %9.4f\n", n, b.PerTenant[n].Accuracy, b.PerTenant[n].MacroF1)
 		}
 	}
@@ -164,11 +161,7 @@ func listOrDash(s []string) string {
 }
 
 func epsList(m map[string]float64) string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(names))
 	for i, n := range names {
 		parts[i] = fmt.Sprintf("%.2f", m[n])
@@ -176,35 +169,13 @@ func epsList(m map[string]float64) string {
 	return strings.Join(parts, " ")
 }
 
-// writeJSONFile writes v as indented JSON atomically (temp file + rename).
+// writeJSONFile writes v as indented JSON, atomically (models.WriteFileAtomic).
 func writeJSONFile(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dirOf(path), ".fedb2b-*.json")
-	if err != nil {
-		return fmt.Errorf("failed to write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("failed to write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	tmp.Close()
-	return os.Rename(tmp.Name(), path)
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
+	return models.WriteFileAtomic(path, append(b, '\n'), 0o644)
 }
 
 // dropTaskFlag removes --task classify from args.

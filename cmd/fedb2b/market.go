@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/fedb2b/fedb2b/models/forecast"
@@ -146,11 +147,11 @@ func runMarket(args []string, stdout, stderr io.Writer) int {
 func printMarket(w io.Writer, o marketOutput) {
 	fmt.Fprintf(w, "load: %s\n", o.Load)
 	fmt.Fprintf(w, "\ncustomers per segment (noisy, %d tenants):\n", o.Tenants)
-	for _, k := range sortedKeysOf(o.CustomersPerSegment) {
+	for _, k := range slices.Sorted(maps.Keys(o.CustomersPerSegment)) {
 		fmt.Fprintf(w, "  %-20s %8.0f\n", k, o.CustomersPerSegment[k])
 	}
 	fmt.Fprintf(w, "\norder value quantiles per category at ranks %v:\n", o.Ranks)
-	for _, k := range sortedKeysOf(o.OrderValueQuantiles) {
+	for _, k := range slices.Sorted(maps.Keys(o.OrderValueQuantiles)) {
 		fmt.Fprintf(w, "  %-20s", k)
 		for _, v := range o.OrderValueQuantiles[k] {
 			fmt.Fprintf(w, " %8.2f", v)
@@ -158,7 +159,7 @@ func printMarket(w io.Writer, o marketOutput) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\nweekly demand per category (weeks starting %s … %s):\n", first(o.Weeks), last(o.Weeks))
-	for _, k := range sortedKeysOf(o.WeeklyDemand) {
+	for _, k := range slices.Sorted(maps.Keys(o.WeeklyDemand)) {
 		fmt.Fprintf(w, "  %-20s", k)
 		for _, v := range o.WeeklyDemand[k] {
 			fmt.Fprintf(w, " %7.0f", v)
@@ -166,7 +167,7 @@ func printMarket(w io.Writer, o marketOutput) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "\nprivacy spent per tenant (customer-level, basic composition):")
-	for _, k := range sortedKeysOf(o.Privacy) {
+	for _, k := range slices.Sorted(maps.Keys(o.Privacy)) {
 		p := o.Privacy[k]
 		fmt.Fprintf(w, "  %-10s ε=%g δ=%g (%d releases)\n", k, p.Epsilon, p.Delta, len(p.Spends))
 	}
@@ -184,15 +185,6 @@ func last(s []string) string {
 		return ""
 	}
 	return s[len(s)-1]
-}
-
-func sortedKeysOf[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 func splitList(s string) []string {

@@ -5,9 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/forecast"
@@ -129,12 +130,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "fedb2b demo --task %s: %d tenants; ε=%.4g at δ=%g per tenant (unit: %s)\n", task, sum.Tenants, sum.Privacy.Epsilon, sum.Privacy.Delta, sum.Privacy.Unit)
 	printMetrics(stdout, "federated", sum.Final)
-	names := make([]string, 0, len(sum.Baselines))
-	for n := range sum.Baselines {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(sum.Baselines)) {
 		printMetrics(stdout, n, sum.Baselines[n])
 	}
 	fmt.Fprintln(stdout, "note:", sum.Note)
@@ -147,13 +143,8 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 }
 
 func printMetrics(w io.Writer, name string, m map[string]float64) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	fmt.Fprintf(w, "  %-16s", name)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		fmt.Fprintf(w, "  %s %.4f", k, m[k])
 	}
 	fmt.Fprintln(w)
