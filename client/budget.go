@@ -57,12 +57,26 @@ type Budget struct {
 // Epsilon returns the ε (at delta) of spends composed, computed by the RDP
 // accountant from the recorded parameters.
 func Epsilon(spends []Spend, delta float64) (float64, error) {
+	acc, err := compose(spends)
+	if err != nil {
+		return 0, err
+	}
+	return epsilonOf(acc, delta)
+}
+
+// compose returns the RDP accountant of spends.
+func compose(spends []Spend) (*privacy.RDPAccountant, error) {
 	acc := privacy.NewRDPAccountant(nil)
 	for _, s := range spends {
 		if err := acc.Compose(s.SampleRate, s.NoiseMultiplier, s.Steps); err != nil {
-			return 0, fmt.Errorf("client: spend of round %d: %w", s.Round, err)
+			return nil, fmt.Errorf("client: spend of round %d: %w", s.Round, err)
 		}
 	}
+	return acc, nil
+}
+
+// epsilonOf is acc's ε at delta, 0 when nothing was composed.
+func epsilonOf(acc *privacy.RDPAccountant, delta float64) (float64, error) {
 	if acc.Steps() == 0 {
 		return 0, nil
 	}

@@ -55,11 +55,19 @@ func (p Policy) Decide(task string, next Spend, cohort int, spends []Spend) (Dec
 	if next.NoiseMultiplier <= 0 {
 		return Decision{Reason: "the plan adds no noise (noise multiplier 0): record-level DP would be infinite"}, nil
 	}
-	now, err := Epsilon(spends, p.Budget.Delta)
+	// Compose the record once, read ε, then add the plan.
+	acc, err := compose(spends)
 	if err != nil {
 		return Decision{}, err
 	}
-	after, err := Epsilon(append(slices.Clone(spends), next), p.Budget.Delta)
+	now, err := epsilonOf(acc, p.Budget.Delta)
+	if err != nil {
+		return Decision{}, err
+	}
+	if err := acc.Compose(next.SampleRate, next.NoiseMultiplier, next.Steps); err != nil {
+		return Decision{}, fmt.Errorf("client: plan of round %d: %w", next.Round, err)
+	}
+	after, err := epsilonOf(acc, p.Budget.Delta)
 	if err != nil {
 		return Decision{}, err
 	}

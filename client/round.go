@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 
 	"github.com/fedb2b/fedb2b/api"
@@ -134,7 +132,7 @@ func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api
 		return fmt.Errorf("client: send evaluation of round %d: %w", e.GetRound(), err)
 	}
 	if noised {
-		return c.cfg.Spends.Released(intent, countsHash(conf))
+		return c.cfg.Spends.Released(intent, coordinator.CountsHash(conf))
 	}
 	return nil
 }
@@ -172,17 +170,4 @@ func (c *Client) noiseEval(round int, conf []int64) (intent uint64, noised bool,
 		conf[i] = n
 	}
 	return intent, true, nil
-}
-
-// countsHash is the SHA-256 of counts as little-endian int64s.
-func countsHash(counts []int64) [32]byte {
-	h := sha256.New()
-	var b [8]byte
-	for _, v := range counts {
-		binary.LittleEndian.PutUint64(b[:], uint64(v))
-		h.Write(b[:])
-	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
 }

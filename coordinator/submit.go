@@ -137,10 +137,20 @@ func (f *Federation) SubmitEval(name string, number, version int, confusion []in
 // little-endian bytes of its IEEE 754 encoding. Client and coordinator
 // both record it in their ledgers, so an auditor can match them.
 func UpdateHash(values []float64) [32]byte {
+	return hashWords(len(values), func(i int) uint64 { return math.Float64bits(values[i]) })
+}
+
+// CountsHash is the SHA-256 of counts as 8 little-endian bytes each (a
+// released confusion matrix, say).
+func CountsHash(counts []int64) [32]byte {
+	return hashWords(len(counts), func(i int) uint64 { return uint64(counts[i]) })
+}
+
+func hashWords(n int, word func(int) uint64) [32]byte {
 	h := sha256.New()
 	var b [8]byte
-	for _, v := range values {
-		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+	for i := range n {
+		binary.LittleEndian.PutUint64(b[:], word(i))
 		h.Write(b[:])
 	}
 	var out [32]byte
