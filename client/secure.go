@@ -12,6 +12,7 @@ import (
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/privacy"
 	"github.com/fedb2b/fedb2b/privacy/adaptive"
 	"github.com/fedb2b/fedb2b/privacy/ddg"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
@@ -95,17 +96,11 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 		if w := p.GetBitWeight(); w > 0 {
 			// Clip to the round's C, then append w·(b − ½) for the
 			// coordinator's adaptive clip update (privacy/adaptive).
-			var ss float64
-			for _, v := range delta {
-				ss += v * v
-			}
-			norm, cl := math.Sqrt(ss), p.GetUpdateClip()
+			cl := p.GetUpdateClip()
 			clippedDelta := slices.Clone(delta)
-			if norm > cl {
-				clipped = true
-				for i := range clippedDelta {
-					clippedDelta[i] *= cl / norm
-				}
+			norm := cl // at most C: the bit says "not clipped"
+			if f := privacy.ClipL2(clippedDelta, cl); f < 1 {
+				clipped, norm = true, cl/f
 			}
 			vec = adaptive.AppendBit(clippedDelta, norm, cl, w)
 		}
