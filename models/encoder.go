@@ -15,3 +15,12 @@ type Encoder interface {
 	// Encode returns one vector per text, in order.
 	Encode(ctx context.Context, texts []string) ([][]float64, error)
 }
+
+// OrDefault returns enc, or the built-in hashing encoder with its default
+// settings when enc is nil.
+func OrDefault(enc Encoder) (Encoder, error) {
+	if enc != nil {
+		return enc, nil
+	}
+	return NewHashingEncoder(HashingConfig{})
+}

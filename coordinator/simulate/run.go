@@ -70,13 +70,11 @@ func prepare(cfg *Config) (*splitData, error) {
 	if data == nil {
 		data = dataset.Synthesize(dataset.SynthConfig{Seed: cfg.Seed, Records: cfg.SynthRecords})
 	}
-	if cfg.Encoder == nil {
-		enc, err := models.NewHashingEncoder(models.HashingConfig{})
-		if err != nil {
-			return nil, err
-		}
-		cfg.Encoder = enc
+	enc, err := models.OrDefault(cfg.Encoder)
+	if err != nil {
+		return nil, err
 	}
+	cfg.Encoder = enc
 	parts, err := dataset.SplitDirichlet(data, cfg.Tenants, cfg.Alpha, cfg.Seed, dataset.SplitOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("simulate: split: %w", err)

@@ -114,8 +114,8 @@ func (c *SimConfig) fill() error {
 	c.ClipNorm = cmp.Or(c.ClipNorm, 1)
 	c.TargetEpsilon = cmp.Or(c.TargetEpsilon, 1)
 	c.Delta = cmp.Or(c.Delta, 1e-5)
-	if c.TextDim > 0 && c.Encoder == nil {
-		enc, err := models.NewHashingEncoder(models.HashingConfig{})
+	if c.TextDim > 0 {
+		enc, err := models.OrDefault(c.Encoder)
 		if err != nil {
 			return err
 		}

@@ -66,13 +66,11 @@ func (c *SimConfig) fill() error {
 	c.TargetEpsilon = cmp.Or(c.TargetEpsilon, 8)
 	c.Delta = cmp.Or(c.Delta, 1e-5)
 	c.CentralSteps = cmp.Or(c.CentralSteps, 3000)
-	if c.Encoder == nil {
-		enc, err := models.NewHashingEncoder(models.HashingConfig{})
-		if err != nil {
-			return err
-		}
-		c.Encoder = enc
+	enc, err := models.OrDefault(c.Encoder)
+	if err != nil {
+		return err
 	}
+	c.Encoder = enc
 	return nil
 }
 

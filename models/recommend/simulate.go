@@ -63,13 +63,11 @@ func (c *SimConfig) fill() error {
 	c.ClipNorm = cmp.Or(c.ClipNorm, 1)
 	c.TargetEpsilon = cmp.Or(c.TargetEpsilon, 1)
 	c.Delta = cmp.Or(c.Delta, 1e-5)
-	if c.Encoder == nil {
-		enc, err := models.NewHashingEncoder(models.HashingConfig{})
-		if err != nil {
-			return err
-		}
-		c.Encoder = enc
+	enc, err := models.OrDefault(c.Encoder)
+	if err != nil {
+		return err
 	}
+	c.Encoder = enc
 	return nil
 }
 
