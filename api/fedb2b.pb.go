@@ -175,8 +175,14 @@ type TaskSpec struct {
 	Alpha     float64                `protobuf:"fixed64,6,opt,name=alpha,proto3" json:"alpha,omitempty"`
 	Labels    []string               `protobuf:"bytes,7,rep,name=labels,proto3" json:"labels,omitempty"`
 	// seed generates the frozen LoRA factor A, identical on every client.
-	Seed          uint64 `protobuf:"varint,8,opt,name=seed,proto3" json:"seed,omitempty"`
-	NumParams     int32  `protobuf:"varint,9,opt,name=num_params,json=numParams,proto3" json:"num_params,omitempty"`
+	Seed      uint64 `protobuf:"varint,8,opt,name=seed,proto3" json:"seed,omitempty"`
+	NumParams int32  `protobuf:"varint,9,opt,name=num_params,json=numParams,proto3" json:"num_params,omitempty"`
+	// eval_len is the length of the evaluation statistics vector the task
+	// defines (models/task); the coordinator only sums such vectors.
+	EvalLen int32 `protobuf:"varint,10,opt,name=eval_len,json=evalLen,proto3" json:"eval_len,omitempty"`
+	// options are task-specific settings the coordinator passes through
+	// unread (for example the layers of the encoder that carry LoRA).
+	Options       map[string]string `protobuf:"bytes,11,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -272,6 +278,20 @@ func (x *TaskSpec) GetNumParams() int32 {
 		return x.NumParams
 	}
 	return 0
+}
+
+func (x *TaskSpec) GetEvalLen() int32 {
+	if x != nil {
+		return x.EvalLen
+	}
+	return 0
+}
+
+func (x *TaskSpec) GetOptions() map[string]string {
+	if x != nil {
+		return x.Options
+	}
+	return nil
 }
 
 type PollRequest struct {
@@ -768,9 +788,13 @@ func (x *TrainPlan) GetBitWeight() float64 {
 }
 
 type EvalPlan struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Round         int64                  `protobuf:"varint,1,opt,name=round,proto3" json:"round,omitempty"`
-	ModelVersion  int64                  `protobuf:"varint,2,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Round        int64                  `protobuf:"varint,1,opt,name=round,proto3" json:"round,omitempty"`
+	ModelVersion int64                  `protobuf:"varint,2,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	// eval_epsilon > 0 asks each tenant to release its evaluation
+	// statistics with Gaussian noise at this ε (and the tenant's δ); 0 asks
+	// for exact statistics, which a tenant's policy may refuse.
+	EvalEpsilon   float64 `protobuf:"fixed64,3,opt,name=eval_epsilon,json=evalEpsilon,proto3" json:"eval_epsilon,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -815,6 +839,13 @@ func (x *EvalPlan) GetRound() int64 {
 func (x *EvalPlan) GetModelVersion() int64 {
 	if x != nil {
 		return x.ModelVersion
+	}
+	return 0
+}
+
+func (x *EvalPlan) GetEvalEpsilon() float64 {
+	if x != nil {
+		return x.EvalEpsilon
 	}
 	return 0
 }
@@ -1278,9 +1309,13 @@ func (x *Update) GetValues() []float64 {
 // EvalResult is a confusion matrix of the client's held-out split, row-major
 // (true class, predicted class); only its sum over clients is shown.
 type EvalResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ModelVersion  int64                  `protobuf:"varint,1,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
-	Confusion     []int64                `protobuf:"varint,2,rep,packed,name=confusion,proto3" json:"confusion,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ModelVersion int64                  `protobuf:"varint,1,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	// stats are the task's evaluation sufficient statistics (models/task),
+	// noised when the plan asked for it.
+	Stats []int64 `protobuf:"varint,2,rep,packed,name=stats,proto3" json:"stats,omitempty"`
+	// declined, if set, says why the tenant reports nothing this round.
+	Declined      string `protobuf:"bytes,3,opt,name=declined,proto3" json:"declined,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1322,11 +1357,18 @@ func (x *EvalResult) GetModelVersion() int64 {
 	return 0
 }
 
-func (x *EvalResult) GetConfusion() []int64 {
+func (x *EvalResult) GetStats() []int64 {
 	if x != nil {
-		return x.Confusion
+		return x.Stats
 	}
 	return nil
+}
+
+func (x *EvalResult) GetDeclined() string {
+	if x != nil {
+		return x.Declined
+	}
+	return ""
 }
 
 type SubmitResponse struct {
@@ -1388,7 +1430,7 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x05delta\x18\x05 \x01(\x01R\x05delta\x12!\n" +
 	"\fidentity_key\x18\x06 \x01(\fR\videntityKey\"7\n" +
 	"\fJoinResponse\x12'\n" +
-	"\x04task\x18\x01 \x01(\v2\x13.fedb2b.v1.TaskSpecR\x04task\"\xe8\x01\n" +
+	"\x04task\x18\x01 \x01(\v2\x13.fedb2b.v1.TaskSpecR\x04task\"\xfb\x02\n" +
 	"\bTaskSpec\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1d\n" +
@@ -1400,7 +1442,13 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x06labels\x18\a \x03(\tR\x06labels\x12\x12\n" +
 	"\x04seed\x18\b \x01(\x04R\x04seed\x12\x1d\n" +
 	"\n" +
-	"num_params\x18\t \x01(\x05R\tnumParams\"%\n" +
+	"num_params\x18\t \x01(\x05R\tnumParams\x12\x19\n" +
+	"\beval_len\x18\n" +
+	" \x01(\x05R\aevalLen\x12:\n" +
+	"\aoptions\x18\v \x03(\v2 .fedb2b.v1.TaskSpec.OptionsEntryR\aoptions\x1a:\n" +
+	"\fOptionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"%\n" +
 	"\vPollRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\"\x84\x02\n" +
 	"\fPollResponse\x12%\n" +
@@ -1452,10 +1500,11 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\n" +
 	"max_weight\x18\x1a \x01(\x01R\tmaxWeight\x12\x1d\n" +
 	"\n" +
-	"bit_weight\x18\x1b \x01(\x01R\tbitWeight\"E\n" +
+	"bit_weight\x18\x1b \x01(\x01R\tbitWeight\"h\n" +
 	"\bEvalPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
-	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\"G\n" +
+	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12!\n" +
+	"\feval_epsilon\x18\x03 \x01(\x01R\vevalEpsilon\"G\n" +
 	"\bFinished\x12#\n" +
 	"\rfinal_version\x18\x01 \x01(\x03R\ffinalVersion\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"T\n" +
@@ -1483,11 +1532,12 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\aDecline\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\" \n" +
 	"\x06Update\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\x01R\x06values\"O\n" +
+	"\x06values\x18\x01 \x03(\x01R\x06values\"c\n" +
 	"\n" +
 	"EvalResult\x12#\n" +
-	"\rmodel_version\x18\x01 \x01(\x03R\fmodelVersion\x12\x1c\n" +
-	"\tconfusion\x18\x02 \x03(\x03R\tconfusion\"*\n" +
+	"\rmodel_version\x18\x01 \x01(\x03R\fmodelVersion\x12\x14\n" +
+	"\x05stats\x18\x02 \x03(\x03R\x05stats\x12\x1a\n" +
+	"\bdeclined\x18\x03 \x01(\tR\bdeclined\"*\n" +
 	"\x0eSubmitResponse\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage2\xb2\x02\n" +
 	"\n" +
@@ -1510,7 +1560,7 @@ func file_fedb2b_proto_rawDescGZIP() []byte {
 	return file_fedb2b_proto_rawDescData
 }
 
-var file_fedb2b_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_fedb2b_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_fedb2b_proto_goTypes = []any{
 	(*JoinRequest)(nil),     // 0: fedb2b.v1.JoinRequest
 	(*JoinResponse)(nil),    // 1: fedb2b.v1.JoinResponse
@@ -1529,33 +1579,35 @@ var file_fedb2b_proto_goTypes = []any{
 	(*Update)(nil),          // 14: fedb2b.v1.Update
 	(*EvalResult)(nil),      // 15: fedb2b.v1.EvalResult
 	(*SubmitResponse)(nil),  // 16: fedb2b.v1.SubmitResponse
+	nil,                     // 17: fedb2b.v1.TaskSpec.OptionsEntry
 }
 var file_fedb2b_proto_depIdxs = []int32{
 	2,  // 0: fedb2b.v1.JoinResponse.task:type_name -> fedb2b.v1.TaskSpec
-	5,  // 1: fedb2b.v1.PollResponse.wait:type_name -> fedb2b.v1.Wait
-	6,  // 2: fedb2b.v1.PollResponse.train:type_name -> fedb2b.v1.TrainPlan
-	7,  // 3: fedb2b.v1.PollResponse.evaluate:type_name -> fedb2b.v1.EvalPlan
-	8,  // 4: fedb2b.v1.PollResponse.finished:type_name -> fedb2b.v1.Finished
-	9,  // 5: fedb2b.v1.PollResponse.secagg:type_name -> fedb2b.v1.SecAggStep
-	13, // 6: fedb2b.v1.SubmitRequest.decline:type_name -> fedb2b.v1.Decline
-	14, // 7: fedb2b.v1.SubmitRequest.update:type_name -> fedb2b.v1.Update
-	15, // 8: fedb2b.v1.SubmitRequest.eval:type_name -> fedb2b.v1.EvalResult
-	9,  // 9: fedb2b.v1.SubmitRequest.secagg:type_name -> fedb2b.v1.SecAggStep
-	0,  // 10: fedb2b.v1.Federation.Join:input_type -> fedb2b.v1.JoinRequest
-	3,  // 11: fedb2b.v1.Federation.Poll:input_type -> fedb2b.v1.PollRequest
-	10, // 12: fedb2b.v1.Federation.Download:input_type -> fedb2b.v1.DownloadRequest
-	12, // 13: fedb2b.v1.Federation.Submit:input_type -> fedb2b.v1.SubmitRequest
-	11, // 14: fedb2b.v1.Federation.Upload:input_type -> fedb2b.v1.Chunk
-	1,  // 15: fedb2b.v1.Federation.Join:output_type -> fedb2b.v1.JoinResponse
-	4,  // 16: fedb2b.v1.Federation.Poll:output_type -> fedb2b.v1.PollResponse
-	11, // 17: fedb2b.v1.Federation.Download:output_type -> fedb2b.v1.Chunk
-	16, // 18: fedb2b.v1.Federation.Submit:output_type -> fedb2b.v1.SubmitResponse
-	16, // 19: fedb2b.v1.Federation.Upload:output_type -> fedb2b.v1.SubmitResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	17, // 1: fedb2b.v1.TaskSpec.options:type_name -> fedb2b.v1.TaskSpec.OptionsEntry
+	5,  // 2: fedb2b.v1.PollResponse.wait:type_name -> fedb2b.v1.Wait
+	6,  // 3: fedb2b.v1.PollResponse.train:type_name -> fedb2b.v1.TrainPlan
+	7,  // 4: fedb2b.v1.PollResponse.evaluate:type_name -> fedb2b.v1.EvalPlan
+	8,  // 5: fedb2b.v1.PollResponse.finished:type_name -> fedb2b.v1.Finished
+	9,  // 6: fedb2b.v1.PollResponse.secagg:type_name -> fedb2b.v1.SecAggStep
+	13, // 7: fedb2b.v1.SubmitRequest.decline:type_name -> fedb2b.v1.Decline
+	14, // 8: fedb2b.v1.SubmitRequest.update:type_name -> fedb2b.v1.Update
+	15, // 9: fedb2b.v1.SubmitRequest.eval:type_name -> fedb2b.v1.EvalResult
+	9,  // 10: fedb2b.v1.SubmitRequest.secagg:type_name -> fedb2b.v1.SecAggStep
+	0,  // 11: fedb2b.v1.Federation.Join:input_type -> fedb2b.v1.JoinRequest
+	3,  // 12: fedb2b.v1.Federation.Poll:input_type -> fedb2b.v1.PollRequest
+	10, // 13: fedb2b.v1.Federation.Download:input_type -> fedb2b.v1.DownloadRequest
+	12, // 14: fedb2b.v1.Federation.Submit:input_type -> fedb2b.v1.SubmitRequest
+	11, // 15: fedb2b.v1.Federation.Upload:input_type -> fedb2b.v1.Chunk
+	1,  // 16: fedb2b.v1.Federation.Join:output_type -> fedb2b.v1.JoinResponse
+	4,  // 17: fedb2b.v1.Federation.Poll:output_type -> fedb2b.v1.PollResponse
+	11, // 18: fedb2b.v1.Federation.Download:output_type -> fedb2b.v1.Chunk
+	16, // 19: fedb2b.v1.Federation.Submit:output_type -> fedb2b.v1.SubmitResponse
+	16, // 20: fedb2b.v1.Federation.Upload:output_type -> fedb2b.v1.SubmitResponse
+	16, // [16:21] is the sub-list for method output_type
+	11, // [11:16] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_fedb2b_proto_init() }
@@ -1582,7 +1634,7 @@ func file_fedb2b_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fedb2b_proto_rawDesc), len(file_fedb2b_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -13,8 +13,8 @@ import (
 const (
 	// SpendDPSGD (the zero value) is a round of local DP-SGD.
 	SpendDPSGD = ""
-	// SpendEval is the Gaussian-noised confusion matrix of a federated
-	// evaluation: sampling rate 1, one step, L2 sensitivity 1.
+	// SpendEval is a federated evaluation's Gaussian-noised statistics:
+	// sampling rate 1, one step, ClipNorm their L2 sensitivity.
 	SpendEval = "eval"
 )
 

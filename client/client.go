@@ -20,6 +20,7 @@ import (
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
 )
 
@@ -30,8 +31,12 @@ const MaxModelBytes = 1 << 30
 type Config struct {
 	Tenant  string
 	Encoder models.Encoder
-	// Train and Test are the tenant's private examples (Test is its
-	// held-out split for federated evaluation).
+	// Learner builds the tenant's learner for the announced task from
+	// its private data (package models/task). Nil means classification
+	// of Train with Test as the held-out split (task.NewClassifier).
+	Learner task.Factory
+	// Train and Test are the tenant's private examples for the default
+	// Learner (Test is its held-out split for federated evaluation).
 	Train, Test []dataset.Example
 	Policy      Policy
 	Spends      SpendLog
@@ -79,16 +84,13 @@ type Result struct {
 
 // Client is one tenant's participant. Create with New, then Run.
 type Client struct {
-	cfg    Config
-	log    *slog.Logger
-	rng    *mrand.Rand
-	task   coordinator.TaskSpec
-	clf    *models.Classifier
-	trainF [][]float64
-	trainY []int
-	testF  [][]float64
-	testY  []int
-	sec    *secSession
+	cfg     Config
+	log     *slog.Logger
+	rng     *mrand.Rand
+	task    coordinator.TaskSpec
+	kind    task.Kind
+	learner task.Learner
+	sec     *secSession
 }
 
 // New checks cfg and returns a client.
@@ -96,8 +98,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Tenant == "" || cfg.Encoder == nil || cfg.Spends == nil {
 		return nil, errors.New("client: tenant, encoder and spend log are required")
 	}
-	if len(cfg.Train) == 0 {
-		return nil, fmt.Errorf("client: tenant %q has no training examples", cfg.Tenant)
+	if cfg.Learner == nil {
+		if len(cfg.Train) == 0 {
+			return nil, fmt.Errorf("client: tenant %q has no training examples", cfg.Tenant)
+		}
+		cfg.Learner = task.NewClassifier(cfg.Encoder, cfg.Train, cfg.Test, cfg.Log)
 	}
 	if !(cfg.Policy.Budget.Epsilon > 0) {
 		return nil, fmt.Errorf("client: ε cap = %v must be positive", cfg.Policy.Budget.Epsilon)
@@ -180,11 +185,11 @@ func (c *Client) join(ctx context.Context, conn api.FederationClient, eps float6
 	if err != nil {
 		return fmt.Errorf("client: join: %w", err)
 	}
-	task := coordinator.TaskFromProto(jr.GetTask())
-	if c.clf != nil && task.ID == c.task.ID && task.Seed == c.task.Seed && task.NumParams == c.task.NumParams {
+	spec := coordinator.TaskFromProto(jr.GetTask())
+	if c.learner != nil && spec.ID == c.task.ID && spec.Seed == c.task.Seed && spec.NumParams == c.task.NumParams {
 		return nil // same task: the encoded data are still good
 	}
-	return c.prepare(ctx, task)
+	return c.prepare(ctx, spec)
 }
 
 // act carries out one instruction of the coordinator.
@@ -212,60 +217,31 @@ func (c *Client) act(ctx context.Context, conn api.FederationClient, pr *api.Pol
 	}
 }
 
-// prepare encodes and projects the tenant's data once: the base is frozen.
-func (c *Client) prepare(ctx context.Context, task coordinator.TaskSpec) error {
-	if task.EncoderID != c.cfg.Encoder.ID() {
-		return fmt.Errorf("client: task %q needs encoder %q, this tenant has %q", task.ID, task.EncoderID, c.cfg.Encoder.ID())
+// prepare builds the learner once (it encodes the data: the base is
+// frozen) and checks it against what the task announces.
+func (c *Client) prepare(ctx context.Context, spec coordinator.TaskSpec) error {
+	if spec.EncoderID != c.cfg.Encoder.ID() {
+		return fmt.Errorf("client: task %q needs encoder %q, this tenant has %q", spec.ID, spec.EncoderID, c.cfg.Encoder.ID())
 	}
-	clf, err := models.NewClassifier(models.ClassifierConfig{
-		InputDim: task.InputDim, Rank: task.Rank, Classes: len(task.Labels), Alpha: task.Alpha, Seed: task.Seed,
-	})
+	kind, err := task.Lookup(spec.Kind)
 	if err != nil {
-		return fmt.Errorf("client: task %q: %w", task.ID, err)
+		return fmt.Errorf("client: task %q: %w", spec.ID, err)
 	}
-	if clf.NumParams() != task.NumParams {
-		return fmt.Errorf("client: task %q announces %d parameters, its adapter has %d", task.ID, task.NumParams, clf.NumParams())
+	if n := kind.EvalLen(spec); n != spec.EvalLen {
+		return fmt.Errorf("client: task %q announces %d evaluation statistics, kind %q has %d", spec.ID, spec.EvalLen, kind.Name, n)
 	}
-	c.task, c.clf = task, clf
-	index := make(map[string]int, len(task.Labels))
-	for i, l := range task.Labels {
-		index[l] = i
-	}
-	if c.trainF, c.trainY, err = c.features(ctx, c.cfg.Train, index, "train"); err != nil {
-		return err
-	}
-	c.testF, c.testY, err = c.features(ctx, c.cfg.Test, index, "test")
-	return err
-}
-
-func (c *Client) features(ctx context.Context, ex []dataset.Example, index map[string]int, split string) ([][]float64, []int, error) {
-	texts := make([]string, 0, len(ex))
-	labels := make([]int, 0, len(ex))
-	unknown := 0
-	for _, e := range ex {
-		y, ok := index[e.Label]
-		if !ok {
-			unknown++
-			continue
-		}
-		texts = append(texts, e.Text)
-		labels = append(labels, y)
-	}
-	if unknown > 0 {
-		c.log.Warn("examples with labels outside the task were skipped", "split", split, "skipped", unknown)
-	}
-	if len(texts) == 0 {
-		return nil, nil, nil
-	}
-	x, err := c.cfg.Encoder.Encode(ctx, texts)
+	l, err := c.cfg.Learner(ctx, spec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("client: encode %s split: %w", split, err)
+		return fmt.Errorf("client: %w", err)
 	}
-	f, err := c.clf.Project(x)
-	if err != nil {
-		return nil, nil, fmt.Errorf("client: project %s split: %w", split, err)
+	if l.NumParams() != spec.NumParams {
+		return fmt.Errorf("client: task %q announces %d parameters, its adapter has %d", spec.ID, spec.NumParams, l.NumParams())
 	}
-	return f, labels, nil
+	if l.TrainSize() == 0 {
+		return fmt.Errorf("client: tenant %q has no training records for task %q", c.cfg.Tenant, spec.ID)
+	}
+	c.task, c.kind, c.learner = spec, kind, l
+	return nil
 }
 
 // download fetches a global version and loads it into the classifier.
@@ -292,7 +268,7 @@ func (c *Client) download(ctx context.Context, conn api.FederationClient, versio
 			break
 		}
 	}
-	params, err := coordinator.DecodeParams(buf.Bytes(), c.clf.NumParams())
+	params, err := coordinator.DecodeParams(buf.Bytes(), c.learner.NumParams())
 	if err != nil {
 		return nil, fmt.Errorf("client: model version %d: %w", version, err)
 	}

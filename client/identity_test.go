@@ -164,7 +164,7 @@ func federationCase(t *testing.T, tamper func(*api.TrainPlan)) (map[string]Resul
 	if err != nil {
 		t.Fatal(err)
 	}
-	task := coordinator.TaskSpec{ID: "t", Kind: "classify", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams()}
+	task := coordinator.TaskSpec{ID: "t", Kind: "classify", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams(), EvalLen: 2 + 3*len(labels)}
 	fed, err := coordinator.New(coordinator.Config{
 		Task: task, Rounds: 1, Strategy: &aggregation.FedAvg{},
 		Train:     coordinator.TrainParams{SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 2, LearningRate: 0.1},

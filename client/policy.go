@@ -16,12 +16,11 @@ type Policy struct {
 	MinCohort int
 	// Tasks lists the task IDs the tenant takes part in; empty allows all.
 	Tasks []string
-	// EvalEpsilon, if positive, noises every confusion matrix the tenant
-	// reports for federated evaluation with the Google DP library's
-	// Gaussian mechanism at (EvalEpsilon, Budget.Delta) for L2 sensitivity
-	// 1 (one record moves one count), recorded and accounted like any
-	// other spend. 0 reports exact counts (not privatised).
-	EvalEpsilon float64
+	// RequireNoisedEval makes the tenant decline every evaluation whose
+	// plan asks for exact statistics (eval ε = 0). Noised ones are
+	// released at the plan's ε with the Google DP library's Gaussian
+	// mechanism and recorded and accounted like any other spend.
+	RequireNoisedEval bool
 	// TenantEpsilon caps the tenant-level ε (distributed discrete
 	// Gaussian) its ledger accepts; 0 means no cap.
 	TenantEpsilon float64

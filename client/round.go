@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator"
@@ -44,7 +45,7 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	if err != nil {
 		return err
 	}
-	if err := c.clf.SetParams(global); err != nil {
+	if err := c.learner.SetParams(global); err != nil {
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}
 	// Write-ahead: the spend is durable before anything trained on the
@@ -53,14 +54,14 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	if err != nil {
 		return fmt.Errorf("client: round %d: not releasing: %w", round, err)
 	}
-	stats, err := c.clf.Train(c.trainF, c.trainY, models.TrainConfig{
+	stats, err := c.learner.Train(models.TrainConfig{
 		Steps: spend.Steps, SampleRate: spend.SampleRate, ClipNorm: spend.ClipNorm,
 		NoiseMultiplier: spend.NoiseMultiplier, LearningRate: p.GetLearningRate(), Private: true,
 	}, c.rng)
 	if err != nil {
 		return fmt.Errorf("client: round %d: training: %w", round, err)
 	}
-	local := c.clf.Params()
+	local := c.learner.Params()
 	if p.GetSecure() {
 		delta := make([]float64, len(local))
 		for i := range local {
@@ -73,7 +74,7 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 		c.log.Info("advertised keys for secure aggregation", "round", round, "eps", dec.EpsAfter, "clipped_fraction", stats.ClippedFraction)
 		return nil
 	}
-	w := float64(len(c.trainF))
+	w := float64(c.learner.TrainSize())
 	values := make([]float64, len(local)+1)
 	for i := range local {
 		values[i] = w * (local[i] - global[i])
@@ -102,72 +103,84 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 }
 
 func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api.EvalPlan) error {
-	params, err := c.download(ctx, conn, e.GetModelVersion())
-	if err != nil {
-		return err
-	}
-	if err := c.clf.SetParams(params); err != nil {
-		return err
-	}
-	k := len(c.task.Labels)
-	conf := make([]int64, k*k)
-	if len(c.testF) > 0 {
-		m, err := c.clf.Evaluate(c.testF, c.testY)
+	round := int(e.GetRound())
+	res := &api.EvalResult{ModelVersion: e.GetModelVersion()}
+	var intent uint64
+	eps := e.GetEvalEpsilon()
+	switch {
+	case math.IsNaN(eps) || eps < 0 || math.IsInf(eps, 0):
+		res.Declined = fmt.Sprintf("evaluation ε %v is not a valid ε", eps)
+	case eps == 0 && c.cfg.Policy.RequireNoisedEval:
+		res.Declined = "this tenant releases only noised evaluation statistics"
+	default:
+		params, err := c.download(ctx, conn, e.GetModelVersion())
 		if err != nil {
 			return err
 		}
-		conf = m.Counts
-	}
-	var intent uint64
-	noised := false
-	if eps := c.cfg.Policy.EvalEpsilon; eps > 0 {
-		var err error
-		if intent, noised, err = c.noiseEval(int(e.GetRound()), conf); err != nil {
+		if err := c.learner.SetParams(params); err != nil {
 			return err
 		}
+		stats, err := c.learner.EvalStats()
+		if err != nil {
+			return fmt.Errorf("client: evaluation of round %d: %w", round, err)
+		}
+		if eps > 0 {
+			var reason string
+			if intent, reason, err = c.noiseEval(round, eps, stats); err != nil {
+				return err
+			}
+			res.Declined = reason
+		}
+		if res.Declined == "" {
+			res.Stats = stats
+		}
 	}
-	_, err = conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: e.GetRound(),
-		Payload: &api.SubmitRequest_Eval{Eval: &api.EvalResult{ModelVersion: e.GetModelVersion(), Confusion: conf}}})
+	if res.Declined != "" {
+		c.log.Info("declining evaluation", "round", round, "reason", res.Declined)
+	}
+	_, err := conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: e.GetRound(),
+		Payload: &api.SubmitRequest_Eval{Eval: res}})
 	if err != nil {
-		return fmt.Errorf("client: send evaluation of round %d: %w", e.GetRound(), err)
+		return fmt.Errorf("client: send evaluation of round %d: %w", round, err)
 	}
-	if noised {
-		return c.cfg.Spends.Released(intent, coordinator.CountsHash(conf))
+	if intent != 0 {
+		return c.cfg.Spends.Released(intent, coordinator.CountsHash(res.Stats))
 	}
 	return nil
 }
 
-// noiseEval privatises conf in place for release: it records the spend
-// (write-ahead) and adds Gaussian noise from the Google DP library to every
-// count (L2 sensitivity 1: one record moves one count by one). Counts are
-// not clamped at zero, so the coordinator's sums stay unbiased. If the budget cannot afford it, conf is zeroed
-// (the tenant contributes nothing to the sum) and noised is false.
-func (c *Client) noiseEval(round int, conf []int64) (intent uint64, noised bool, err error) {
+// noiseEval privatises stats in place for release at (eps, the tenant's
+// δ): it records the spend (write-ahead), then adds Gaussian noise from the
+// Google DP library calibrated to the task kind's contribution bounds.
+// Counts are not clamped, so the coordinator's sums stay unbiased. If the
+// budget cannot afford it, it returns the reason to decline instead.
+func (c *Client) noiseEval(round int, eps float64, stats []int64) (intent uint64, declined string, err error) {
 	b := c.cfg.Policy.Budget
-	_, rec, err := scalar.Release(0, 1, c.cfg.Policy.EvalEpsilon, b.Delta, scalar.Gaussian)
+	rec, err := scalar.VectorRecord(c.kind.L0, c.kind.LInf, eps, b.Delta, scalar.Gaussian)
 	if err != nil {
-		return 0, false, fmt.Errorf("client: evaluation noise: %w", err)
+		return 0, "", fmt.Errorf("client: evaluation noise: %w", err)
 	}
-	sp := Spend{Kind: SpendEval, Task: c.task.ID, Round: round, SampleRate: 1, NoiseMultiplier: rec.NoiseStd, ClipNorm: 1, Steps: 1}
-	spends := c.cfg.Spends.Spends()
-	after, err := Epsilon(append(spends, sp), b.Delta)
+	sp := EvalSpend(c.task.ID, round, rec)
+	after, err := Epsilon(append(c.cfg.Spends.Spends(), sp), b.Delta)
 	if err != nil {
-		return 0, false, err
+		return 0, "", err
 	}
 	if after > b.Epsilon {
-		c.log.Warn("budget too small for a noised evaluation; reporting nothing", "round", round, "eps_after", after)
-		clear(conf)
-		return 0, false, nil
+		return 0, fmt.Sprintf("a noised evaluation at ε=%g would bring record-level ε to %.4g, above the cap %g", eps, after, b.Epsilon), nil
 	}
 	if intent, err = c.cfg.Spends.Record(sp, b); err != nil {
-		return 0, false, fmt.Errorf("client: evaluation of round %d: not releasing: %w", round, err)
+		return 0, "", fmt.Errorf("client: evaluation of round %d: not releasing: %w", round, err)
 	}
-	for i, v := range conf {
-		n, _, err := scalar.ReleaseInt(v, 1, c.cfg.Policy.EvalEpsilon, b.Delta, scalar.Gaussian)
-		if err != nil {
-			return 0, false, fmt.Errorf("client: evaluation noise: %w", err)
-		}
-		conf[i] = n
+	if _, err := scalar.ReleaseInts(stats, c.kind.L0, c.kind.LInf, eps, b.Delta, scalar.Gaussian); err != nil {
+		return 0, "", fmt.Errorf("client: evaluation noise: %w", err)
 	}
-	return intent, true, nil
+	return intent, "", nil
+}
+
+// EvalSpend is the spend of releasing evaluation statistics under rec: a
+// Gaussian mechanism of L2 sensitivity rec.Sensitivity and noise std
+// rec.NoiseStd, so noise multiplier NoiseStd/Sensitivity.
+func EvalSpend(taskID string, round int, rec scalar.Record) Spend {
+	return Spend{Kind: SpendEval, Task: taskID, Round: round, SampleRate: 1,
+		NoiseMultiplier: rec.NoiseStd / rec.Sensitivity, ClipNorm: rec.Sensitivity, Steps: 1}
 }

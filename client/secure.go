@@ -113,7 +113,7 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 		q := secagg.Quantizer{ClipNorm: p.GetUpdateClip(), Scale: p.GetQuantScale()}
 		vec := delta
 		if weighted {
-			vec, clipped = coordinator.WeightedVector(delta, len(c.trainF), p.GetUpdateClip(), p.GetMaxWeight())
+			vec, clipped = coordinator.WeightedVector(delta, c.learner.TrainSize(), p.GetUpdateClip(), p.GetMaxWeight())
 			q.ClipNorm = coordinator.WeightedClip(p.GetUpdateClip(), p.GetMaxWeight())
 		}
 		if err := q.CheckRange(params.N()); err != nil {

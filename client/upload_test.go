@@ -23,7 +23,7 @@ import (
 func TestLargeUpdateIsStreamed(t *testing.T) {
 	const d = 1_000_000
 	fed, err := coordinator.New(coordinator.Config{
-		Task:   coordinator.TaskSpec{ID: "t", EncoderID: "e", Labels: []string{"a", "b"}, NumParams: d},
+		Task:   coordinator.TaskSpec{ID: "t", EncoderID: "e", Labels: []string{"a", "b"}, NumParams: d, EvalLen: 8},
 		Rounds: 1, Strategy: &aggregation.FedAvg{},
 		Train:     coordinator.TrainParams{SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 1, LearningRate: 1},
 		MinJoined: 1, MinClients: 1, RoundTimeout: time.Minute, InsecurePlainAggregation: true,

@@ -37,6 +37,7 @@ type Action struct {
 	Retry   time.Duration // ActWait
 	Plan    *Plan         // ActTrain
 	Round   int           // ActEval
+	EvalEps float64       // ActEval: ε of the noised statistics (0: exact)
 	Version int           // ActEval: the version to evaluate; ActFinished: the final one
 	Reason  string        // ActFinished
 	// ActSecAgg: the secure-aggregation stage ("share_keys",
@@ -86,10 +87,15 @@ type Event struct {
 	// UpdateClip is a secure round's update clip norm S (it moves between
 	// rounds under adaptive clipping).
 	UpdateClip float64
-	Confusion  []int64  // EvEvaluated: summed confusion matrix
-	Evaluators []string // EvEvaluated: tenants in the sum
-	Reason     string
-	Stage      string // EvStage: the stage the round entered
+	// EvEvaluated: the summed evaluation statistics of the task
+	// (models/task reads them), the tenants in the sum, those that
+	// declined, and the per-tenant ε each noised them at (0: exact).
+	Stats       []int64
+	Evaluators  []string
+	EvalDecline []string
+	EvalEpsilon float64
+	Reason      string
+	Stage       string // EvStage: the stage the round entered
 }
 
 // Errors returned for messages the federation refuses. Wrapped errors say

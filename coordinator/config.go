@@ -3,6 +3,7 @@ package coordinator
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/fedb2b/fedb2b/aggregation"
@@ -19,6 +20,10 @@ type TaskSpec struct {
 	Labels    []string
 	Seed      uint64
 	NumParams int
+	// EvalLen is the length of the task's evaluation statistics.
+	EvalLen int
+	// Options are task-specific settings for the clients, unread here.
+	Options map[string]string
 }
 
 // TrainParams are the record-level DP-SGD parameters a round asks for.
@@ -54,7 +59,14 @@ type Config struct {
 	// coordinator then sees every client's update.
 	Secure                   *SecureConfig
 	InsecurePlainAggregation bool
+	// EvalEpsilon > 0 asks tenants to noise their evaluation statistics
+	// at this record-level ε per evaluation (Gaussian, their own δ); 0
+	// asks for exact statistics, which tenants may decline.
+	EvalEpsilon float64
 }
+
+// MaxEvalLen bounds a task's evaluation statistics.
+const MaxEvalLen = 1 << 16
 
 func (c *Config) check() error {
 	var errs []error
@@ -64,8 +76,11 @@ func (c *Config) check() error {
 	if c.Task.NumParams <= 0 {
 		errs = append(errs, fmt.Errorf("task has %d parameters", c.Task.NumParams))
 	}
-	if len(c.Task.Labels) < 2 {
-		errs = append(errs, fmt.Errorf("task has %d labels, need at least 2", len(c.Task.Labels)))
+	if c.Task.EvalLen < 1 || c.Task.EvalLen > MaxEvalLen {
+		errs = append(errs, fmt.Errorf("task has %d evaluation statistics, want 1 to %d", c.Task.EvalLen, MaxEvalLen))
+	}
+	if c.EvalEpsilon < 0 || math.IsNaN(c.EvalEpsilon) || math.IsInf(c.EvalEpsilon, 0) {
+		errs = append(errs, fmt.Errorf("evaluation ε = %v, want a finite ε ≥ 0", c.EvalEpsilon))
 	}
 	if c.Rounds < 1 {
 		errs = append(errs, fmt.Errorf("rounds = %d, need at least 1", c.Rounds))

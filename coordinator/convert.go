@@ -12,6 +12,7 @@ func TaskToProto(t TaskSpec) *api.TaskSpec {
 	return &api.TaskSpec{
 		TaskId: t.ID, Kind: t.Kind, EncoderId: t.EncoderID, InputDim: int32(t.InputDim), Rank: int32(t.Rank),
 		Alpha: t.Alpha, Labels: t.Labels, Seed: t.Seed, NumParams: int32(t.NumParams),
+		EvalLen: int32(t.EvalLen), Options: t.Options,
 	}
 }
 
@@ -20,6 +21,7 @@ func TaskFromProto(p *api.TaskSpec) TaskSpec {
 	return TaskSpec{
 		ID: p.GetTaskId(), Kind: p.GetKind(), EncoderID: p.GetEncoderId(), InputDim: int(p.GetInputDim()),
 		Rank: int(p.GetRank()), Alpha: p.GetAlpha(), Labels: p.GetLabels(), Seed: p.GetSeed(), NumParams: int(p.GetNumParams()),
+		EvalLen: int(p.GetEvalLen()), Options: p.GetOptions(),
 	}
 }
 
@@ -53,7 +55,7 @@ func ActionToProto(a Action) *api.PollResponse {
 	case ActSecAgg:
 		return &api.PollResponse{Action: &api.PollResponse_Secagg{Secagg: &api.SecAggStep{Round: int64(a.Round), Stage: a.Stage, Messages: a.Messages}}}
 	case ActEval:
-		return &api.PollResponse{Action: &api.PollResponse_Evaluate{Evaluate: &api.EvalPlan{Round: int64(a.Round), ModelVersion: int64(a.Version)}}}
+		return &api.PollResponse{Action: &api.PollResponse_Evaluate{Evaluate: &api.EvalPlan{Round: int64(a.Round), ModelVersion: int64(a.Version), EvalEpsilon: a.EvalEps}}}
 	case ActFinished:
 		return &api.PollResponse{Action: &api.PollResponse_Finished{Finished: &api.Finished{FinalVersion: int64(a.Version), Reason: a.Reason}}}
 	default:

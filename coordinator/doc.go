@@ -12,7 +12,10 @@
 // deadline, or once every invitee has answered, the round aggregates if at
 // least MinClients contributed, otherwise it is abandoned and the global
 // model is unchanged. Then every live tenant evaluates the new version on
-// its held-out split and reports a confusion matrix; only the sum is kept.
+// its held-out split and reports the task's evaluation statistics (noised
+// at Config.EvalEpsilon); only the sum is kept. The coordinator does not
+// interpret tasks: it sums parameter vectors of TaskSpec.NumParams and
+// statistics vectors of TaskSpec.EvalLen.
 //
 // Threat model: the coordinator is trusted to run the protocol (it chooses
 // cohorts and deadlines) but not with tenants' data. In the plain path it

@@ -58,7 +58,7 @@ type round struct {
 	weight   float64
 	// evaluation of the version this round produced
 	evalSet   map[string]answer
-	confusion []int64
+	stats     []int64
 	sec       *secureRound // nil on the plain path
 	artifacts map[string][32]byte
 }
@@ -251,7 +251,7 @@ func (f *Federation) Poll(name string, now time.Time) (Action, error) {
 		}
 	case stEval:
 		if a, ok := r.evalSet[name]; ok && a == pending {
-			return Action{Kind: ActEval, Round: r.number, Version: f.Latest()}, nil
+			return Action{Kind: ActEval, Round: r.number, Version: f.Latest(), EvalEps: f.cfg.EvalEpsilon}, nil
 		}
 	}
 	return wait, nil
@@ -483,21 +483,25 @@ func (f *Federation) aggregate(now time.Time, parts []string, agg aggregation.Ag
 	for _, name := range f.live(now) {
 		r.evalSet[name] = pending
 	}
-	k := len(f.cfg.Task.Labels)
-	r.confusion = make([]int64, k*k)
+	r.stats = make([]int64, f.cfg.Task.EvalLen)
 	f.events = append(f.events, Event{Kind: EvStage, Round: r.number, Version: f.Latest(), Time: now, Stage: stEval.String()})
 }
 
 func (f *Federation) closeEval(now time.Time) {
 	r := f.cur
-	var evals []string
+	var evals, declines []string
 	for name, a := range r.evalSet {
-		if a == submitted {
+		switch a {
+		case submitted:
 			evals = append(evals, name)
+		case declined:
+			declines = append(declines, name)
 		}
 	}
 	slices.Sort(evals)
-	f.events = append(f.events, Event{Kind: EvEvaluated, Round: r.number, Version: f.Latest(), Time: now, Confusion: r.confusion, Evaluators: evals})
+	slices.Sort(declines)
+	f.events = append(f.events, Event{Kind: EvEvaluated, Round: r.number, Version: f.Latest(), Time: now,
+		Stats: r.stats, Evaluators: evals, EvalDecline: declines, EvalEpsilon: f.cfg.EvalEpsilon})
 	r.stage = stDone
 }
 

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,7 +13,7 @@ var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func testConfig() Config {
 	return Config{
-		Task:         TaskSpec{ID: "t", EncoderID: "enc", Labels: []string{"a", "b"}, NumParams: 2},
+		Task:         TaskSpec{ID: "t", EncoderID: "enc", Labels: []string{"a", "b"}, NumParams: 2, EvalLen: 4},
 		Rounds:       2,
 		Strategy:     &aggregation.FedAvg{},
 		Train:        TrainParams{SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 5, LearningRate: 0.1},
@@ -26,7 +27,12 @@ func testConfig() Config {
 
 func newFed(t *testing.T) *Federation {
 	t.Helper()
-	f, err := New(testConfig(), []float64{0, 0})
+	return newFedWith(t, testConfig())
+}
+
+func newFedWith(t *testing.T, c Config) *Federation {
+	t.Helper()
+	f, err := New(c, []float64{0, 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +143,9 @@ func TestBelowMinimumRoundIsAbandoned(t *testing.T) {
 }
 
 func TestFullFederationFinishes(t *testing.T) {
-	f := newFed(t)
+	c := testConfig()
+	c.EvalEpsilon = 0.5
+	f := newFedWith(t, c)
 	now := t0
 	for r := 1; r <= 2; r++ {
 		for _, n := range []string{"a", "b", "c"} {
@@ -148,7 +156,14 @@ func TestFullFederationFinishes(t *testing.T) {
 		}
 		for _, n := range []string{"a", "b", "c"} {
 			a := mustPoll(t, f, n, now, ActEval)
-			if err := f.SubmitEval(n, a.Round, a.Version, []int64{1, 0, 0, 1}, now); err != nil {
+			if a.EvalEps != 0.5 {
+				t.Fatalf("evaluation ε %v, configured 0.5", a.EvalEps)
+			}
+			stats, why := []int64{1, 0, 0, 1}, ""
+			if r == 2 && n == "c" {
+				stats, why = nil, "only noised statistics"
+			}
+			if err := f.SubmitEval(n, a.Round, a.Version, stats, why, now); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -158,8 +173,12 @@ func TestFullFederationFinishes(t *testing.T) {
 	for _, e := range f.Events() {
 		if e.Kind == EvEvaluated {
 			evals++
-			if e.Confusion[0] != 3 || e.Confusion[3] != 3 {
-				t.Fatalf("confusion %v", e.Confusion)
+			want, decl := int64(3), []string(nil)
+			if e.Round == 2 {
+				want, decl = 2, []string{"c"}
+			}
+			if e.Stats[0] != want || e.Stats[3] != want || !slices.Equal(e.EvalDecline, decl) || len(e.Evaluators) != int(want) || e.EvalEpsilon != 0.5 {
+				t.Fatalf("round %d: stats %v, evaluators %v, declined %v, ε %v", e.Round, e.Stats, e.Evaluators, e.EvalDecline, e.EvalEpsilon)
 			}
 		}
 	}
@@ -195,8 +214,14 @@ func TestBadInputIsRefused(t *testing.T) {
 	if _, err := f.Poll("nobody", now); !errors.Is(err, ErrUnknownTenant) {
 		t.Errorf("unknown: %v", err)
 	}
-	if err := f.SubmitEval("a", 1, 0, []int64{1}, now); !errors.Is(err, ErrBadUpdate) {
-		t.Errorf("confusion size: %v", err)
+	if err := f.SubmitEval("a", 1, 0, []int64{1}, "", now); !errors.Is(err, ErrBadUpdate) || !contains(err.Error(), "1 evaluation statistics, the task has 4") {
+		t.Errorf("statistics size: %v", err)
+	}
+	if err := f.SubmitEval("a", 1, 0, []int64{1, 0, 0, 1}, "no budget", now); !errors.Is(err, ErrBadUpdate) || !contains(err.Error(), "both declined") {
+		t.Errorf("declined with statistics: %v", err)
+	}
+	if err := f.SubmitEval("a", 1, 0, []int64{1, 0, 1 << 41, 1}, "", now); !errors.Is(err, ErrBadUpdate) || !contains(err.Error(), "statistic 2") {
+		t.Errorf("statistic out of range: %v", err)
 	}
 }
 

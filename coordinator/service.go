@@ -251,7 +251,7 @@ func (s *Service) Submit(ctx context.Context, req *api.SubmitRequest) (*api.Subm
 		})
 	case *api.SubmitRequest_Eval:
 		err = s.do(func(f *Federation, now time.Time) error {
-			return f.SubmitEval(name, round, int(p.Eval.GetModelVersion()), p.Eval.GetConfusion(), now)
+			return f.SubmitEval(name, round, int(p.Eval.GetModelVersion()), p.Eval.GetStats(), p.Eval.GetDeclined(), now)
 		})
 	default:
 		err = fmt.Errorf("%w: submit without a payload", ErrWrongStage)

@@ -105,17 +105,21 @@ func (f *Federation) SubmitUpdate(name string, number int, values []float64, now
 	return nil
 }
 
-// SubmitEval adds a tenant's confusion matrix for the round's new version.
-func (f *Federation) SubmitEval(name string, number, version int, confusion []int64, now time.Time) error {
-	k := len(f.cfg.Task.Labels)
-	if len(confusion) != k*k {
-		return fmt.Errorf("%w: tenant %q sent a confusion matrix of %d cells, want %d×%d", ErrBadUpdate, name, len(confusion), k, k)
+// SubmitEval adds a tenant's evaluation statistics for the round's new
+// version. A non-empty declined reason (with no statistics) records that
+// the tenant reports nothing this round.
+func (f *Federation) SubmitEval(name string, number, version int, stats []int64, declinedWhy string, now time.Time) error {
+	if declinedWhy != "" && len(stats) > 0 {
+		return fmt.Errorf("%w: tenant %q both declined the evaluation and sent statistics", ErrBadUpdate, name)
 	}
-	for i, c := range confusion {
-		// Counts may be negative: tenants may noise them for DP, and
+	if n := f.cfg.Task.EvalLen; declinedWhy == "" && len(stats) != n {
+		return fmt.Errorf("%w: tenant %q sent %d evaluation statistics, the task has %d", ErrBadUpdate, name, len(stats), n)
+	}
+	for i, c := range stats {
+		// Counts may be negative: tenants noise them for DP, and
 		// clamping would bias the sum.
 		if c < -(1<<40) || c > 1<<40 {
-			return fmt.Errorf("%w: tenant %q, confusion cell %d = %d", ErrBadUpdate, name, i, c)
+			return fmt.Errorf("%w: tenant %q, evaluation statistic %d = %d is out of range ±2^40", ErrBadUpdate, name, i, c)
 		}
 	}
 	set, err := f.checkRound(name, number, stEval, now)
@@ -125,8 +129,13 @@ func (f *Federation) SubmitEval(name string, number, version int, confusion []in
 	if version != f.Latest() {
 		return fmt.Errorf("%w: tenant %q evaluated version %d, round %d evaluates version %d", ErrWrongRound, name, version, number, f.Latest())
 	}
-	for i, c := range confusion {
-		f.cur.confusion[i] += c
+	if declinedWhy != "" {
+		set[name] = declined
+		f.advance(now)
+		return nil
+	}
+	for i, c := range stats {
+		f.cur.stats[i] += c
 	}
 	set[name] = submitted
 	f.advance(now)
@@ -141,7 +150,7 @@ func UpdateHash(values []float64) [32]byte {
 }
 
 // CountsHash is the SHA-256 of counts as 8 little-endian bytes each (a
-// released confusion matrix, say).
+// released evaluation statistics vector, say).
 func CountsHash(counts []int64) [32]byte {
 	return hashWords(len(counts), func(i int) uint64 { return uint64(counts[i]) })
 }

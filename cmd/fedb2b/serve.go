@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -17,15 +19,17 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/coordinator/pki"
 	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/coordinator/store"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
-	"github.com/fedb2b/fedb2b/privacy"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy/keys"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
+	"github.com/fedb2b/fedb2b/privacy/scalar"
 )
 
 func init() {
@@ -53,6 +57,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	noise := fs.Float64("noise", 0, "noise multiplier (0: calibrate to --epsilon over all rounds)")
 	eps := fs.Float64("epsilon", d.TargetEpsilon, "record-level ε a tenant spends over all rounds (calibrates --noise)")
 	delta := fs.Float64("delta", d.Delta, "δ used for calibration")
+	evalEps := fs.Float64("eval-epsilon", d.EvalEpsilon, "record-level ε of each tenant's noised evaluation statistics per round, within --epsilon (0: ask for exact statistics, which tenants refuse by default)")
 	rank := fs.Int("rank", d.Rank, "LoRA rank")
 	seed := fs.Uint64("seed", 1, "task seed (generates the frozen LoRA factor A)")
 	strategy := fs.String("strategy", "fedavg", "fedavg or fedadam")
@@ -84,7 +89,15 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	if *noise == 0 {
-		if *noise, err = privacy.CalibrateNoiseRDP(*q, *rounds**steps, *delta, *eps); err != nil {
+		var eval *scalar.Record
+		if *evalEps > 0 {
+			rec, err := scalar.VectorRecord(modeltask.ClassL0, 1, *evalEps, *delta, scalar.Gaussian)
+			if err != nil {
+				return fail(fmt.Errorf("--eval-epsilon: %w", err))
+			}
+			eval = &rec
+		}
+		if *noise, err = client.CalibrateNoise(*q, *steps, *rounds, eval, *delta, *eps); err != nil {
 			return fail(err)
 		}
 	}
@@ -94,9 +107,11 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	} else if *strategy != "fedavg" {
 		return fail(fmt.Errorf("unknown strategy %q (want fedavg or fedadam)", *strategy))
 	}
+	spec := coordinator.TaskSpec{ID: *taskID, Kind: modeltask.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: *rank,
+		Labels: names, Seed: *seed, NumParams: clf.NumParams()}
+	spec.EvalLen = modeltask.ClassStatsLen(spec)
 	ccfg := coordinator.Config{
-		Task: coordinator.TaskSpec{ID: *taskID, Kind: "classify", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: *rank,
-			Labels: names, Seed: *seed, NumParams: clf.NumParams()},
+		Task: spec, EvalEpsilon: *evalEps,
 		Rounds: *rounds, Strategy: strat,
 		Train:     coordinator.TrainParams{SampleRate: *q, ClipNorm: *clip, NoiseMultiplier: *noise, LocalSteps: *steps, LearningRate: *lr},
 		MinJoined: *tenants, MinClients: *minClients, RoundTimeout: *timeout,
@@ -206,9 +221,17 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 			case coordinator.EvRoundAbandoned:
 				log.Warn("round abandoned", "round", e.Round, "reason", e.Reason)
 			case coordinator.EvEvaluated:
-				m := simulate.MetricsFromConfusion(e.Confusion, len(names))
-				fmt.Fprintf(stdout, "round %d: version %d accuracy %.4f macro-F1 %.4f on %d held-out examples of %d tenants\n",
-					e.Round, e.Version, m.Accuracy, m.MacroF1, m.Examples, len(e.Evaluators))
+				m, err := modeltask.Metrics(spec, e.Stats)
+				if err != nil {
+					log.Error("evaluation statistics", "round", e.Round, "err", err)
+					continue
+				}
+				noised := "exact"
+				if e.EvalEpsilon > 0 {
+					noised = fmt.Sprintf("noised at record-level ε=%g per tenant", e.EvalEpsilon)
+				}
+				fmt.Fprintf(stdout, "round %d: version %d %s (%d tenants, %d declined; %s)\n",
+					e.Round, e.Version, formatMetrics(m), len(e.Evaluators), len(e.EvalDecline), noised)
 			case coordinator.EvFinished:
 				fmt.Fprintf(stdout, "finished: %s\n", e.Reason)
 				// Let clients collect the final answer before stopping.
@@ -285,4 +308,16 @@ func (f coordinatorFault) check(e coordinator.Event, stderr io.Writer) {
 		fmt.Fprintf(stderr, "fedb2b coordinator: FEDB2B_FAULT: exiting at round %d, stage %s\n", f.round, f.stage)
 		os.Exit(3)
 	}
+}
+
+// formatMetrics prints metrics as "name value" pairs in name order.
+func formatMetrics(m map[string]float64) string {
+	var b strings.Builder
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s %.4g", k, m[k])
+	}
+	return b.String()
 }

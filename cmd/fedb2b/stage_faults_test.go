@@ -274,7 +274,7 @@ func checkFederation(t *testing.T, dir string, tenants ...string) []store.RoundR
 			t.Fatal(err)
 		}
 		for _, e := range entries {
-			if e.Status == ledger.StatusReleased && e.Unit == ledger.UnitRecord {
+			if e.Status == ledger.StatusReleased && e.Unit == ledger.UnitRecord && training(entries, e) {
 				tenantRel[key{int(e.Round), e.Tenant}] = e.ArtifactHash
 			}
 		}
@@ -331,7 +331,7 @@ func ledgerTenants(t *testing.T, dir string, round int, status ledger.Status) []
 			t.Fatal(err)
 		}
 		if slices.ContainsFunc(entries, func(e ledger.Entry) bool {
-			return int(e.Round) == round && e.Status == status && e.Unit == ledger.UnitRecord
+			return int(e.Round) == round && e.Status == status && e.Unit == ledger.UnitRecord && training(entries, e)
 		}) {
 			out = append(out, name)
 		}
@@ -346,4 +346,13 @@ func tenantNames(n int) []string {
 		out = append(out, fmt.Sprintf("tenant-%d", i))
 	}
 	return out
+}
+
+// training reports whether e (an intent, or the release of one) in entries
+// is a DP-SGD round rather than a noised evaluation.
+func training(entries []ledger.Entry, e ledger.Entry) bool {
+	if e.Status == ledger.StatusReleased && e.Ref >= 1 && int(e.Ref) <= len(entries) {
+		e = entries[e.Ref-1]
+	}
+	return e.Mechanism == ledger.MechDPSGD
 }

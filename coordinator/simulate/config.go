@@ -122,6 +122,7 @@ func Defaults() Config {
 		RoundTimeout:  30 * time.Second,
 		UpdateClip:    100,
 		MaxWeight:     10000,
+		EvalEpsilon:   0.5,
 		Baselines:     true,
 	}
 }

@@ -106,12 +106,18 @@ type DataSummary struct {
 
 // Report is the outcome of a simulation.
 type Report struct {
-	Config    DataSummary         `json:"data"`
-	Rounds    []RoundReport       `json:"rounds"`
-	Final     Metrics             `json:"final"`
-	Finish    string              `json:"finish"`
-	Baselines map[string]Baseline `json:"baselines,omitempty"`
-	Privacy   PrivacyReport       `json:"privacy"`
+	Config DataSummary   `json:"data"`
+	Rounds []RoundReport `json:"rounds"`
+	Final  Metrics       `json:"final"`
+	// FinalExact is the final global model on the union of the tenants'
+	// held-out splits, counted exactly by the simulation (which holds all
+	// the data) when the federation's own evaluation is noised: the figure
+	// to compare with the baselines. The operator never sees it.
+	FinalExact *Metrics `json:"final_exact,omitempty"`
+	finalModel []float64
+	Finish     string              `json:"finish"`
+	Baselines  map[string]Baseline `json:"baselines,omitempty"`
+	Privacy    PrivacyReport       `json:"privacy"`
 	// SecureAggregation is nil on the insecure plain path.
 	SecureAggregation *SecureReport `json:"secure_aggregation,omitempty"`
 	dropped           []DroppedTenant

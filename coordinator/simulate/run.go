@@ -22,6 +22,7 @@ import (
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
 	"github.com/fedb2b/fedb2b/privacy/adaptive"
 	"github.com/fedb2b/fedb2b/privacy/keys"
@@ -117,12 +118,13 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 		ID: "classify-industry", Kind: "classify", EncoderID: cfg.Encoder.ID(), InputDim: cfg.Encoder.Dim(),
 		Rank: cfg.Rank, Alpha: cfg.LoRAAlpha, Labels: s.labels, Seed: cfg.Seed, NumParams: clf.NumParams(),
 	}
+	task.EvalLen = modeltask.ClassStatsLen(task)
 	ccfg := coordinator.Config{
 		Task: task, Rounds: cfg.Rounds, Strategy: cfg.strategy(),
 		Train: coordinator.TrainParams{SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier,
 			LocalSteps: cfg.LocalSteps, LearningRate: cfg.LearningRate},
 		MinJoined: cfg.Tenants, MinClients: cfg.MinClients, RoundTimeout: cfg.RoundTimeout, Retry: 20 * time.Millisecond,
-		InsecurePlainAggregation: cfg.InsecurePlainAggregation,
+		InsecurePlainAggregation: cfg.InsecurePlainAggregation, EvalEpsilon: cfg.EvalEpsilon,
 	}
 	if !cfg.InsecurePlainAggregation {
 		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: cfg.UpdateClip, Neighbours: cfg.Neighbours, Threshold: cfg.Threshold, Rand: cfg.Rand}
@@ -261,7 +263,11 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 				}
 			}
 		case coordinator.EvEvaluated:
-			cur.Metrics = MetricsFromConfusion(e.Confusion, len(s.labels))
+			acc, f1, err := modeltask.ClassMetrics(e.Stats, len(s.labels))
+			if err != nil {
+				return err
+			}
+			cur.Metrics = Metrics{Accuracy: acc, MacroF1: f1, Examples: max(e.Stats[0], 0)}
 			cur.Evaluators = len(e.Evaluators)
 			cur.Epsilon = spent(cur.Round)
 			rep.Rounds = append(rep.Rounds, cur)
@@ -320,6 +326,7 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 		return fmt.Errorf("simulate: coordinator: %w", err)
 	}
 	rep.Epsilon = spent(0)
+	rep.finalModel, _ = fed.Model(fed.Latest())
 	if n := len(rep.Rounds); n > 0 {
 		for i := n - 1; i >= 0; i-- {
 			if !rep.Rounds[i].Abandoned {
@@ -377,7 +384,7 @@ func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropP
 	return client.New(client.Config{
 		Tenant: td.name, Encoder: cfg.Encoder, Train: td.train, Test: td.test,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6),
-			EvalEpsilon: cfg.EvalEpsilon},
+			RequireNoisedEval: cfg.EvalEpsilon > 0},
 		Spends: log, Rand: cfg.Rand, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
 	})
 }

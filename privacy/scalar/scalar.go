@@ -121,3 +121,51 @@ func (r Record) Interval(noised, alpha float64) (lo, hi float64, err error) {
 	}
 	return ci.LowerBound, ci.UpperBound, nil
 }
+
+// VectorRecord is the Record of releasing a vector of counts of which one
+// privacy unit changes at most l0 entries, each by at most lInf, under
+// mech at (eps, delta): Sensitivity is the vector's L2 bound √l0·lInf for
+// Gaussian (the library calibrates its noise to exactly that) and its L1
+// bound l0·lInf for Laplace.
+func VectorRecord(l0, lInf int64, eps, delta float64, mech Mechanism) (Record, error) {
+	if _, err := mech.noise(); err != nil {
+		return Record{}, err
+	}
+	if l0 < 1 || lInf < 1 {
+		return Record{}, fmt.Errorf("%w: contribution bounds l0 = %d and lInf = %d must be at least 1", ErrParams, l0, lInf)
+	}
+	l1, l2 := float64(l0*lInf), math.Sqrt(float64(l0))*float64(lInf)
+	sens := l2
+	if mech == Laplace {
+		sens = l1
+	}
+	if err := check(sens, eps, delta, mech); err != nil {
+		return Record{}, err
+	}
+	r := Record{Mechanism: mech, Epsilon: eps, Delta: delta, Sensitivity: sens}
+	if mech == Laplace {
+		r.NoiseStd = math.Sqrt2 * l1 / eps
+	} else {
+		r.NoiseStd = noise.SigmaForGaussian(l0, float64(lInf), eps, delta)
+	}
+	return r, nil
+}
+
+// ReleaseInts noises every count of values in place as one release (see
+// VectorRecord) with the library's integer noise and returns its Record.
+// On error values may be partly noised: discard them.
+func ReleaseInts(values []int64, l0, lInf int64, eps, delta float64, mech Mechanism) (Record, error) {
+	r, err := VectorRecord(l0, lInf, eps, delta, mech)
+	if err != nil {
+		return Record{}, err
+	}
+	n, _ := mech.noise()
+	for i, v := range values {
+		out, err := n.AddNoiseInt64(v, l0, lInf, eps, delta)
+		if err != nil {
+			return Record{}, fmt.Errorf("scalar: %s noise, entry %d: %w", mech, i, err)
+		}
+		values[i] = out
+	}
+	return r, nil
+}

@@ -3,6 +3,7 @@ package scalar
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -123,5 +124,46 @@ func BenchmarkRelease(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// ReleaseInts adds zero-mean noise with the recorded standard deviation,
+// calibrated to the vector's L2 sensitivity √l0·lInf.
+func TestReleaseIntsNoiseMatchesRecord(t *testing.T) {
+	const n = 20000
+	v := make([]int64, n)
+	for i := range v {
+		v[i] = 1000
+	}
+	rec, err := ReleaseInts(v, 5, 1, 1, 1e-5, Gaussian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(rec.Sensitivity-math.Sqrt(5)) > 1e-12 {
+		t.Fatalf("sensitivity %v, want √5", rec.Sensitivity)
+	}
+	one, _ := VectorRecord(1, 1, 1, 1e-5, Gaussian)
+	if r := rec.NoiseStd / one.NoiseStd; math.Abs(r-math.Sqrt(5)) > 0.01 {
+		t.Fatalf("σ(l0=5)/σ(l0=1) = %v, want √5", r)
+	}
+	var sum, sq float64
+	for _, x := range v {
+		d := float64(x - 1000)
+		sum += d
+		sq += d * d
+	}
+	mean, std := sum/n, math.Sqrt(sq/n-(sum/n)*(sum/n))
+	// Standard errors: σ/√n for the mean, about σ/√(2n) for the std.
+	if math.Abs(mean) > 5*rec.NoiseStd/math.Sqrt(n) || math.Abs(std-rec.NoiseStd) > 5*rec.NoiseStd/math.Sqrt(2*n) {
+		t.Fatalf("noise mean %v std %v, record says 0 and %v", mean, std, rec.NoiseStd)
+	}
+	for _, c := range []struct {
+		l0, linf int64
+		eps, d   float64
+		want     string
+	}{{0, 1, 1, 1e-5, "l0 = 0"}, {5, 0, 1, 1e-5, "lInf = 0"}, {5, 1, 0, 1e-5, "epsilon"}, {5, 1, 1, 1, "delta"}} {
+		if _, err := ReleaseInts(v[:1], c.l0, c.linf, c.eps, c.d, Gaussian); !errors.Is(err, ErrParams) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v", c, err)
+		}
 	}
 }

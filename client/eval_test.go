@@ -1,0 +1,155 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/api"
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/models/task"
+	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/privacy/scalar"
+)
+
+// evalRun runs one plain round of a one-tenant federation whose evaluation
+// asks for statistics at evalEps, and returns the evaluation event and the
+// tenant's spends.
+func evalRun(t *testing.T, evalEps float64, pol Policy) (coordinator.Event, []Spend) {
+	t.Helper()
+	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := []string{"food", "steel"}
+	var train, test []dataset.Example
+	for i := range 60 {
+		ex := dataset.Example{Text: fmt.Sprintf("bread %d", i), Label: "food"}
+		if i%2 == 1 {
+			ex = dataset.Example{Text: fmt.Sprintf("pipes %d", i), Label: "steel"}
+		}
+		train = append(train, ex)
+		if i < 20 {
+			test = append(test, ex)
+		}
+	}
+	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: enc.Dim(), Rank: 2, Classes: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := coordinator.TaskSpec{ID: "t", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams()}
+	spec.EvalLen = task.ClassStatsLen(spec)
+	fed, err := coordinator.New(coordinator.Config{
+		Task: spec, Rounds: 1, Strategy: &aggregation.FedAvg{}, EvalEpsilon: evalEps,
+		Train:     coordinator.TrainParams{SampleRate: 0.2, ClipNorm: 1, NoiseMultiplier: 2, LocalSteps: 5, LearningRate: 1},
+		MinJoined: 1, MinClients: 1, RoundTimeout: 20 * time.Second, InsecurePlainAggregation: true,
+	}, clf.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan coordinator.Event, 64)
+	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	svc.Register(srv)
+	go srv.Serve(lis)
+	defer srv.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	go svc.Run(ctx, 10*time.Millisecond)
+	cc, err := grpc.NewClient("passthrough:///buf", grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+		return lis.DialContext(ctx)
+	}), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	log := &MemSpendLog{}
+	c, err := New(Config{Tenant: "a", Encoder: enc, Train: train, Test: test, Policy: pol, Spends: log, Rand: privacy.SeededReader(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(ctx, api.NewFederationClient(cc)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case e := <-events:
+			if e.Kind == coordinator.EvEvaluated {
+				return e, log.Spends()
+			}
+		case <-ctx.Done():
+			t.Fatal("no evaluation event")
+		}
+	}
+}
+
+func TestEvaluationRelease(t *testing.T) {
+	budget := Budget{Epsilon: 8, Delta: 1e-5}
+	t.Run("exact statistics refused by policy", func(t *testing.T) {
+		e, spends := evalRun(t, 0, Policy{Budget: budget, RequireNoisedEval: true})
+		if len(e.Evaluators) != 0 || len(e.EvalDecline) != 1 || e.Stats[0] != 0 {
+			t.Fatalf("evaluators %v, declined %v, stats %v", e.Evaluators, e.EvalDecline, e.Stats)
+		}
+		if len(spends) != 1 || spends[0].Kind != SpendDPSGD {
+			t.Fatalf("spends %+v: want the training round only", spends)
+		}
+	})
+	t.Run("exact statistics when allowed", func(t *testing.T) {
+		e, _ := evalRun(t, 0, Policy{Budget: budget})
+		if len(e.Evaluators) != 1 || e.Stats[0] != 20 {
+			t.Fatalf("evaluators %v, stats %v: want the 20 held-out examples counted exactly", e.Evaluators, e.Stats)
+		}
+	})
+	t.Run("noised statistics are charged", func(t *testing.T) {
+		e, spends := evalRun(t, 0.5, Policy{Budget: budget, RequireNoisedEval: true})
+		if len(e.Evaluators) != 1 {
+			t.Fatalf("evaluators %v declined %v", e.Evaluators, e.EvalDecline)
+		}
+		rec, err := scalar.VectorRecord(task.ClassL0, 1, 0.5, budget.Delta, scalar.Gaussian)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(spends) != 2 || spends[1] != EvalSpend("t", 1, rec) {
+			t.Fatalf("spends %+v, want training then %+v", spends, EvalSpend("t", 1, rec))
+		}
+		if math.Abs(spends[1].ClipNorm-math.Sqrt(5)) > 1e-12 {
+			t.Fatalf("evaluation sensitivity %v, want √5", spends[1].ClipNorm)
+		}
+	})
+	t.Run("noised statistics beyond the cap are declined", func(t *testing.T) {
+		train := Spend{Task: "t", Round: 1, SampleRate: 0.2, NoiseMultiplier: 2, ClipNorm: 1, Steps: 5}
+		eps, err := Epsilon([]Spend{train}, budget.Delta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tight := Budget{Epsilon: eps * 1.001, Delta: budget.Delta}
+		e, spends := evalRun(t, 0.5, Policy{Budget: tight, RequireNoisedEval: true})
+		if len(e.Evaluators) != 0 || len(e.EvalDecline) != 1 || len(spends) != 1 {
+			t.Fatalf("evaluators %v declined %v spends %+v", e.Evaluators, e.EvalDecline, spends)
+		}
+	})
+}
+
+func TestEvalDeclineReasonNamesTheCap(t *testing.T) {
+	// The reason a tenant gives is what the operator reads in its log.
+	var c Client
+	c.cfg.Policy.Budget = Budget{Epsilon: 0.01, Delta: 1e-5}
+	c.cfg.Spends = &MemSpendLog{}
+	c.kind, _ = task.Lookup(task.KindClassify)
+	_, why, err := c.noiseEval(1, 0.5, make([]int64, 8))
+	if err != nil || !strings.Contains(why, "above the cap 0.01") {
+		t.Fatalf("reason %q, err %v", why, err)
+	}
+}

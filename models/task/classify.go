@@ -1,0 +1,186 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+)
+
+// KindClassify is text classification (customer industry, message intent)
+// with the LoRA classifier over a frozen encoder.
+const KindClassify = "classify"
+
+// ClassL0 bounds the classification statistics one record changes:
+// examples, correct, its class's support and true positives, and the
+// predicted class's count, each by one.
+const ClassL0 = 5
+
+func init() {
+	Register(Kind{Name: KindClassify, EvalLen: ClassStatsLen, L0: ClassL0, LInf: 1, Metrics: classMetrics})
+}
+
+// ClassStatsLen is the length of a classification statistics vector:
+// examples, correct, then per class support, predictions and true
+// positives. One record changes at most five entries by one (L0 = 5).
+func ClassStatsLen(spec coordinator.TaskSpec) int { return 2 + 3*len(spec.Labels) }
+
+// ClassStats returns the statistics of a confusion matrix.
+func ClassStats(m models.ConfusionMatrix) []int64 {
+	k := m.Classes
+	s := make([]int64, 2+3*k)
+	for t := range k {
+		for p := range k {
+			c := m.Counts[t*k+p]
+			s[0] += c
+			s[2+t] += c
+			s[2+k+p] += c
+			if t == p {
+				s[1] += c
+				s[2+2*k+t] += c
+			}
+		}
+	}
+	return s
+}
+
+// ClassMetrics returns accuracy and macro-F1 of classification statistics
+// over k classes. Noised statistics may be negative or inconsistent: each
+// count is clamped at zero and each ratio to [0, 1] (post-processing, no
+// privacy cost). True positives are deliberately not clamped to the
+// smaller of support and predictions: under noise that clamp biases every
+// class's F1 down (simulated on NAICS-like supports with noise std 35 per
+// count: macro-F1 0.43 against 0.65 without it, exact 0.74).
+// Exact statistics give what models.ConfusionMatrix gives: macro-F1 over
+// the classes that occur as a label or a prediction (scikit-learn's
+// convention).
+func ClassMetrics(stats []int64, k int) (accuracy, macroF1 float64, err error) {
+	if len(stats) != 2+3*k {
+		return 0, 0, fmt.Errorf("task: %d classification statistics, want %d for %d classes", len(stats), 2+3*k, k)
+	}
+	pos := func(v int64) float64 { return float64(max(v, 0)) }
+	if n := pos(stats[0]); n > 0 {
+		accuracy = min(pos(stats[1])/n, 1)
+	}
+	var sum float64
+	present := 0
+	for c := range k {
+		sup, pred := pos(stats[2+c]), pos(stats[2+k+c])
+		if sup+pred == 0 {
+			continue
+		}
+		tp := pos(stats[2+2*k+c])
+		sum += min(2*tp/(sup+pred), 1)
+		present++
+	}
+	if present > 0 {
+		macroF1 = sum / float64(present)
+	}
+	return accuracy, macroF1, nil
+}
+
+func classMetrics(spec coordinator.TaskSpec, stats []int64) (map[string]float64, error) {
+	acc, f1, err := ClassMetrics(stats, len(spec.Labels))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]float64{"accuracy": acc, "macro_f1": f1, "examples": float64(max(stats[0], 0))}, nil
+}
+
+// Classifier is the classification Learner: the LoRA classifier of
+// package models over the tenant's encoded examples.
+type Classifier struct {
+	clf          *models.Classifier
+	trainF, tstF [][]float64
+	trainY, tstY []int
+}
+
+// NewClassifier returns a Factory that encodes train and test with enc
+// (once: the base is frozen) for the announced task. Examples whose label
+// the task does not list are skipped with a warning on log.
+func NewClassifier(enc models.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+		if spec.Kind != KindClassify {
+			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindClassify)
+		}
+		clf, err := models.NewClassifier(models.ClassifierConfig{
+			InputDim: spec.InputDim, Rank: spec.Rank, Classes: len(spec.Labels), Alpha: spec.Alpha, Seed: spec.Seed,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("task %q: %w", spec.ID, err)
+		}
+		l := &Classifier{clf: clf}
+		if l.trainF, l.trainY, err = Encode(ctx, enc, clf, spec.Labels, train, "train", log); err != nil {
+			return nil, err
+		}
+		if l.tstF, l.tstY, err = Encode(ctx, enc, clf, spec.Labels, test, "test", log); err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
+}
+
+// Encode encodes the examples whose label is in labels and projects them
+// with clf; the others are counted and reported on log.
+func Encode(ctx context.Context, enc models.Encoder, clf *models.Classifier, labels []string, ex []dataset.Example, split string, log *slog.Logger) ([][]float64, []int, error) {
+	index := make(map[string]int, len(labels))
+	for i, l := range labels {
+		index[l] = i
+	}
+	texts := make([]string, 0, len(ex))
+	ys := make([]int, 0, len(ex))
+	unknown := 0
+	for _, e := range ex {
+		y, ok := index[e.Label]
+		if !ok {
+			unknown++
+			continue
+		}
+		texts = append(texts, e.Text)
+		ys = append(ys, y)
+	}
+	if unknown > 0 {
+		log.Warn("examples with labels outside the task were skipped", "split", split, "skipped", unknown)
+	}
+	if len(texts) == 0 {
+		return nil, nil, nil
+	}
+	x, err := enc.Encode(ctx, texts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("task: encode %s split: %w", split, err)
+	}
+	f, err := clf.Project(x)
+	if err != nil {
+		return nil, nil, fmt.Errorf("task: project %s split: %w", split, err)
+	}
+	return f, ys, nil
+}
+
+func (l *Classifier) NumParams() int              { return l.clf.NumParams() }
+func (l *Classifier) Params() []float64           { return l.clf.Params() }
+func (l *Classifier) SetParams(p []float64) error { return l.clf.SetParams(p) }
+func (l *Classifier) TrainSize() int              { return len(l.trainF) }
+func (l *Classifier) Model() *models.Classifier   { return l.clf }
+func (l *Classifier) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.TrainStats, error) {
+	return l.clf.Train(l.trainF, l.trainY, cfg, rng)
+}
+
+// EvalStats returns ClassStats of the held-out split.
+func (l *Classifier) EvalStats() ([]int64, error) {
+	k := l.clf.Config().Classes
+	if len(l.tstF) == 0 {
+		return make([]int64, 2+3*k), nil
+	}
+	m, err := l.clf.Evaluate(l.tstF, l.tstY)
+	if err != nil {
+		return nil, err
+	}
+	return ClassStats(m), nil
+}

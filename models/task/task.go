@@ -1,0 +1,80 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	mrand "math/rand/v2"
+	"slices"
+
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/models"
+)
+
+// Learner is a task's trainable adapter bound to one tenant's data.
+type Learner interface {
+	// NumParams is the length of the parameter vector the federation
+	// averages.
+	NumParams() int
+	// Params returns a copy of the current parameters.
+	Params() []float64
+	// SetParams loads a global version.
+	SetParams(p []float64) error
+	// TrainSize is the number of local training records (the weight of
+	// the tenant's update).
+	TrainSize() int
+	// Train runs DP-SGD on the local training split from the current
+	// parameters.
+	Train(cfg models.TrainConfig, rng *mrand.Rand) (models.TrainStats, error)
+	// EvalStats returns the kind's statistics of the current parameters
+	// on the local held-out split (all zero without one).
+	EvalStats() ([]int64, error)
+}
+
+// Factory builds the tenant's Learner for an announced task. It is given
+// by whoever holds the tenant's data (the client's caller).
+type Factory func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error)
+
+// Kind is a task type as everyone but the data holder sees it.
+type Kind struct {
+	Name string
+	// EvalLen is the length of the statistics vector of spec.
+	EvalLen func(spec coordinator.TaskSpec) int
+	// L0 and LInf bound the change one record makes to the statistics:
+	// at most L0 entries, each by at most LInf.
+	L0, LInf int64
+	// Metrics reads (possibly noised) summed statistics.
+	Metrics func(spec coordinator.TaskSpec, stats []int64) (map[string]float64, error)
+}
+
+var kinds = map[string]Kind{}
+
+// Register adds a kind; it panics on a duplicate name (a programming
+// error at init time).
+func Register(k Kind) {
+	if _, dup := kinds[k.Name]; dup {
+		panic("task: kind " + k.Name + " registered twice")
+	}
+	kinds[k.Name] = k
+}
+
+// Lookup returns the kind named name.
+func Lookup(name string) (Kind, error) {
+	k, ok := kinds[name]
+	if !ok {
+		return Kind{}, fmt.Errorf("task: unknown kind %q (known: %v)", name, slices.Sorted(maps.Keys(kinds)))
+	}
+	return k, nil
+}
+
+// Metrics reads summed statistics of spec with its kind.
+func Metrics(spec coordinator.TaskSpec, stats []int64) (map[string]float64, error) {
+	k, err := Lookup(spec.Kind)
+	if err != nil {
+		return nil, err
+	}
+	if n := k.EvalLen(spec); len(stats) != n {
+		return nil, fmt.Errorf("task %q: %d evaluation statistics, kind %q has %d", spec.ID, len(stats), k.Name, n)
+	}
+	return k.Metrics(spec, stats)
+}
