@@ -9,11 +9,11 @@ import (
 // calibrate returns the DP-SGD noise multiplier for cfg: the smallest
 // that keeps each tenant's record-level ε after all rounds within
 // TargetEpsilon, counting the noised evaluations too when EvalEpsilon is
-// set (client.CalibrateNoise).
-func calibrate(cfg Config) (float64, error) {
+// set, released with kind's contribution bounds (client.CalibrateNoise).
+func calibrate(cfg Config, kind modeltask.Kind) (float64, error) {
 	var eval *scalar.Record
 	if cfg.EvalEpsilon > 0 {
-		rec, err := scalar.VectorRecord(modeltask.ClassL0, 1, cfg.EvalEpsilon, cfg.Delta, scalar.Gaussian)
+		rec, err := scalar.VectorRecord(kind.L0, kind.LInf, cfg.EvalEpsilon, cfg.Delta, scalar.Gaussian)
 		if err != nil {
 			return 0, err
 		}

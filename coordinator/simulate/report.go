@@ -21,6 +21,8 @@ type RoundReport struct {
 	Abandoned    bool               `json:"abandoned,omitempty"`
 	Reason       string             `json:"reason,omitempty"`
 	Epsilon      map[string]float64 `json:"epsilon_per_tenant"`
+	// Values are the task kind's metrics of the round (models/task).
+	Values map[string]float64 `json:"values,omitempty"`
 	// UpdateClip is the round's secure-aggregation clip S.
 	UpdateClip float64 `json:"update_clip,omitempty"`
 }
@@ -114,7 +116,10 @@ type Report struct {
 	// the data) when the federation's own evaluation is noised: the figure
 	// to compare with the baselines. The operator never sees it.
 	FinalExact *Metrics `json:"final_exact,omitempty"`
-	finalModel []float64
+	// FinalValues are the task kind's metrics of the last aggregated
+	// round (models/task), FinalModel that round's global parameters.
+	FinalValues map[string]float64 `json:"final_values,omitempty"`
+	FinalModel  []float64          `json:"-"`
 	Finish     string              `json:"finish"`
 	Baselines  map[string]Baseline `json:"baselines,omitempty"`
 	Privacy    PrivacyReport       `json:"privacy"`

@@ -43,7 +43,11 @@ func Run(ctx context.Context, cfg Config, onRound func(RoundReport)) (*Report, e
 		return nil, err
 	}
 	rep := &Report{Config: summarise(cfg, split)}
-	if err := runFederation(ctx, cfg, split, rep, onRound); err != nil {
+	fed, err := classifyFederation(cfg, split)
+	if err != nil {
+		return nil, err
+	}
+	if err := runFederation(ctx, cfg, fed, rep, onRound); err != nil {
 		return rep, err
 	}
 	if cfg.Baselines {
@@ -86,15 +90,11 @@ func prepare(cfg *Config) (*splitData, error) {
 		train, test := dataset.TrainTestSplit(p, cfg.TestFraction, cfg.Seed+uint64(i)+1)
 		s.tenants = append(s.tenants, tenantData{name: fmt.Sprintf("tenant-%d", i+1), train: train, test: test})
 	}
-	if cfg.NoiseMultiplier == 0 {
-		z, err := calibrate(*cfg)
-		if err != nil {
-			return nil, fmt.Errorf("simulate: calibrate noise for ε=%g: %w", cfg.TargetEpsilon, err)
-		}
-		cfg.NoiseMultiplier = z
+	kind, err := modeltask.Lookup(modeltask.KindClassify)
+	if err != nil {
+		return nil, err
 	}
-	one := client.Spend{SampleRate: cfg.SampleRate, NoiseMultiplier: cfg.NoiseMultiplier, Steps: cfg.LocalSteps}
-	if err := client.CheckCap(client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, one); err != nil {
+	if err := calibrateFor(cfg, kind); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -107,18 +107,30 @@ func (c *Config) strategy() aggregation.Strategy {
 	return &aggregation.FedAvg{ServerLearning: c.ServerLR}
 }
 
-func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, onRound func(RoundReport)) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// classifyFederation is the classification task of the split: the LoRA
+// classifier over cfg.Encoder, each tenant's learner over its examples.
+func classifyFederation(cfg Config, s *splitData) (TaskFederation, error) {
 	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: cfg.Encoder.Dim(), Rank: cfg.Rank, Classes: len(s.labels), Alpha: cfg.LoRAAlpha, Seed: cfg.Seed})
 	if err != nil {
-		return err
+		return TaskFederation{}, err
 	}
-	task := coordinator.TaskSpec{
-		ID: "classify-industry", Kind: "classify", EncoderID: cfg.Encoder.ID(), InputDim: cfg.Encoder.Dim(),
+	spec := coordinator.TaskSpec{
+		ID: "classify-industry", Kind: modeltask.KindClassify, EncoderID: cfg.Encoder.ID(), InputDim: cfg.Encoder.Dim(),
 		Rank: cfg.Rank, Alpha: cfg.LoRAAlpha, Labels: s.labels, Seed: cfg.Seed, NumParams: clf.NumParams(),
 	}
-	task.EvalLen = modeltask.ClassStatsLen(task)
+	spec.EvalLen = modeltask.ClassStatsLen(spec)
+	t := TaskFederation{Spec: spec, Initial: clf.Params()}
+	for _, td := range s.tenants {
+		t.Tenants = append(t.Tenants, TaskTenant{Name: td.name, Learner: modeltask.NewClassifier(cfg.Encoder, td.train, td.test, cfg.Log)})
+	}
+	return t, nil
+}
+
+func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Report, onRound func(RoundReport)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	task := t.Spec
+	names := t.names()
 	ccfg := coordinator.Config{
 		Task: task, Rounds: cfg.Rounds, Strategy: cfg.strategy(),
 		Train: coordinator.TrainParams{SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier,
@@ -138,7 +150,7 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 			}
 		}
 	}
-	fed, err := coordinator.New(ccfg, clf.Params())
+	fed, err := coordinator.New(ccfg, t.Initial)
 	if err != nil {
 		return err
 	}
@@ -173,11 +185,12 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	go svc.Run(ctx, 20*time.Millisecond)
 
 	var wg sync.WaitGroup
-	results := make([]client.Result, len(s.tenants))
-	errs := make([]error, len(s.tenants))
-	logs := make([]client.SpendLog, len(s.tenants))
-	drops := planDrops(cfg, s)
-	for i, td := range s.tenants {
+	results := make([]client.Result, len(names))
+	errs := make([]error, len(names))
+	logs := make([]client.SpendLog, len(names))
+	drops := planDrops(cfg, names)
+	for i, td := range t.Tenants {
+		td := tenantRef{name: td.Name, learner: td.Learner}
 		var identity ed25519.PrivateKey
 		if cfg.Workdir != "" {
 			signer, led, err := openParty(cfg.Workdir, td.name)
@@ -223,14 +236,14 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	// fast tenant may already have recorded the next round's spend.
 	spent := func(r int) map[string]float64 {
 		m := map[string]float64{}
-		for i, td := range s.tenants {
+		for i, name := range names {
 			var upto []client.Spend
 			for _, sp := range logs[i].Spends() {
 				if r == 0 || sp.Round <= r {
 					upto = append(upto, sp)
 				}
 			}
-			m[td.name], _ = client.Epsilon(upto, cfg.Delta)
+			m[name], _ = client.Epsilon(upto, cfg.Delta)
 		}
 		return m
 	}
@@ -263,11 +276,14 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 				}
 			}
 		case coordinator.EvEvaluated:
-			acc, f1, err := modeltask.ClassMetrics(e.Stats, len(s.labels))
+			vals, err := modeltask.Metrics(task, e.Stats)
 			if err != nil {
 				return err
 			}
-			cur.Metrics = Metrics{Accuracy: acc, MacroF1: f1, Examples: max(e.Stats[0], 0)}
+			cur.Values = vals
+			if task.Kind == modeltask.KindClassify {
+				cur.Metrics = Metrics{Accuracy: vals["accuracy"], MacroF1: vals["macro_f1"], Examples: max(e.Stats[0], 0)}
+			}
 			cur.Evaluators = len(e.Evaluators)
 			cur.Epsilon = spent(cur.Round)
 			rep.Rounds = append(rep.Rounds, cur)
@@ -300,7 +316,7 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 			if !finished {
 				for i, err := range errs {
 					if err != nil && !errors.Is(err, errKilled) {
-						return fmt.Errorf("simulate: %s: %w", s.tenants[i].name, err)
+						return fmt.Errorf("simulate: %s: %w", names[i], err)
 					}
 				}
 				return errors.New("simulate: every client stopped before the federation finished")
@@ -319,18 +335,18 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	}
 	for i, err := range errs {
 		if err != nil && !errors.Is(err, errKilled) && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("simulate: %s: %w", s.tenants[i].name, err)
+			return fmt.Errorf("simulate: %s: %w", names[i], err)
 		}
 	}
 	if err := svc.Err(); err != nil {
 		return fmt.Errorf("simulate: coordinator: %w", err)
 	}
 	rep.Epsilon = spent(0)
-	rep.finalModel, _ = fed.Model(fed.Latest())
+	rep.FinalModel, _ = fed.Model(fed.Latest())
 	if n := len(rep.Rounds); n > 0 {
 		for i := n - 1; i >= 0; i-- {
 			if !rep.Rounds[i].Abandoned {
-				rep.Final = rep.Rounds[i].Metrics
+				rep.Final, rep.FinalValues = rep.Rounds[i].Metrics, rep.Rounds[i].Values
 				break
 			}
 		}
@@ -349,11 +365,11 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 		SampleRate: cfg.SampleRate, StepsPerRound: cfg.LocalSteps, EpsilonPerTenant: rep.Epsilon}
 	if cfg.TenantEpsilon > 0 {
 		tl := &TenantLevelReport{Unit: "tenant", Delta: cfg.Delta, Target: cfg.TenantEpsilon, EpsilonPerTenant: map[string]float64{}}
-		for _, td := range s.tenants {
-			if a := tenantAcc[td.name]; a != nil {
-				tl.EpsilonPerTenant[td.name], _, _ = a.Epsilon(cfg.Delta)
+		for _, name := range names {
+			if a := tenantAcc[name]; a != nil {
+				tl.EpsilonPerTenant[name], _, _ = a.Epsilon(cfg.Delta)
 			} else {
-				tl.EpsilonPerTenant[td.name] = 0
+				tl.EpsilonPerTenant[name] = 0
 			}
 		}
 		rep.Privacy.TenantLevel = tl
@@ -361,7 +377,13 @@ func runFederation(ctx context.Context, cfg Config, s *splitData, rep *Report, o
 	return nil
 }
 
-func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropPoint, identity ed25519.PrivateKey, ca *x509.Certificate) (*client.Client, error) {
+// tenantRef is a tenant as the federation's driver sees it.
+type tenantRef struct {
+	name    string
+	learner modeltask.Factory
+}
+
+func newTenantClient(cfg Config, td tenantRef, log client.SpendLog, drop *dropPoint, identity ed25519.PrivateKey, ca *x509.Certificate) (*client.Client, error) {
 	var hooks client.Hooks
 	if td.name == cfg.KillTenant {
 		hooks.AfterPlan = func(round int) error {
@@ -382,7 +404,7 @@ func newTenantClient(cfg Config, td tenantData, log client.SpendLog, drop *dropP
 	// client.New reads its generator key from cfg.Rand at once; clients
 	// are created one after another, so a seeded reader is reproducible.
 	return client.New(client.Config{
-		Tenant: td.name, Encoder: cfg.Encoder, Train: td.train, Test: td.test,
+		Tenant: td.name, Encoder: cfg.Encoder, Learner: td.learner,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6),
 			RequireNoisedEval: cfg.EvalEpsilon > 0},
 		Spends: log, Rand: cfg.Rand, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
@@ -398,15 +420,15 @@ type dropPoint struct {
 
 // planDrops picks cfg.DropTenants tenants and a random stage of a random
 // round for each (fault injection, so math/rand seeded by cfg.Seed).
-func planDrops(cfg Config, s *splitData) map[string]*dropPoint {
+func planDrops(cfg Config, names []string) map[string]*dropPoint {
 	out := map[string]*dropPoint{}
 	if cfg.DropTenants == 0 {
 		return out
 	}
 	r := mrand.New(mrand.NewPCG(cfg.Seed, 0xd209))
 	stages := []string{"advertise", "share_keys", "masked_input", "unmask"}
-	for _, i := range r.Perm(len(s.tenants))[:cfg.DropTenants] {
-		out[s.tenants[i].name] = &dropPoint{round: 1 + r.IntN(cfg.Rounds), stage: stages[r.IntN(len(stages))]}
+	for _, i := range r.Perm(len(names))[:cfg.DropTenants] {
+		out[names[i]] = &dropPoint{round: 1 + r.IntN(cfg.Rounds), stage: stages[r.IntN(len(stages))]}
 	}
 	return out
 }

@@ -1,0 +1,80 @@
+package simulate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
+	"github.com/fedb2b/fedb2b/privacy"
+)
+
+// RunTask drives any registered kind from the tenants' own factories: here
+// classification assembled by hand, with noised evaluation.
+func TestRunTaskWithOwnLearners(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := dataset.Synthesize(dataset.SynthConfig{Seed: 5, Records: 900})
+	labels, _ := dataset.LabelIndex(data)
+	parts, err := dataset.SplitDirichlet(data, 3, 1, 5, dataset.SplitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: enc.Dim(), Rank: 16, Classes: len(labels), Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := coordinator.TaskSpec{ID: "hand-made", Kind: modeltask.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 16, Labels: labels, Seed: 9, NumParams: clf.NumParams()}
+	spec.EvalLen = modeltask.ClassStatsLen(spec)
+	fed := TaskFederation{Spec: spec, Initial: clf.Params()}
+	for i, p := range parts {
+		train, test := dataset.TrainTestSplit(p, 0.2, uint64(i))
+		fed.Tenants = append(fed.Tenants, TaskTenant{Name: fmt.Sprintf("t%d", i), Learner: modeltask.NewClassifier(enc, train, test, nil)})
+	}
+	cfg := Config{Encoder: enc, Rounds: 3, LocalSteps: 20, SampleRate: 0.1, TargetEpsilon: 8, EvalEpsilon: 1,
+		RoundTimeout: 5 * time.Second, Rand: privacy.SeededReader(6)}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var seen int
+	rep, err := RunTask(ctx, cfg, fed, func(RoundReport) { seen++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rounds) != 3 || seen != 3 || len(rep.FinalModel) != spec.NumParams {
+		t.Fatalf("%d rounds reported, %d seen, final model of %d parameters", len(rep.Rounds), seen, len(rep.FinalModel))
+	}
+	for _, r := range rep.Rounds {
+		if r.Evaluators != 3 || r.Values["accuracy"] != r.Accuracy || r.Values["examples"] <= 0 {
+			t.Fatalf("round %d: %+v", r.Round, r)
+		}
+	}
+	if rep.FinalValues["accuracy"] != rep.Rounds[2].Accuracy {
+		t.Fatalf("final values %v, last round %v", rep.FinalValues, rep.Rounds[2].Values)
+	}
+	for name, e := range rep.Epsilon {
+		if !(e > 7 && e <= 8*(1+1e-6)) {
+			t.Errorf("%s: ε %v, want just under 8", name, e)
+		}
+	}
+
+	other, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 256})
+	cfg.Encoder = other
+	if _, err := RunTask(ctx, cfg, fed, nil); err == nil || !strings.Contains(err.Error(), "needs encoder") {
+		t.Errorf("encoder mismatch: %v", err)
+	}
+	cfg.Encoder = enc
+	fed.Spec.Kind = "weather"
+	if _, err := RunTask(ctx, cfg, fed, nil); err == nil || !strings.Contains(err.Error(), `unknown kind "weather"`) {
+		t.Errorf("unknown kind: %v", err)
+	}
+}
