@@ -12,35 +12,10 @@ var bgeSmallZh = Config{ModelType: "bert", HiddenSize: 512, NumLayers: 4, NumHea
 	IntermediateSize: 2048, HiddenAct: "gelu", LayerNormEps: 1e-12, MaxPositionEmbeddings: 512,
 	TypeVocabSize: 2, VocabSize: 21128}
 
-// randomModel builds a model of shape cfg with weights drawn from a seeded
-// N(0, 0.02²), as BERT initialises them; LayerNorm scales are 1.
+// randomModel is RandomModel for tests and benchmarks.
 func randomModel(tb testing.TB, cfg Config, seed uint64) *Model {
 	tb.Helper()
-	rng := rand.New(rand.NewPCG(seed, 1))
-	vec := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64() * 0.02)
-		}
-		return v
-	}
-	ones := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = 1
-		}
-		return v
-	}
-	lin := func(out, in int) Linear { return Linear{W: vec(out * in), B: vec(out), In: in, Out: out} }
-	h := cfg.HiddenSize
-	w := &Weights{Word: vec(cfg.VocabSize * h), Position: vec(cfg.MaxPositionEmbeddings * h),
-		TokenType: vec(cfg.TypeVocabSize * h), EmbNorm: Norm{ones(h), vec(h)}}
-	for range cfg.NumLayers {
-		w.Layers = append(w.Layers, Layer{Query: lin(h, h), Key: lin(h, h), Value: lin(h, h), AttnOut: lin(h, h),
-			AttnNorm: Norm{ones(h), vec(h)}, Inter: lin(cfg.IntermediateSize, h), Output: lin(h, cfg.IntermediateSize),
-			OutNorm: Norm{ones(h), vec(h)}})
-	}
-	m, err := NewModel(cfg, w)
+	m, err := RandomModel(cfg, seed)
 	if err != nil {
 		tb.Fatal(err)
 	}

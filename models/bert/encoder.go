@@ -164,6 +164,9 @@ func (e *Encoder) Dim() int { return e.model.cfg.HiddenSize }
 // Model returns the underlying model.
 func (e *Encoder) Model() *Model { return e.model }
 
+// Options returns the encoder's options (defaults filled in).
+func (e *Encoder) Options() Options { return e.opt }
+
 // Tokenizer returns the encoder's tokenizer.
 func (e *Encoder) Tokenizer() *Tokenizer { return e.tok }
 
