@@ -137,3 +137,15 @@ func (td *TenantData) Popularity(n int) []float64 {
 	}
 	return pop
 }
+
+// Evaluated is the number of customers with purchases in both periods
+// (those the metrics average over).
+func (td *TenantData) Evaluated() int {
+	n := 0
+	for _, rel := range td.Test {
+		if len(rel) > 0 {
+			n++
+		}
+	}
+	return n
+}

@@ -105,21 +105,35 @@ func (c TrainConfig) Check() error {
 	return nil
 }
 
+// TrainStats are local diagnostics of a Train call, computed from private
+// data: do not release them.
+type TrainStats struct {
+	Steps     int     // steps taken
+	Customers int     // customer gradients computed (sum of batch sizes)
+	MeanLoss  float64 // mean BPR loss of the sampled pairs, before their step
+	// ClippedFraction is the fraction of customer gradients whose norm
+	// exceeded ClipNorm (private training only).
+	ClippedFraction float64
+}
+
 // Train runs cfg.Steps steps on the tenant's purchases. x holds the frozen
 // features of every catalog product. Customers without purchases are never
 // sampled into a gradient (they contribute zero). All randomness comes from
 // rng.
-func Train(t *Tower, l *Local, x [][]float64, td *TenantData, cfg TrainConfig, rng *mrand.Rand) error {
+func Train(t *Tower, l *Local, x [][]float64, td *TenantData, cfg TrainConfig, rng *mrand.Rand) (TrainStats, error) {
+	var st TrainStats
 	if err := cfg.Check(); err != nil {
-		return err
+		return st, err
 	}
 	n := len(td.Train)
 	if len(l.U) != n {
-		return fmt.Errorf("recommend: %d customer vectors for %d customers", len(l.U), n)
+		return st, fmt.Errorf("recommend: %d customer vectors for %d customers", len(l.U), n)
 	}
 	if n == 0 || len(x) < 2 {
-		return nil
+		return st, nil
 	}
+	var loss float64
+	pairs, clipped := 0, 0
 	kp := t.K * t.P
 	g := make([]float64, kp)
 	gc := make([]float64, kp)
@@ -153,6 +167,8 @@ func Train(t *Tower, l *Local, x [][]float64, td *TenantData, cfg TrainConfig, r
 					s += u[k] * vd[k]
 				}
 				a := 1 / (1 + math.Exp(s)) // σ(−s) = −dL/ds
+				loss += softplus(-s)       // −log σ(s)
+				pairs++
 				for k := range u {
 					gu[k] -= a * vd[k]
 					c := -a * u[k]
@@ -169,8 +185,9 @@ func Train(t *Tower, l *Local, x [][]float64, td *TenantData, cfg TrainConfig, r
 			for i := range gc {
 				gc[i] *= inv
 			}
-			if cfg.Private {
-				privacy.ClipL2(gc, cfg.ClipNorm)
+			st.Customers++
+			if cfg.Private && privacy.ClipL2(gc, cfg.ClipNorm) < 1 {
+				clipped++
 			}
 			for i, v := range gc {
 				g[i] += v
@@ -187,12 +204,27 @@ func Train(t *Tower, l *Local, x [][]float64, td *TenantData, cfg TrainConfig, r
 			t.W[i] -= lr * g[i]
 		}
 	}
+	st.Steps = cfg.Steps
+	if pairs > 0 {
+		st.MeanLoss = loss / float64(pairs)
+	}
+	if st.Customers > 0 {
+		st.ClippedFraction = float64(clipped) / float64(st.Customers)
+	}
 	for _, v := range t.W {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("recommend: training diverged")
+			return st, fmt.Errorf("recommend: training diverged")
 		}
 	}
-	return nil
+	return st, nil
+}
+
+// softplus is log(1+eˣ), computed without overflow.
+func softplus(x float64) float64 {
+	if x > 0 {
+		return x + math.Log1p(math.Exp(-x))
+	}
+	return math.Log1p(math.Exp(x))
 }
 
 func contains(sorted []int, v int) bool {

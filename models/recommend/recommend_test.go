@@ -73,8 +73,13 @@ func TestTrainLearnsAndClips(t *testing.T) {
 	l := &Local{U: [][]float64{{0.1, 0}, {0, 0.1}}}
 	rng, _ := privacy.NewRand(privacy.SeededReader(2))
 	cfg := TrainConfig{Steps: 300, LearningRate: 0.1, CustomerRate: 0.5, PairsPerCust: 4, SampleRate: 1}
-	if err := Train(tw, l, x, td, cfg, rng); err != nil {
+	st, err := Train(tw, l, x, td, cfg, rng)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Sampling rate 1: every step takes both customers.
+	if st.Steps != 300 || st.Customers != 600 || !(st.MeanLoss > 0 && st.MeanLoss < math.Log(2)) || st.ClippedFraction != 0 {
+		t.Fatalf("stats %+v: want 300 steps, 600 customer gradients, mean loss in (0, log 2), nothing clipped", st)
 	}
 	v := tw.EmbedAll(x)
 	sa := Scores(l.U[0], v, make([]float64, 4), nil, 0, 0)
@@ -85,8 +90,11 @@ func TestTrainLearnsAndClips(t *testing.T) {
 	// One private step with tiny noise moves W by at most lr·C/(q·n) per customer.
 	w0 := append([]float64(nil), tw.W...)
 	pc := TrainConfig{Steps: 1, LearningRate: 1, CustomerRate: 0, PairsPerCust: 1, Private: true, SampleRate: 1, ClipNorm: 1e-3, NoiseMultiplier: 1e-9}
-	if err := Train(tw, l, x, td, pc, rng); err != nil {
+	if st, err = Train(tw, l, x, td, pc, rng); err != nil {
 		t.Fatal(err)
+	}
+	if st.ClippedFraction != 1 {
+		t.Fatalf("clip norm 1e-3: clipped fraction %v, want 1", st.ClippedFraction)
 	}
 	var d2 float64
 	for i := range w0 {
@@ -96,7 +104,7 @@ func TestTrainLearnsAndClips(t *testing.T) {
 	if math.Sqrt(d2) > 2*1e-3/2+1e-9 {
 		t.Fatalf("private step moved W by %v > 2·C/n", math.Sqrt(d2))
 	}
-	if err := Train(tw, l, x, td, TrainConfig{Steps: 1, LearningRate: 1, PairsPerCust: 1, Private: true, SampleRate: 1}, rng); err == nil {
+	if _, err := Train(tw, l, x, td, TrainConfig{Steps: 1, LearningRate: 1, PairsPerCust: 1, Private: true, SampleRate: 1}, rng); err == nil {
 		t.Fatal("DP config without C and z accepted")
 	}
 }

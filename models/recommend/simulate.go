@@ -103,14 +103,10 @@ func Simulate(ctx context.Context, tx []forecast.Transaction, cfg SimConfig) (*S
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	cal, err := forecast.CalendarOf(tx)
+	cut, err := HoldoutCut(tx, cfg.HoldoutWeeks)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.HoldoutWeeks >= cal.Weeks {
-		return nil, fmt.Errorf("recommend: hold-out of %d weeks does not fit %d weeks of data", cfg.HoldoutWeeks, cal.Weeks)
-	}
-	cut := cal.Start(cal.Weeks - cfg.HoldoutWeeks)
 	cat := BuildCatalog(tx, cut)
 	x, err := cat.Features(ctx, cfg.Encoder, cfg.FeatureDim, cfg.Seed)
 	if err != nil {
@@ -120,38 +116,19 @@ func Simulate(ctx context.Context, tx []forecast.Transaction, cfg SimConfig) (*S
 	res := &SimResult{Catalog: len(cat.Codes), Delta: cfg.Delta}
 	var tds []*TenantData
 	var pops [][]float64
-	global := make([]float64, len(cat.Codes))
 	for _, n := range names {
 		td := Split(n, parts[n], cat, cut)
 		if len(td.Customers) == 0 {
 			continue
 		}
-		pop := td.Popularity(len(cat.Codes))
-		for p, v := range pop {
-			global[p] += v
-		}
-		tds, pops = append(tds, td), append(pops, pop)
+		tds, pops = append(tds, td), append(pops, td.Popularity(len(cat.Codes)))
+		res.Tenants = append(res.Tenants, TenantSummary{Name: td.Name, Customers: len(td.Customers), Evaluated: td.Evaluated()})
 	}
 	if len(tds) == 0 {
 		return nil, fmt.Errorf("recommend: no tenant has purchases before the hold-out")
 	}
-	res.Popularity = Ranking{K: cfg.K}
-	res.GlobalPopularity = Ranking{K: cfg.K}
-	res.Repeat = Ranking{K: cfg.K}
-	for i, td := range tds {
-		ts := TenantSummary{Name: td.Name, Customers: len(td.Customers)}
-		local, glob := TopK(pops[i], cfg.K), TopK(global, cfg.K)
-		for c, rel := range td.Test {
-			if len(rel) == 0 {
-				continue
-			}
-			ts.Evaluated++
-			res.Popularity.Add(local, rel)
-			res.GlobalPopularity.Add(glob, rel)
-			res.Repeat.Add(TopK(RepeatScores(td.Train[c], pops[i]), cfg.K), rel)
-		}
-		res.Tenants = append(res.Tenants, ts)
-	}
+	b := ComputeBaselines(tds, len(cat.Codes), cfg.K)
+	res.Popularity, res.GlobalPopularity, res.Repeat = b.Popularity, b.GlobalPopularity, b.Repeat
 
 	res.Steps = cfg.Rounds * cfg.LocalSteps
 	z, eps, err := privacy.NoiseForSteps(cfg.SampleRate, res.Steps, cfg.Delta, cfg.TargetEpsilon, cfg.NoiseMultiplier)
@@ -183,7 +160,7 @@ func Simulate(ctx context.Context, tx []forecast.Transaction, cfg SimConfig) (*S
 		agg := aggregation.Aggregate{WeightedSum: make([]float64, len(tower.W))}
 		for i, td := range tds {
 			t := &Tower{K: tower.K, P: tower.P, W: append([]float64(nil), tower.W...)}
-			if err := Train(t, locals[i], x, td, tc, rng); err != nil {
+			if _, err := Train(t, locals[i], x, td, tc, rng); err != nil {
 				return nil, fmt.Errorf("recommend: tenant %s round %d: %w", td.Name, r, err)
 			}
 			w := float64(len(td.Customers))
@@ -212,7 +189,7 @@ func Simulate(ctx context.Context, tx []forecast.Transaction, cfg SimConfig) (*S
 	cl := InitLocal(ct, x, all)
 	cc := tc
 	cc.Private, cc.Steps = false, cfg.CentralSteps
-	if err := Train(ct, cl, x, all, cc, rng); err != nil {
+	if _, err := Train(ct, cl, x, all, cc, rng); err != nil {
 		return nil, fmt.Errorf("recommend: centralized: %w", err)
 	}
 	// Rank each tenant's customers with its own popularity prior, as the

@@ -1,0 +1,99 @@
+package recommend
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedb2b/fedb2b/models/forecast"
+)
+
+func TestCatalogCSVRoundTripAndHash(t *testing.T) {
+	c, err := NewCatalog([]string{"10001", "10002", "2000A"}, []string{"RED MUG", "BLUE, \"BIG\" MUG", ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.WriteCSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadCatalog(&buf, "mem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Hash() != c.Hash() || len(c.Hash()) != 64 {
+		t.Fatalf("hash after round trip %s, before %s", back.Hash(), c.Hash())
+	}
+	if i, ok := back.Index("2000A"); !ok || i != 2 || back.Descriptions[1] != `BLUE, "BIG" MUG` {
+		t.Fatalf("round trip: %+v", back)
+	}
+	// Any change of text or order changes the hash; so does moving a
+	// boundary between code and description.
+	for _, o := range [][2][]string{
+		{{"10001", "10002", "2000A"}, {"RED MUG", "BLUE, \"BIG\" MUG", "X"}},
+		{{"10001", "10002"}, {"RED MUG", "BLUE, \"BIG\" MUG"}},
+		{{"1", "10002", "2000A"}, {"0001RED MUG", "BLUE, \"BIG\" MUG", ""}},
+	} {
+		d, err := NewCatalog(o[0], o[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Hash() == c.Hash() {
+			t.Errorf("catalog %v has the same hash", o)
+		}
+	}
+}
+
+func TestCatalogRejectsBadInput(t *testing.T) {
+	for name, in := range map[string]string{
+		"header":    "code,description\n1,A\n",
+		"unsorted":  "stock_code,description\n2,B\n1,A\n",
+		"duplicate": "stock_code,description\n1,A\n1,B\n",
+		"empty":     "stock_code,description\n,A\n",
+		"fields":    "stock_code,description\n1,A,extra\n",
+		"nothing":   "",
+	} {
+		if _, err := ReadCatalog(strings.NewReader(in), name); err == nil || !strings.Contains(err.Error(), "catalog "+name) {
+			t.Errorf("%s: error %v", name, err)
+		}
+	}
+	if _, err := NewCatalog([]string{"1"}, nil); err == nil {
+		t.Error("mismatched lengths accepted")
+	}
+}
+
+// Two tenants over a catalog of four products (hand-computed):
+// tenant a: c1 bought {0,1} before, {2} after; c2 bought {1} before, {1,3}
+// after. tenant b: c3 bought {2,3} before, {2} after.
+// Local popularity a: [1,2,0,0] → top-2 [1,0]; b: [0,0,1,1] → [2,3];
+// global [1,2,1,1] → [1,0].
+func TestComputeBaselinesHandComputed(t *testing.T) {
+	a := &TenantData{Customers: []string{"c1", "c2"}, Train: [][]int{{0, 1}, {1}},
+		Test: []map[int]bool{{2: true}, {1: true, 3: true}}}
+	b := &TenantData{Customers: []string{"c3", "c4"}, Train: [][]int{{2, 3}, {0}},
+		Test: []map[int]bool{{2: true}, nil}}
+	got := ComputeBaselines([]*TenantData{a, b}, 4, 2)
+	// Popularity recall: c1 0, c2 1/2, c3 1 → 1.5/3.
+	// Global: c1 0, c2 1/2 ([1,0]), c3 0 → 0.5/3.
+	// Repeat: c1 [1,0] → 0; c2 [1,0] → 1/2; c3 [2,3] → 1 → 1.5/3.
+	if got.Popularity.Customers != 3 || !near(got.Popularity.Recall(), 0.5) || !near(got.GlobalPopularity.Recall(), 0.5/3) || !near(got.Repeat.Recall(), 0.5) {
+		t.Fatalf("baselines %+v", got)
+	}
+	if a.Evaluated() != 2 || b.Evaluated() != 1 {
+		t.Fatalf("evaluated %d, %d", a.Evaluated(), b.Evaluated())
+	}
+}
+
+func TestHoldoutCut(t *testing.T) {
+	// 2011-01-03 is a Monday; data over three weeks.
+	d := func(day int) time.Time { return time.Date(2011, 1, day, 10, 0, 0, 0, time.UTC) }
+	tx := []forecast.Transaction{{Time: d(4)}, {Time: d(12)}, {Time: d(20)}}
+	cut, err := HoldoutCut(tx, 1)
+	if err != nil || !cut.Equal(time.Date(2011, 1, 17, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("cut %v, %v", cut, err)
+	}
+	if _, err := HoldoutCut(tx, 3); err == nil {
+		t.Fatal("hold-out of all weeks accepted")
+	}
+}
