@@ -1,0 +1,198 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/models/intent"
+)
+
+// KindIntent is customer-service intent classification with out-of-scope
+// detection by a confidence threshold (package models/intent). The
+// adapter is the LoRA classifier over the in-scope intents (spec.Labels);
+// out-of-scope messages (label intent.OOSLabel) are never trained on.
+//
+// Its evaluation statistics are three histograms of the model's
+// confidence (largest class probability) over IntentBuckets equal
+// buckets of [0, 1]: in-scope messages classified correctly, in-scope
+// messages classified wrongly, and out-of-scope messages. A message falls
+// in exactly one bucket of one histogram (L0 = 1). No data-dependent
+// threshold enters the release: in-scope accuracy and out-of-scope recall
+// at every bucket boundary follow from the sums, and the boundary that
+// maximises their mean is chosen from the (noised) sums, which is
+// post-processing. Tenants still calibrate their own threshold locally for
+// `predict` (intent.Detector).
+const KindIntent = "intent"
+
+// IntentBuckets is the number of confidence buckets.
+const IntentBuckets = 20
+
+func init() {
+	Register(Kind{Name: KindIntent, EvalLen: func(coordinator.TaskSpec) int { return 3 * IntentBuckets }, L0: 1, LInf: 1, Metrics: intentMetrics})
+}
+
+// IntentStats returns the histograms of confidences: correct[i] and
+// conf[i] for in-scope messages, oos for out-of-scope ones.
+func IntentStats(inConf []float64, correct []bool, oosConf []float64) []int64 {
+	s := make([]int64, 3*IntentBuckets)
+	bucket := func(c float64) int { return min(max(int(c*IntentBuckets), 0), IntentBuckets-1) }
+	for i, c := range inConf {
+		if correct[i] {
+			s[bucket(c)]++
+		} else {
+			s[IntentBuckets+bucket(c)]++
+		}
+	}
+	for _, c := range oosConf {
+		s[2*IntentBuckets+bucket(c)]++
+	}
+	return s
+}
+
+// IntentMetrics reads summed (possibly noised) histograms: plain in-scope
+// accuracy (no rejection), and at the threshold τ (a bucket boundary) that
+// maximises the mean of in-scope accuracy (a rejected message counts as
+// an error) and out-of-scope recall, both of those and τ. Without
+// out-of-scope messages τ is 0 (nothing rejected).
+func IntentMetrics(stats []int64) (map[string]float64, error) {
+	const b = IntentBuckets
+	if len(stats) != 3*b {
+		return nil, fmt.Errorf("task: %d intent statistics, want %d", len(stats), 3*b)
+	}
+	pos := func(v int64) float64 { return float64(max(v, 0)) }
+	var right, wrong, oos float64
+	for i := range b {
+		right += pos(stats[i])
+		wrong += pos(stats[b+i])
+		oos += pos(stats[2*b+i])
+	}
+	ratio := func(a, n float64) float64 {
+		if n <= 0 {
+			return 0
+		}
+		return min(max(a/n, 0), 1)
+	}
+	m := map[string]float64{"accuracy": ratio(right, right+wrong), "in_scope": right + wrong, "out_of_scope": oos}
+	// Threshold at boundary t/b: buckets below t are rejected.
+	bestT, best := 0, -1.0
+	var acceptedRight, rejectedOOS float64 = right, 0
+	for t := 0; t < b; t++ {
+		if t > 0 {
+			acceptedRight -= pos(stats[t-1])
+			rejectedOOS += pos(stats[2*b+t-1])
+		}
+		score := ratio(acceptedRight, right+wrong)
+		if oos > 0 {
+			score = (score + ratio(rejectedOOS, oos)) / 2
+		} else if t > 0 {
+			break
+		}
+		if score > best {
+			best, bestT = score, t
+		}
+	}
+	acc, rec := right, 0.0
+	for t := range bestT {
+		acc -= pos(stats[t])
+		rec += pos(stats[2*b+t])
+	}
+	m["threshold"] = float64(bestT) / b
+	m["in_scope_accuracy"] = ratio(acc, right+wrong)
+	m["oos_recall"] = ratio(rec, oos)
+	return m, nil
+}
+
+func intentMetrics(_ coordinator.TaskSpec, stats []int64) (map[string]float64, error) {
+	return IntentMetrics(stats)
+}
+
+// Intent is the intent Learner: the classification learner over the
+// in-scope messages, plus the held-out out-of-scope messages.
+type Intent struct {
+	Classifier
+	tstOOS [][]float64
+}
+
+// NewIntent returns a Factory for kind KindIntent over the tenant's
+// messages: train's out-of-scope messages are dropped (never trained on),
+// test's are kept for out-of-scope recall.
+func NewIntent(enc models.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+		if spec.Kind != KindIntent {
+			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindIntent)
+		}
+		clf, err := models.NewClassifier(models.ClassifierConfig{
+			InputDim: spec.InputDim, Rank: spec.Rank, Classes: len(spec.Labels), Alpha: spec.Alpha, Seed: spec.Seed,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("task %q: %w", spec.ID, err)
+		}
+		inTrain, _ := splitOOS(train)
+		inTest, oosTest := splitOOS(test)
+		l := &Intent{Classifier: Classifier{clf: clf}}
+		if l.trainF, l.trainY, err = Encode(ctx, enc, clf, spec.Labels, inTrain, "train", log); err != nil {
+			return nil, err
+		}
+		if l.tstF, l.tstY, err = Encode(ctx, enc, clf, spec.Labels, inTest, "test", log); err != nil {
+			return nil, err
+		}
+		if len(oosTest) > 0 {
+			texts := make([]string, len(oosTest))
+			for i, e := range oosTest {
+				texts[i] = e.Text
+			}
+			x, err := enc.Encode(ctx, texts)
+			if err != nil {
+				return nil, fmt.Errorf("task: encode out-of-scope test messages: %w", err)
+			}
+			if l.tstOOS, err = clf.Project(x); err != nil {
+				return nil, fmt.Errorf("task: project out-of-scope test messages: %w", err)
+			}
+		}
+		return l, nil
+	}
+}
+
+func splitOOS(ex []dataset.Example) (in, oos []dataset.Example) {
+	for _, e := range ex {
+		if e.Label == intent.OOSLabel {
+			oos = append(oos, e)
+		} else {
+			in = append(in, e)
+		}
+	}
+	return in, oos
+}
+
+// EvalStats returns IntentStats of the held-out messages.
+func (l *Intent) EvalStats() ([]int64, error) {
+	var inConf, oosConf []float64
+	var correct []bool
+	if len(l.tstF) > 0 {
+		s, err := l.clf.Scores(l.tstF)
+		if err != nil {
+			return nil, err
+		}
+		var pred []int
+		inConf, pred = intent.MaxProb(s)
+		correct = make([]bool, len(pred))
+		for i, p := range pred {
+			correct[i] = p == l.tstY[i]
+		}
+	}
+	if len(l.tstOOS) > 0 {
+		s, err := l.clf.Scores(l.tstOOS)
+		if err != nil {
+			return nil, err
+		}
+		oosConf, _ = intent.MaxProb(s)
+	}
+	return IntentStats(inConf, correct, oosConf), nil
+}

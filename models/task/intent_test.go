@@ -1,0 +1,126 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"testing"
+
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/models/intent"
+)
+
+// Hand-computed: in-scope confidences 0.9 (right), 0.8 (right), 0.3
+// (right), 0.6 (wrong); out-of-scope 0.2, 0.35, 0.7. Plain accuracy 3/4.
+// Rejecting below τ: τ = 0 gives in-scope accuracy 3/4 and recall 0
+// (mean 0.375); τ = 0.65 gives 2/4 and 2/3 (0.583); τ = 0.75 gives 2/4 and
+// 3/3 (0.75), the best; τ = 0.85 gives 1/4 and 3/3 (0.625).
+func TestIntentMetricsHandComputed(t *testing.T) {
+	s := IntentStats([]float64{0.9, 0.8, 0.3, 0.6}, []bool{true, true, true, false}, []float64{0.2, 0.35, 0.7})
+	m, err := IntentMetrics(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"accuracy": 0.75, "threshold": 0.75, "in_scope_accuracy": 0.5, "oos_recall": 1, "in_scope": 4, "out_of_scope": 3}
+	for k, v := range want {
+		if math.Abs(m[k]-v) > 1e-12 {
+			t.Errorf("%s = %v, want %v (all: %v)", k, m[k], v, m)
+		}
+	}
+	// Without out-of-scope messages nothing is rejected.
+	m, _ = IntentMetrics(IntentStats([]float64{0.9, 0.1}, []bool{true, false}, nil))
+	if m["threshold"] != 0 || m["in_scope_accuracy"] != 0.5 || m["oos_recall"] != 0 {
+		t.Fatalf("no out-of-scope: %v", m)
+	}
+}
+
+// One message moves exactly one entry by one; noised sums give finite
+// metrics in range.
+func TestIntentStatsSensitivityAndNoise(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(7, 8))
+	for range 200 {
+		n := r.IntN(30)
+		conf, ok := make([]float64, n), make([]bool, n)
+		for i := range conf {
+			conf[i], ok[i] = r.Float64(), r.IntN(2) == 0
+		}
+		oos := []float64{r.Float64()}
+		a := IntentStats(conf, ok, nil)
+		b := IntentStats(conf, ok, oos)
+		c := IntentStats(append(conf, 1.0), append(ok, r.IntN(2) == 0), nil)
+		for _, other := range [][]int64{b, c} {
+			diff := 0
+			for i := range a {
+				diff += int(other[i] - a[i])
+				if d := other[i] - a[i]; d != 0 && d != 1 {
+					t.Fatalf("entry %d moved by %d", i, d)
+				}
+			}
+			if diff != 1 {
+				t.Fatalf("one message moved the statistics by %d", diff)
+			}
+		}
+		noised := make([]int64, len(a))
+		for i := range noised {
+			noised[i] = a[i] + int64(r.IntN(21)-10)
+		}
+		m, err := IntentMetrics(noised)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"accuracy", "in_scope_accuracy", "oos_recall", "threshold"} {
+			if !(m[k] >= 0 && m[k] <= 1) {
+				t.Fatalf("%s = %v from %v", k, m[k], noised)
+			}
+		}
+	}
+	if _, err := IntentMetrics(make([]int64, 5)); err == nil {
+		t.Fatal("wrong length accepted")
+	}
+}
+
+// The intent learner trains on in-scope messages only and counts the
+// held-out out-of-scope ones.
+func TestIntentLearner(t *testing.T) {
+	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := map[string][]string{"track_order": {"where is my order", "track my parcel", "order status please"},
+		"refund": {"i want my money back", "refund my payment", "return and refund"}}
+	var train, test []dataset.Example
+	for i := range 60 {
+		for label, texts := range msgs {
+			e := dataset.Example{Text: fmt.Sprintf("%s %d", texts[i%3], i%5), Label: label}
+			if i < 45 {
+				train = append(train, e)
+			} else {
+				test = append(test, e)
+			}
+		}
+	}
+	train = append(train, dataset.Example{Text: "what is the weather", Label: intent.OOSLabel})
+	test = append(test, dataset.Example{Text: "tell me a joke", Label: intent.OOSLabel}, dataset.Example{Text: "play some music", Label: intent.OOSLabel})
+	spec := coordinator.TaskSpec{ID: "i", Kind: KindIntent, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 4, Labels: []string{"refund", "track_order"}, Seed: 3}
+	l, err := NewIntent(enc, train, test, nil)(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.TrainSize() != 90 {
+		t.Fatalf("train size %d, want the 90 in-scope messages", l.TrainSize())
+	}
+	if _, err := l.Train(models.TrainConfig{Steps: 40, LearningRate: 1, BatchSize: 16}, mrand.New(mrand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.EvalStats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := IntentMetrics(s)
+	if m["in_scope"] != 30 || m["out_of_scope"] != 2 || m["accuracy"] < 0.8 {
+		t.Fatalf("metrics %v", m)
+	}
+}
