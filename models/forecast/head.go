@@ -92,21 +92,51 @@ func huberGrad(r, delta float64) float64 {
 	return r
 }
 
+// huberLoss is the Huber loss of residual r with threshold delta.
+func huberLoss(r, delta float64) float64 {
+	if a := math.Abs(r); a > delta {
+		return delta * (a - delta/2)
+	}
+	return r * r / 2
+}
+
+// TrainStats describes a Train call. The figures come from private rows:
+// they are for the tenant's own logs, not for release.
+type TrainStats struct {
+	Steps    int // steps taken
+	Examples int // per-example gradients computed (sum of batch sizes)
+	// MeanLoss is the mean Huber loss (z units) of those examples, each
+	// before its step.
+	MeanLoss float64
+	// ClippedFraction is the fraction of per-example gradients whose L2
+	// norm exceeded ClipNorm (private training only).
+	ClippedFraction float64
+}
+
 // Train runs cfg.Steps steps on the rows x with targets z (from Target).
 // With Private every step is a DP-SGD step: Poisson sampling with rate q,
 // each per-example gradient ψ(w·x−z)·x clipped to L2 norm C, their sum plus
 // N(0, (zC)²) per coordinate, divided by the expected batch q·N. All
 // randomness comes from rng (privacy.NewRand in production).
 func (h *Head) Train(x [][]float64, z []float64, cfg TrainConfig, rng *mrand.Rand) error {
+	_, err := h.TrainWithStats(x, z, cfg, rng)
+	return err
+}
+
+// TrainWithStats is Train that also reports what the steps saw.
+func (h *Head) TrainWithStats(x [][]float64, z []float64, cfg TrainConfig, rng *mrand.Rand) (TrainStats, error) {
+	var st TrainStats
 	if err := cfg.Check(); err != nil {
-		return err
+		return st, err
 	}
 	if len(x) != len(z) {
-		return fmt.Errorf("forecast: %d rows but %d targets", len(x), len(z))
+		return st, fmt.Errorf("forecast: %d rows but %d targets", len(x), len(z))
 	}
 	if len(x) == 0 || cfg.Steps == 0 {
-		return nil
+		return st, nil
 	}
+	var lossSum float64
+	clipped := 0
 	d := len(h.W)
 	g := make([]float64, d)
 	var batch []int
@@ -131,7 +161,9 @@ func (h *Head) Train(x [][]float64, z []float64, cfg TrainConfig, rng *mrand.Ran
 		}
 		for _, i := range batch {
 			xi := x[i]
-			c := huberGrad(h.PredictZ(xi)-z[i], h.Delta)
+			r := h.PredictZ(xi) - z[i]
+			lossSum += huberLoss(r, h.Delta)
+			c := huberGrad(r, h.Delta)
 			if cfg.Private {
 				var n2 float64
 				for _, v := range xi {
@@ -139,6 +171,7 @@ func (h *Head) Train(x [][]float64, z []float64, cfg TrainConfig, rng *mrand.Ran
 				}
 				if norm := math.Abs(c) * math.Sqrt(n2); norm > cfg.ClipNorm {
 					c *= cfg.ClipNorm / (norm + 1e-12)
+					clipped++
 				}
 			}
 			for j, v := range xi {
@@ -148,15 +181,21 @@ func (h *Head) Train(x [][]float64, z []float64, cfg TrainConfig, rng *mrand.Ran
 		if cfg.Private {
 			privacy.AddGaussian(g, cfg.NoiseMultiplier*cfg.ClipNorm, rng)
 		}
+		st.Steps++
+		st.Examples += len(batch)
 		lr := cfg.LearningRate / denom
 		for j := range h.W {
 			h.W[j] -= lr * g[j]
 		}
 	}
+	if st.Examples > 0 {
+		st.MeanLoss = lossSum / float64(st.Examples)
+		st.ClippedFraction = float64(clipped) / float64(st.Examples)
+	}
 	for _, v := range h.W {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("forecast: training diverged")
+			return st, fmt.Errorf("forecast: training diverged")
 		}
 	}
-	return nil
+	return st, nil
 }

@@ -1,0 +1,97 @@
+package forecast
+
+import (
+	"math"
+	mrand "math/rand/v2"
+	"testing"
+	"time"
+)
+
+// One tenant, weeks 0–5, hold-out 2 (weeks 4 and 5). Product 10001 sells
+// 10, 0, 20, 30, 0, 40 (a return in week 1 is not demand); product 10002
+// first sells in week 5, so it is not active in the held-back weeks.
+//
+//	week  y   naive (t−1)  MA4
+//	4     0   30           (10+0+20+30)/4 = 15
+//	5     40  0            (0+20+30+0)/4 = 12.5
+func TestHoldoutBaselinesHandComputed(t *testing.T) {
+	epoch := time.Date(2010, 11, 29, 0, 0, 0, 0, time.UTC)
+	at := func(week int) time.Time { return epoch.AddDate(0, 0, 7*week+2) }
+	var tx []Transaction
+	for w, q := range []float64{10, 0, 20, 30, 0, 40} {
+		if q > 0 {
+			tx = append(tx, Transaction{Time: at(w), Product: "10001", Quantity: q, UnitPrice: 1})
+		}
+	}
+	tx = append(tx, Transaction{Time: at(1), Product: "10001", Quantity: -7},
+		Transaction{Time: at(5), Product: "10002", Quantity: 9})
+	cal := Calendar{Epoch: epoch, Weeks: 6}
+	b, err := HoldoutBaselines([][]Transaction{tx}, cal, 2, 1, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, e Errors, mae, rmse, wape float64) {
+		t.Helper()
+		if e.N != 2 || !near(e.MAE(), mae) || !near(e.RMSE(), rmse) || !near(e.WAPE(), wape) {
+			t.Errorf("%s: n=%d %v, want MAE %v RMSE %v WAPE %v", name, e.N, e.Metrics(), mae, rmse, wape)
+		}
+	}
+	check("seasonal naive", b.SeasonalNaive, 35, math.Sqrt((900+1600)/2.0), 70.0/40)
+	check("moving average", b.MovingAverage, 21.25, math.Sqrt((225+27.5*27.5)/2), 42.5/40)
+	check("zero", b.Zero, 20, math.Sqrt(1600/2.0), 1)
+	if _, err := HoldoutBaselines([][]Transaction{tx}, cal, 5, 1, 4); err == nil {
+		t.Error("a hold-out of 5 of 6 weeks accepted")
+	}
+}
+
+func TestSetupOptionsRoundTrip(t *testing.T) {
+	cal := Calendar{Epoch: time.Date(2010, 11, 29, 0, 0, 0, 0, time.UTC), Weeks: 44}
+	for _, s := range []Setup{
+		{Calendar: cal},
+		{Calendar: cal, Holdout: 6, Season: 2, Window: 8, TextDim: -1, EvalClip: 123.5},
+		{Calendar: cal, TextDim: 32, EvalClip: MaxEvalClip},
+	} {
+		want, err := s.Filled()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseSetup(want.Options())
+		if err != nil || got != want {
+			t.Errorf("%+v: read back %+v, %v", want, got, err)
+		}
+	}
+	if _, err := (Setup{Calendar: cal, EvalClip: MaxEvalClip + 1}).Filled(); err == nil {
+		t.Error("clip above the maximum accepted")
+	}
+	if _, err := (Setup{Calendar: Calendar{Epoch: cal.Epoch.Add(time.Hour), Weeks: 44}}).Filled(); err == nil {
+		t.Error("epoch at 01:00 accepted")
+	}
+}
+
+func TestTrainWithStats(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(1, 1))
+	var x [][]float64
+	var z []float64
+	for range 400 {
+		a := r.Float64()
+		x = append(x, []float64{1, a, 10 * a})
+		z = append(z, 0.3+0.5*a)
+	}
+	h := &Head{W: make([]float64, 3), Delta: DefaultHuberDelta}
+	cfg := TrainConfig{Steps: 50, LearningRate: 0.1, Private: true, SampleRate: 0.1, ClipNorm: 0.5, NoiseMultiplier: 0.5}
+	first, err := h.TrainWithStats(x, z, cfg, r)
+	if err != nil || first.Steps != 50 || first.Examples < 1000 || first.Examples > 3000 {
+		t.Fatalf("%+v, %v", first, err)
+	}
+	// The third feature makes the norm up to ~3.5·|ψ|: early gradients clip.
+	if !(first.ClippedFraction > 0 && first.ClippedFraction <= 1) {
+		t.Errorf("clipped fraction %v", first.ClippedFraction)
+	}
+	later, _ := h.TrainWithStats(x, z, cfg, r)
+	if !(later.MeanLoss < first.MeanLoss) {
+		t.Errorf("mean loss %v then %v", first.MeanLoss, later.MeanLoss)
+	}
+	if st, err := h.TrainWithStats(nil, nil, cfg, r); err != nil || st != (TrainStats{}) {
+		t.Errorf("no rows: %+v, %v", st, err)
+	}
+}
