@@ -44,6 +44,33 @@ type SimConfig struct {
 
 	Encoder models.Encoder
 	Rand    io.Reader // seeds privacy.NewRand; nil means crypto/rand
+	// Federation, if set, runs the federated training instead of the
+	// in-process FedAvg loop (cmd/fedb2b runs it over the real coordinator
+	// and secure aggregation); the thresholds, metrics and baselines stay
+	// Simulate's.
+	Federation Federation
+}
+
+// Federation trains the global classifier of in from the tenants' own
+// examples and returns its parameters, the DP-SGD noise multiplier it used
+// and the largest record-level ε a tenant spent.
+type Federation func(ctx context.Context, in FederationInput) (global []float64, z, eps float64, err error)
+
+// FederationInput is what a Federation gets: the task (in-scope intents,
+// classifier shape, version 0) and each tenant's examples — training
+// without out-of-scope messages, test with them.
+type FederationInput struct {
+	Config     SimConfig // with the defaults filled in
+	Labels     []string
+	Classifier models.ClassifierConfig
+	Initial    []float64
+	Tenants    []TenantExamples
+}
+
+// TenantExamples are one tenant's raw examples.
+type TenantExamples struct {
+	Name        string
+	Train, Test []dataset.Example
 }
 
 func (c *SimConfig) fill() error {
@@ -100,6 +127,7 @@ type TenantSummary struct {
 type tenant struct {
 	name             string
 	train, val, test Split
+	raw              TenantExamples
 }
 
 // Simulate splits labelled messages among tenants (in-scope by Dirichlet
@@ -159,12 +187,14 @@ func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimRes
 		rest, test := dataset.TrainTestSplit(p, cfg.TestFraction, cfg.Seed+uint64(i)+1)
 		train, val := dataset.TrainTestSplit(rest, cfg.ValFraction, cfg.Seed+uint64(i)+101)
 		t := &tenant{name: fmt.Sprintf("tenant-%d", i+1)}
+		t.raw = TenantExamples{Name: t.name, Test: test}
 		var trainIn []dataset.Example
 		for _, e := range train {
 			if e.Label != OOSLabel {
 				trainIn = append(trainIn, e) // out-of-scope messages are not trained on
 			}
 		}
+		t.raw.Train = trainIn
 		if t.train, err = project(trainIn); err != nil {
 			return nil, err
 		}
@@ -177,6 +207,24 @@ func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimRes
 		ts = append(ts, t)
 	}
 	res.Steps = cfg.Rounds * cfg.LocalSteps
+	var global []float64
+	if cfg.Federation != nil {
+		in := FederationInput{Config: cfg, Labels: labels, Classifier: clf.Config(), Initial: clf.Params()}
+		for _, t := range ts {
+			in.Tenants = append(in.Tenants, t.raw)
+		}
+		if global, res.NoiseMultiplier, res.Epsilon, err = cfg.Federation(ctx, in); err != nil {
+			return nil, fmt.Errorf("intent: federation: %w", err)
+		}
+	} else if global, err = federate(ctx, clf, ts, cfg, res); err != nil {
+		return nil, err
+	}
+	return res, finish(clf, ts, labels, global, cfg, res)
+}
+
+// federate is the in-process federated training: DP-SGD on each tenant,
+// FedAvg across them.
+func federate(ctx context.Context, clf *models.Classifier, ts []*tenant, cfg SimConfig, res *SimResult) ([]float64, error) {
 	z, eps, err := privacy.NoiseForSteps(cfg.SampleRate, res.Steps, cfg.Delta, cfg.TargetEpsilon, cfg.NoiseMultiplier)
 	if err != nil {
 		return nil, fmt.Errorf("intent: %w", err)
@@ -218,19 +266,31 @@ func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimRes
 			return nil, err
 		}
 	}
+	return global, nil
+}
+
+// finish thresholds and evaluates the federated model on each tenant and
+// runs the baselines.
+func finish(clf *models.Classifier, ts []*tenant, labels []string, global []float64, cfg SimConfig, res *SimResult) error {
+	rng, err := privacy.NewRand(cfg.Rand)
+	if err != nil {
+		return err
+	}
+	tc := models.TrainConfig{Steps: cfg.LocalSteps, LearningRate: cfg.LearningRate, Momentum: cfg.Momentum, Private: true,
+		SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: res.NoiseMultiplier}
 	if err := clf.SetParams(global); err != nil {
-		return nil, err
+		return err
 	}
 	fedAcc, locAcc := &accuracy{}, &accuracy{}
 	zero := make([]float64, len(global))
 	for _, t := range ts {
 		d := &Detector{Classifier: clf, Labels: labels}
 		if err := d.Calibrate(t.val, cfg.RejectRate, cfg.Joint); err != nil {
-			return nil, fmt.Errorf("intent: %s: %w", t.name, err)
+			return fmt.Errorf("intent: %s: %w", t.name, err)
 		}
 		m, acc, err := d.Evaluate(t.test)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		res.Federated.Merge(m)
 		fedAcc.add(acc, len(t.test.X))
@@ -242,20 +302,20 @@ func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimRes
 	lc.Steps = res.Steps
 	for _, t := range ts {
 		if err := clf.SetParams(zero); err != nil {
-			return nil, err
+			return err
 		}
 		if len(t.train.X) > 0 {
 			if _, err := clf.Train(t.train.X, t.train.Y, lc, rng); err != nil {
-				return nil, fmt.Errorf("intent: %s local: %w", t.name, err)
+				return fmt.Errorf("intent: %s local: %w", t.name, err)
 			}
 		}
 		d := &Detector{Classifier: clf, Labels: labels}
 		if err := d.Calibrate(t.val, cfg.RejectRate, cfg.Joint); err != nil {
-			return nil, err
+			return err
 		}
 		m, acc, err := d.Evaluate(t.test)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		res.Local.Merge(m)
 		locAcc.add(acc, len(t.test.X))
@@ -268,22 +328,22 @@ func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimRes
 		all.test.X, all.test.Y, all.test.OOS = append(all.test.X, t.test.X...), append(all.test.Y, t.test.Y...), append(all.test.OOS, t.test.OOS...)
 	}
 	if err := clf.SetParams(zero); err != nil {
-		return nil, err
+		return err
 	}
 	cc := models.DefaultTrainConfig()
 	cc.Steps = cfg.CentralSteps
 	if _, err := clf.Train(all.train.X, all.train.Y, cc, rng); err != nil {
-		return nil, fmt.Errorf("intent: centralized: %w", err)
+		return fmt.Errorf("intent: centralized: %w", err)
 	}
 	d := &Detector{Classifier: clf, Labels: labels}
 	if err := d.Calibrate(all.val, cfg.RejectRate, cfg.Joint); err != nil {
-		return nil, err
+		return err
 	}
 	if res.Centralized, res.CentralizedAcc, err = d.Evaluate(all.test); err != nil {
-		return nil, err
+		return err
 	}
 	res.FederatedAcc, res.LocalAcc = fedAcc.mean(), locAcc.mean()
-	return res, nil
+	return nil
 }
 
 type accuracy struct{ sum, n float64 }

@@ -22,14 +22,19 @@ import (
 // messages classified wrongly, and out-of-scope messages. A message falls
 // in exactly one bucket of one histogram (L0 = 1). No data-dependent
 // threshold enters the release: in-scope accuracy and out-of-scope recall
-// at every bucket boundary follow from the sums, and the boundary that
-// maximises their mean is chosen from the (noised) sums, which is
-// post-processing. Tenants still calibrate their own threshold locally for
+// at every bucket boundary follow from the sums, and the global threshold
+// (the highest boundary that rejects at most IntentRejectRate of in-scope
+// messages, the tenants' local default) is chosen from the (noised) sums,
+// which is post-processing. Tenants still calibrate their own threshold locally for
 // `predict` (intent.Detector).
 const KindIntent = "intent"
 
 // IntentBuckets is the number of confidence buckets.
 const IntentBuckets = 20
+
+// IntentRejectRate is the largest fraction of in-scope messages the
+// global threshold may reject (intent.SimConfig's default RejectRate).
+const IntentRejectRate = 0.05
 
 func init() {
 	Register(Kind{Name: KindIntent, EvalLen: func(coordinator.TaskSpec) int { return 3 * IntentBuckets }, L0: 1, LInf: 1, Metrics: intentMetrics})
@@ -54,10 +59,10 @@ func IntentStats(inConf []float64, correct []bool, oosConf []float64) []int64 {
 }
 
 // IntentMetrics reads summed (possibly noised) histograms: plain in-scope
-// accuracy (no rejection), and at the threshold τ (a bucket boundary) that
-// maximises the mean of in-scope accuracy (a rejected message counts as
-// an error) and out-of-scope recall, both of those and τ. Without
-// out-of-scope messages τ is 0 (nothing rejected).
+// accuracy (no rejection), and at the global threshold τ — the highest
+// bucket boundary that rejects at most IntentRejectRate of the in-scope
+// messages — in-scope accuracy (a rejected message counts as an error),
+// out-of-scope recall and τ.
 func IntentMetrics(stats []int64) (map[string]float64, error) {
 	const b = IntentBuckets
 	if len(stats) != 3*b {
@@ -78,22 +83,14 @@ func IntentMetrics(stats []int64) (map[string]float64, error) {
 	}
 	m := map[string]float64{"accuracy": ratio(right, right+wrong), "in_scope": right + wrong, "out_of_scope": oos}
 	// Threshold at boundary t/b: buckets below t are rejected.
-	bestT, best := 0, -1.0
-	var acceptedRight, rejectedOOS float64 = right, 0
-	for t := 0; t < b; t++ {
-		if t > 0 {
-			acceptedRight -= pos(stats[t-1])
-			rejectedOOS += pos(stats[2*b+t-1])
-		}
-		score := ratio(acceptedRight, right+wrong)
-		if oos > 0 {
-			score = (score + ratio(rejectedOOS, oos)) / 2
-		} else if t > 0 {
+	bestT := 0
+	var rejectedIn float64
+	for t := 1; t < b; t++ {
+		rejectedIn += pos(stats[t-1]) + pos(stats[b+t-1])
+		if rejectedIn > IntentRejectRate*(right+wrong) {
 			break
 		}
-		if score > best {
-			best, bestT = score, t
-		}
+		bestT = t
 	}
 	acc, rec := right, 0.0
 	for t := range bestT {

@@ -13,27 +13,34 @@ import (
 	"github.com/fedb2b/fedb2b/models/intent"
 )
 
-// Hand-computed: in-scope confidences 0.9 (right), 0.8 (right), 0.3
-// (right), 0.6 (wrong); out-of-scope 0.2, 0.35, 0.7. Plain accuracy 3/4.
-// Rejecting below τ: τ = 0 gives in-scope accuracy 3/4 and recall 0
-// (mean 0.375); τ = 0.65 gives 2/4 and 2/3 (0.583); τ = 0.75 gives 2/4 and
-// 3/3 (0.75), the best; τ = 0.85 gives 1/4 and 3/3 (0.625).
+// Hand-computed: in-scope confidences 0.9, 0.8, 0.3 (right), 0.6 (wrong)
+// and 17 more right ones at 0.95; out-of-scope 0.2, 0.35, 0.7. Plain
+// accuracy 20/21. At most 5 % of the 21 in-scope messages (1.05) may be
+// rejected: the threshold rises to the boundary 0.60 (only the message at
+// 0.3 rejected), not to 0.65 (the one at 0.6 too). There in-scope accuracy
+// is 19/21 and 2 of 3 out-of-scope messages (0.2, 0.35) are caught.
 func TestIntentMetricsHandComputed(t *testing.T) {
-	s := IntentStats([]float64{0.9, 0.8, 0.3, 0.6}, []bool{true, true, true, false}, []float64{0.2, 0.35, 0.7})
+	in := []float64{0.9, 0.8, 0.3, 0.6}
+	ok := []bool{true, true, true, false}
+	for range 17 {
+		in, ok = append(in, 0.95), append(ok, true)
+	}
+	s := IntentStats(in, ok, []float64{0.2, 0.35, 0.7})
 	m, err := IntentMetrics(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]float64{"accuracy": 0.75, "threshold": 0.75, "in_scope_accuracy": 0.5, "oos_recall": 1, "in_scope": 4, "out_of_scope": 3}
+	want := map[string]float64{"accuracy": 20.0 / 21, "threshold": 0.6, "in_scope_accuracy": 19.0 / 21, "oos_recall": 2.0 / 3, "in_scope": 21, "out_of_scope": 3}
 	for k, v := range want {
 		if math.Abs(m[k]-v) > 1e-12 {
 			t.Errorf("%s = %v, want %v (all: %v)", k, m[k], v, m)
 		}
 	}
-	// Without out-of-scope messages nothing is rejected.
-	m, _ = IntentMetrics(IntentStats([]float64{0.9, 0.1}, []bool{true, false}, nil))
-	if m["threshold"] != 0 || m["in_scope_accuracy"] != 0.5 || m["oos_recall"] != 0 {
-		t.Fatalf("no out-of-scope: %v", m)
+	// With 4 in-scope messages none may be rejected (5 % of 4 < 1): the
+	// threshold stops at 0.10, below the lowest in-scope message.
+	m, _ = IntentMetrics(IntentStats([]float64{0.9, 0.1, 0.5, 0.5}, []bool{true, false, true, true}, []float64{0.05}))
+	if m["threshold"] != 0.1 || m["in_scope_accuracy"] != 0.75 || m["oos_recall"] != 1 {
+		t.Fatalf("small set: %v", m)
 	}
 }
 
