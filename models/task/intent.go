@@ -68,13 +68,18 @@ func IntentMetrics(stats []int64) (map[string]float64, error) {
 	if len(stats) != 3*b {
 		return nil, fmt.Errorf("task: %d intent statistics, want %d", len(stats), 3*b)
 	}
-	pos := func(v int64) float64 { return float64(max(v, 0)) }
-	var right, wrong, oos float64
-	for i := range b {
-		right += pos(stats[i])
-		wrong += pos(stats[b+i])
-		oos += pos(stats[2*b+i])
+	// Noised buckets are summed as they are (zero-mean noise stays
+	// unbiased) and only the sums are clamped: clamping each bucket at 0
+	// first would add the positive half of every bucket's noise.
+	sum := func(from, to int) float64 {
+		var s int64
+		for _, v := range stats[from:to] {
+			s += v
+		}
+		return float64(s)
 	}
+	pos := func(v float64) float64 { return max(v, 0) }
+	right, wrong, oos := pos(sum(0, b)), pos(sum(b, 2*b)), pos(sum(2*b, 3*b))
 	ratio := func(a, n float64) float64 {
 		if n <= 0 {
 			return 0
@@ -84,22 +89,15 @@ func IntentMetrics(stats []int64) (map[string]float64, error) {
 	m := map[string]float64{"accuracy": ratio(right, right+wrong), "in_scope": right + wrong, "out_of_scope": oos}
 	// Threshold at boundary t/b: buckets below t are rejected.
 	bestT := 0
-	var rejectedIn float64
 	for t := 1; t < b; t++ {
-		rejectedIn += pos(stats[t-1]) + pos(stats[b+t-1])
-		if rejectedIn > IntentRejectRate*(right+wrong) {
+		if sum(0, t)+sum(b, b+t) > IntentRejectRate*(right+wrong) {
 			break
 		}
 		bestT = t
 	}
-	acc, rec := right, 0.0
-	for t := range bestT {
-		acc -= pos(stats[t])
-		rec += pos(stats[2*b+t])
-	}
 	m["threshold"] = float64(bestT) / b
-	m["in_scope_accuracy"] = ratio(acc, right+wrong)
-	m["oos_recall"] = ratio(rec, oos)
+	m["in_scope_accuracy"] = ratio(right-sum(0, bestT), right+wrong)
+	m["oos_recall"] = ratio(sum(2*b, 2*b+bestT), oos)
 	return m, nil
 }
 
