@@ -49,6 +49,13 @@
 // lags), so this is not customer-level DP. The description projection and
 // the calendar are public.
 //
+// For the real coordinator the task is models/task's KindForecast: the
+// operator announces a Setup (calendar, hold-out, baselines' settings,
+// description features, evaluation clip) as task options (Setup.Options,
+// ParseSetup), each client builds its rows with Prepare and trains the Head
+// with Head.TrainWithStats, and HoldoutBaselines gives the baselines on the
+// same held-back rows.
+//
 // Threat model: rows, series and the per-tenant Errors are computed from
 // private data and stay local; only the DP-SGD-noised head update leaves a
 // tenant (and, in a deployment, the Errors sums for evaluation).

@@ -195,6 +195,8 @@ func forecastValues(stats []int64, clip float64) (map[string]float64, error) {
 	return map[string]float64{"mae": mae, "rmse": rmse, "wape": wape, "examples": rows}, nil
 }
 
+var _ Learner = (*Forecaster)(nil)
+
 // Forecaster is the forecasting Learner: forecast.Head over one tenant's
 // prepared rows. Its parameters are the head's weights (spec.InputDim of
 // them).
@@ -259,10 +261,14 @@ func encoderName(enc models.Encoder) string {
 	return fmt.Sprintf("%q", enc.ID())
 }
 
+// NumParams is the head's number of weights (the feature dimension).
 func (l *Forecaster) NumParams() int { return len(l.head.W) }
-func (l *Forecaster) Params() []float64 {
-	return append([]float64(nil), l.head.W...)
-}
+
+// Params returns a copy of the head's weights.
+func (l *Forecaster) Params() []float64 { return append([]float64(nil), l.head.W...) }
+
+// TrainSize is the number of training rows (active product-weeks before
+// the hold-out).
 func (l *Forecaster) TrainSize() int { return len(l.data.TrainX) }
 
 // Model is the head (its weights are the current parameters).
