@@ -96,6 +96,10 @@ func privateDir(dir string) error {
 	return nil
 }
 
+// Unwrap returns the encoder the cache wraps (for adapters that need the
+// model itself, such as LoRA inside a BERT encoder).
+func (c *Cache) Unwrap() models.Encoder { return c.inner }
+
 // ID is the wrapped encoder's ID.
 func (c *Cache) ID() string { return c.id }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/bert"
 	"github.com/fedb2b/fedb2b/models/dataset"
 )
 
@@ -101,7 +102,10 @@ type Classifier struct {
 
 // NewClassifier returns a Factory that encodes train and test with enc
 // (once: the base is frozen) for the announced task. Examples whose label
-// the task does not list are skipped with a warning on log.
+// the task does not list are skipped with a warning on log. A task whose
+// options select AdapterEncoderLoRA gets NewEncoderLoRA's learner (enc
+// must then be a BERT encoder, possibly behind an embedding cache); the
+// default adapter is the head-only LoRA classifier over pooled vectors.
 func NewClassifier(enc models.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -109,6 +113,17 @@ func NewClassifier(enc models.Encoder, train, test []dataset.Example, log *slog.
 	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
 		if spec.Kind != KindClassify {
 			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindClassify)
+		}
+		switch a := spec.Options[OptionAdapter]; a {
+		case "", AdapterHead:
+		case AdapterEncoderLoRA:
+			be, ok := bertOf(enc)
+			if !ok {
+				return nil, fmt.Errorf("task %q: adapter %s needs a bert: encoder; this tenant's encoder is %q", spec.ID, a, enc.ID())
+			}
+			return NewEncoderLoRA(be, train, test, log)(ctx, spec)
+		default:
+			return nil, fmt.Errorf("task %q: unknown adapter %q (want %q or %q)", spec.ID, a, AdapterHead, AdapterEncoderLoRA)
 		}
 		clf, err := models.NewClassifier(models.ClassifierConfig{
 			InputDim: spec.InputDim, Rank: spec.Rank, Classes: len(spec.Labels), Alpha: spec.Alpha, Seed: spec.Seed,
@@ -125,6 +140,25 @@ func NewClassifier(enc models.Encoder, train, test []dataset.Example, log *slog.
 		}
 		return l, nil
 	}
+}
+
+// AdapterHead (the default adapter) is the head-only LoRA classifier.
+const AdapterHead = "head"
+
+// bertOf returns the BERT encoder behind enc, looking through wrappers
+// with an Unwrap method (the embedding cache).
+func bertOf(enc models.Encoder) (*bert.Encoder, bool) {
+	for enc != nil {
+		if b, ok := enc.(*bert.Encoder); ok {
+			return b, true
+		}
+		u, ok := enc.(interface{ Unwrap() models.Encoder })
+		if !ok {
+			return nil, false
+		}
+		enc = u.Unwrap()
+	}
+	return nil, false
 }
 
 // Encode encodes the examples whose label is in labels and projects them
