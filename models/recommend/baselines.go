@@ -27,12 +27,16 @@ type Baselines struct {
 	Popularity       Ranking // the tenant's own popularity (what a tenant can do alone)
 	GlobalPopularity Ranking // popularity over all tenants (needs pooled data; a reference)
 	Repeat           Ranking // the customer's earlier purchases first, then the tenant's popularity (a reference)
+	// OwnOrders ranks by the customer's own order history only (days it
+	// ordered each product; TenantData.OrderScores): no model, nothing from
+	// other customers.
+	OwnOrders Ranking
 }
 
 // ComputeBaselines ranks every evaluated customer of tds over a catalog of
 // n products, at k.
 func ComputeBaselines(tds []*TenantData, n, k int) Baselines {
-	b := Baselines{Popularity: Ranking{K: k}, GlobalPopularity: Ranking{K: k}, Repeat: Ranking{K: k}}
+	b := Baselines{Popularity: Ranking{K: k}, GlobalPopularity: Ranking{K: k}, Repeat: Ranking{K: k}, OwnOrders: Ranking{K: k}}
 	pops := make([][]float64, len(tds))
 	global := make([]float64, n)
 	for i, td := range tds {
@@ -51,6 +55,7 @@ func ComputeBaselines(tds []*TenantData, n, k int) Baselines {
 			b.Popularity.Add(local, rel)
 			b.GlobalPopularity.Add(glob, rel)
 			b.Repeat.Add(TopK(RepeatScores(td.Train[c], pops[i]), k), rel)
+			b.OwnOrders.Add(TopK(td.OrderScores(c, n), k), rel)
 		}
 	}
 	return b

@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -69,15 +70,23 @@ func TestCatalogRejectsBadInput(t *testing.T) {
 // Local popularity a: [1,2,0,0] → top-2 [1,0]; b: [0,0,1,1] → [2,3];
 // global [1,2,1,1] → [1,0].
 func TestComputeBaselinesHandComputed(t *testing.T) {
-	a := &TenantData{Customers: []string{"c1", "c2"}, Train: [][]int{{0, 1}, {1}},
+	a := &TenantData{Customers: []string{"c1", "c2"}, Train: [][]int{{0, 1}, {1}}, Orders: [][]int{{1, 1}, {3}},
 		Test: []map[int]bool{{2: true}, {1: true, 3: true}}}
-	b := &TenantData{Customers: []string{"c3", "c4"}, Train: [][]int{{2, 3}, {0}},
+	b := &TenantData{Customers: []string{"c3", "c4"}, Train: [][]int{{2, 3}, {0}}, Orders: [][]int{{1, 2}, {1}},
 		Test: []map[int]bool{{2: true}, nil}}
 	got := ComputeBaselines([]*TenantData{a, b}, 4, 2)
 	// Popularity recall: c1 0, c2 1/2, c3 1 → 1.5/3.
 	// Global: c1 0, c2 1/2 ([1,0]), c3 0 → 0.5/3.
 	// Repeat: c1 [1,0] → 0; c2 [1,0] → 1/2; c3 [2,3] → 1 → 1.5/3.
+	// Own orders: c1 [0,1] → 0; c2 [1,0] → 1/2; c3 orders 2 of 3, 1 of 2:
+	// [3,2] → 1, NDCG 1/log2(3) → recall 1.5/3.
 	if got.Popularity.Customers != 3 || !near(got.Popularity.Recall(), 0.5) || !near(got.GlobalPopularity.Recall(), 0.5/3) || !near(got.Repeat.Recall(), 0.5) {
+		t.Fatalf("baselines %+v", got)
+	}
+	// NDCG of own orders: c2 hit at rank 1 of ideal 1 + 1/log2(3); c3 hit
+	// at rank 2 of ideal 1.
+	wantNDCG := (1/(1+1/math.Log2(3)) + 1/math.Log2(3)) / 3
+	if !near(got.OwnOrders.Recall(), 0.5) || !near(got.OwnOrders.NDCG(), wantNDCG) {
 		t.Fatalf("baselines %+v", got)
 	}
 	if a.Evaluated() != 2 || b.Evaluated() != 1 {
@@ -95,5 +104,27 @@ func TestHoldoutCut(t *testing.T) {
 	}
 	if _, err := HoldoutCut(tx, 3); err == nil {
 		t.Fatal("hold-out of all weeks accepted")
+	}
+}
+
+// Orders count the distinct days before the cut on which a customer
+// ordered a product; returns and held-back days do not count.
+func TestSplitOrders(t *testing.T) {
+	d := func(day, hour int) time.Time { return time.Date(2011, 1, day, hour, 0, 0, 0, time.UTC) }
+	tx := []forecast.Transaction{
+		{Time: d(3, 9), Customer: "c1", Product: "10001", Description: "A", Quantity: 1},
+		{Time: d(3, 15), Customer: "c1", Product: "10001", Description: "A", Quantity: 4}, // same day
+		{Time: d(5, 9), Customer: "c1", Product: "10001", Description: "A", Quantity: 1},
+		{Time: d(6, 9), Customer: "c1", Product: "10001", Description: "A", Quantity: -1}, // return
+		{Time: d(6, 9), Customer: "c1", Product: "10002", Description: "B", Quantity: 1},
+		{Time: d(12, 9), Customer: "c1", Product: "10002", Quantity: 1}, // held back
+	}
+	cut := d(10, 0)
+	td := Split("t", tx, BuildCatalog(tx, cut), cut)
+	if len(td.Orders) != 1 || len(td.Orders[0]) != 2 || td.Orders[0][0] != 2 || td.Orders[0][1] != 1 {
+		t.Fatalf("orders %v", td.Orders)
+	}
+	if s := td.OrderScores(0, 3); s[0] != 2 || s[1] != 1 || s[2] != 0 {
+		t.Fatalf("order scores %v", s)
 	}
 }

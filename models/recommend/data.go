@@ -81,10 +81,13 @@ func (c *Catalog) Features(ctx context.Context, enc models.Encoder, dim int, see
 // in the held-back period; Test is nil for customers without purchases in
 // both periods (they train but are not evaluated). Products first sold in
 // the held-back period are not in the catalog and are dropped from Test.
+// Orders[i][j] is the number of days before the cut on which customer i
+// ordered product Train[i][j] (at least 1).
 type TenantData struct {
 	Name      string
 	Customers []string
 	Train     [][]int
+	Orders    [][]int
 	Test      []map[int]bool
 }
 
@@ -92,6 +95,13 @@ type TenantData struct {
 func Split(name string, tx []forecast.Transaction, cat *Catalog, cut time.Time) *TenantData {
 	train := map[string]map[int]bool{}
 	test := map[string]map[int]bool{}
+	type day struct {
+		customer string
+		product  int
+		date     string
+	}
+	days := map[day]bool{}
+	orders := map[string]map[int]int{}
 	for _, t := range tx {
 		if t.Quantity <= 0 {
 			continue
@@ -108,6 +118,13 @@ func Split(name string, tx []forecast.Transaction, cat *Catalog, cut time.Time) 
 			m[t.Customer] = map[int]bool{}
 		}
 		m[t.Customer][p] = true
+		if d := (day{t.Customer, p, t.Time.Format(time.DateOnly)}); t.Time.Before(cut) && !days[d] {
+			days[d] = true
+			if orders[t.Customer] == nil {
+				orders[t.Customer] = map[int]int{}
+			}
+			orders[t.Customer][p]++
+		}
 	}
 	td := &TenantData{Name: name}
 	for c := range train {
@@ -120,7 +137,12 @@ func Split(name string, tx []forecast.Transaction, cat *Catalog, cut time.Time) 
 			items = append(items, p)
 		}
 		sort.Ints(items)
+		n := make([]int, len(items))
+		for j, p := range items {
+			n[j] = orders[c][p]
+		}
 		td.Train = append(td.Train, items)
+		td.Orders = append(td.Orders, n)
 		td.Test = append(td.Test, test[c])
 	}
 	return td
@@ -148,4 +170,20 @@ func (td *TenantData) Evaluated() int {
 		}
 	}
 	return n
+}
+
+// OrderScores scores the catalog (n products) for customer c by its own
+// order history only: the number of days it ordered each product before
+// the cut, 0 for the others. Ranked with TopK (lower index first on ties) it
+// is the "buy again by own frequency" list. Without Orders (a TenantData
+// built by hand) every earlier purchase counts once.
+func (td *TenantData) OrderScores(c, n int) []float64 {
+	s := make([]float64, n)
+	for j, p := range td.Train[c] {
+		s[p] = 1
+		if c < len(td.Orders) && j < len(td.Orders[c]) {
+			s[p] = float64(td.Orders[c][j])
+		}
+	}
+	return s
 }
