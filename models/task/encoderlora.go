@@ -97,6 +97,33 @@ func (c EncoderLoRAConfig) NumParams(cfg bert.Config) int {
 	return 2*c.Layers*h*c.Rank + c.Classes*h + c.Classes
 }
 
+// NewClassifierByAdapter returns a Factory for classification tasks that
+// dispatches on spec.Options[OptionAdapter]: absent or empty selects the
+// head-only LoRA classifier (NewClassifier), AdapterEncoderLoRA selects
+// NewEncoderLoRA (enc must then be a *bert.Encoder), anything else is an
+// error naming the adapter. Both learners are built only when the task is
+// announced.
+func NewClassifierByAdapter(enc models.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
+	head := NewClassifier(enc, train, test, log)
+	var inEncoder Factory
+	if b, ok := enc.(*bert.Encoder); ok {
+		inEncoder = NewEncoderLoRA(b, train, test, log)
+	}
+	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+		switch a := spec.Options[OptionAdapter]; a {
+		case "":
+			return head(ctx, spec)
+		case AdapterEncoderLoRA:
+			if inEncoder == nil {
+				return nil, fmt.Errorf("task %q: adapter %s needs a BERT encoder; this tenant's encoder is %T", spec.ID, a, enc)
+			}
+			return inEncoder(ctx, spec)
+		default:
+			return nil, fmt.Errorf("task %q: unknown adapter %q (known: none for the head-only classifier, %q)", spec.ID, a, AdapterEncoderLoRA)
+		}
+	}
+}
+
 // EncoderLoRA is the classification Learner with LoRA inside a frozen BERT
 // encoder: adapters on the query and value projections of the top layers
 // and a linear softmax head on the pooled vector (the encoder's pooling
@@ -116,6 +143,7 @@ func (c EncoderLoRAConfig) NumParams(cfg bert.Config) int {
 // learner is built: it keeps each record's hidden state entering the
 // lowest adapted layer (tokens×H float32, 4·T·H bytes per record).
 type EncoderLoRA struct {
+	enc           *bert.Encoder
 	lora          *bert.LoRA
 	h, k, nb      int
 	w, b          []float64 // head, Classes×H and Classes
@@ -171,7 +199,7 @@ func NewEncoderLoRA(enc *bert.Encoder, train, test []dataset.Example, log *slog.
 			return nil, fmt.Errorf("task %q: %w", spec.ID, err)
 		}
 		h := mcfg.HiddenSize
-		l := &EncoderLoRA{lora: lora, h: h, k: c.Classes, nb: lora.NumParams(),
+		l := &EncoderLoRA{enc: enc, lora: lora, h: h, k: c.Classes, nb: lora.NumParams(),
 			w: make([]float64, c.Classes*h), b: make([]float64, c.Classes)}
 		if l.train, l.trainY, err = l.cache(ctx, enc, spec.Labels, train, "train", log); err != nil {
 			return nil, fmt.Errorf("task %q: %w", spec.ID, err)
@@ -319,4 +347,27 @@ func (l *EncoderLoRA) EvalStats() ([]int64, error) {
 		}
 	}
 	return ClassStats(m), nil
+}
+
+// Predict returns the class index (into the task's Labels) of each text
+// under the current parameters: the tenant's local use of the shared
+// model.
+func (l *EncoderLoRA) Predict(ctx context.Context, texts []string) ([]int, error) {
+	out := make([]int, len(texts))
+	z := make([]float64, l.k)
+	for start := 0; start < len(texts); start += cacheBatch {
+		vs, err := l.lora.Embed(ctx, l.enc.Tokenizer(), texts[start:min(start+cacheBatch, len(texts))])
+		if err != nil {
+			return nil, fmt.Errorf("task: predict: %w", err)
+		}
+		for i, v := range vs {
+			l.logits(z, v)
+			for o, x := range z {
+				if x > z[out[start+i]] {
+					out[start+i] = o
+				}
+			}
+		}
+	}
+	return out, nil
 }

@@ -363,3 +363,67 @@ func TestEncoderLoRABadOptions(t *testing.T) {
 		t.Errorf("NumParams %d, learner %d, want %d", n, l.NumParams(), 2*2*32*4+3*32+3)
 	}
 }
+
+// The dispatcher picks the learner the spec's adapter names, and refuses
+// an unknown adapter or encoder-LoRA without a BERT encoder.
+func TestNewClassifierByAdapter(t *testing.T) {
+	enc := loadTinyBERT(t, bert.Options{})
+	ex := toyExamples(1, 2)
+	ctx := context.Background()
+	spec := toySpec(enc, "1", "2")
+	l, err := NewClassifierByAdapter(enc, ex, ex, nil)(ctx, spec)
+	if _, ok := l.(*EncoderLoRA); !ok || err != nil {
+		t.Fatalf("encoder-lora: %T, %v", l, err)
+	}
+	head := spec
+	head.Options, head.Rank = nil, 4
+	if l, err := NewClassifierByAdapter(enc, ex, ex, nil)(ctx, head); err != nil {
+		t.Fatal(err)
+	} else if _, ok := l.(*Classifier); !ok {
+		t.Fatalf("no adapter: %T, want the head-only *Classifier", l)
+	}
+	spec.Options = map[string]string{OptionAdapter: "prefix"}
+	if _, err := NewClassifierByAdapter(enc, ex, ex, nil)(ctx, spec); err == nil || !strings.Contains(err.Error(), `unknown adapter "prefix"`) {
+		t.Fatalf("unknown adapter: %v", err)
+	}
+	hash, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 64})
+	spec = toySpec(enc, "1", "2")
+	spec.EncoderID = hash.ID()
+	if _, err := NewClassifierByAdapter(hash, ex, ex, nil)(ctx, spec); err == nil || !strings.Contains(err.Error(), "needs a BERT encoder") {
+		t.Fatalf("hashing encoder: %v", err)
+	}
+}
+
+// Predict on texts gives the classes the cached evaluation counts.
+func TestEncoderLoRAPredictMatchesEvaluation(t *testing.T) {
+	enc := loadTinyBERT(t, bert.Options{Pooling: bert.PoolMean, Normalize: true})
+	test := toyExamples(4, 15)
+	l := newToyLearner(t, enc, toySpec(enc, "2", "4"), toyExamples(5, 5), test)
+	if _, err := l.Train(models.TrainConfig{Steps: 20, LearningRate: 0.5, Momentum: 0.9, BatchSize: 8}, mrand.New(mrand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	texts := make([]string, len(test))
+	for i, e := range test {
+		texts[i] = e.Text
+	}
+	pred, err := l.Predict(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var correct int64
+	seen := map[int]bool{}
+	for i, p := range pred {
+		seen[p] = true
+		if fmt.Sprint("c", p) == test[i].Label {
+			correct++
+		}
+	}
+	s, err := l.EvalStats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d of %d correct, classes predicted %v", correct, len(test), seen)
+	if s[0] != int64(len(test)) || s[1] != correct || len(seen) < 2 {
+		t.Fatalf("evaluation counts %d correct of %d, Predict %d of %d (classes predicted %v)", s[1], s[0], correct, len(test), seen)
+	}
+}
