@@ -119,8 +119,10 @@ type RecommendOptions struct {
 	K            int     // metrics at K; default 10
 	CustomerRate float64 // learning rate of the local customer vectors; default 0.5
 	PairsPerCust int     // BPR pairs per sampled customer; default 8
-	// Gamma is added to the score of products the customer bought before
-	// the cut (its own data only); default 0.
+	// Gamma is added to a product's score for each day the customer
+	// ordered it before the cut (its own data only, so the per-customer
+	// bound holds); default 0. A large Gamma ranks the customer's own
+	// history first, most often ordered first, and the model fills the rest.
 	Gamma float64
 }
 
@@ -229,9 +231,10 @@ func RecommendSpec(id string, enc models.Encoder, cat *recommend.Catalog, o Reco
 
 // RecommendBaselines ranks the customers that the recommendation learners
 // of these tenants evaluate (bought before and from the cut) without any
-// model: tenant-local popularity, popularity over all tenants and "buy
-// again". It needs every tenant's data, so it is for simulations, where the
-// baselines are printed beside the federated figures.
+// model: tenant-local popularity, popularity over all tenants, "buy again"
+// (then popularity) and the customer's own order history alone. It needs
+// every tenant's data, so it is for simulations, where the baselines are
+// printed beside the federated figures.
 func RecommendBaselines(cat *recommend.Catalog, cut time.Time, k int, tenants [][]forecast.Transaction) recommend.Baselines {
 	tds := make([]*recommend.TenantData, len(tenants))
 	for i, tx := range tenants {
@@ -342,8 +345,8 @@ func (l *Recommender) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.Tra
 }
 
 // EvalStats ranks the catalog for every evaluated customer by u·W·x
-// (+ Gamma for its own earlier purchases) and returns the sums of
-// RecommendCustomerStats over them.
+// (+ Gamma per day it ordered the product before the cut) and returns the
+// sums of RecommendCustomerStats over them.
 func (l *Recommender) EvalStats() ([]int64, error) {
 	v := l.tower.EmbedAll(l.x)
 	s := make([]int64, 3)
@@ -351,7 +354,13 @@ func (l *Recommender) EvalStats() ([]int64, error) {
 		if len(rel) == 0 {
 			continue
 		}
-		ranked := recommend.TopK(recommend.Scores(l.local.U[c], v, nil, l.td.Train[c], 0, l.opt.Gamma), l.opt.K)
+		sc := recommend.Scores(l.local.U[c], v, nil, nil, 0, 0)
+		if l.opt.Gamma != 0 {
+			for p, o := range l.td.OrderScores(c, len(sc)) {
+				sc[p] += l.opt.Gamma * o
+			}
+		}
+		ranked := recommend.TopK(sc, l.opt.K)
 		cs := RecommendCustomerStats(recommend.RecallAt(l.opt.K, ranked, rel), recommend.NDCGAt(l.opt.K, ranked, rel))
 		for i := range s {
 			s[i] += cs[i]

@@ -63,7 +63,7 @@ func logRec(t *testing.T, rep *simulate.Report, b recommend.Baselines) {
 	for _, r := range rep.Rounds {
 		t.Logf("round %d: recall@10 %.4f ndcg@10 %.4f customers %.0f", r.Round, r.Values["recall@10"], r.Values["ndcg@10"], r.Values["customers"])
 	}
-	for name, r := range map[string]recommend.Ranking{"popularity": b.Popularity, "global-popularity": b.GlobalPopularity, "repeat": b.Repeat} {
+	for name, r := range map[string]recommend.Ranking{"popularity": b.Popularity, "global-popularity": b.GlobalPopularity, "repeat": b.Repeat, "own-orders": b.OwnOrders} {
 		t.Logf("%-17s recall@10 %.4f ndcg@10 %.4f (customers %d)", name, r.Recall(), r.NDCG(), r.Customers)
 	}
 	for n, e := range rep.Epsilon {
