@@ -26,12 +26,23 @@
 // accountant from (q, z, steps). Customer vectors, popularity and rankings
 // stay on the tenant's server.
 //
+// # Catalog
+//
+// Every party must index the same products: the operator publishes the
+// catalog (Catalog.WriteCSV, ReadCatalog) and announces Catalog.Hash, a
+// domain-separated SHA-256 of codes and descriptions; a tenant whose
+// catalog has another hash refuses the task. models/task runs this model
+// as the federated task kind "recommend" (task.NewRecommender,
+// task.RecommendSpec), where a released ranking uses no tenant popularity
+// (see task.KindRecommend).
+//
 // # Metrics
 //
 // Recall@K = |top-K ∩ bought| / |bought| and NDCG@K with binary relevance
 // over the products a customer bought in the held-back weeks, averaged over
 // customers who bought in both periods; Ranking sums add across tenants.
 // Baselines: tenant-local popularity, global popularity (needs pooled data,
-// a reference), and "repeat" (the customer's earlier purchases first), a
-// strong reference on wholesale data where customers re-order.
+// a reference), "repeat" (the customer's earlier purchases first), a
+// strong reference on wholesale data where customers re-order, and "own
+// orders" (the customer's history alone, most often ordered first).
 package recommend
