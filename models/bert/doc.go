@@ -18,6 +18,9 @@
 // record (Model.HiddenBefore); Forward and Backward run the adapted layers
 // in float64 on one sequence, giving the per-example gradients DP-SGD
 // clips. WritePEFT exports the adapter in Hugging Face PEFT's format.
+// Package models/task wires this into a federated classification learner
+// (NewEncoderLoRA). RandomModel builds a model of a given shape with
+// BERT's random initialisation, for benchmarks and mechanics experiments.
 //
 // Nothing is downloaded: the tenant points at a folder it already has.
 // Files are untrusted input: the safetensors reader bounds the header,
