@@ -95,3 +95,21 @@ func TestTrainWithStats(t *testing.T) {
 		t.Errorf("no rows: %+v, %v", st, err)
 	}
 }
+
+// ParseSetup reads remote input: it must not panic, and what it accepts
+// must survive Options → ParseSetup unchanged.
+func FuzzParseSetup(f *testing.F) {
+	f.Add("2010-11-29", "44", "holdout", "4", "eval_clip", "500")
+	f.Add("2010-11-30", "3", "text_dim", "0", "season", "-1")
+	f.Add("x", "1e9", "window", "99999999999", "eval_clip", "NaN")
+	f.Fuzz(func(t *testing.T, epoch, weeks, k1, v1, k2, v2 string) {
+		s, err := ParseSetup(map[string]string{OptEpoch: epoch, OptWeeks: weeks, k1: v1, k2: v2})
+		if err != nil {
+			return
+		}
+		back, err := ParseSetup(s.Options())
+		if err != nil || back != s {
+			t.Fatalf("%+v read back as %+v, %v", s, back, err)
+		}
+	})
+}

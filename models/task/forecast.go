@@ -53,10 +53,9 @@ const (
 	// statistics (≤ rows·ForecastUnit) stay inside the coordinator's
 	// ±2^40 per entry, with room for evaluation noise.
 	MaxForecastEvalRows = 1_000_000
-	// DefaultForecastEvalClip is the default B in units: above the 99.9th
-	// percentile (322) and near the maximum (900) of the weekly demand in
-	// the held-back weeks of online_retail split by country.
-	DefaultForecastEvalClip = 500
+	// DefaultForecastEvalClip is the default B in units
+	// (forecast.DefaultEvalClip).
+	DefaultForecastEvalClip = forecast.DefaultEvalClip
 	// MaxForecastWAPE caps the WAPE that noised statistics can report
 	// (and the WAPE of an errorful forecast of no demand at all).
 	MaxForecastWAPE = 100

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,13 +171,29 @@ func TestForecastFederated(t *testing.T) {
 
 // TestForecastRetailFederated runs the task on the shared online_retail
 // data split by country (small countries pooled) when FEDB2B_RETAIL points
-// to its transactions.csv; FEDB2B_RETAIL_ROUNDS and FEDB2B_RETAIL_EVAL_EPS
-// override the rounds (default 30) and the evaluation ε (default 0:
-// exact). It prints the federated figures beside both baselines.
+// to its transactions.csv, and prints the federated figures beside both
+// baselines. FEDB2B_RETAIL_OPTS overrides settings, e.g.
+// "rounds=100,eps=8,eval_eps=0.5,clip=100,max_weight=100000" (defaults:
+// 30 rounds, ε = 1, exact evaluation, clip 500, the harness's max weight).
 func TestForecastRetailFederated(t *testing.T) {
 	path := os.Getenv("FEDB2B_RETAIL")
 	if path == "" {
 		t.Skip("FEDB2B_RETAIL not set")
+	}
+	o := map[string]float64{"rounds": 30, "eps": 1, "eval_eps": 0, "clip": task.DefaultForecastEvalClip, "max_weight": 0}
+	for _, kv := range strings.Split(os.Getenv("FEDB2B_RETAIL_OPTS"), ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if _, known := o[k]; !ok || !known {
+			if kv != "" {
+				t.Fatalf("FEDB2B_RETAIL_OPTS: %q is not one of %v", kv, o)
+			}
+			continue
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("FEDB2B_RETAIL_OPTS: %s: %v", kv, err)
+		}
+		o[k] = x
 	}
 	tx, _, err := forecast.LoadTransactionsFile(path, forecast.OnlineRetailColumns())
 	if err != nil {
@@ -195,12 +212,11 @@ func TestForecastRetailFederated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fed := forecastFederation(t, enc, names, parts, forecast.Setup{Calendar: cal})
-	rounds, evalEps := 30, 0.0
-	fmt.Sscan(os.Getenv("FEDB2B_RETAIL_ROUNDS"), &rounds)
-	fmt.Sscan(os.Getenv("FEDB2B_RETAIL_EVAL_EPS"), &evalEps)
-	cfg := simulate.Config{Encoder: enc, Rounds: rounds, LocalSteps: 10, SampleRate: 0.05, ClipNorm: 1, LearningRate: 1,
-		ServerLR: 1, TargetEpsilon: 1, EvalEpsilon: evalEps, MinClients: len(parts), RoundTimeout: time.Minute, Rand: privacy.SeededReader(1)}
+	fed := forecastFederation(t, enc, names, parts, forecast.Setup{Calendar: cal, EvalClip: o["clip"]})
+	cfg := simulate.Config{Encoder: enc, Rounds: int(o["rounds"]), LocalSteps: 10, SampleRate: 0.05, ClipNorm: 1, LearningRate: 1,
+		ServerLR: 1, TargetEpsilon: o["eps"], EvalEpsilon: o["eval_eps"], MaxWeight: o["max_weight"], MinClients: len(parts),
+		RoundTimeout: time.Minute, Rand: privacy.SeededReader(1)}
+	t.Logf("settings %v", o)
 	ctx := context.Background()
 	start := time.Now()
 	rep, err := simulate.RunTask(ctx, cfg, fed, nil)
