@@ -18,8 +18,8 @@ import (
 // BERT encoder for a classification task.
 const (
 	// OptionAdapter names the adapter; AdapterEncoderLoRA selects
-	// NewEncoderLoRA. Without it a classification task uses the head-only
-	// LoRA classifier (NewClassifier).
+	// NewEncoderLoRA. Without it (or with AdapterHead) a classification
+	// task uses the head-only LoRA classifier.
 	OptionAdapter = "adapter"
 	// AdapterEncoderLoRA is LoRA on the query and value projections of the
 	// encoder's top layers, with a linear head.
@@ -97,33 +97,6 @@ func (c EncoderLoRAConfig) NumParams(cfg bert.Config) int {
 	return 2*c.Layers*h*c.Rank + c.Classes*h + c.Classes
 }
 
-// NewClassifierByAdapter returns a Factory for classification tasks that
-// dispatches on spec.Options[OptionAdapter]: absent or empty selects the
-// head-only LoRA classifier (NewClassifier), AdapterEncoderLoRA selects
-// NewEncoderLoRA (enc must then be a *bert.Encoder), anything else is an
-// error naming the adapter. Both learners are built only when the task is
-// announced.
-func NewClassifierByAdapter(enc models.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
-	head := NewClassifier(enc, train, test, log)
-	var inEncoder Factory
-	if b, ok := enc.(*bert.Encoder); ok {
-		inEncoder = NewEncoderLoRA(b, train, test, log)
-	}
-	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
-		switch a := spec.Options[OptionAdapter]; a {
-		case "":
-			return head(ctx, spec)
-		case AdapterEncoderLoRA:
-			if inEncoder == nil {
-				return nil, fmt.Errorf("task %q: adapter %s needs a BERT encoder; this tenant's encoder is %T", spec.ID, a, enc)
-			}
-			return inEncoder(ctx, spec)
-		default:
-			return nil, fmt.Errorf("task %q: unknown adapter %q (known: none for the head-only classifier, %q)", spec.ID, a, AdapterEncoderLoRA)
-		}
-	}
-}
-
 // EncoderLoRA is the classification Learner with LoRA inside a frozen BERT
 // encoder: adapters on the query and value projections of the top layers
 // and a linear softmax head on the pooled vector (the encoder's pooling
@@ -171,8 +144,8 @@ var _ Learner = (*EncoderLoRA)(nil)
 // select AdapterEncoderLoRA (see ParseEncoderLoRA). It tokenizes train and
 // test with enc's tokenizer and runs the frozen layers once per record;
 // examples whose label the task does not list are skipped with a warning
-// on log. Dispatch: if spec.Options[OptionAdapter] == AdapterEncoderLoRA,
-// use this factory; otherwise NewClassifier.
+// on log. NewClassifier dispatches to it when
+// spec.Options[OptionAdapter] == AdapterEncoderLoRA.
 func NewEncoderLoRA(enc *bert.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -364,36 +364,6 @@ func TestEncoderLoRABadOptions(t *testing.T) {
 	}
 }
 
-// The dispatcher picks the learner the spec's adapter names, and refuses
-// an unknown adapter or encoder-LoRA without a BERT encoder.
-func TestNewClassifierByAdapter(t *testing.T) {
-	enc := loadTinyBERT(t, bert.Options{})
-	ex := toyExamples(1, 2)
-	ctx := context.Background()
-	spec := toySpec(enc, "1", "2")
-	l, err := NewClassifierByAdapter(enc, ex, ex, nil)(ctx, spec)
-	if _, ok := l.(*EncoderLoRA); !ok || err != nil {
-		t.Fatalf("encoder-lora: %T, %v", l, err)
-	}
-	head := spec
-	head.Options, head.Rank = nil, 4
-	if l, err := NewClassifierByAdapter(enc, ex, ex, nil)(ctx, head); err != nil {
-		t.Fatal(err)
-	} else if _, ok := l.(*Classifier); !ok {
-		t.Fatalf("no adapter: %T, want the head-only *Classifier", l)
-	}
-	spec.Options = map[string]string{OptionAdapter: "prefix"}
-	if _, err := NewClassifierByAdapter(enc, ex, ex, nil)(ctx, spec); err == nil || !strings.Contains(err.Error(), `unknown adapter "prefix"`) {
-		t.Fatalf("unknown adapter: %v", err)
-	}
-	hash, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 64})
-	spec = toySpec(enc, "1", "2")
-	spec.EncoderID = hash.ID()
-	if _, err := NewClassifierByAdapter(hash, ex, ex, nil)(ctx, spec); err == nil || !strings.Contains(err.Error(), "needs a BERT encoder") {
-		t.Fatalf("hashing encoder: %v", err)
-	}
-}
-
 // Predict on texts gives the classes the cached evaluation counts.
 func TestEncoderLoRAPredictMatchesEvaluation(t *testing.T) {
 	enc := loadTinyBERT(t, bert.Options{Pooling: bert.PoolMean, Normalize: true})
