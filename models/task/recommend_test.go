@@ -335,3 +335,37 @@ func TestRecommenderTrainsAndMatchesBaselines(t *testing.T) {
 		t.Fatalf("first %+v, later %+v", first, later)
 	}
 }
+
+// With a zero tower every model score is 0, so a learner with Gamma > 0
+// ranks by the customer's own order days alone: its summed statistics must
+// read as the own-orders baseline computed by models/recommend (up to the
+// fixed-point rounding, at most 0.5e-4 per customer).
+func TestRecommendEvalStatsMatchOwnOrders(t *testing.T) {
+	f := loadRecFixture(t)
+	spec, w0 := f.spec(t, task.RecommendOptions{TowerDim: 8, FeatureDim: 64, Gamma: 1})
+	sum := make([]int64, 3)
+	var txs [][]forecast.Transaction
+	for _, n := range f.names {
+		l := recLearner(t, f, spec, f.tenants[n])
+		if err := l.SetParams(make([]float64, len(w0))); err != nil {
+			t.Fatal(err)
+		}
+		s, err := l.EvalStats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range sum {
+			sum[i] += s[i]
+		}
+		txs = append(txs, f.tenants[n])
+	}
+	m, err := task.Metrics(spec, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := task.RecommendBaselines(f.cat, f.cut, 10, txs).OwnOrders
+	if m["customers"] != float64(want.Customers) || math.Abs(m["recall@10"]-want.Recall()) > 0.5e-4 || math.Abs(m["ndcg@10"]-want.NDCG()) > 0.5e-4 {
+		t.Fatalf("zero tower: %v, own-orders baseline %v over %d", m, want.Metrics(), want.Customers)
+	}
+	t.Logf("zero tower %v = own orders %v", m, want.Metrics())
+}
