@@ -33,7 +33,8 @@ type Config struct {
 	Encoder models.Encoder
 	// Learner builds the tenant's learner for the announced task from
 	// its private data (package models/task). Nil means classification
-	// of Train with Test as the held-out split (task.NewClassifier).
+	// or intent detection (as the task says) of Train with Test as the
+	// held-out split (task.NewText).
 	Learner task.Factory
 	// Train and Test are the tenant's private examples for the default
 	// Learner (Test is its held-out split for federated evaluation).
@@ -102,7 +103,7 @@ func New(cfg Config) (*Client, error) {
 		if len(cfg.Train) == 0 {
 			return nil, fmt.Errorf("client: tenant %q has no training examples", cfg.Tenant)
 		}
-		cfg.Learner = task.NewClassifier(cfg.Encoder, cfg.Train, cfg.Test, cfg.Log)
+		cfg.Learner = task.NewText(cfg.Encoder, cfg.Train, cfg.Test, cfg.Log)
 	}
 	if !(cfg.Policy.Budget.Epsilon > 0) {
 		return nil, fmt.Errorf("client: ε cap = %v must be positive", cfg.Policy.Budget.Epsilon)

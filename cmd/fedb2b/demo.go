@@ -16,6 +16,7 @@ import (
 	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
 )
 
 func init() {
@@ -38,7 +39,9 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.Float64Var(&cfg.NoiseMultiplier, "noise", 0, "noise multiplier z (0: calibrate to --epsilon)")
 	fs.Float64Var(&cfg.TargetEpsilon, "epsilon", d.TargetEpsilon, "record-level ε each tenant spends over all rounds (calibrates z)")
 	fs.Float64Var(&cfg.Delta, "delta", d.Delta, "δ of the record-level guarantee")
-	fs.IntVar(&cfg.Rank, "rank", d.Rank, "LoRA rank")
+	fs.IntVar(&cfg.Rank, "rank", d.Rank, "LoRA rank (with --adapter encoder-lora: the encoder LoRA rank, default 8)")
+	fs.StringVar(&cfg.Adapter, "adapter", "head", "head (LoRA classifier over pooled vectors) or encoder-lora (LoRA on query/value of the top --lora-layers layers of a bert: encoder, with a linear head)")
+	fs.IntVar(&cfg.LoRALayers, "lora-layers", 2, "with --adapter encoder-lora: adapted encoder layers, from the top")
 	fs.StringVar(&cfg.Strategy, "strategy", d.Strategy, "server strategy: fedavg or fedadam")
 	fs.Float64Var(&cfg.ServerLR, "server-lr", d.ServerLR, "server learning rate")
 	fs.IntVar(&cfg.MinClients, "min-clients", 0, "updates needed for a round to aggregate (0: half the tenants)")
@@ -73,6 +76,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	encFlags := addEncoderFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if cfg.Adapter == modeltask.AdapterEncoderLoRA && !flagSet(fs, "rank") {
+		cfg.Rank = 8
 	}
 	if *verbose {
 		cfg.Log = slog.New(slog.NewTextHandler(stderr, nil))
@@ -134,11 +140,13 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "privacy: evaluation statistics noised by each tenant at record-level ε=%g per round (Gaussian, Google DP library), within the same budget\n", cfg.EvalEpsilon)
 	}
 	fmt.Fprintf(stdout, "\n%-28s %9s %9s\n", "model", "accuracy", "macro-F1")
+	label := "federated (DP-SGD)"
+	if cfg.EvalEpsilon > 0 {
+		label = "federated, noised eval"
+	}
+	fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", label, rep.Final.Accuracy, rep.Final.MacroF1)
 	if fe := rep.FinalExact; fe != nil {
-		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "federated, noised eval", rep.Final.Accuracy, rep.Final.MacroF1)
 		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "federated, exact (sim only)", fe.Accuracy, fe.MacroF1)
-	} else {
-		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "federated (DP-SGD)", rep.Final.Accuracy, rep.Final.MacroF1)
 	}
 	if b, ok := rep.Baselines["local_only"]; ok {
 		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "local-only, mean (same DP)", b.Accuracy, b.MacroF1)
@@ -201,4 +209,11 @@ func dropTaskFlag(args []string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

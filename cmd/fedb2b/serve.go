@@ -24,8 +24,8 @@ import (
 	"github.com/fedb2b/fedb2b/coordinator/pki"
 	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/coordinator/store"
-	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy/keys"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
@@ -72,6 +72,9 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	neighbours := fs.Int("neighbours", 0, "SecAgg+ neighbours k (0: all)")
 	maxWeight := fs.Float64("max-weight", d.MaxWeight, "FedAvg weight = a tenant's example count capped at this, summed inside secure aggregation (0: every tenant counts once)")
 	threshold := fs.Int("threshold", 0, "SecAgg+ threshold t (0: ⌊k/2⌋+1)")
+	kindName := fs.String("kind", modeltask.KindClassify, "task kind over labelled texts: classify or intent (out-of-scope label \""+intent.OOSLabel+"\" held out of the classes)")
+	adapter := fs.String("adapter", modeltask.AdapterHead, "classify: head (LoRA classifier over pooled vectors) or encoder-lora (LoRA inside the top --lora-layers layers of a bert: encoder, rank --rank)")
+	loraLayers := fs.Int("lora-layers", 2, "with --adapter encoder-lora: adapted encoder layers, from the top")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -84,14 +87,22 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: enc.Dim(), Rank: *rank, Classes: len(names), Seed: *seed})
+	if *kindName == modeltask.KindIntent {
+		names = slices.DeleteFunc(names, func(l string) bool { return l == intent.OOSLabel })
+	}
+	spec, initial, err := modeltask.ClassifySpec(*kindName, modeltask.ClassifySetup{ID: *taskID, Labels: names, Seed: *seed, Rank: *rank,
+		Adapter: *adapter, LoRALayers: *loraLayers}, enc)
+	if err != nil {
+		return fail(err)
+	}
+	kind, err := modeltask.Lookup(spec.Kind)
 	if err != nil {
 		return fail(err)
 	}
 	if *noise == 0 {
 		var eval *scalar.Record
 		if *evalEps > 0 {
-			rec, err := scalar.VectorRecord(modeltask.ClassL0, 1, *evalEps, *delta, scalar.Gaussian)
+			rec, err := scalar.VectorRecord(kind.L0, kind.LInf, *evalEps, *delta, scalar.Gaussian)
 			if err != nil {
 				return fail(fmt.Errorf("--eval-epsilon: %w", err))
 			}
@@ -107,9 +118,6 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	} else if *strategy != "fedavg" {
 		return fail(fmt.Errorf("unknown strategy %q (want fedavg or fedadam)", *strategy))
 	}
-	spec := coordinator.TaskSpec{ID: *taskID, Kind: modeltask.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: *rank,
-		Labels: names, Seed: *seed, NumParams: clf.NumParams()}
-	spec.EvalLen = modeltask.ClassStatsLen(spec)
 	ccfg := coordinator.Config{
 		Task: spec, EvalEpsilon: *evalEps,
 		Rounds: *rounds, Strategy: strat,
@@ -129,7 +137,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	durable := &coordinator.Durable{Store: st, Task: *taskID}
-	resume, err := durable.Resume(clf.Params())
+	resume, err := durable.Resume(initial)
 	if err != nil {
 		return fail(err)
 	}

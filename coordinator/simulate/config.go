@@ -78,6 +78,13 @@ type Config struct {
 	// evaluation; the DP-SGD noise is then calibrated so that training and
 	// evaluations together stay within TargetEpsilon.
 	EvalEpsilon float64
+	// Adapter is the classification adapter: "head" (default, the LoRA
+	// classifier over pooled vectors) or "encoder-lora" (LoRA on the query
+	// and value projections of the top LoRALayers layers of a bert:
+	// encoder, rank Rank, with a linear head; the baselines, which use the
+	// head-only classifier, are then skipped).
+	Adapter    string
+	LoRALayers int
 	// AdaptiveQuantile in (0, 1), with TenantEpsilon, makes the update
 	// clip follow that quantile of the update norms (adaptive clipping,
 	// starting at UpdateClip); 0 keeps the clip fixed.

@@ -50,7 +50,7 @@ func Run(ctx context.Context, cfg Config, onRound func(RoundReport)) (*Report, e
 	if err := runFederation(ctx, cfg, fed, rep, onRound); err != nil {
 		return rep, err
 	}
-	if cfg.Baselines {
+	if cfg.Baselines && (cfg.Adapter == "" || cfg.Adapter == modeltask.AdapterHead) {
 		if err := runBaselines(ctx, cfg, split, rep); err != nil {
 			return rep, err
 		}
@@ -110,16 +110,12 @@ func (c *Config) strategy() aggregation.Strategy {
 // classifyFederation is the classification task of the split: the LoRA
 // classifier over cfg.Encoder, each tenant's learner over its examples.
 func classifyFederation(cfg Config, s *splitData) (TaskFederation, error) {
-	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: cfg.Encoder.Dim(), Rank: cfg.Rank, Classes: len(s.labels), Alpha: cfg.LoRAAlpha, Seed: cfg.Seed})
+	spec, initial, err := modeltask.ClassifySpec(modeltask.KindClassify, modeltask.ClassifySetup{ID: "classify-industry", Labels: s.labels,
+		Seed: cfg.Seed, Rank: cfg.Rank, Alpha: cfg.LoRAAlpha, Adapter: cfg.Adapter, LoRALayers: cfg.LoRALayers}, cfg.Encoder)
 	if err != nil {
-		return TaskFederation{}, err
+		return TaskFederation{}, fmt.Errorf("simulate: %w", err)
 	}
-	spec := coordinator.TaskSpec{
-		ID: "classify-industry", Kind: modeltask.KindClassify, EncoderID: cfg.Encoder.ID(), InputDim: cfg.Encoder.Dim(),
-		Rank: cfg.Rank, Alpha: cfg.LoRAAlpha, Labels: s.labels, Seed: cfg.Seed, NumParams: clf.NumParams(),
-	}
-	spec.EvalLen = modeltask.ClassStatsLen(spec)
-	t := TaskFederation{Spec: spec, Initial: clf.Params()}
+	t := TaskFederation{Spec: spec, Initial: initial}
 	for _, td := range s.tenants {
 		t.Tenants = append(t.Tenants, TaskTenant{Name: td.name, Learner: modeltask.NewClassifier(cfg.Encoder, td.train, td.test, cfg.Log)})
 	}

@@ -3,6 +3,7 @@ package task
 import (
 	"context"
 	"fmt"
+	"math"
 	"log/slog"
 
 	"github.com/fedb2b/fedb2b/coordinator"
@@ -17,8 +18,9 @@ import (
 // out-of-scope messages (label intent.OOSLabel) are never trained on.
 //
 // Its evaluation statistics are three histograms of the model's
-// confidence (largest class probability) over IntentBuckets equal
-// buckets of [0, 1]: in-scope messages classified correctly, in-scope
+// confidence c (largest class probability) over IntentBuckets equal
+// buckets of √c in [0, 1] (finer at low confidence, where a softmax over
+// many intents puts most messages): in-scope messages classified correctly, in-scope
 // messages classified wrongly, and out-of-scope messages. A message falls
 // in exactly one bucket of one histogram (L0 = 1). No data-dependent
 // threshold enters the release: in-scope accuracy and out-of-scope recall
@@ -29,8 +31,8 @@ import (
 // `predict` (intent.Detector).
 const KindIntent = "intent"
 
-// IntentBuckets is the number of confidence buckets.
-const IntentBuckets = 20
+// IntentBuckets is the number of confidence buckets (of √c).
+const IntentBuckets = 40
 
 // IntentRejectRate is the largest fraction of in-scope messages the
 // global threshold may reject (intent.SimConfig's default RejectRate).
@@ -44,7 +46,7 @@ func init() {
 // conf[i] for in-scope messages, oos for out-of-scope ones.
 func IntentStats(inConf []float64, correct []bool, oosConf []float64) []int64 {
 	s := make([]int64, 3*IntentBuckets)
-	bucket := func(c float64) int { return min(max(int(c*IntentBuckets), 0), IntentBuckets-1) }
+	bucket := func(c float64) int { return min(max(int(math.Sqrt(max(c, 0))*IntentBuckets), 0), IntentBuckets-1) }
 	for i, c := range inConf {
 		if correct[i] {
 			s[bucket(c)]++
@@ -95,7 +97,7 @@ func IntentMetrics(stats []int64) (map[string]float64, error) {
 		}
 		bestT = t
 	}
-	m["threshold"] = float64(bestT) / b
+	m["threshold"] = math.Pow(float64(bestT)/b, 2)
 	m["in_scope_accuracy"] = ratio(right-sum(0, bestT), right+wrong)
 	m["oos_recall"] = ratio(sum(2*b, 2*b+bestT), oos)
 	return m, nil

@@ -16,9 +16,10 @@ import (
 // Hand-computed: in-scope confidences 0.9, 0.8, 0.3 (right), 0.6 (wrong)
 // and 17 more right ones at 0.95; out-of-scope 0.2, 0.35, 0.7. Plain
 // accuracy 20/21. At most 5 % of the 21 in-scope messages (1.05) may be
-// rejected: the threshold rises to the boundary 0.60 (only the message at
-// 0.3 rejected), not to 0.65 (the one at 0.6 too). There in-scope accuracy
-// is 19/21 and 2 of 3 out-of-scope messages (0.2, 0.35) are caught.
+// rejected. Buckets are ⌊40√c⌋: 0.3 → 21, 0.6 → 30, so the threshold
+// rises to boundary 30, τ = (30/40)² = 0.5625, rejecting only the message
+// at 0.3. There in-scope accuracy is 19/21, and out-of-scope 0.2 (bucket
+// 17) and 0.35 (23) are caught, 0.7 (33) is not: recall 2/3.
 func TestIntentMetricsHandComputed(t *testing.T) {
 	in := []float64{0.9, 0.8, 0.3, 0.6}
 	ok := []bool{true, true, true, false}
@@ -30,16 +31,17 @@ func TestIntentMetricsHandComputed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]float64{"accuracy": 20.0 / 21, "threshold": 0.6, "in_scope_accuracy": 19.0 / 21, "oos_recall": 2.0 / 3, "in_scope": 21, "out_of_scope": 3}
+	want := map[string]float64{"accuracy": 20.0 / 21, "threshold": 0.5625, "in_scope_accuracy": 19.0 / 21, "oos_recall": 2.0 / 3, "in_scope": 21, "out_of_scope": 3}
 	for k, v := range want {
 		if math.Abs(m[k]-v) > 1e-12 {
 			t.Errorf("%s = %v, want %v (all: %v)", k, m[k], v, m)
 		}
 	}
 	// With 4 in-scope messages none may be rejected (5 % of 4 < 1): the
-	// threshold stops at 0.10, below the lowest in-scope message.
+	// threshold stops at the bucket of the lowest in-scope message, 0.1
+	// (⌊40√0.1⌋ = 12, τ = 0.09); out-of-scope 0.05 (bucket 8) is caught.
 	m, _ = IntentMetrics(IntentStats([]float64{0.9, 0.1, 0.5, 0.5}, []bool{true, false, true, true}, []float64{0.05}))
-	if m["threshold"] != 0.1 || m["in_scope_accuracy"] != 0.75 || m["oos_recall"] != 1 {
+	if math.Abs(m["threshold"]-0.09) > 1e-12 || m["in_scope_accuracy"] != 0.75 || m["oos_recall"] != 1 {
 		t.Fatalf("small set: %v", m)
 	}
 }

@@ -1,0 +1,80 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+)
+
+// ClassifySetup is what an operator chooses for a classification task.
+type ClassifySetup struct {
+	ID     string
+	Labels []string
+	Seed   uint64 // derives the frozen LoRA factors A
+	Rank   int    // head-only: the classifier's LoRA rank; encoder-lora: the encoder LoRA rank
+	Alpha  float64
+	// Adapter is AdapterHead ("" too) or AdapterEncoderLoRA; LoRALayers
+	// is the number of adapted encoder layers for the latter.
+	Adapter    string
+	LoRALayers int
+}
+
+// ClassifySpec returns the task specification the coordinator announces
+// for s over enc (kind KindClassify, or kind for KindIntent, which shares
+// the head-only adapter) and the initial global parameters.
+func ClassifySpec(kind string, s ClassifySetup, enc models.Encoder) (coordinator.TaskSpec, []float64, error) {
+	spec := coordinator.TaskSpec{ID: s.ID, Kind: kind, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: s.Rank, Alpha: s.Alpha,
+		Labels: s.Labels, Seed: s.Seed}
+	k, err := Lookup(kind)
+	if err != nil {
+		return spec, nil, err
+	}
+	var initial []float64
+	switch s.Adapter {
+	case "", AdapterHead:
+		clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: enc.Dim(), Rank: s.Rank, Classes: len(s.Labels), Alpha: s.Alpha, Seed: s.Seed})
+		if err != nil {
+			return spec, nil, fmt.Errorf("task %q: %w", s.ID, err)
+		}
+		initial = clf.Params()
+	case AdapterEncoderLoRA:
+		if kind != KindClassify {
+			return spec, nil, fmt.Errorf("task %q: adapter %s is for kind %q, not %q", s.ID, s.Adapter, KindClassify, kind)
+		}
+		be, ok := bertOf(enc)
+		if !ok {
+			return spec, nil, fmt.Errorf("task %q: adapter %s needs a bert: encoder, not %q", s.ID, s.Adapter, enc.ID())
+		}
+		spec.Options = map[string]string{OptionAdapter: AdapterEncoderLoRA, OptionLoRALayers: strconv.Itoa(s.LoRALayers), OptionLoRARank: strconv.Itoa(s.Rank)}
+		c, err := ParseEncoderLoRA(spec, be.Model().Config())
+		if err != nil {
+			return spec, nil, err
+		}
+		initial = make([]float64, c.NumParams(be.Model().Config()))
+	default:
+		return spec, nil, fmt.Errorf("task %q: unknown adapter %q (want %q or %q)", s.ID, s.Adapter, AdapterHead, AdapterEncoderLoRA)
+	}
+	spec.NumParams = len(initial)
+	spec.EvalLen = k.EvalLen(spec)
+	return spec, initial, nil
+}
+
+// NewText returns the Factory for a tenant whose data are labelled texts:
+// it serves the kinds that read them, KindClassify (NewClassifier) and
+// KindIntent (NewIntent), picking by the announced task's kind.
+func NewText(enc models.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
+	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+		switch spec.Kind {
+		case KindClassify:
+			return NewClassifier(enc, train, test, log)(ctx, spec)
+		case KindIntent:
+			return NewIntent(enc, train, test, log)(ctx, spec)
+		}
+		return nil, fmt.Errorf("task %q is of kind %q; this tenant's labelled texts serve %q and %q", spec.ID, spec.Kind, KindClassify, KindIntent)
+	}
+}
