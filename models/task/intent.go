@@ -3,8 +3,8 @@ package task
 import (
 	"context"
 	"fmt"
-	"math"
 	"log/slog"
+	"math"
 
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
