@@ -142,7 +142,7 @@ func TestRecommendFederated(t *testing.T) {
 // the shared online_retail transactions split by country when
 // FEDB2B_RETAIL points to transactions.csv; FEDB2B_RECOMMEND_TASK may give
 // a JSON object {"rounds", "local_steps", "sample_rate", "lr", "epsilon",
-// "eval_epsilon", "gamma", "tower_dim", "feature_dim", "holdout_weeks",
+// "eval_epsilon", "gamma", "customer_rate", "tower_dim", "feature_dim", "holdout_weeks",
 // "min_customers"} overriding the defaults below.
 func TestRecommendRetailExperiment(t *testing.T) {
 	path := os.Getenv("FEDB2B_RETAIL")
@@ -157,6 +157,7 @@ func TestRecommendRetailExperiment(t *testing.T) {
 		Epsilon      float64 `json:"epsilon"`
 		EvalEpsilon  float64 `json:"eval_epsilon"`
 		Gamma        float64 `json:"gamma"`
+		CustomerRate float64 `json:"customer_rate"`
 		TowerDim     int     `json:"tower_dim"`
 		FeatureDim   int     `json:"feature_dim"`
 		HoldoutWeeks int     `json:"holdout_weeks"`
@@ -186,7 +187,7 @@ func TestRecommendRetailExperiment(t *testing.T) {
 	t.Logf("catalog %d products (sha256 %s), cut %s, tenants %v", len(f.cat.Codes), f.cat.Hash()[:12], cut.Format(time.DateOnly), names)
 	cfg := simulate.Config{Rounds: p.Rounds, LocalSteps: p.LocalSteps, SampleRate: p.SampleRate, ClipNorm: 1, LearningRate: p.LR,
 		ServerLR: 1, TargetEpsilon: p.Epsilon, EvalEpsilon: p.EvalEpsilon, RoundTimeout: 2 * time.Minute, Rand: privacy.SeededReader(1)}
-	o := task.RecommendOptions{TowerDim: p.TowerDim, FeatureDim: p.FeatureDim, Gamma: p.Gamma}
+	o := task.RecommendOptions{TowerDim: p.TowerDim, FeatureDim: p.FeatureDim, Gamma: p.Gamma, CustomerRate: p.CustomerRate}
 	rep, b := recFederation(t, f, names, o, cfg)
 	logRec(t, rep, b)
 	recUntrained(t, f, names, o)
