@@ -87,6 +87,9 @@ type Event struct {
 	// UpdateClip is a secure round's update clip norm S (it moves between
 	// rounds under adaptive clipping).
 	UpdateClip float64
+	// EvalSkipped is set on EvRoundAggregated when the round's version is
+	// not evaluated (Config.EvalEvery).
+	EvalSkipped bool
 	// EvEvaluated: the summed evaluation statistics of the task
 	// (models/task reads them), the tenants in the sum, those that
 	// declined, and the per-tenant ε each noised them at (0: exact).

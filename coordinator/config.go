@@ -63,6 +63,23 @@ type Config struct {
 	// at this record-level ε per evaluation (Gaussian, their own δ); 0
 	// asks for exact statistics, which tenants may decline.
 	EvalEpsilon float64
+	// EvalEvery > 1 evaluates only every EvalEvery-th finished round and
+	// the last one (each evaluation costs the tenants budget); 0 or 1
+	// evaluates every round.
+	EvalEvery int
+}
+
+// Evaluations is how many rounds of rounds are evaluated when every
+// every-th round and the last are (every ≤ 1: all).
+func Evaluations(rounds, every int) int {
+	if every <= 1 {
+		return rounds
+	}
+	n := rounds / every
+	if rounds%every != 0 {
+		n++
+	}
+	return n
 }
 
 // MaxEvalLen bounds a task's evaluation statistics.
@@ -78,6 +95,9 @@ func (c *Config) check() error {
 	}
 	if c.Task.EvalLen < 1 || c.Task.EvalLen > MaxEvalLen {
 		errs = append(errs, fmt.Errorf("task has %d evaluation statistics, want 1 to %d", c.Task.EvalLen, MaxEvalLen))
+	}
+	if c.EvalEvery < 0 {
+		errs = append(errs, fmt.Errorf("evaluate every %d rounds: want ≥ 0", c.EvalEvery))
 	}
 	if c.EvalEpsilon < 0 || math.IsNaN(c.EvalEpsilon) || math.IsInf(c.EvalEpsilon, 0) {
 		errs = append(errs, fmt.Errorf("evaluation ε = %v, want a finite ε ≥ 0", c.EvalEpsilon))

@@ -475,6 +475,12 @@ func (f *Federation) aggregate(now time.Time, parts []string, agg aggregation.Ag
 	f.done++
 	f.versions = append(f.versions, next)
 	ev.Kind, ev.Version = EvRoundAggregated, f.Latest()
+	if e := f.cfg.EvalEvery; e > 1 && f.done%e != 0 && f.done < f.cfg.Rounds {
+		ev.EvalSkipped = true
+		f.events = append(f.events, ev)
+		r.stage = stDone
+		return
+	}
 	f.events = append(f.events, ev)
 	// Evaluate the new version on every live tenant's held-out split.
 	r.stage = stEval

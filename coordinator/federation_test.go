@@ -250,3 +250,47 @@ func TestTouchKeepsPendingNotice(t *testing.T) {
 		t.Fatalf("unknown tenant: %v", err)
 	}
 }
+
+// With EvalEvery 2 over 3 rounds only rounds 2 and 3 are evaluated: round
+// 1's aggregation says the evaluation was skipped.
+func TestEvalEvery(t *testing.T) {
+	c := testConfig()
+	c.Rounds, c.EvalEvery = 3, 2
+	f := newFedWith(t, c)
+	now := t0
+	var evaluated, skipped []int
+	for r := 1; r <= 3; r++ {
+		for _, n := range []string{"a", "b", "c"} {
+			p := mustPoll(t, f, n, now, ActTrain).Plan
+			if err := f.SubmitUpdate(n, p.Round, []float64{1, 0, 1}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r == 1 {
+			continue
+		}
+		for _, n := range []string{"a", "b", "c"} {
+			a := mustPoll(t, f, n, now, ActEval)
+			if err := f.SubmitEval(n, a.Round, a.Version, []int64{1, 0, 0, 1}, "", now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mustPoll(t, f, "a", now, ActFinished)
+	for _, e := range f.Events() {
+		switch {
+		case e.Kind == EvEvaluated:
+			evaluated = append(evaluated, e.Round)
+		case e.Kind == EvRoundAggregated && e.EvalSkipped:
+			skipped = append(skipped, e.Round)
+		}
+	}
+	if !slices.Equal(evaluated, []int{2, 3}) || !slices.Equal(skipped, []int{1}) {
+		t.Fatalf("evaluated %v, skipped %v", evaluated, skipped)
+	}
+	for _, c := range []struct{ rounds, every, want int }{{8, 1, 8}, {8, 0, 8}, {8, 2, 4}, {9, 2, 5}, {100, 10, 10}, {3, 5, 1}} {
+		if got := Evaluations(c.rounds, c.every); got != c.want {
+			t.Errorf("Evaluations(%d, %d) = %d, want %d", c.rounds, c.every, got, c.want)
+		}
+	}
+}

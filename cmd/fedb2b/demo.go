@@ -52,6 +52,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.IntVar(&cfg.Threshold, "threshold", 0, "SecAgg+ Shamir threshold t (0: ⌊k/2⌋+1)")
 	fs.Float64Var(&cfg.TenantEpsilon, "tenant-epsilon", 0, "add tenant-level DP inside secure aggregation (distributed discrete Gaussian): each tenant's tenant-level ε over all rounds at --delta (0: off)")
 	fs.Float64Var(&cfg.EvalEpsilon, "eval-epsilon", d.EvalEpsilon, "record-level ε of each tenant's noised evaluation statistics per round (Gaussian, Google DP library), within --epsilon (0: exact statistics)")
+	fs.IntVar(&cfg.EvalEvery, "eval-every", 1, "evaluate every N-th round and the last (each evaluation costs budget)")
 	fs.Float64Var(&cfg.AdaptiveQuantile, "adaptive-clip", 0, "with --tenant-epsilon: make the update clip follow this quantile of the update norms (adaptive clipping; 0: fixed clip)")
 	fs.BoolVar(&cfg.InsecureNoTLS, "insecure-no-tls", false, "INSECURE: plain loopback gRPC without the operator CA and mutual TLS")
 	fs.IntVar(&cfg.DropTenants, "drop-tenants", 0, "make N random tenants vanish at a random secure-aggregation stage of a random round")
@@ -115,7 +116,11 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		if r.Abandoned {
 			status = "  abandoned: " + r.Reason
 		}
-		fmt.Fprintf(stdout, "%5d  %8.4f  %8.4f  %9d  %-12s  %8d  %s%s\n", r.Round, r.Accuracy, r.MacroF1, r.Participants,
+		acc, f1 := fmt.Sprintf("%8.4f", r.Accuracy), fmt.Sprintf("%8.4f", r.MacroF1)
+		if !r.Evaluated {
+			acc, f1 = "       -", "       -"
+		}
+		fmt.Fprintf(stdout, "%5d  %s  %s  %9d  %-12s  %8d  %s%s\n", r.Round, acc, f1, r.Participants,
 			listOrDash(r.Dropped), len(r.Declined), epsList(r.Epsilon), status)
 	})
 	if err != nil {

@@ -57,6 +57,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	noise := fs.Float64("noise", 0, "noise multiplier (0: calibrate to --epsilon over all rounds)")
 	eps := fs.Float64("epsilon", d.TargetEpsilon, "record-level ε a tenant spends over all rounds (calibrates --noise)")
 	delta := fs.Float64("delta", d.Delta, "δ used for calibration")
+	evalEvery := fs.Int("eval-every", 1, "evaluate every N-th round and the last (each evaluation costs the tenants budget)")
 	evalEps := fs.Float64("eval-epsilon", d.EvalEpsilon, "record-level ε of each tenant's noised evaluation statistics per round, within --epsilon (0: ask for exact statistics, which tenants refuse by default)")
 	rank := fs.Int("rank", d.Rank, "LoRA rank")
 	seed := fs.Uint64("seed", 1, "task seed (generates the frozen LoRA factor A)")
@@ -108,7 +109,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 			}
 			eval = &rec
 		}
-		if *noise, err = client.CalibrateNoise(*q, *steps, *rounds, eval, *delta, *eps); err != nil {
+		if *noise, err = client.CalibrateNoise(*q, *steps, *rounds, coordinator.Evaluations(*rounds, *evalEvery), eval, *delta, *eps); err != nil {
 			return fail(err)
 		}
 	}
@@ -119,7 +120,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		return fail(fmt.Errorf("unknown strategy %q (want fedavg or fedadam)", *strategy))
 	}
 	ccfg := coordinator.Config{
-		Task: spec, EvalEpsilon: *evalEps,
+		Task: spec, EvalEpsilon: *evalEps, EvalEvery: *evalEvery,
 		Rounds: *rounds, Strategy: strat,
 		Train:     coordinator.TrainParams{SampleRate: *q, ClipNorm: *clip, NoiseMultiplier: *noise, LocalSteps: *steps, LearningRate: *lr},
 		MinJoined: *tenants, MinClients: *minClients, RoundTimeout: *timeout,

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"github.com/fedb2b/fedb2b/client"
+	"github.com/fedb2b/fedb2b/coordinator"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy/scalar"
 )
@@ -19,5 +20,6 @@ func calibrate(cfg Config, kind modeltask.Kind) (float64, error) {
 		}
 		eval = &rec
 	}
-	return client.CalibrateNoise(cfg.SampleRate, cfg.LocalSteps, cfg.Rounds, eval, cfg.Delta, cfg.TargetEpsilon)
+	evals := coordinator.Evaluations(cfg.Rounds, cfg.EvalEvery)
+	return client.CalibrateNoise(cfg.SampleRate, cfg.LocalSteps, cfg.Rounds, evals, eval, cfg.Delta, cfg.TargetEpsilon)
 }

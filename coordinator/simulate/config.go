@@ -78,6 +78,9 @@ type Config struct {
 	// evaluation; the DP-SGD noise is then calibrated so that training and
 	// evaluations together stay within TargetEpsilon.
 	EvalEpsilon float64
+	// EvalEvery > 1 evaluates only every EvalEvery-th round and the last
+	// (coordinator.Config.EvalEvery).
+	EvalEvery int
 	// Adapter is the classification adapter: "head" (default, the LoRA
 	// classifier over pooled vectors) or "encoder-lora" (LoRA on the query
 	// and value projections of the top LoRALayers layers of a bert:

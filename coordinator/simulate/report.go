@@ -21,6 +21,9 @@ type RoundReport struct {
 	Abandoned    bool               `json:"abandoned,omitempty"`
 	Reason       string             `json:"reason,omitempty"`
 	Epsilon      map[string]float64 `json:"epsilon_per_tenant"`
+	// Evaluated says whether the round's version was evaluated (not when
+	// abandoned or skipped by EvalEvery).
+	Evaluated bool `json:"evaluated"`
 	// Values are the task kind's metrics of the round (models/task).
 	Values map[string]float64 `json:"values,omitempty"`
 	// UpdateClip is the round's secure-aggregation clip S.

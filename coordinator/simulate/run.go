@@ -132,7 +132,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		Train: coordinator.TrainParams{SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier,
 			LocalSteps: cfg.LocalSteps, LearningRate: cfg.LearningRate},
 		MinJoined: cfg.Tenants, MinClients: cfg.MinClients, RoundTimeout: cfg.RoundTimeout, Retry: 20 * time.Millisecond,
-		InsecurePlainAggregation: cfg.InsecurePlainAggregation, EvalEpsilon: cfg.EvalEpsilon,
+		InsecurePlainAggregation: cfg.InsecurePlainAggregation, EvalEpsilon: cfg.EvalEpsilon, EvalEvery: cfg.EvalEvery,
 	}
 	if !cfg.InsecurePlainAggregation {
 		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: cfg.UpdateClip, Neighbours: cfg.Neighbours, Threshold: cfg.Threshold, Rand: cfg.Rand}
@@ -264,7 +264,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 			for _, name := range slices.Sorted(maps.Keys(e.DroppedAt)) {
 				rep.dropped = append(rep.dropped, DroppedTenant{Round: e.Round, Tenant: name, Stage: e.DroppedAt[name]})
 			}
-			if cur.Abandoned {
+			if cur.Abandoned || e.EvalSkipped {
 				cur.Epsilon = spent(cur.Round)
 				rep.Rounds = append(rep.Rounds, cur)
 				if onRound != nil {
@@ -276,7 +276,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 			if err != nil {
 				return err
 			}
-			cur.Values = vals
+			cur.Values, cur.Evaluated = vals, true
 			if task.Kind == modeltask.KindClassify {
 				cur.Metrics = Metrics{Accuracy: vals["accuracy"], MacroF1: vals["macro_f1"], Examples: max(e.Stats[0], 0)}
 			}
@@ -341,7 +341,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 	rep.FinalModel, _ = fed.Model(fed.Latest())
 	if n := len(rep.Rounds); n > 0 {
 		for i := n - 1; i >= 0; i-- {
-			if !rep.Rounds[i].Abandoned {
+			if rep.Rounds[i].Evaluated {
 				rep.Final, rep.FinalValues = rep.Rounds[i].Metrics, rep.Rounds[i].Values
 				break
 			}
