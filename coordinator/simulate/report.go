@@ -121,11 +121,15 @@ type Report struct {
 	FinalExact *Metrics `json:"final_exact,omitempty"`
 	// FinalValues are the task kind's metrics of the last aggregated
 	// round (models/task), FinalModel that round's global parameters.
-	FinalValues map[string]float64  `json:"final_values,omitempty"`
-	FinalModel  []float64           `json:"-"`
-	Finish      string              `json:"finish"`
-	Baselines   map[string]Baseline `json:"baselines,omitempty"`
-	Privacy     PrivacyReport       `json:"privacy"`
+	FinalValues map[string]float64 `json:"final_values,omitempty"`
+	FinalModel  []float64          `json:"-"`
+	// FinalExactValues are the kind's metrics of FinalModel counted
+	// exactly over every tenant's held-out data (RunTask with noised
+	// evaluation; simulation only, the operator never sees them).
+	FinalExactValues map[string]float64  `json:"final_exact_values,omitempty"`
+	Finish           string              `json:"finish"`
+	Baselines        map[string]Baseline `json:"baselines,omitempty"`
+	Privacy          PrivacyReport       `json:"privacy"`
 	// SecureAggregation is nil on the insecure plain path.
 	SecureAggregation *SecureReport `json:"secure_aggregation,omitempty"`
 	dropped           []DroppedTenant

@@ -67,7 +67,39 @@ func RunTask(ctx context.Context, cfg Config, t TaskFederation, onRound func(Rou
 	if err := runFederation(ctx, cfg, t, rep, onRound); err != nil {
 		return rep, err
 	}
+	if cfg.EvalEpsilon > 0 && rep.FinalModel != nil {
+		if rep.FinalExactValues, err = exactValues(ctx, t, kind, rep.FinalModel); err != nil {
+			return rep, err
+		}
+	}
 	return rep, nil
+}
+
+// exactValues evaluates params on every tenant's held-out data without
+// noise: each tenant's learner is built again, its statistics summed. Only
+// a simulation, which holds every tenant's data, can do this.
+func exactValues(ctx context.Context, t TaskFederation, kind modeltask.Kind, params []float64) (map[string]float64, error) {
+	sum := make([]int64, t.Spec.EvalLen)
+	for _, td := range t.Tenants {
+		l, err := td.Learner(ctx, t.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
+		}
+		if err := l.SetParams(params); err != nil {
+			return nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
+		}
+		s, err := l.EvalStats()
+		if err != nil {
+			return nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
+		}
+		if len(s) != len(sum) {
+			return nil, fmt.Errorf("simulate: %s: %d evaluation statistics, the task has %d", td.Name, len(s), len(sum))
+		}
+		for i, v := range s {
+			sum[i] += v
+		}
+	}
+	return kind.Metrics(t.Spec, sum)
 }
 
 // calibrateFor sets cfg.NoiseMultiplier (if 0) for the target ε, counting

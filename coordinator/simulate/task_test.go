@@ -61,6 +61,15 @@ func TestRunTaskWithOwnLearners(t *testing.T) {
 	if rep.FinalValues["accuracy"] != rep.Rounds[2].Accuracy {
 		t.Fatalf("final values %v, last round %v", rep.FinalValues, rep.Rounds[2].Values)
 	}
+	// The exact figure counts every held-out example once.
+	var held float64
+	for i, p := range parts {
+		_, test := dataset.TrainTestSplit(p, 0.2, uint64(i))
+		held += float64(len(test))
+	}
+	if ex := rep.FinalExactValues; ex["examples"] != held || !(ex["accuracy"] > 0) {
+		t.Fatalf("exact final values %v, %v held-out examples", ex, held)
+	}
 	for name, e := range rep.Epsilon {
 		if !(e > 7 && e <= 8*(1+1e-6)) {
 			t.Errorf("%s: ε %v, want just under 8", name, e)
