@@ -33,3 +33,18 @@ func SeededReader(seed uint64) io.Reader {
 	}
 	return mrand.NewChaCha8(key)
 }
+
+// DeriveReader returns an independent ChaCha8 stream keyed with 32 bytes
+// read from seed (crypto/rand when nil). Simulations give each party its
+// own derived reader, so parties never share one reader across goroutines
+// and a seeded run stays reproducible.
+func DeriveReader(seed io.Reader) (io.Reader, error) {
+	if seed == nil {
+		seed = rand.Reader
+	}
+	var key [32]byte
+	if _, err := io.ReadFull(seed, key[:]); err != nil {
+		return nil, fmt.Errorf("privacy: failed to read stream key: %w", err)
+	}
+	return mrand.NewChaCha8(key), nil
+}

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/coordinator/simulate"
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/forecast"
 	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 )
@@ -47,4 +50,73 @@ func intentOverCoordinator(evalEps float64, seen *map[string]float64) intent.Fed
 		*seen = rep.FinalValues
 		return rep.FinalModel, rep.Privacy.NoiseMultiplier, eps, nil
 	}
+}
+
+// tenantName turns a group name (a country, say) into a tenant name:
+// lower case, runs of other characters as one '-'.
+func tenantName(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+// taskRun is what the forecast and recommend demos share: the harness
+// configuration and how to report it.
+type taskRun struct {
+	cfg  simulate.Config
+	fed  simulate.TaskFederation
+	unit string
+}
+
+// run trains over the real coordinator and fills sum: the exact final
+// metrics (simulation only), the operator's noised view and the privacy.
+func (t taskRun) run(ctx context.Context, sum *taskSummary) error {
+	rep, err := simulate.RunTask(ctx, t.cfg, t.fed, nil)
+	if err != nil {
+		return err
+	}
+	sum.Tenants = len(t.fed.Tenants)
+	sum.Final, sum.Federation = rep.FinalValues, nil
+	if rep.FinalExactValues != nil {
+		sum.Final, sum.Federation = rep.FinalExactValues, rep.FinalValues
+	}
+	var eps float64
+	for _, e := range rep.Epsilon {
+		eps = max(eps, e)
+	}
+	sum.Privacy = taskPrivacy{t.unit, eps, t.cfg.Delta, rep.Privacy.NoiseMultiplier, t.cfg.Rounds * t.cfg.LocalSteps}
+	sum.Note = fmt.Sprintf("trained over the real coordinator, mutual TLS and SecAgg+ secure aggregation; final: exact metrics of the final model (simulation only); operator's view: the federation's evaluation noised at ε=%g per tenant, every %d rounds and the last, within the same budget", t.cfg.EvalEpsilon, max(t.cfg.EvalEvery, 1))
+	return nil
+}
+
+// forecastRun is the forecast task over the tenants of tx split by
+// country, with the in-process simulation's hyper-parameters.
+func forecastRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, eps, evalEps float64, evalEvery int) (taskRun, [][]forecast.Transaction, error) {
+	cal, err := forecast.CalendarOf(tx)
+	if err != nil {
+		return taskRun{}, nil, err
+	}
+	names, parts := forecast.SplitByCountry(tx, 10)
+	spec, initial, err := modeltask.ForecastSpec("demand", enc, forecast.Setup{Calendar: cal}, seed)
+	if err != nil {
+		return taskRun{}, nil, err
+	}
+	t := taskRun{fed: simulate.TaskFederation{Spec: spec, Initial: initial}, unit: "record (product-week row)"}
+	var groups [][]forecast.Transaction
+	for _, n := range names {
+		t.fed.Tenants = append(t.fed.Tenants, simulate.TaskTenant{Name: tenantName(n), Learner: modeltask.NewForecast(enc, parts[n], nil)})
+		groups = append(groups, parts[n])
+	}
+	t.cfg = simulate.Config{Encoder: enc, Rounds: 100, LocalSteps: 10, SampleRate: 0.05, ClipNorm: 1, LearningRate: 1, ServerLR: 1,
+		TargetEpsilon: eps, Delta: 1e-5, MaxWeight: 100000, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: time.Minute}
+	return t, groups, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -11,10 +12,12 @@ import (
 	"slices"
 
 	"github.com/fedb2b/fedb2b/coordinator/simulate"
+	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/forecast"
 	"github.com/fedb2b/fedb2b/models/intent"
 	"github.com/fedb2b/fedb2b/models/recommend"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
 )
 
 // taskSummary is the machine-readable outcome of `demo --task` for the
@@ -68,7 +71,8 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	tenants := fs.Int("tenants", 5, "intent: tenants (forecast and recommend split tenants by country)")
 	eps := fs.Float64("epsilon", 0, "ε per tenant over all rounds (0: the task's default)")
 	seed := fs.Uint64("seed", 1, "seed of the split and the public projections")
-	evalEps := fs.Float64("eval-epsilon", simulate.Defaults().EvalEpsilon, "record-level ε of each tenant's noised evaluation statistics per round (tasks run over the coordinator)")
+	evalEps := fs.Float64("eval-epsilon", simulate.Defaults().EvalEpsilon, "record-level ε of each tenant's noised evaluation statistics per evaluation (forecast: 0.1)")
+	evalEvery := fs.Int("eval-every", 0, "evaluate every N-th round and the last (0: the task's default; forecast 20)")
 	jsonOut := fs.String("json", "", "write the summary to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -112,17 +116,22 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "skipped %d bad rows of %d\n", rep.Skipped, rep.Rows)
 		}
 		if task == "forecast" {
-			r, err := forecast.Simulate(ctx, tx, forecast.SimConfig{Seed: *seed, TargetEpsilon: *eps})
+			enc, err := models.OrDefault(nil)
 			if err != nil {
 				return fail(err)
 			}
-			sum.Final, sum.Tenants = r.Federated.Metrics(), len(r.Tenants)
-			sum.Baselines["seasonal_naive"] = r.SeasonalNaive.Metrics()
-			sum.Baselines["moving_average"] = r.MovingAverage.Metrics()
-			sum.Baselines["zero"] = r.Zero.Metrics()
-			sum.Baselines["local_only"] = r.Local.Metrics()
-			sum.Baselines["centralized"] = r.Centralized.Metrics()
-			sum.Privacy = taskPrivacy{"record (product-week row)", r.Epsilon, r.Delta, r.NoiseMultiplier, r.Steps}
+			run, groups, err := forecastRun(tx, enc, *seed, cmp.Or(*eps, 1), taskEvalEps(fs, *evalEps, 0.1), cmp.Or(*evalEvery, 20))
+			if err != nil {
+				return fail(err)
+			}
+			if err := run.run(ctx, &sum); err != nil {
+				return fail(err)
+			}
+			base, err := modeltask.ForecastBaselines(run.fed.Spec, groups)
+			if err != nil {
+				return fail(err)
+			}
+			maps.Copy(sum.Baselines, base)
 		} else {
 			r, err := recommend.Simulate(ctx, tx, recommend.SimConfig{Seed: *seed, TargetEpsilon: *eps})
 			if err != nil {
@@ -160,4 +169,12 @@ func printMetrics(w io.Writer, name string, m map[string]float64) {
 		fmt.Fprintf(w, "  %s %.4f", k, m[k])
 	}
 	fmt.Fprintln(w)
+}
+
+// taskEvalEps is --eval-epsilon if given, else the task's default def.
+func taskEvalEps(fs *flag.FlagSet, v, def float64) float64 {
+	if flagSet(fs, "eval-epsilon") {
+		return v
+	}
+	return def
 }

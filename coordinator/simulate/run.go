@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	mrand "math/rand/v2"
 	"net"
@@ -135,7 +136,13 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		InsecurePlainAggregation: cfg.InsecurePlainAggregation, EvalEpsilon: cfg.EvalEpsilon, EvalEvery: cfg.EvalEvery,
 	}
 	if !cfg.InsecurePlainAggregation {
-		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: cfg.UpdateClip, Neighbours: cfg.Neighbours, Threshold: cfg.Threshold, Rand: cfg.Rand}
+		// Every party gets its own stream (derived from cfg.Rand when
+		// seeded): a shared reader would be used from many goroutines.
+		coordRand, err := deriveReader(cfg.Rand)
+		if err != nil {
+			return err
+		}
+		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: cfg.UpdateClip, Neighbours: cfg.Neighbours, Threshold: cfg.Threshold, Rand: coordRand}
 		if cfg.MaxWeight > 0 && cfg.TenantEpsilon == 0 {
 			ccfg.Secure.MaxWeight = cfg.MaxWeight
 		}
@@ -397,13 +404,18 @@ func newTenantClient(cfg Config, td tenantRef, log client.SpendLog, drop *dropPo
 			return nil
 		}
 	}
-	// client.New reads its generator key from cfg.Rand at once; clients
-	// are created one after another, so a seeded reader is reproducible.
+	// Clients are created one after another, each with its own stream
+	// derived from cfg.Rand, so a seeded run is reproducible and no
+	// reader is shared between goroutines.
+	rnd, err := deriveReader(cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
 	return client.New(client.Config{
 		Tenant: td.name, Encoder: cfg.Encoder, Learner: td.learner,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6),
 			RequireNoisedEval: cfg.EvalEpsilon > 0},
-		Spends: log, Rand: cfg.Rand, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
+		Spends: log, Rand: rnd, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
 	})
 }
 
@@ -445,4 +457,13 @@ func openParty(dir, party string) (ed25519.PrivateKey, *ledger.Ledger, error) {
 		return nil, nil, fmt.Errorf("simulate: %s: %w", party, err)
 	}
 	return signer, led, nil
+}
+
+// deriveReader is nil (crypto/rand) for a nil seed, else a stream derived
+// from it.
+func deriveReader(seed io.Reader) (io.Reader, error) {
+	if seed == nil {
+		return nil, nil
+	}
+	return privacy.DeriveReader(seed)
 }
