@@ -11,6 +11,7 @@ import (
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/forecast"
 	"github.com/fedb2b/fedb2b/models/intent"
+	"github.com/fedb2b/fedb2b/models/recommend"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 )
 
@@ -85,10 +86,7 @@ func (t taskRun) run(ctx context.Context, sum *taskSummary) error {
 		return err
 	}
 	sum.Tenants = len(t.fed.Tenants)
-	sum.Final, sum.Federation = rep.FinalValues, nil
-	if rep.FinalExactValues != nil {
-		sum.Final, sum.Federation = rep.FinalExactValues, rep.FinalValues
-	}
+	sum.Final, sum.Federation, sum.Deployed = rep.FinalExactValues, rep.FinalValues, rep.FinalDeployedValues
 	var eps float64
 	for _, e := range rep.Epsilon {
 		eps = max(eps, e)
@@ -119,4 +117,30 @@ func forecastRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, eps
 	t.cfg = simulate.Config{Encoder: enc, Rounds: 100, LocalSteps: 10, SampleRate: 0.05, ClipNorm: 1, LearningRate: 1, ServerLR: 1,
 		TargetEpsilon: eps, Delta: 1e-5, MaxWeight: 100000, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: time.Minute}
 	return t, groups, nil
+}
+
+// recommendRun is the recommendation task over the tenants of tx split by
+// country: the catalog is the products sold before the cut (standing in
+// for the platform's public product list), the last 8 weeks are held back.
+func recommendRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, eps, evalEps float64, evalEvery int) (taskRun, func() recommend.Baselines, error) {
+	cut, err := recommend.HoldoutCut(tx, 8)
+	if err != nil {
+		return taskRun{}, nil, err
+	}
+	cat := recommend.BuildCatalog(tx, cut)
+	o := modeltask.RecommendOptions{Cut: cut, TowerDim: 32, FeatureDim: 256}
+	spec, initial, err := modeltask.RecommendSpec("recommend", enc, cat, o, seed)
+	if err != nil {
+		return taskRun{}, nil, err
+	}
+	names, parts := forecast.SplitByCountry(tx, 20)
+	t := taskRun{fed: simulate.TaskFederation{Spec: spec, Initial: initial}, unit: "customer"}
+	var groups [][]forecast.Transaction
+	for _, n := range names {
+		t.fed.Tenants = append(t.fed.Tenants, simulate.TaskTenant{Name: tenantName(n), Learner: modeltask.NewRecommender(enc, cat, parts[n])})
+		groups = append(groups, parts[n])
+	}
+	t.cfg = simulate.Config{Encoder: enc, Rounds: 20, LocalSteps: 5, SampleRate: 0.2, ClipNorm: 1, LearningRate: 0.2, ServerLR: 1,
+		TargetEpsilon: eps, Delta: 1e-5, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: 2 * time.Minute}
+	return t, func() recommend.Baselines { return modeltask.RecommendBaselines(cat, cut, 10, groups) }, nil
 }

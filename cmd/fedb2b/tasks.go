@@ -16,7 +16,6 @@ import (
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/forecast"
 	"github.com/fedb2b/fedb2b/models/intent"
-	"github.com/fedb2b/fedb2b/models/recommend"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 )
 
@@ -31,7 +30,11 @@ type taskSummary struct {
 	// Federation is the federated evaluation the operator saw (noised
 	// sums), for tasks run over the coordinator.
 	Federation map[string]float64 `json:"federation,omitempty"`
-	Note       string             `json:"note"`
+	// Deployed are the final model's metrics as tenants deploy it, when
+	// that differs from what evaluation may release (recommend: ranking
+	// with the tenant's own popularity), counted by the simulation.
+	Deployed map[string]float64 `json:"deployed,omitempty"`
+	Note     string             `json:"note"`
 }
 
 type taskPrivacy struct {
@@ -71,8 +74,8 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	tenants := fs.Int("tenants", 5, "intent: tenants (forecast and recommend split tenants by country)")
 	eps := fs.Float64("epsilon", 0, "ε per tenant over all rounds (0: the task's default)")
 	seed := fs.Uint64("seed", 1, "seed of the split and the public projections")
-	evalEps := fs.Float64("eval-epsilon", simulate.Defaults().EvalEpsilon, "record-level ε of each tenant's noised evaluation statistics per evaluation (forecast: 0.1)")
-	evalEvery := fs.Int("eval-every", 0, "evaluate every N-th round and the last (0: the task's default; forecast 20)")
+	evalEps := fs.Float64("eval-epsilon", simulate.Defaults().EvalEpsilon, "ε of each tenant's noised evaluation statistics per evaluation, in the task's privacy unit (default: intent 0.5, forecast 0.1, recommend 0.3)")
+	evalEvery := fs.Int("eval-every", 0, "evaluate every N-th round and the last (0: the task's default; forecast 20, recommend 20)")
 	jsonOut := fs.String("json", "", "write the summary to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -133,21 +136,30 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 			}
 			maps.Copy(sum.Baselines, base)
 		} else {
-			r, err := recommend.Simulate(ctx, tx, recommend.SimConfig{Seed: *seed, TargetEpsilon: *eps})
+			enc, err := models.OrDefault(nil)
 			if err != nil {
 				return fail(err)
 			}
-			sum.Final, sum.Tenants = r.Federated.Metrics(), len(r.Tenants)
-			sum.Baselines["popularity"] = r.Popularity.Metrics()
-			sum.Baselines["buy_again"] = r.Repeat.Metrics()
-			sum.Baselines["centralized"] = r.Centralized.Metrics()
-			sum.Privacy = taskPrivacy{"customer", r.Epsilon, r.Delta, r.NoiseMultiplier, r.Steps}
+			run, baselines, err := recommendRun(tx, enc, *seed, cmp.Or(*eps, 1), taskEvalEps(fs, *evalEps, 0.3), cmp.Or(*evalEvery, 20))
+			if err != nil {
+				return fail(err)
+			}
+			if err := run.run(ctx, &sum); err != nil {
+				return fail(err)
+			}
+			b := baselines()
+			sum.Baselines["popularity"] = b.Popularity.Metrics()
+			sum.Baselines["global_popularity"] = b.GlobalPopularity.Metrics()
+			sum.Baselines["buy_again"] = b.Repeat.Metrics()
 		}
 	default:
 		return fail(fmt.Errorf("unknown task (want classify, intent, forecast or recommend)"))
 	}
 	fmt.Fprintf(stdout, "fedb2b demo --task %s: %d tenants; ε=%.4g at δ=%g per tenant (unit: %s)\n", task, sum.Tenants, sum.Privacy.Epsilon, sum.Privacy.Delta, sum.Privacy.Unit)
 	printMetrics(stdout, "federated", sum.Final)
+	if sum.Deployed != nil {
+		printMetrics(stdout, "as deployed", sum.Deployed)
+	}
 	if sum.Federation != nil {
 		printMetrics(stdout, "operator's view", sum.Federation)
 	}

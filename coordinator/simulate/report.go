@@ -126,10 +126,13 @@ type Report struct {
 	// FinalExactValues are the kind's metrics of FinalModel counted
 	// exactly over every tenant's held-out data (RunTask with noised
 	// evaluation; simulation only, the operator never sees them).
-	FinalExactValues map[string]float64  `json:"final_exact_values,omitempty"`
-	Finish           string              `json:"finish"`
-	Baselines        map[string]Baseline `json:"baselines,omitempty"`
-	Privacy          PrivacyReport       `json:"privacy"`
+	FinalExactValues map[string]float64 `json:"final_exact_values,omitempty"`
+	// FinalDeployedValues are the same for the predictions tenants deploy
+	// (task.Deployer), when they differ from what evaluation may release.
+	FinalDeployedValues map[string]float64  `json:"final_deployed_values,omitempty"`
+	Finish              string              `json:"finish"`
+	Baselines           map[string]Baseline `json:"baselines,omitempty"`
+	Privacy             PrivacyReport       `json:"privacy"`
 	// SecureAggregation is nil on the insecure plain path.
 	SecureAggregation *SecureReport `json:"secure_aggregation,omitempty"`
 	dropped           []DroppedTenant

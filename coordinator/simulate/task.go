@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/coordinator"
@@ -64,11 +65,23 @@ func RunTask(ctx context.Context, cfg Config, t TaskFederation, onRound func(Rou
 		return nil, err
 	}
 	rep := &Report{Config: DataSummary{Encoder: cfg.Encoder.ID()}}
-	if err := runFederation(ctx, cfg, t, rep, onRound); err != nil {
+	// Keep the learner each client builds: after the run it still holds
+	// the tenant's local state (a recommender's customer vectors).
+	built := make([]modeltask.Learner, len(t.Tenants))
+	run := t
+	run.Tenants = slices.Clone(t.Tenants)
+	for i, td := range t.Tenants {
+		run.Tenants[i].Learner = func(ctx context.Context, spec coordinator.TaskSpec) (modeltask.Learner, error) {
+			l, err := td.Learner(ctx, spec)
+			built[i] = l
+			return l, err
+		}
+	}
+	if err := runFederation(ctx, cfg, run, rep, onRound); err != nil {
 		return rep, err
 	}
-	if cfg.EvalEpsilon > 0 && rep.FinalModel != nil {
-		if rep.FinalExactValues, err = exactValues(ctx, t, kind, rep.FinalModel); err != nil {
+	if rep.FinalModel != nil {
+		if rep.FinalExactValues, rep.FinalDeployedValues, err = exactValues(ctx, t, built, kind, rep.FinalModel); err != nil {
 			return rep, err
 		}
 	}
@@ -76,30 +89,59 @@ func RunTask(ctx context.Context, cfg Config, t TaskFederation, onRound func(Rou
 }
 
 // exactValues evaluates params on every tenant's held-out data without
-// noise: each tenant's learner is built again, its statistics summed. Only
-// a simulation, which holds every tenant's data, can do this.
-func exactValues(ctx context.Context, t TaskFederation, kind modeltask.Kind, params []float64) (map[string]float64, error) {
-	sum := make([]int64, t.Spec.EvalLen)
-	for _, td := range t.Tenants {
-		l, err := td.Learner(ctx, t.Spec)
-		if err != nil {
-			return nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
+// noise with the learner its client built (a new one for a tenant whose
+// client never built one), summing the statistics (and the deployed ones,
+// if every learner is a task.Deployer; else deployed is nil). Only a
+// simulation, which holds every tenant's data, can do this.
+func exactValues(ctx context.Context, t TaskFederation, built []modeltask.Learner, kind modeltask.Kind, params []float64) (exact, deployed map[string]float64, err error) {
+	sum, dsum := make([]int64, t.Spec.EvalLen), make([]int64, t.Spec.EvalLen)
+	deployers := 0
+	add := func(dst, s []int64, name string) error {
+		if len(s) != len(dst) {
+			return fmt.Errorf("simulate: %s: %d evaluation statistics, the task has %d", name, len(s), len(dst))
+		}
+		for i, v := range s {
+			dst[i] += v
+		}
+		return nil
+	}
+	for i, td := range t.Tenants {
+		l := built[i]
+		if l == nil {
+			if l, err = td.Learner(ctx, t.Spec); err != nil {
+				return nil, nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
+			}
 		}
 		if err := l.SetParams(params); err != nil {
-			return nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
+			return nil, nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
 		}
 		s, err := l.EvalStats()
 		if err != nil {
-			return nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
+			return nil, nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
 		}
-		if len(s) != len(sum) {
-			return nil, fmt.Errorf("simulate: %s: %d evaluation statistics, the task has %d", td.Name, len(s), len(sum))
+		if err := add(sum, s, td.Name); err != nil {
+			return nil, nil, err
 		}
-		for i, v := range s {
-			sum[i] += v
+		if d, ok := l.(modeltask.Deployer); ok {
+			s, err := d.DeployedStats()
+			if err != nil {
+				return nil, nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
+			}
+			if err := add(dsum, s, td.Name); err != nil {
+				return nil, nil, err
+			}
+			deployers++
 		}
 	}
-	return kind.Metrics(t.Spec, sum)
+	if exact, err = kind.Metrics(t.Spec, sum); err != nil {
+		return nil, nil, err
+	}
+	if deployers == len(t.Tenants) {
+		if deployed, err = kind.Metrics(t.Spec, dsum); err != nil {
+			return nil, nil, err
+		}
+	}
+	return exact, deployed, nil
 }
 
 // calibrateFor sets cfg.NoiseMultiplier (if 0) for the target ε, counting

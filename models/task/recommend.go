@@ -347,14 +347,31 @@ func (l *Recommender) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.Tra
 // EvalStats ranks the catalog for every evaluated customer by u·W·x
 // (+ Gamma per day it ordered the product before the cut) and returns the
 // sums of RecommendCustomerStats over them.
-func (l *Recommender) EvalStats() ([]int64, error) {
+func (l *Recommender) EvalStats() ([]int64, error) { return l.stats(nil, 0), nil }
+
+// DeployedStats are the statistics of the ranking a tenant deploys: as
+// EvalStats plus DeployedBeta·log1p of the tenant's own product popularity
+// (customers who bought each product before the cut), as
+// recommend.Simulate ranks. Popularity mixes every customer's purchases,
+// so one customer can move other customers' rankings: these statistics
+// have no per-customer bound and are never released. Simulations count
+// them exactly to judge the deployed model (task.Deployer).
+func (l *Recommender) DeployedStats() ([]int64, error) {
+	return l.stats(l.td.Popularity(len(l.x)), DeployedBeta), nil
+}
+
+// DeployedBeta is the weight of the local log-popularity in the deployed
+// ranking (recommend.SimConfig's default Beta).
+const DeployedBeta = 1
+
+func (l *Recommender) stats(pop []float64, beta float64) []int64 {
 	v := l.tower.EmbedAll(l.x)
 	s := make([]int64, 3)
 	for c, rel := range l.td.Test {
 		if len(rel) == 0 {
 			continue
 		}
-		sc := recommend.Scores(l.local.U[c], v, nil, nil, 0, 0)
+		sc := recommend.Scores(l.local.U[c], v, pop, nil, beta, 0)
 		if l.opt.Gamma != 0 {
 			for p, o := range l.td.OrderScores(c, len(sc)) {
 				sc[p] += l.opt.Gamma * o
@@ -366,5 +383,5 @@ func (l *Recommender) EvalStats() ([]int64, error) {
 			s[i] += cs[i]
 		}
 	}
-	return s, nil
+	return s
 }

@@ -369,3 +369,34 @@ func TestRecommendEvalStatsMatchOwnOrders(t *testing.T) {
 	}
 	t.Logf("zero tower %v = own orders %v", m, want.Metrics())
 }
+
+// With a zero tower the deployed ranking is the tenant's own popularity
+// alone: DeployedStats must read as the popularity baseline.
+func TestRecommendDeployedStatsMatchPopularity(t *testing.T) {
+	f := loadRecFixture(t)
+	spec, w0 := f.spec(t, task.RecommendOptions{TowerDim: 8, FeatureDim: 64})
+	sum := make([]int64, 3)
+	var txs [][]forecast.Transaction
+	for _, n := range f.names {
+		l := recLearner(t, f, spec, f.tenants[n])
+		if err := l.SetParams(make([]float64, len(w0))); err != nil {
+			t.Fatal(err)
+		}
+		s, err := l.DeployedStats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range sum {
+			sum[i] += s[i]
+		}
+		txs = append(txs, f.tenants[n])
+	}
+	m, err := task.Metrics(spec, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := task.RecommendBaselines(f.cat, f.cut, 10, txs).Popularity
+	if m["customers"] != float64(want.Customers) || math.Abs(m["recall@10"]-want.Recall()) > 0.5e-4 || math.Abs(m["ndcg@10"]-want.NDCG()) > 0.5e-4 {
+		t.Fatalf("zero tower, deployed: %v, popularity baseline %v over %d", m, want.Metrics(), want.Customers)
+	}
+}

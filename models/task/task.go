@@ -31,6 +31,15 @@ type Learner interface {
 	EvalStats() ([]int64, error)
 }
 
+// Deployer is implemented by learners whose deployed predictions use local
+// data beyond what EvalStats may (a recommender's ranking with the
+// tenant's own popularity). DeployedStats has the EvalStats layout but no
+// per-record bound: it is never released, only counted by simulations,
+// which hold every tenant's data, to judge the model as tenants use it.
+type Deployer interface {
+	DeployedStats() ([]int64, error)
+}
+
 // Factory builds the tenant's Learner for an announced task. It is given
 // by whoever holds the tenant's data (the client's caller).
 type Factory func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error)
