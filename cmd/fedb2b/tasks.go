@@ -75,6 +75,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	eps := fs.Float64("epsilon", 0, "ε per tenant over all rounds (0: the task's default)")
 	seed := fs.Uint64("seed", 1, "seed of the split and the public projections")
 	evalEps := fs.Float64("eval-epsilon", simulate.Defaults().EvalEpsilon, "ε of each tenant's noised evaluation statistics per evaluation, in the task's privacy unit (default: intent 0.5, forecast 0.1, recommend 0.3)")
+	rounds := fs.Int("rounds", 0, "federated rounds (0: the task's default: intent 40, forecast 100, recommend 20)")
 	evalEvery := fs.Int("eval-every", 0, "evaluate every N-th round and the last (0: the task's default; forecast 20, recommend 20)")
 	jsonOut := fs.String("json", "", "write the summary to this file")
 	if err := fs.Parse(args); err != nil {
@@ -98,7 +99,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "skipped %d bad rows of %d\n", rep.Skipped, rep.Rows)
 		}
 		var seen map[string]float64
-		r, err := intent.Simulate(ctx, ex, intent.SimConfig{Tenants: *tenants, Seed: *seed, TargetEpsilon: *eps,
+		r, err := intent.Simulate(ctx, ex, intent.SimConfig{Tenants: *tenants, Seed: *seed, TargetEpsilon: *eps, Rounds: *rounds,
 			Federation: intentOverCoordinator(*evalEps, &seen)})
 		if err != nil {
 			return fail(err)
@@ -127,6 +128,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return fail(err)
 			}
+			run.cfg.Rounds = cmp.Or(*rounds, run.cfg.Rounds)
 			if err := run.run(ctx, &sum); err != nil {
 				return fail(err)
 			}
@@ -144,6 +146,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return fail(err)
 			}
+			run.cfg.Rounds = cmp.Or(*rounds, run.cfg.Rounds)
 			if err := run.run(ctx, &sum); err != nil {
 				return fail(err)
 			}

@@ -12,7 +12,7 @@ import (
 func TestDemoTaskDispatch(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "f.json")
 	var o, e bytes.Buffer
-	code := run([]string{"demo", "--task", "forecast", "--data", "../../models/forecast/testdata/transactions_small.csv", "--json", out}, &o, &e)
+	code := run([]string{"demo", "--task", "forecast", "--data", "../../models/forecast/testdata/transactions_small.csv", "--epsilon", "8", "--rounds", "6", "--json", out}, &o, &e)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
@@ -24,7 +24,8 @@ func TestDemoTaskDispatch(t *testing.T) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}
-	if s.Task != "forecast" || len(s.Final) != 3 || s.Baselines["seasonal_naive"] == nil || s.Baselines["moving_average"] == nil || !(s.Privacy.Epsilon > 0) {
+	if s.Task != "forecast" || len(s.Final) != 4 || s.Final["examples"] != s.Baselines["zero"]["examples"] || s.Federation["mae"] < 0 ||
+		s.Baselines["seasonal_naive"] == nil || s.Baselines["moving_average"] == nil || !(s.Privacy.Epsilon > 7 && s.Privacy.Epsilon <= 8*(1+1e-6)) {
 		t.Fatalf("summary %+v", s)
 	}
 	o.Reset()
@@ -34,5 +35,44 @@ func TestDemoTaskDispatch(t *testing.T) {
 	}
 	if code := run([]string{"demo", "--task", "intent"}, &o, &e); code != 1 || !strings.Contains(e.String(), "--data is required") {
 		t.Fatalf("missing data: exit %d, %q", code, e.String())
+	}
+}
+
+// The intent and recommend demos run over the coordinator too and report
+// the exact final figure, the operator's noised view and the baselines.
+func TestDemoTasksOverCoordinator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cases := []struct {
+		task, data string
+		args       []string
+		check      func(s taskSummary) bool
+	}{
+		{"intent", "../../models/intent/testdata/clinc_small.csv", []string{"--tenants", "3", "--rounds", "3"}, func(s taskSummary) bool {
+			return s.Final["in_scope_accuracy"] > 0 && s.Federation["in_scope"] >= 0 && s.Baselines["centralized"] != nil && s.Baselines["local_only"] != nil
+		}},
+		{"recommend", "../../models/forecast/testdata/transactions_small.csv", []string{"--epsilon", "8", "--rounds", "3"}, func(s taskSummary) bool {
+			return s.Final["customers"] > 0 && s.Deployed["customers"] == s.Final["customers"] && s.Baselines["popularity"] != nil && s.Federation != nil
+		}},
+	}
+	for _, c := range cases {
+		out := filepath.Join(t.TempDir(), c.task+".json")
+		var o, e bytes.Buffer
+		args := append([]string{"demo", "--task", c.task, "--data", c.data, "--json", out}, c.args...)
+		if code := run(args, &o, &e); code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.task, code, e.String())
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s taskSummary
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Task != c.task || !c.check(s) || !strings.Contains(s.Note, "real coordinator") {
+			t.Errorf("%s: summary %+v", c.task, s)
+		}
 	}
 }
