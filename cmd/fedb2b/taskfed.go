@@ -73,9 +73,8 @@ func tenantName(s string) string {
 // taskRun is what the forecast and recommend demos share: the harness
 // configuration and how to report it.
 type taskRun struct {
-	cfg  simulate.Config
-	fed  simulate.TaskFederation
-	unit string
+	cfg simulate.Config
+	fed simulate.TaskFederation
 }
 
 // run trains over the real coordinator and fills sum: the exact final
@@ -91,7 +90,11 @@ func (t taskRun) run(ctx context.Context, sum *taskSummary) error {
 	for _, e := range rep.Epsilon {
 		eps = max(eps, e)
 	}
-	sum.Privacy = taskPrivacy{t.unit, eps, t.cfg.Delta, rep.Privacy.NoiseMultiplier, t.cfg.Rounds * t.cfg.LocalSteps}
+	unit := t.fed.Spec.Kind
+	if k, err := modeltask.Lookup(t.fed.Spec.Kind); err == nil {
+		unit = k.Unit
+	}
+	sum.Privacy = taskPrivacy{unit, eps, t.cfg.Delta, rep.Privacy.NoiseMultiplier, t.cfg.Rounds * t.cfg.LocalSteps}
 	sum.Note = fmt.Sprintf("trained over the real coordinator, mutual TLS and SecAgg+ secure aggregation; final: exact metrics of the final model (simulation only); operator's view: the federation's evaluation noised at ε=%g per tenant, every %d rounds and the last, within the same budget", t.cfg.EvalEpsilon, max(t.cfg.EvalEvery, 1))
 	return nil
 }
@@ -108,7 +111,7 @@ func forecastRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, eps
 	if err != nil {
 		return taskRun{}, nil, err
 	}
-	t := taskRun{fed: simulate.TaskFederation{Spec: spec, Initial: initial}, unit: "record (product-week row)"}
+	t := taskRun{fed: simulate.TaskFederation{Spec: spec, Initial: initial}}
 	var groups [][]forecast.Transaction
 	for _, n := range names {
 		t.fed.Tenants = append(t.fed.Tenants, simulate.TaskTenant{Name: tenantName(n), Learner: modeltask.NewForecast(enc, parts[n], nil)})
@@ -134,7 +137,7 @@ func recommendRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, ep
 		return taskRun{}, nil, err
 	}
 	names, parts := forecast.SplitByCountry(tx, 20)
-	t := taskRun{fed: simulate.TaskFederation{Spec: spec, Initial: initial}, unit: "customer"}
+	t := taskRun{fed: simulate.TaskFederation{Spec: spec, Initial: initial}}
 	var groups [][]forecast.Transaction
 	for _, n := range names {
 		t.fed.Tenants = append(t.fed.Tenants, simulate.TaskTenant{Name: tenantName(n), Learner: modeltask.NewRecommender(enc, cat, parts[n])})

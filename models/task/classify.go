@@ -22,7 +22,7 @@ const KindClassify = "classify"
 const ClassL0 = 5
 
 func init() {
-	Register(Kind{Name: KindClassify, EvalLen: ClassStatsLen, L0: ClassL0, LInf: 1, Metrics: classMetrics})
+	Register(Kind{Name: KindClassify, Unit: "labelled text", EvalLen: ClassStatsLen, L0: ClassL0, LInf: 1, Metrics: classMetrics})
 }
 
 // ClassStatsLen is the length of a classification statistics vector:

@@ -170,3 +170,17 @@ func TestClassifierLearner(t *testing.T) {
 		t.Fatalf("wrong kind: %v", err)
 	}
 }
+
+// Every registered kind names its privacy unit, and its contribution
+// bounds are positive.
+func TestKindsNameTheirUnit(t *testing.T) {
+	for _, name := range []string{KindClassify, KindIntent, KindForecast, KindRecommend} {
+		k, err := Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.Unit == "" || k.L0 < 1 || k.LInf < 1 || k.EvalLen == nil || k.Metrics == nil {
+			t.Errorf("kind %q: %+v", name, k)
+		}
+	}
+}

@@ -62,7 +62,7 @@ const (
 )
 
 func init() {
-	Register(Kind{Name: KindForecast, EvalLen: func(coordinator.TaskSpec) int { return ForecastStatsLen },
+	Register(Kind{Name: KindForecast, Unit: "product-week row", EvalLen: func(coordinator.TaskSpec) int { return ForecastStatsLen },
 		L0: ForecastL0, LInf: ForecastUnit, Metrics: forecastMetrics})
 }
 

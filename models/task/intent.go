@@ -39,7 +39,7 @@ const IntentBuckets = 40
 const IntentRejectRate = 0.05
 
 func init() {
-	Register(Kind{Name: KindIntent, EvalLen: func(coordinator.TaskSpec) int { return 3 * IntentBuckets }, L0: 1, LInf: 1, Metrics: intentMetrics})
+	Register(Kind{Name: KindIntent, Unit: "message", EvalLen: func(coordinator.TaskSpec) int { return 3 * IntentBuckets }, L0: 1, LInf: 1, Metrics: intentMetrics})
 }
 
 // IntentStats returns the histograms of confidences: correct[i] and

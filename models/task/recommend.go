@@ -49,7 +49,7 @@ const (
 )
 
 func init() {
-	Register(Kind{Name: KindRecommend, EvalLen: RecommendStatsLen, L0: RecommendL0, LInf: RecommendScale, Metrics: recommendMetrics})
+	Register(Kind{Name: KindRecommend, Unit: "customer (its purchase history)", EvalLen: RecommendStatsLen, L0: RecommendL0, LInf: RecommendScale, Metrics: recommendMetrics})
 }
 
 // RecommendStatsLen is the length of recommendation statistics: customers

@@ -47,6 +47,10 @@ type Factory func(ctx context.Context, spec coordinator.TaskSpec) (Learner, erro
 // Kind is a task type as everyone but the data holder sees it.
 type Kind struct {
 	Name string
+	// Unit is the privacy unit of the kind's record-level guarantee, for
+	// training and evaluation alike (what the tenant's ledger calls a
+	// "record": a labelled text, a product-week row, a customer).
+	Unit string
 	// EvalLen is the length of the statistics vector of spec.
 	EvalLen func(spec coordinator.TaskSpec) int
 	// L0 and LInf bound the change one record makes to the statistics:
@@ -58,11 +62,14 @@ type Kind struct {
 
 var kinds = map[string]Kind{}
 
-// Register adds a kind; it panics on a duplicate name (a programming
-// error at init time).
+// Register adds a kind; it panics on a duplicate name or an incomplete
+// kind (programming errors at init time).
 func Register(k Kind) {
 	if _, dup := kinds[k.Name]; dup {
 		panic("task: kind " + k.Name + " registered twice")
+	}
+	if k.Name == "" || k.Unit == "" || k.L0 < 1 || k.LInf < 1 || k.EvalLen == nil || k.Metrics == nil {
+		panic(fmt.Sprintf("task: kind %q is incomplete: name, unit, L0 ≥ 1, LInf ≥ 1, EvalLen and Metrics are required", k.Name))
 	}
 	kinds[k.Name] = k
 }
