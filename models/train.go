@@ -103,39 +103,13 @@ func (c *Classifier) Train(f [][]float64, y []int, cfg TrainConfig, rng *mrand.R
 	}
 	before := c.Params()
 	t := newTrainer(c)
-	n := len(f)
-	if cfg.Private { // room for a Poisson batch up to its mean + 6 sd, so steps do not allocate
-		m := cfg.SampleRate * float64(n)
-		t.batch = make([]int, 0, int(m+6*math.Sqrt(m))+16)
-	}
+	batches := NewBatches(cfg, len(f))
 	var st TrainStats
 	var lossSum float64
 	var clipped int
-	var perm []int
-	pos := n
 	for step := 0; step < cfg.Steps; step++ {
 		var denom, clip float64
-		if cfg.Private {
-			t.batch = privacy.PoissonSample(n, cfg.SampleRate, rng, t.batch)
-			denom, clip = cfg.SampleRate*float64(n), cfg.ClipNorm
-		} else {
-			if perm == nil {
-				perm = make([]int, n)
-				for i := range perm {
-					perm[i] = i
-				}
-			}
-			t.batch = t.batch[:0]
-			for len(t.batch) < cfg.BatchSize && len(t.batch) < n {
-				if pos == n {
-					rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-					pos = 0
-				}
-				t.batch = append(t.batch, perm[pos])
-				pos++
-			}
-			denom = float64(len(t.batch))
-		}
+		t.batch, denom, clip = batches.Next(rng)
 		ls, cl := t.accumulate(f, y, t.batch, clip)
 		if cfg.Private {
 			privacy.AddGaussian(t.sum, cfg.NoiseMultiplier*cfg.ClipNorm, rng)

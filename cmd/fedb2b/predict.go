@@ -152,22 +152,7 @@ func personalize(ctx context.Context, clf *models.Classifier, enc models.Encoder
 	if err != nil {
 		return err
 	}
-	index := map[string]int{}
-	for i, l := range labels {
-		index[l] = i
-	}
-	var texts []string
-	var y []int
-	unknown := 0
-	for _, e := range ex {
-		k, ok := index[e.Label]
-		if !ok {
-			unknown++
-			continue
-		}
-		texts = append(texts, e.Text)
-		y = append(y, k)
-	}
+	texts, y, unknown := dataset.WithLabels(ex, labels)
 	fmt.Fprintf(stderr, "fedb2b predict: personalize: %s; %d rows with labels the model does not know skipped\n", rep, unknown)
 	if len(texts) == 0 {
 		return fmt.Errorf("%s: no rows with known labels to personalize on", path)

@@ -41,3 +41,22 @@ func groupByLabel(ex []Example) (labels []string, groups [][]int) {
 	}
 	return labels, groups
 }
+
+// WithLabels keeps the examples whose label is one of labels: their texts,
+// their labels' indexes in labels, and how many examples were skipped.
+func WithLabels(ex []Example, labels []string) (texts []string, ys []int, skipped int) {
+	index := make(map[string]int, len(labels))
+	for i, l := range labels {
+		index[l] = i
+	}
+	texts, ys = make([]string, 0, len(ex)), make([]int, 0, len(ex))
+	for _, e := range ex {
+		y, ok := index[e.Label]
+		if !ok {
+			skipped++
+			continue
+		}
+		texts, ys = append(texts, e.Text), append(ys, y)
+	}
+	return texts, ys, skipped
+}

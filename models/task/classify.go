@@ -164,22 +164,7 @@ func bertOf(enc models.Encoder) (*bert.Encoder, bool) {
 // Encode encodes the examples whose label is in labels and projects them
 // with clf; the others are counted and reported on log.
 func Encode(ctx context.Context, enc models.Encoder, clf *models.Classifier, labels []string, ex []dataset.Example, split string, log *slog.Logger) ([][]float64, []int, error) {
-	index := make(map[string]int, len(labels))
-	for i, l := range labels {
-		index[l] = i
-	}
-	texts := make([]string, 0, len(ex))
-	ys := make([]int, 0, len(ex))
-	unknown := 0
-	for _, e := range ex {
-		y, ok := index[e.Label]
-		if !ok {
-			unknown++
-			continue
-		}
-		texts = append(texts, e.Text)
-		ys = append(ys, y)
-	}
+	texts, ys, unknown := dataset.WithLabels(ex, labels)
 	if unknown > 0 {
 		log.Warn("examples with labels outside the task were skipped", "split", split, "skipped", unknown)
 	}

@@ -190,21 +190,10 @@ const cacheBatch = 32
 // cache tokenizes the examples with a listed label and keeps their hidden
 // states entering the lowest adapted layer.
 func (l *EncoderLoRA) cache(ctx context.Context, enc *bert.Encoder, labels []string, ex []dataset.Example, split string, log *slog.Logger) ([]hidden, []int, error) {
-	index := make(map[string]int, len(labels))
-	for i, s := range labels {
-		index[s] = i
-	}
-	var ids [][]int
-	var ys []int
-	unknown := 0
-	for _, e := range ex {
-		y, ok := index[e.Label]
-		if !ok {
-			unknown++
-			continue
-		}
-		ids = append(ids, enc.Tokenizer().Encode(e.Text))
-		ys = append(ys, y)
+	texts, ys, unknown := dataset.WithLabels(ex, labels)
+	ids := make([][]int, len(texts))
+	for i, text := range texts {
+		ids[i] = enc.Tokenizer().Encode(text)
 	}
 	if unknown > 0 {
 		log.Warn("examples with labels outside the task were skipped", "split", split, "skipped", unknown)

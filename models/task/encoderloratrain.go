@@ -119,34 +119,12 @@ func (l *EncoderLoRA) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.Tra
 	}
 	mom := make([]float64, np)
 	losses, clips := make([]float64, workers), make([]int, workers)
-	var batch, perm []int
-	pos := n
+	batches := models.NewBatches(cfg, n)
 	var st models.TrainStats
 	var lossSum float64
 	var clipped int
 	for range cfg.Steps {
-		var denom, clip float64
-		if cfg.Private {
-			batch = privacy.PoissonSample(n, cfg.SampleRate, rng, batch)
-			denom, clip = cfg.SampleRate*float64(n), cfg.ClipNorm
-		} else {
-			if perm == nil {
-				perm = make([]int, n)
-				for i := range perm {
-					perm[i] = i
-				}
-			}
-			batch = batch[:0]
-			for len(batch) < cfg.BatchSize && len(batch) < n {
-				if pos == n {
-					rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-					pos = 0
-				}
-				batch = append(batch, perm[pos])
-				pos++
-			}
-			denom = float64(len(batch))
-		}
+		batch, denom, clip := batches.Next(rng)
 		for w := range workers {
 			clear(sums[w])
 			losses[w], clips[w] = 0, 0

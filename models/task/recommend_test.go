@@ -336,13 +336,11 @@ func TestRecommenderTrainsAndMatchesBaselines(t *testing.T) {
 	}
 }
 
-// With a zero tower every model score is 0, so a learner with Gamma > 0
-// ranks by the customer's own order days alone: its summed statistics must
-// read as the own-orders baseline computed by models/recommend (up to the
-// fixed-point rounding, at most 0.5e-4 per customer).
-func TestRecommendEvalStatsMatchOwnOrders(t *testing.T) {
-	f := loadRecFixture(t)
-	spec, w0 := f.spec(t, task.RecommendOptions{TowerDim: 8, FeatureDim: 64, Gamma: 1})
+// zeroTower sums stats over every tenant's learner with an all-zero tower
+// and returns the metrics and the tenants' transactions.
+func zeroTower(t *testing.T, f recFixture, o task.RecommendOptions, stats func(*task.Recommender) ([]int64, error)) (map[string]float64, [][]forecast.Transaction) {
+	t.Helper()
+	spec, w0 := f.spec(t, o)
 	sum := make([]int64, 3)
 	var txs [][]forecast.Transaction
 	for _, n := range f.names {
@@ -350,7 +348,7 @@ func TestRecommendEvalStatsMatchOwnOrders(t *testing.T) {
 		if err := l.SetParams(make([]float64, len(w0))); err != nil {
 			t.Fatal(err)
 		}
-		s, err := l.EvalStats()
+		s, err := stats(l)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,40 +361,31 @@ func TestRecommendEvalStatsMatchOwnOrders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := task.RecommendBaselines(f.cat, f.cut, 10, txs).OwnOrders
+	return m, txs
+}
+
+// sameRanking checks metrics against a baseline up to the fixed-point
+// rounding (at most 0.5e-4 per customer).
+func sameRanking(t *testing.T, what string, m map[string]float64, want recommend.Ranking) {
+	t.Helper()
 	if m["customers"] != float64(want.Customers) || math.Abs(m["recall@10"]-want.Recall()) > 0.5e-4 || math.Abs(m["ndcg@10"]-want.NDCG()) > 0.5e-4 {
-		t.Fatalf("zero tower: %v, own-orders baseline %v over %d", m, want.Metrics(), want.Customers)
+		t.Fatalf("%s: %v, baseline %v over %d", what, m, want.Metrics(), want.Customers)
 	}
-	t.Logf("zero tower %v = own orders %v", m, want.Metrics())
+}
+
+// With a zero tower every model score is 0, so a learner with Gamma > 0
+// ranks by the customer's own order days alone: its summed statistics must
+// read as the own-orders baseline computed by models/recommend.
+func TestRecommendEvalStatsMatchOwnOrders(t *testing.T) {
+	f := loadRecFixture(t)
+	m, txs := zeroTower(t, f, task.RecommendOptions{TowerDim: 8, FeatureDim: 64, Gamma: 1}, (*task.Recommender).EvalStats)
+	sameRanking(t, "zero tower", m, task.RecommendBaselines(f.cat, f.cut, 10, txs).OwnOrders)
 }
 
 // With a zero tower the deployed ranking is the tenant's own popularity
 // alone: DeployedStats must read as the popularity baseline.
 func TestRecommendDeployedStatsMatchPopularity(t *testing.T) {
 	f := loadRecFixture(t)
-	spec, w0 := f.spec(t, task.RecommendOptions{TowerDim: 8, FeatureDim: 64})
-	sum := make([]int64, 3)
-	var txs [][]forecast.Transaction
-	for _, n := range f.names {
-		l := recLearner(t, f, spec, f.tenants[n])
-		if err := l.SetParams(make([]float64, len(w0))); err != nil {
-			t.Fatal(err)
-		}
-		s, err := l.DeployedStats()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range sum {
-			sum[i] += s[i]
-		}
-		txs = append(txs, f.tenants[n])
-	}
-	m, err := task.Metrics(spec, sum)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := task.RecommendBaselines(f.cat, f.cut, 10, txs).Popularity
-	if m["customers"] != float64(want.Customers) || math.Abs(m["recall@10"]-want.Recall()) > 0.5e-4 || math.Abs(m["ndcg@10"]-want.NDCG()) > 0.5e-4 {
-		t.Fatalf("zero tower, deployed: %v, popularity baseline %v over %d", m, want.Metrics(), want.Customers)
-	}
+	m, txs := zeroTower(t, f, task.RecommendOptions{TowerDim: 8, FeatureDim: 64}, (*task.Recommender).DeployedStats)
+	sameRanking(t, "zero tower, deployed", m, task.RecommendBaselines(f.cat, f.cut, 10, txs).Popularity)
 }
