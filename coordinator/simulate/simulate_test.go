@@ -24,8 +24,8 @@ func TestKilledTenantRoundStillCompletes(t *testing.T) {
 		t.Skip("integration test")
 	}
 	cfg := Config{
-		Tenants: 3, Rounds: 3, MinClients: 2, SynthRecords: 1500, Seed: 7,
-		LocalSteps: 40, SampleRate: 0.05, TargetEpsilon: 8,
+		Tenants: 3, Rounds: 3, MinClients: 2, SynthRecords: 3000, Seed: 7,
+		LocalSteps: 40, SampleRate: 0.1, TargetEpsilon: 8,
 		RoundTimeout: 1500 * time.Millisecond,
 		KillTenant:   "tenant-2", KillRound: 2,
 		Rand:                     privacy.SeededReader(99),
