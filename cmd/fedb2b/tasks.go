@@ -110,7 +110,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 		sum.Note = "trained over the real coordinator, mutual TLS and SecAgg+ secure aggregation; final: each tenant thresholds the federated model with its locally calibrated threshold, counted exactly by the simulation; federation: the coordinator's noised evaluation (global threshold chosen from the noised histograms)"
 		sum.Baselines["local_only"] = r.Local.Map()
 		sum.Baselines["centralized"] = r.Centralized.Map()
-		sum.Privacy = taskPrivacy{"record", r.Epsilon, r.Delta, r.NoiseMultiplier, r.Steps}
+		sum.Privacy = taskPrivacy{"message", r.Epsilon, r.Delta, r.NoiseMultiplier, r.Steps}
 	case "forecast", "recommend":
 		tx, rep, err := forecast.LoadTransactionsFile(*data, forecast.OnlineRetailColumns())
 		if err != nil {
