@@ -36,7 +36,7 @@ type massiveOpts struct {
 }
 
 func parseMassiveOpts(s string) (massiveOpts, error) {
-	o := massiveOpts{intents: 12, rounds: 6, steps: 10, q: 0.1, headLR: 8, loraLR: 2, headRank: 64, arms: []string{"head", "lora"}}
+	o := massiveOpts{intents: 12, rounds: 6, steps: 10, q: 0.1, headLR: 8, loraLR: 8, headRank: 64, arms: []string{"head", "lora"}}
 	for kv := range strings.SplitSeq(s, ",") {
 		if kv = strings.TrimSpace(kv); kv == "" {
 			continue
