@@ -26,8 +26,10 @@ var massiveBertMini = bert.Config{ModelType: "bert", HiddenSize: 256, NumLayers:
 	IntermediateSize: 1024, HiddenAct: "gelu", LayerNormEps: 1e-12, MaxPositionEmbeddings: 64, TypeVocabSize: 2}
 
 // massiveOpts are the experiment's settings; FEDB2B_MASSIVE_OPTS
-// overrides them as comma-separated key=value pairs (keys as the json-ish
-// names in parseMassiveOpts), e.g. "rounds=4,head_lr=2,arms=lora".
+// overrides them as comma-separated key=value pairs, keys intents,
+// per_intent (0: all records), rounds, steps, q, head_lr, lora_lr,
+// head_rank and arms ("head+lora", "head" or "lora"), e.g.
+// "rounds=3,arms=lora,lora_lr=16".
 type massiveOpts struct {
 	intents, perIntent, rounds, steps int
 	q, headLR, loraLR                 float64
@@ -134,6 +136,15 @@ func loadMassive(t *testing.T, path string, n, perIntent int) []dataset.Example 
 // aggregation), not what a pretrained encoder would reach. The test
 // asserts that both arms finish every round within the budget and improve
 // over their round-1 accuracy; it does not assert which arm wins.
+//
+// Measured (defaults: 6 rounds × 10 local steps, q 0.1, z 0.889; learning
+// rate 8 for both arms, chosen from head {2, 8, 32} at 6 rounds and
+// encoder LoRA {2 (2 rounds), 8, 16 (3 rounds)}; 6,963 records, 1,397
+// held out; 5m45s on 2 shared cores): head-only accuracy 0.313, macro-F1
+// 0.160; encoder LoRA accuracy 0.295, macro-F1 0.182 (the most frequent
+// intent is 13.5% of the records). Runs are not bit-reproducible (the
+// tenants draw from one seeded reader concurrently): a repeat of the
+// head-only arm gave 0.304.
 func TestMassiveFederatedExperiment(t *testing.T) {
 	path := os.Getenv("FEDB2B_MASSIVE")
 	if path == "" {
