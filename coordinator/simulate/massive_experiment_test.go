@@ -142,9 +142,9 @@ func loadMassive(t *testing.T, path string, n, perIntent int) []dataset.Example 
 // encoder LoRA {2 (2 rounds), 8, 16 (3 rounds)}; 6,963 records, 1,397
 // held out; 5m45s on 2 shared cores): head-only accuracy 0.313, macro-F1
 // 0.160; encoder LoRA accuracy 0.295, macro-F1 0.182 (the most frequent
-// intent is 13.5% of the records). Runs are not bit-reproducible (the
-// tenants draw from one seeded reader concurrently): a repeat of the
-// head-only arm gave 0.304.
+// intent is 13.5% of the records). Runs with the same seed are not
+// bit-reproducible (cause not investigated): a repeat of the head-only arm
+// gave 0.304.
 func TestMassiveFederatedExperiment(t *testing.T) {
 	path := os.Getenv("FEDB2B_MASSIVE")
 	if path == "" {
