@@ -563,7 +563,11 @@ type TrainPlan struct {
 	// client appends w·([‖Δ‖ ≤ update_clip] − ½) to its clipped update, so the
 	// same distributed noise privatises the clipped-or-not bits whose sum
 	// steers the next round's update_clip (Andrew et al. 2021).
-	BitWeight     float64 `protobuf:"fixed64,27,opt,name=bit_weight,json=bitWeight,proto3" json:"bit_weight,omitempty"`
+	BitWeight float64 `protobuf:"fixed64,27,opt,name=bit_weight,json=bitWeight,proto3" json:"bit_weight,omitempty"`
+	// weight_epsilon > 0: a weighted round's example count is released with
+	// Gaussian noise at this record-level ε (and the tenant's δ); 0 asks for
+	// the exact count, which a tenant's policy may refuse.
+	WeightEpsilon float64 `protobuf:"fixed64,28,opt,name=weight_epsilon,json=weightEpsilon,proto3" json:"weight_epsilon,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -783,6 +787,13 @@ func (x *TrainPlan) GetMaxWeight() float64 {
 func (x *TrainPlan) GetBitWeight() float64 {
 	if x != nil {
 		return x.BitWeight
+	}
+	return 0
+}
+
+func (x *TrainPlan) GetWeightEpsilon() float64 {
+	if x != nil {
+		return x.WeightEpsilon
 	}
 	return 0
 }
@@ -1459,7 +1470,7 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x06secagg\x18\x05 \x01(\v2\x15.fedb2b.v1.SecAggStepH\x00R\x06secaggB\b\n" +
 	"\x06action\",\n" +
 	"\x04Wait\x12$\n" +
-	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xe1\x06\n" +
+	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\x88\a\n" +
 	"\tTrainPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12\x1f\n" +
@@ -1500,7 +1511,8 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\n" +
 	"max_weight\x18\x1a \x01(\x01R\tmaxWeight\x12\x1d\n" +
 	"\n" +
-	"bit_weight\x18\x1b \x01(\x01R\tbitWeight\"h\n" +
+	"bit_weight\x18\x1b \x01(\x01R\tbitWeight\x12%\n" +
+	"\x0eweight_epsilon\x18\x1c \x01(\x01R\rweightEpsilon\"h\n" +
 	"\bEvalPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12!\n" +

@@ -2,28 +2,30 @@ package client
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/fedb2b/fedb2b/privacy"
 	"github.com/fedb2b/fedb2b/privacy/scalar"
 )
 
 // CalibrateNoise returns the smallest DP-SGD noise multiplier z for which
-// rounds rounds of steps steps at sampling rate q, and evals noised
-// evaluations released under eval (nil: none), keep record-level ε at
-// delta within target. Both compose exactly as a
-// tenant's ledger composes them (Epsilon), so a plan calibrated here is
-// one a tenant with that cap accepts to the end.
-func CalibrateNoise(q float64, steps, rounds, evals int, eval *scalar.Record, delta, target float64) (float64, error) {
-	if eval == nil || evals == 0 {
+// rounds rounds of steps steps at sampling rate q, together with the
+// Gaussian releases of the run (noised evaluations, noised example counts;
+// Releases builds the list), keep record-level ε at delta within target.
+// Both compose exactly as a tenant's ledger composes them (Epsilon), so a
+// plan calibrated here is one a tenant with that cap accepts to the end.
+func CalibrateNoise(q float64, steps, rounds int, releases []scalar.Record, delta, target float64) (float64, error) {
+	if len(releases) == 0 {
 		return privacy.CalibrateNoiseRDP(q, rounds*steps, delta, target)
 	}
+	fixed := make([]Spend, len(releases))
+	for i, r := range releases {
+		fixed[i] = EvalSpend("", i+1, r)
+	}
 	eps := func(z float64) (float64, error) {
-		spends := make([]Spend, 0, rounds+evals)
+		spends := slices.Clone(fixed)
 		for r := 1; r <= rounds; r++ {
 			spends = append(spends, Spend{Round: r, SampleRate: q, NoiseMultiplier: z, ClipNorm: 1, Steps: steps})
-		}
-		for r := 1; r <= evals; r++ {
-			spends = append(spends, EvalSpend("", r, *eval))
 		}
 		return Epsilon(spends, delta)
 	}
@@ -31,7 +33,7 @@ func CalibrateNoise(q float64, steps, rounds, evals int, eval *scalar.Record, de
 	if e, err := eps(hi); err != nil {
 		return 0, err
 	} else if e > target {
-		return 0, fmt.Errorf("client: the %d noised evaluations at ε=%g alone take ε to %.3g, above the target %g: lower the evaluation ε, evaluate less often or raise the target", evals, eval.Epsilon, e, target)
+		return 0, fmt.Errorf("client: the %d noised evaluations and counts alone take ε to %.3g, above the target %g: lower their ε, evaluate less often or raise the target", len(releases), e, target)
 	}
 	for i := 0; i < 60 && hi-lo > 1e-6*hi; i++ {
 		mid := (lo + hi) / 2
@@ -46,4 +48,27 @@ func CalibrateNoise(q float64, steps, rounds, evals int, eval *scalar.Record, de
 		}
 	}
 	return hi, nil
+}
+
+// Releases lists a run's Gaussian releases besides DP-SGD: evals noised
+// evaluations released under eval (nil: none) and weighted noised example
+// counts at weightEps (0: none), each count a sensitivity-1 release at
+// delta.
+func Releases(evals int, eval *scalar.Record, weighted int, weightEps, delta float64) ([]scalar.Record, error) {
+	var out []scalar.Record
+	if eval != nil {
+		for range evals {
+			out = append(out, *eval)
+		}
+	}
+	if weightEps > 0 && weighted > 0 {
+		rec, err := scalar.VectorRecord(1, 1, weightEps, delta, scalar.Gaussian)
+		if err != nil {
+			return nil, fmt.Errorf("client: weight noise: %w", err)
+		}
+		for range weighted {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
 }

@@ -11,7 +11,7 @@ import (
 // within the target, composing exactly as a tenant's ledger does.
 func TestCalibrateNoiseCountsEvaluations(t *testing.T) {
 	const q, steps, rounds, delta, target = 0.1, 50, 8, 1e-5, 8.0
-	alone, err := CalibrateNoise(q, steps, rounds, 0, nil, delta, target)
+	alone, err := CalibrateNoise(q, steps, rounds, nil, delta, target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,11 @@ func TestCalibrateNoiseCountsEvaluations(t *testing.T) {
 	}
 	prev := alone
 	for _, evals := range []int{2, 8} {
-		z, err := CalibrateNoise(q, steps, rounds, evals, &rec, delta, target)
+		rel, err := Releases(evals, &rec, 0, 0, delta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, err := CalibrateNoise(q, steps, rounds, rel, delta, target)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +50,17 @@ func TestCalibrateNoiseCountsEvaluations(t *testing.T) {
 		prev = z
 	}
 	big, _ := scalar.VectorRecord(5, 1, 5, delta, scalar.Gaussian)
-	if _, err := CalibrateNoise(q, steps, rounds, 8, &big, delta, target); err == nil {
+	rel, _ := Releases(8, &big, 0, 0, delta)
+	if _, err := CalibrateNoise(q, steps, rounds, rel, delta, target); err == nil {
 		t.Fatal("8 evaluations at ε = 5 fit a target of 8?")
+	}
+	// Noised counts compose like any other release.
+	rel, err = Releases(8, &rec, 8, 0.1, delta)
+	if err != nil || len(rel) != 16 || rel[15].Sensitivity != 1 {
+		t.Fatalf("releases %+v, %v", rel, err)
+	}
+	withCounts, err := CalibrateNoise(q, steps, rounds, rel, delta, target)
+	if err != nil || !(withCounts > prev) {
+		t.Fatalf("with 8 noised counts z = %v (without %v), %v", withCounts, prev, err)
 	}
 }

@@ -27,6 +27,13 @@ import (
 // asks for statistics at evalEps, and returns the evaluation event and the
 // tenant's spends.
 func evalRun(t *testing.T, evalEps float64, pol Policy) (coordinator.Event, []Spend) {
+	return evalRunWeighted(t, evalEps, 0.1, pol)
+}
+
+// evalRunWeighted is evalRun with the example count noised at weightEps
+// (0: exact); it returns the first evaluation event, or the aggregation
+// or abandonment event when the round was not evaluated.
+func evalRunWeighted(t *testing.T, evalEps, weightEps float64, pol Policy) (coordinator.Event, []Spend) {
 	t.Helper()
 	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 128})
 	if err != nil {
@@ -52,7 +59,7 @@ func evalRun(t *testing.T, evalEps float64, pol Policy) (coordinator.Event, []Sp
 	spec.EvalLen = task.ClassStatsLen(spec)
 	fed, err := coordinator.New(coordinator.Config{
 		Task: spec, Rounds: 1, Strategy: &aggregation.FedAvg{}, EvalEpsilon: evalEps,
-		Train:     coordinator.TrainParams{SampleRate: 0.2, ClipNorm: 1, NoiseMultiplier: 2, LocalSteps: 5, LearningRate: 1},
+		Train:     coordinator.TrainParams{SampleRate: 0.2, ClipNorm: 1, NoiseMultiplier: 2, LocalSteps: 5, LearningRate: 1, WeightEpsilon: weightEps},
 		MinJoined: 1, MinClients: 1, RoundTimeout: 20 * time.Second, InsecurePlainAggregation: true,
 	}, clf.Params())
 	if err != nil {
@@ -86,7 +93,7 @@ func evalRun(t *testing.T, evalEps float64, pol Policy) (coordinator.Event, []Sp
 	for {
 		select {
 		case e := <-events:
-			if e.Kind == coordinator.EvEvaluated {
+			if e.Kind == coordinator.EvEvaluated || e.Kind == coordinator.EvRoundAbandoned {
 				return e, log.Spends()
 			}
 		case <-ctx.Done():
@@ -98,12 +105,12 @@ func evalRun(t *testing.T, evalEps float64, pol Policy) (coordinator.Event, []Sp
 func TestEvaluationRelease(t *testing.T) {
 	budget := Budget{Epsilon: 8, Delta: 1e-5}
 	t.Run("exact statistics refused by policy", func(t *testing.T) {
-		e, spends := evalRun(t, 0, Policy{Budget: budget, RequireNoisedEval: true})
+		e, spends := evalRun(t, 0, Policy{Budget: budget, RequireNoisedCounts: true})
 		if len(e.Evaluators) != 0 || len(e.EvalDecline) != 1 || e.Stats[0] != 0 {
 			t.Fatalf("evaluators %v, declined %v, stats %v", e.Evaluators, e.EvalDecline, e.Stats)
 		}
-		if len(spends) != 1 || spends[0].Kind != SpendDPSGD {
-			t.Fatalf("spends %+v: want the training round only", spends)
+		if len(spends) != 2 || spends[0].Kind != SpendDPSGD || spends[1].ClipNorm != 1 {
+			t.Fatalf("spends %+v: want the training round and its noised example count only", spends)
 		}
 	})
 	t.Run("exact statistics when allowed", func(t *testing.T) {
@@ -113,7 +120,7 @@ func TestEvaluationRelease(t *testing.T) {
 		}
 	})
 	t.Run("noised statistics are charged", func(t *testing.T) {
-		e, spends := evalRun(t, 0.5, Policy{Budget: budget, RequireNoisedEval: true})
+		e, spends := evalRun(t, 0.5, Policy{Budget: budget, RequireNoisedCounts: true})
 		if len(e.Evaluators) != 1 {
 			t.Fatalf("evaluators %v declined %v", e.Evaluators, e.EvalDecline)
 		}
@@ -121,25 +128,42 @@ func TestEvaluationRelease(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(spends) != 2 || spends[1] != EvalSpend("t", 1, rec) {
-			t.Fatalf("spends %+v, want training then %+v", spends, EvalSpend("t", 1, rec))
+		wrec, _ := scalar.VectorRecord(1, 1, 0.1, budget.Delta, scalar.Gaussian)
+		if len(spends) != 3 || spends[1] != EvalSpend("t", 1, wrec) || spends[2] != EvalSpend("t", 1, rec) {
+			t.Fatalf("spends %+v, want training, the noised count %+v, then %+v", spends, EvalSpend("t", 1, wrec), EvalSpend("t", 1, rec))
 		}
-		if math.Abs(spends[1].ClipNorm-math.Sqrt(5)) > 1e-12 {
-			t.Fatalf("evaluation sensitivity %v, want √5", spends[1].ClipNorm)
+		if math.Abs(spends[2].ClipNorm-math.Sqrt(5)) > 1e-12 {
+			t.Fatalf("evaluation sensitivity %v, want √5", spends[2].ClipNorm)
 		}
 	})
 	t.Run("noised statistics beyond the cap are declined", func(t *testing.T) {
 		train := Spend{Task: "t", Round: 1, SampleRate: 0.2, NoiseMultiplier: 2, ClipNorm: 1, Steps: 5}
-		eps, err := Epsilon([]Spend{train}, budget.Delta)
+		wrec, _ := scalar.VectorRecord(1, 1, 0.1, budget.Delta, scalar.Gaussian)
+		eps, err := Epsilon([]Spend{train, EvalSpend("t", 1, wrec)}, budget.Delta)
 		if err != nil {
 			t.Fatal(err)
 		}
 		tight := Budget{Epsilon: eps * 1.001, Delta: budget.Delta}
-		e, spends := evalRun(t, 0.5, Policy{Budget: tight, RequireNoisedEval: true})
-		if len(e.Evaluators) != 0 || len(e.EvalDecline) != 1 || len(spends) != 1 {
+		e, spends := evalRun(t, 0.5, Policy{Budget: tight, RequireNoisedCounts: true})
+		if len(e.Evaluators) != 0 || len(e.EvalDecline) != 1 || len(spends) != 2 {
 			t.Fatalf("evaluators %v declined %v spends %+v", e.Evaluators, e.EvalDecline, spends)
 		}
 	})
+}
+
+// A weighted round that asks for the exact example count is declined by a
+// tenant that releases counts only noised; allowed, the count is exact and
+// nothing but the training is charged.
+func TestExactWeights(t *testing.T) {
+	budget := Budget{Epsilon: 8, Delta: 1e-5}
+	e, spends := evalRunWeighted(t, 0.5, 0, Policy{Budget: budget, RequireNoisedCounts: true})
+	if e.Kind != coordinator.EvRoundAbandoned || !strings.Contains(e.Declined["a"], "exact example count") || len(spends) != 0 {
+		t.Fatalf("event %+v, spends %+v", e, spends)
+	}
+	e, spends = evalRunWeighted(t, 0.5, 0, Policy{Budget: budget})
+	if e.Kind != coordinator.EvEvaluated || len(spends) != 2 || spends[0].Kind != SpendDPSGD || spends[1].ClipNorm != math.Sqrt(5) {
+		t.Fatalf("event %+v, spends %+v: want training and the evaluation only", e, spends)
+	}
 }
 
 func TestEvalDeclineReasonNamesTheCap(t *testing.T) {
@@ -151,5 +175,34 @@ func TestEvalDeclineReasonNamesTheCap(t *testing.T) {
 	_, why, err := c.noiseEval(1, 0.5, make([]int64, 8))
 	if err != nil || !strings.Contains(why, "above the cap 0.01") {
 		t.Fatalf("reason %q, err %v", why, err)
+	}
+}
+
+// The released weight is the capped count, noised around it when asked,
+// and never below 1 or above the cap.
+func TestWeightValue(t *testing.T) {
+	exact := weightRelease{weighted: true}
+	if w, _ := exact.value(50, 40); w != 40 {
+		t.Fatalf("exact capped weight %v, want 40", w)
+	}
+	if w, _ := exact.value(50, 0); w != 50 {
+		t.Fatalf("exact weight %v, want 50", w)
+	}
+	rec, _ := scalar.VectorRecord(1, 1, 0.5, 1e-5, scalar.Gaussian)
+	noised := weightRelease{weighted: true, rec: &rec}
+	var sum float64
+	const n = 2000
+	for range n {
+		w, err := noised.value(1000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += w
+		if lo, _ := noised.value(1, 3); lo < 1 || lo > 3 {
+			t.Fatalf("small count released as %v, outside [1, 3]", lo)
+		}
+	}
+	if mean := sum / n; math.Abs(mean-1000) > 5*rec.NoiseStd/math.Sqrt(n) {
+		t.Fatalf("noised weights average %v, want 1000 ± noise (σ %v)", mean, rec.NoiseStd)
 	}
 }

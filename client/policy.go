@@ -16,11 +16,12 @@ type Policy struct {
 	MinCohort int
 	// Tasks lists the task IDs the tenant takes part in; empty allows all.
 	Tasks []string
-	// RequireNoisedEval makes the tenant decline every evaluation whose
-	// plan asks for exact statistics (eval ε = 0). Noised ones are
-	// released at the plan's ε with the Google DP library's Gaussian
-	// mechanism and recorded and accounted like any other spend.
-	RequireNoisedEval bool
+	// RequireNoisedCounts makes the tenant decline every evaluation whose
+	// plan asks for exact statistics (eval ε = 0) and every weighted round
+	// whose plan asks for its exact example count (weight ε = 0). Noised
+	// ones are released at the plan's ε with the Google DP library's
+	// Gaussian mechanism and recorded and accounted like any other spend.
+	RequireNoisedCounts bool
 	// TenantEpsilon caps the tenant-level ε (distributed discrete
 	// Gaussian) its ledger accepts; 0 means no cap.
 	TenantEpsilon float64

@@ -27,9 +27,17 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 		}
 	}
 	spend := c.spendOf(p)
-	dec, err := c.cfg.Policy.Decide(c.task.ID, spend, int(p.GetCohortSize()), c.cfg.Spends.Spends())
+	wt, why := c.weightRelease(p)
+	prior := c.cfg.Spends.Spends()
+	if wt.spend != nil {
+		prior = append(prior, *wt.spend)
+	}
+	dec, err := c.cfg.Policy.Decide(c.task.ID, spend, int(p.GetCohortSize()), prior)
 	if err != nil {
 		return err
+	}
+	if why != "" {
+		dec = Decision{Reason: why}
 	}
 	if !dec.Accept {
 		c.log.Info("declining round", "round", round, "reason", dec.Reason)
@@ -54,6 +62,11 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	if err != nil {
 		return fmt.Errorf("client: round %d: not releasing: %w", round, err)
 	}
+	if wt.spend != nil {
+		if wt.intent, err = c.cfg.Spends.Record(*wt.spend, c.cfg.Policy.Budget); err != nil {
+			return fmt.Errorf("client: round %d: not releasing: %w", round, err)
+		}
+	}
 	stats, err := c.learner.Train(models.TrainConfig{
 		Steps: spend.Steps, SampleRate: spend.SampleRate, ClipNorm: spend.ClipNorm,
 		NoiseMultiplier: spend.NoiseMultiplier, LearningRate: p.GetLearningRate(), Private: true,
@@ -67,14 +80,17 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 		for i := range local {
 			delta[i] = local[i] - global[i]
 		}
-		if err := c.startSecure(ctx, conn, p, delta, intent, res); err != nil {
+		if err := c.startSecure(ctx, conn, p, delta, intent, wt, res); err != nil {
 			return err
 		}
 		res.Rounds = append(res.Rounds, round)
 		c.log.Info("advertised keys for secure aggregation", "round", round, "eps", dec.EpsAfter, "clipped_fraction", stats.ClippedFraction)
 		return nil
 	}
-	w := float64(c.learner.TrainSize())
+	w, err := wt.value(c.learner.TrainSize(), 0)
+	if err != nil {
+		return fmt.Errorf("client: round %d: %w", round, err)
+	}
 	values := make([]float64, len(local)+1)
 	for i := range local {
 		values[i] = w * (local[i] - global[i])
@@ -91,7 +107,7 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	if err != nil {
 		return fmt.Errorf("client: send update of round %d: %w", round, err)
 	}
-	if err := c.cfg.Spends.Released(intent, coordinator.UpdateHash(values)); err != nil {
+	if err := c.releaseAll(coordinator.UpdateHash(values), intent, wt.intent); err != nil {
 		return err
 	}
 	res.Rounds = append(res.Rounds, round)
@@ -110,7 +126,7 @@ func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api
 	switch {
 	case math.IsNaN(eps) || eps < 0 || math.IsInf(eps, 0):
 		res.Declined = fmt.Sprintf("evaluation ε %v is not a valid ε", eps)
-	case eps == 0 && c.cfg.Policy.RequireNoisedEval:
+	case eps == 0 && c.cfg.Policy.RequireNoisedCounts:
 		res.Declined = "this tenant releases only noised evaluation statistics"
 	default:
 		params, err := c.download(ctx, conn, e.GetModelVersion())
@@ -183,4 +199,74 @@ func (c *Client) noiseEval(round int, eps float64, stats []int64) (intent uint64
 func EvalSpend(taskID string, round int, rec scalar.Record) Spend {
 	return Spend{Kind: SpendEval, Task: taskID, Round: round, SampleRate: 1,
 		NoiseMultiplier: rec.NoiseStd / rec.Sensitivity, ClipNorm: rec.Sensitivity, Steps: 1}
+}
+
+// weightRelease is how a round's example count leaves the tenant.
+type weightRelease struct {
+	weighted bool
+	rec      *scalar.Record // nil: the exact count
+	spend    *Spend
+	intent   uint64
+}
+
+// weightRelease says how plan p's round releases this tenant's example
+// count — FedAvg weights are the count (capped), inside secure aggregation
+// or in a plain update; tenant-level DP rounds are unweighted — or why the
+// tenant declines the round.
+func (c *Client) weightRelease(p *api.TrainPlan) (weightRelease, string) {
+	wt := weightRelease{weighted: !p.GetSecure() || (p.GetDdgGamma() == 0 && p.GetMaxWeight() > 0)}
+	if !wt.weighted {
+		return wt, ""
+	}
+	eps := p.GetWeightEpsilon()
+	switch {
+	case math.IsNaN(eps) || eps < 0 || math.IsInf(eps, 0):
+		return wt, fmt.Sprintf("weight ε %v is not a valid ε", eps)
+	case eps == 0 && c.cfg.Policy.RequireNoisedCounts:
+		return wt, "the plan asks for the exact example count, which this tenant releases only noised"
+	case eps == 0:
+		return wt, ""
+	}
+	rec, err := scalar.VectorRecord(1, 1, eps, c.cfg.Policy.Budget.Delta, scalar.Gaussian)
+	if err != nil {
+		return wt, fmt.Sprintf("weight noise: %v", err)
+	}
+	sp := EvalSpend(c.task.ID, int(p.GetRound()), rec)
+	wt.rec, wt.spend = &rec, &sp
+	return wt, ""
+}
+
+// value returns the weight to send for n training records: n capped at
+// maxWeight (> 0), noised by the Google DP library's Gaussian when the
+// plan asks for it (one record moves n by one), then clamped to
+// [1, maxWeight] (post-processing).
+func (wt weightRelease) value(n int, maxWeight float64) (float64, error) {
+	w := int64(n)
+	if maxWeight > 0 {
+		w = min(w, int64(maxWeight))
+	}
+	if wt.rec != nil {
+		noised, _, err := scalar.ReleaseInt(w, 1, wt.rec.Epsilon, wt.rec.Delta, scalar.Gaussian)
+		if err != nil {
+			return 0, fmt.Errorf("weight noise: %w", err)
+		}
+		w = max(noised, 1)
+		if maxWeight > 0 {
+			w = min(w, int64(maxWeight))
+		}
+	}
+	return float64(w), nil
+}
+
+// releaseAll marks every non-zero intent released with the artefact hash.
+func (c *Client) releaseAll(hash [32]byte, intents ...uint64) error {
+	for _, id := range intents {
+		if id == 0 {
+			continue
+		}
+		if err := c.cfg.Spends.Released(id, hash); err != nil {
+			return err
+		}
+	}
+	return nil
 }

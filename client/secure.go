@@ -23,6 +23,7 @@ type secSession struct {
 	round  int
 	intent uint64 // the spend-log intent this session releases
 	tenant uint64 // the tenant-level intent (0 without tenant-level DP)
+	weight uint64 // the noised example count's intent (0 if none)
 	c      *secagg.Client
 	input  []uint32 // the quantised update, masked at StageMaskedInput
 }
@@ -52,7 +53,7 @@ func secureParams(p *api.TrainPlan, dim int, ca *x509.Certificate, now time.Time
 }
 
 // startSecure quantises delta and advertises this client's keys.
-func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *api.TrainPlan, delta []float64, intent uint64, res *Result) error {
+func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *api.TrainPlan, delta []float64, intent uint64, wt weightRelease, res *Result) error {
 	round := int(p.GetRound())
 	if c.cfg.Identity == nil {
 		return fmt.Errorf("client: round %d uses secure aggregation, but this tenant has no identity key", round)
@@ -113,7 +114,11 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 		q := secagg.Quantizer{ClipNorm: p.GetUpdateClip(), Scale: p.GetQuantScale()}
 		vec := delta
 		if weighted {
-			vec, clipped = coordinator.WeightedVector(delta, c.learner.TrainSize(), p.GetUpdateClip(), p.GetMaxWeight())
+			w, err := wt.value(c.learner.TrainSize(), p.GetMaxWeight())
+			if err != nil {
+				return fmt.Errorf("client: round %d: %w", round, err)
+			}
+			vec, clipped = coordinator.WeightedVector(delta, int(w), p.GetUpdateClip(), p.GetMaxWeight())
 			q.ClipNorm = coordinator.WeightedClip(p.GetUpdateClip(), p.GetMaxWeight())
 		}
 		if err := q.CheckRange(params.N()); err != nil {
@@ -133,7 +138,7 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 	if err != nil {
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}
-	c.sec = &secSession{round: round, intent: intent, tenant: tenantIntent, c: sc, input: input}
+	c.sec = &secSession{round: round, intent: intent, tenant: tenantIntent, weight: wt.intent, c: sc, input: input}
 	adv, err := sc.Advertise()
 	if err != nil {
 		return err
@@ -202,13 +207,7 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 		if err != nil {
 			return err
 		}
-		hash := sha256.Sum256(b)
-		if s.tenant != 0 {
-			if err := c.cfg.Spends.Released(s.tenant, hash); err != nil {
-				return err
-			}
-		}
-		return c.cfg.Spends.Released(s.intent, hash)
+		return c.releaseAll(sha256.Sum256(b), s.tenant, s.weight, s.intent)
 	case secagg.StageUnmask:
 		if len(msgs) != 1 {
 			return fmt.Errorf("client: round %d: unmask stage carries %d messages, want 1", round, len(msgs))

@@ -33,6 +33,11 @@ type TrainParams struct {
 	NoiseMultiplier float64 // z: noise std is z·C on the summed gradient
 	LocalSteps      int     // DP-SGD steps per round
 	LearningRate    float64
+	// WeightEpsilon > 0: in rounds weighted by example count (FedAvg
+	// weights inside secure aggregation, or plain updates) each tenant
+	// noises its count at this record-level ε before it leaves; 0 asks
+	// for exact counts.
+	WeightEpsilon float64
 }
 
 // Config configures a federation.
@@ -145,6 +150,9 @@ func (c *Config) check() error {
 	}
 	if p.LocalSteps < 1 {
 		errs = append(errs, fmt.Errorf("local steps = %d, need at least 1", p.LocalSteps))
+	}
+	if p.WeightEpsilon < 0 || math.IsNaN(p.WeightEpsilon) || math.IsInf(p.WeightEpsilon, 0) {
+		errs = append(errs, fmt.Errorf("weight ε = %v, want a finite ε ≥ 0", p.WeightEpsilon))
 	}
 	if !(p.LearningRate > 0) {
 		errs = append(errs, fmt.Errorf("learning rate %v must be positive", p.LearningRate))

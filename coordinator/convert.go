@@ -33,7 +33,7 @@ func ActionToProto(a Action) *api.PollResponse {
 		tp := &api.TrainPlan{
 			Round: int64(p.Round), ModelVersion: int64(p.Version),
 			SampleRate: p.Params.SampleRate, ClipNorm: p.Params.ClipNorm, NoiseMultiplier: p.Params.NoiseMultiplier,
-			LocalSteps: int32(p.Params.LocalSteps), LearningRate: p.Params.LearningRate,
+			LocalSteps: int32(p.Params.LocalSteps), LearningRate: p.Params.LearningRate, WeightEpsilon: p.Params.WeightEpsilon,
 			DeadlineUnixMs: p.Deadline.UnixMilli(), MinClients: int32(p.MinClients), CohortSize: int32(len(p.Cohort)),
 			Cohort: p.Cohort,
 		}

@@ -42,7 +42,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	labelCol := fs.String("label-col", "label", "label column")
 	onBad := fs.String("on-bad-row", "skip", "skip (and count) or fail on a malformed row")
 	testFrac := fs.Float64("test-fraction", 0.2, "held-out fraction for federated evaluation")
-	exactEval := fs.Bool("allow-exact-eval", false, "report exact evaluation statistics when the coordinator asks for them (default: only noised ones, charged to the budget)")
+	exactEval := fs.Bool("allow-exact-counts", false, "release exact evaluation statistics and example counts when the coordinator asks for them (default: only noised ones, charged to the budget)")
 	seed := fs.Uint64("split-seed", 1, "seed of the train/held-out split")
 	workdir := fs.String("workdir", ".", "directory for this tenant's files (keys, privacy ledger)")
 	epsCap := fs.Float64("epsilon-cap", 8, "this tenant's record-level ε cap over all rounds")
@@ -148,7 +148,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 		Hooks:  hooks,
 		Tenant: *tenant, Encoder: enc, Train: train, Test: test, Spends: spends, Log: log, Identity: identity, CA: pinnedCA,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: *epsCap, Delta: *delta}, MinNoise: *minNoise, MinCohort: *minCohort,
-			RequireNoisedEval: !*exactEval},
+			RequireNoisedCounts: !*exactEval},
 	})
 	if err != nil {
 		return fail(err)

@@ -52,6 +52,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.IntVar(&cfg.Threshold, "threshold", 0, "SecAgg+ Shamir threshold t (0: ⌊k/2⌋+1)")
 	fs.Float64Var(&cfg.TenantEpsilon, "tenant-epsilon", 0, "add tenant-level DP inside secure aggregation (distributed discrete Gaussian): each tenant's tenant-level ε over all rounds at --delta (0: off)")
 	fs.Float64Var(&cfg.EvalEpsilon, "eval-epsilon", d.EvalEpsilon, "record-level ε of each tenant's noised evaluation statistics per round (Gaussian, Google DP library), within --epsilon (0: exact statistics)")
+	fs.Float64Var(&cfg.WeightEpsilon, "weight-epsilon", d.WeightEpsilon, "record-level ε of each tenant's noised example count (FedAvg weight) per round, within --epsilon (0: exact counts)")
 	fs.IntVar(&cfg.EvalEvery, "eval-every", 1, "evaluate every N-th round and the last (each evaluation costs budget)")
 	fs.Float64Var(&cfg.AdaptiveQuantile, "adaptive-clip", 0, "with --tenant-epsilon: make the update clip follow this quantile of the update norms (adaptive clipping; 0: fixed clip)")
 	fs.BoolVar(&cfg.InsecureNoTLS, "insecure-no-tls", false, "INSECURE: plain loopback gRPC without the operator CA and mutual TLS")

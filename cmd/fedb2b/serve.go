@@ -57,6 +57,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	noise := fs.Float64("noise", 0, "noise multiplier (0: calibrate to --epsilon over all rounds)")
 	eps := fs.Float64("epsilon", d.TargetEpsilon, "record-level ε a tenant spends over all rounds (calibrates --noise)")
 	delta := fs.Float64("delta", d.Delta, "δ used for calibration")
+	weightEps := fs.Float64("weight-epsilon", d.WeightEpsilon, "record-level ε of each tenant's noised example count (its FedAvg weight) per round, within --epsilon (0: ask for exact counts, which tenants refuse by default)")
 	evalEvery := fs.Int("eval-every", 1, "evaluate every N-th round and the last (each evaluation costs the tenants budget)")
 	evalEps := fs.Float64("eval-epsilon", d.EvalEpsilon, "record-level ε of each tenant's noised evaluation statistics per round, within --epsilon (0: ask for exact statistics, which tenants refuse by default)")
 	rank := fs.Int("rank", d.Rank, "LoRA rank")
@@ -109,7 +110,15 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 			}
 			eval = &rec
 		}
-		if *noise, err = client.CalibrateNoise(*q, *steps, *rounds, coordinator.Evaluations(*rounds, *evalEvery), eval, *delta, *eps); err != nil {
+		weighted := 0
+		if *insecure || *maxWeight > 0 {
+			weighted = *rounds
+		}
+		rel, err := client.Releases(coordinator.Evaluations(*rounds, *evalEvery), eval, weighted, *weightEps, *delta)
+		if err != nil {
+			return fail(fmt.Errorf("--weight-epsilon: %w", err))
+		}
+		if *noise, err = client.CalibrateNoise(*q, *steps, *rounds, rel, *delta, *eps); err != nil {
 			return fail(err)
 		}
 	}
@@ -122,7 +131,8 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	ccfg := coordinator.Config{
 		Task: spec, EvalEpsilon: *evalEps, EvalEvery: *evalEvery,
 		Rounds: *rounds, Strategy: strat,
-		Train:     coordinator.TrainParams{SampleRate: *q, ClipNorm: *clip, NoiseMultiplier: *noise, LocalSteps: *steps, LearningRate: *lr},
+		Train: coordinator.TrainParams{SampleRate: *q, ClipNorm: *clip, NoiseMultiplier: *noise, LocalSteps: *steps, LearningRate: *lr,
+			WeightEpsilon: *weightEps},
 		MinJoined: *tenants, MinClients: *minClients, RoundTimeout: *timeout,
 		InsecurePlainAggregation: *insecure,
 	}

@@ -148,10 +148,11 @@ func TestStageFaults(t *testing.T) {
 			// every tenant recorded its spend before advertising. The
 			// masked inputs (the releases) go out in the masked_input
 			// stage; unmask opens while the coordinator handles the
-			// last one, so that tenant never got an answer: its spend
-			// stays a pending intent, counted but not released — the
-			// conservative outcome. By evaluate every release was
-			// acknowledged.
+			// last one, so that tenant never got an answer (nor may
+			// others whose answers were still in flight when it
+			// exited): their spends stay pending intents, counted but
+			// not released — the conservative outcome. By evaluate
+			// every release was acknowledged.
 			intents := ledgerTenants(t, p.dir, faultRound, ledger.StatusIntent)
 			released := ledgerTenants(t, p.dir, faultRound, ledger.StatusReleased)
 			wantIntents, wantReleased := faultTenants, 0
@@ -163,7 +164,8 @@ func TestStageFaults(t *testing.T) {
 			case "evaluate":
 				wantReleased = faultTenants
 			}
-			if len(intents) != wantIntents || len(released) != wantReleased {
+			inFlight := stage == "unmask" && len(released) >= 1 && len(released) < wantReleased
+			if len(intents) != wantIntents || (len(released) != wantReleased && !inFlight) {
 				t.Errorf("round %d: tenants with an intent %v, with a release %v; want %d and %d", faultRound, intents, released, wantIntents, wantReleased)
 			}
 		})

@@ -36,7 +36,7 @@ func intentOverCoordinator(evalEps float64, seen *map[string]float64) intent.Fed
 		}
 		cfg := simulate.Config{Encoder: c.Encoder, Rounds: c.Rounds, LocalSteps: c.LocalSteps, SampleRate: c.SampleRate, ClipNorm: c.ClipNorm,
 			LearningRate: c.LearningRate, ServerLR: c.ServerLR, TargetEpsilon: c.TargetEpsilon, NoiseMultiplier: c.NoiseMultiplier, Delta: c.Delta,
-			EvalEpsilon: evalEps, RoundTimeout: time.Minute, Rand: c.Rand}
+			EvalEpsilon: evalEps, WeightEpsilon: simulate.Defaults().WeightEpsilon, RoundTimeout: time.Minute, Rand: c.Rand}
 		rep, err := simulate.RunTask(ctx, cfg, fed, nil)
 		if err != nil {
 			return nil, 0, 0, err
@@ -118,7 +118,8 @@ func forecastRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, eps
 		groups = append(groups, parts[n])
 	}
 	t.cfg = simulate.Config{Encoder: enc, Rounds: 100, LocalSteps: 10, SampleRate: 0.05, ClipNorm: 1, LearningRate: 1, ServerLR: 1,
-		TargetEpsilon: eps, Delta: 1e-5, MaxWeight: 100000, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: time.Minute}
+		TargetEpsilon: eps, Delta: 1e-5, MaxWeight: 100000, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: time.Minute,
+		WeightEpsilon: 0.01} // 100 rounds: σ ≈ 350 rows on counts of thousands
 	return t, groups, nil
 }
 
@@ -144,6 +145,7 @@ func recommendRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, ep
 		groups = append(groups, parts[n])
 	}
 	t.cfg = simulate.Config{Encoder: enc, Rounds: 20, LocalSteps: 5, SampleRate: 0.2, ClipNorm: 1, LearningRate: 0.2, ServerLR: 1,
-		TargetEpsilon: eps, Delta: 1e-5, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: 2 * time.Minute}
+		TargetEpsilon: eps, Delta: 1e-5, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: 2 * time.Minute,
+		WeightEpsilon: simulate.Defaults().WeightEpsilon}
 	return t, func() recommend.Baselines { return modeltask.RecommendBaselines(cat, cut, 10, groups) }, nil
 }

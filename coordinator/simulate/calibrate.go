@@ -20,6 +20,20 @@ func calibrate(cfg Config, kind modeltask.Kind) (float64, error) {
 		}
 		eval = &rec
 	}
-	evals := coordinator.Evaluations(cfg.Rounds, cfg.EvalEvery)
-	return client.CalibrateNoise(cfg.SampleRate, cfg.LocalSteps, cfg.Rounds, evals, eval, cfg.Delta, cfg.TargetEpsilon)
+	weighted := 0
+	if cfg.weighted() {
+		weighted = cfg.Rounds
+	}
+	rel, err := client.Releases(coordinator.Evaluations(cfg.Rounds, cfg.EvalEvery), eval, weighted, cfg.WeightEpsilon, cfg.Delta)
+	if err != nil {
+		return 0, err
+	}
+	return client.CalibrateNoise(cfg.SampleRate, cfg.LocalSteps, cfg.Rounds, rel, cfg.Delta, cfg.TargetEpsilon)
+}
+
+// weighted says whether rounds weight updates by example count: plain
+// aggregation, or secure aggregation with MaxWeight and no tenant-level
+// DP.
+func (c Config) weighted() bool {
+	return c.InsecurePlainAggregation || (c.MaxWeight > 0 && c.TenantEpsilon == 0)
 }

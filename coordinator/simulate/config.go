@@ -78,6 +78,10 @@ type Config struct {
 	// evaluation; the DP-SGD noise is then calibrated so that training and
 	// evaluations together stay within TargetEpsilon.
 	EvalEpsilon float64
+	// WeightEpsilon > 0 makes every tenant noise the example count it
+	// releases as its FedAvg weight at this record-level ε per round
+	// (coordinator.TrainParams.WeightEpsilon); 0 sends exact counts.
+	WeightEpsilon float64
 	// EvalEvery > 1 evaluates only every EvalEvery-th round and the last
 	// (coordinator.Config.EvalEvery).
 	EvalEvery int
@@ -133,6 +137,7 @@ func Defaults() Config {
 		UpdateClip:    100,
 		MaxWeight:     10000,
 		EvalEpsilon:   0.5,
+		WeightEpsilon: 0.05,
 		Baselines:     true,
 	}
 }

@@ -131,7 +131,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 	ccfg := coordinator.Config{
 		Task: task, Rounds: cfg.Rounds, Strategy: cfg.strategy(),
 		Train: coordinator.TrainParams{SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier,
-			LocalSteps: cfg.LocalSteps, LearningRate: cfg.LearningRate},
+			LocalSteps: cfg.LocalSteps, LearningRate: cfg.LearningRate, WeightEpsilon: cfg.WeightEpsilon},
 		MinJoined: cfg.Tenants, MinClients: cfg.MinClients, RoundTimeout: cfg.RoundTimeout, Retry: 20 * time.Millisecond,
 		InsecurePlainAggregation: cfg.InsecurePlainAggregation, EvalEpsilon: cfg.EvalEpsilon, EvalEvery: cfg.EvalEvery,
 	}
@@ -414,7 +414,7 @@ func newTenantClient(cfg Config, td tenantRef, log client.SpendLog, drop *dropPo
 	return client.New(client.Config{
 		Tenant: td.name, Encoder: cfg.Encoder, Learner: td.learner,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6),
-			RequireNoisedEval: cfg.EvalEpsilon > 0},
+			RequireNoisedCounts: cfg.EvalEpsilon > 0 && cfg.WeightEpsilon > 0},
 		Spends: log, Rand: rnd, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
 	})
 }
