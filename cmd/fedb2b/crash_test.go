@@ -91,8 +91,10 @@ func TestClientKilledBetweenLedgerAndSend(t *testing.T) {
 	}
 	led4 := filepath.Join(dir, "tenant-4", "ledger.jsonl")
 	entries, err := ledger.ReadFile(led4)
-	if err != nil || len(entries) != 1 || entries[0].Status != ledger.StatusIntent || entries[0].Round != 1 {
-		t.Fatalf("after the crash the ledger holds %+v (%v), want one round-1 intent", entries, err)
+	// The round's intents: its DP-SGD and its noised example count.
+	if err != nil || len(entries) != 2 || entries[0].Mechanism != ledger.MechDPSGD || entries[1].Mechanism != ledger.MechScalarGaussian ||
+		entries[0].Status != ledger.StatusIntent || entries[1].Status != ledger.StatusIntent || entries[0].Round != 1 || entries[1].Round != 1 {
+		t.Fatalf("after the crash the ledger holds %+v (%v), want the round-1 intents of DP-SGD and of the noised count", entries, err)
 	}
 	again := client(4, "")
 	again.Stdout, again.Stderr = &outs[4], &outs[4]
