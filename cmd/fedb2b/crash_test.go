@@ -140,8 +140,8 @@ func TestClientKilledBetweenLedgerAndSend(t *testing.T) {
 	// The auditor's view: everything verifies and the crashed round counts.
 	res := verifyPartyLedgers(t, dir, "coordinator", "tenant-1", "tenant-2", "tenant-3", "tenant-4")
 	for _, b := range res.Budgets {
-		if b.Party == "tenant-4" && b.Tenant == "tenant-4" && b.Pending != 1 {
-			t.Errorf("tenant-4 budget: %d pending intents, want 1 (the crashed round, counted)", b.Pending)
+		if b.Party == "tenant-4" && b.Tenant == "tenant-4" && b.Pending != 2 {
+			t.Errorf("tenant-4 budget: %d pending intents, want 2 (the crashed round's DP-SGD and noised count, counted)", b.Pending)
 		}
 	}
 }
