@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,6 +85,16 @@ func NewService(fed *Federation, encode func([]float64) ([]byte, error), events 
 
 // Register adds the service to a gRPC server.
 func (s *Service) Register(g *grpc.Server) { api.RegisterFederationServer(g, s) }
+
+// Model returns a copy of global version v (see Federation.Model), read
+// under the service's lock; it publishes nothing, so an event consumer may
+// call it.
+func (s *Service) Model(v int) ([]float64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.fed.Model(v)
+	return slices.Clone(p), ok
+}
 
 // do runs fn on the federation under the lock and publishes its events.
 func (s *Service) do(fn func(f *Federation, now time.Time) error) error {

@@ -24,7 +24,7 @@ func init() {
 	register("simulate", "same as demo (for experiments: every flag of demo)", runDemo)
 }
 
-func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol, jsonOut *string, verbose *bool) {
+func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol, jsonOut, peftOut *string, verbose *bool) {
 	d := simulate.Defaults()
 	*cfg = d
 	fs.IntVar(&cfg.Tenants, "tenants", d.Tenants, "number of tenants")
@@ -41,6 +41,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.Float64Var(&cfg.Delta, "delta", d.Delta, "δ of the record-level guarantee")
 	fs.IntVar(&cfg.Rank, "rank", d.Rank, "LoRA rank (with --adapter encoder-lora: the encoder LoRA rank, default 8)")
 	fs.StringVar(&cfg.Adapter, "adapter", "head", "head (LoRA classifier over pooled vectors) or encoder-lora (LoRA on query/value of the top --lora-layers layers of a bert: encoder, with a linear head)")
+	peftOut = fs.String("peft-out", "", "with --adapter encoder-lora: write the final federated adapter in Hugging Face PEFT format into this directory")
 	fs.IntVar(&cfg.LoRALayers, "lora-layers", 2, "with --adapter encoder-lora: adapted encoder layers, from the top")
 	fs.StringVar(&cfg.Strategy, "strategy", d.Strategy, "server strategy: fedavg or fedadam")
 	fs.Float64Var(&cfg.ServerLR, "server-lr", d.ServerLR, "server learning rate")
@@ -74,7 +75,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg simulate.Config
-	data, textCol, labelCol, jsonOut, verbose := demoFlags(fs, &cfg)
+	data, textCol, labelCol, jsonOut, peftOut, verbose := demoFlags(fs, &cfg)
 	encFlags := addEncoderFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -162,6 +163,13 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	if b, ok := rep.Baselines["centralized"]; ok {
 		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "centralized (no privacy)", b.Accuracy, b.MacroF1)
+	}
+	if *peftOut != "" {
+		if err := modeltask.ExportPEFT(rep.Spec, enc, rep.FinalModel, *peftOut, enc.ID()); err != nil {
+			fmt.Fprintf(stderr, "fedb2b demo: --peft-out: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "\nfederated encoder adapter written in PEFT format to %s\n", *peftOut)
 	}
 	if c := rep.AuditCommand(); c != "" {
 		fmt.Fprintf(stdout, "\nprivacy ledgers written; an auditor checks them with:\n  %s\n", c)

@@ -24,6 +24,7 @@ import (
 	"github.com/fedb2b/fedb2b/coordinator/pki"
 	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/coordinator/store"
+	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
@@ -76,6 +77,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	threshold := fs.Int("threshold", 0, "SecAgg+ threshold t (0: ⌊k/2⌋+1)")
 	kindName := fs.String("kind", modeltask.KindClassify, "task kind over labelled texts: classify or intent (out-of-scope label \""+intent.OOSLabel+"\" held out of the classes)")
 	adapter := fs.String("adapter", modeltask.AdapterHead, "classify: head (LoRA classifier over pooled vectors) or encoder-lora (LoRA inside the top --lora-layers layers of a bert: encoder, rank --rank)")
+	peftOut := fs.String("peft-out", "", "with --adapter encoder-lora: write the final global adapter in Hugging Face PEFT format into this directory")
 	loraLayers := fs.Int("lora-layers", 2, "with --adapter encoder-lora: adapted encoder layers, from the top")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -253,6 +255,12 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 					e.Round, e.Version, formatMetrics(m), len(e.Evaluators), len(e.EvalDecline), noised)
 			case coordinator.EvFinished:
 				fmt.Fprintf(stdout, "finished: %s\n", e.Reason)
+				if *peftOut != "" {
+					if err := exportPEFT(svc, e.Version, spec, enc, *peftOut, stdout); err != nil {
+						log.Error("PEFT export", "err", err)
+						return 1
+					}
+				}
 				// Let clients collect the final answer before stopping.
 				time.Sleep(2 * time.Second)
 				return 0
@@ -339,4 +347,17 @@ func formatMetrics(m map[string]float64) string {
 		fmt.Fprintf(&b, "%s %.4g", k, m[k])
 	}
 	return b.String()
+}
+
+// exportPEFT writes version v's encoder adapters in PEFT format into dir.
+func exportPEFT(svc *coordinator.Service, v int, spec coordinator.TaskSpec, enc models.Encoder, dir string, stdout io.Writer) error {
+	params, ok := svc.Model(v)
+	if !ok {
+		return fmt.Errorf("version %d is not held in memory", v)
+	}
+	if err := modeltask.ExportPEFT(spec, enc, params, dir, spec.EncoderID); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "PEFT adapter of version %d written to %s\n", v, dir)
+	return nil
 }

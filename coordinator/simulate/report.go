@@ -1,6 +1,9 @@
 package simulate
 
-import "github.com/fedb2b/fedb2b/models"
+import (
+	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/models"
+)
 
 // Metrics are classification metrics over a summed confusion matrix.
 type Metrics struct {
@@ -123,6 +126,8 @@ type Report struct {
 	// round (models/task), FinalModel that round's global parameters.
 	FinalValues map[string]float64 `json:"final_values,omitempty"`
 	FinalModel  []float64          `json:"-"`
+	// Spec is the task the federation ran.
+	Spec coordinator.TaskSpec `json:"-"`
 	// FinalExactValues are the kind's metrics of FinalModel counted
 	// exactly over every tenant's held-out data (RunTask with noised
 	// evaluation; simulation only, the operator never sees them).

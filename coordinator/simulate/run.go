@@ -346,6 +346,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 	}
 	rep.Epsilon = spent(0)
 	rep.FinalModel, _ = fed.Model(fed.Latest())
+	rep.Spec = task
 	if n := len(rep.Rounds); n > 0 {
 		for i := n - 1; i >= 0; i-- {
 			if rep.Rounds[i].Evaluated {

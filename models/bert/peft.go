@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/fedb2b/fedb2b/models"
 )
 
 // PEFT file names.
@@ -76,10 +78,12 @@ func (l *LoRA) WritePEFT(dir, baseModel string) error {
 	if err != nil {
 		return fmt.Errorf("bert: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, PEFTConfigFile), append(cj, '\n'), 0o600); err != nil {
+	// Weights first, each file written whole (temporary file, fsync,
+	// rename): a crash never leaves a config that names missing weights.
+	if err := models.WriteFileAtomic(filepath.Join(dir, PEFTWeightsFile), st, 0o600); err != nil {
 		return fmt.Errorf("bert: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, PEFTWeightsFile), st, 0o600); err != nil {
+	if err := models.WriteFileAtomic(filepath.Join(dir, PEFTConfigFile), append(cj, '\n'), 0o600); err != nil {
 		return fmt.Errorf("bert: %w", err)
 	}
 	return nil
