@@ -4,17 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
-
 	"github.com/fedb2b/fedb2b/aggregation"
-	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
@@ -67,27 +61,16 @@ func evalRunWeighted(t *testing.T, evalEps, weightEps float64, pol Policy) (coor
 	}
 	events := make(chan coordinator.Event, 64)
 	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
-	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer()
-	svc.Register(srv)
-	go srv.Serve(lis)
-	defer srv.Stop()
+	conn := serveInMemory(t, svc)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	go svc.Run(ctx, 10*time.Millisecond)
-	cc, err := grpc.NewClient("passthrough:///buf", grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
-		return lis.DialContext(ctx)
-	}), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
 	log := &MemSpendLog{}
 	c, err := New(Config{Tenant: "a", Encoder: enc, Train: train, Test: test, Policy: pol, Spends: log, Rand: privacy.SeededReader(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Run(ctx, api.NewFederationClient(cc)); err != nil {
+	if _, err := c.Run(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
 	for {

@@ -2,15 +2,11 @@ package client
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/api"
@@ -33,19 +29,7 @@ func TestLargeUpdateIsStreamed(t *testing.T) {
 	}
 	svc := coordinator.NewService(fed, coordinator.EncodeParams, nil, nil)
 	svc.MaxUpload = 9 << 20
-	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer()
-	svc.Register(srv)
-	go srv.Serve(lis)
-	defer srv.Stop()
-	cc, err := grpc.NewClient("passthrough:///buf", grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
-		return lis.DialContext(ctx)
-	}), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
-	conn := api.NewFederationClient(cc)
+	conn := serveInMemory(t, svc)
 	ctx := context.Background()
 	if _, err := conn.Join(ctx, &api.JoinRequest{Tenant: "a", EncoderId: "e"}); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ func TestClassStatsHandComputed(t *testing.T) {
 	m := models.ConfusionMatrix{Classes: 3, Counts: []int64{2, 1, 0, 0, 2, 0, 0, 0, 1}}
 	s := ClassStats(m)
 	want := []int64{6, 5, 3, 2, 1, 2, 3, 1, 2, 2, 1}
-	if !equal(s, want) {
+	if !slices.Equal(s, want) {
 		t.Fatalf("stats %v, want %v", s, want)
 	}
 	acc, f1, err := ClassMetrics(s, 3)
@@ -33,18 +34,6 @@ func TestClassStatsHandComputed(t *testing.T) {
 	if math.Abs(acc-5.0/6) > 1e-12 || math.Abs(f1-13.0/15) > 1e-12 {
 		t.Fatalf("accuracy %v macro-F1 %v, want 5/6 and 13/15", acc, f1)
 	}
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // The statistics carry exactly the metrics of the confusion matrix,
