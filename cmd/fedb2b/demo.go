@@ -140,6 +140,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	if tl := rep.Privacy.TenantLevel; tl != nil {
 		fmt.Fprintf(stdout, "privacy: tenant-level (distributed discrete Gaussian inside secure aggregation), δ=%g, ε per tenant: %s\n", tl.Delta, epsList(tl.EpsilonPerTenant))
+		if cfg.EvalEpsilon > 0 {
+			fmt.Fprintln(stdout, "privacy: the tenant-level ε covers the model updates; the evaluation statistics each tenant released carry record-level DP only")
+		}
 	}
 	fmt.Fprintf(stdout, "privacy: record-level, δ=%g, noise multiplier z=%.4f, q=%g, %d steps per round\n",
 		rep.Privacy.Delta, rep.Privacy.NoiseMultiplier, rep.Privacy.SampleRate, rep.Privacy.StepsPerRound)
