@@ -47,6 +47,8 @@ type fedProcs struct {
 	dir  string
 	addr string
 	ctx  context.Context
+	// coordArgs are extra coordinator flags.
+	coordArgs []string
 }
 
 func newFedProcs(t *testing.T, bin string) *fedProcs {
@@ -64,9 +66,10 @@ func newFedProcs(t *testing.T, bin string) *fedProcs {
 // coordinator starts the coordinator with fault in FEDB2B_FAULT ("" for none).
 func (p *fedProcs) coordinator(fault string, out *syncBuffer) *exec.Cmd {
 	p.t.Helper()
-	c := exec.CommandContext(p.ctx, p.bin, "coordinator", "--listen", p.addr, "--labels-from", filepath.Join(p.dir, "data", "tenant-1.csv"),
+	args := append([]string{"coordinator", "--listen", p.addr, "--labels-from", filepath.Join(p.dir, "data", "tenant-1.csv"),
 		"--tenants", fmt.Sprint(faultTenants), "--min-clients", "3", "--rounds", fmt.Sprint(faultRounds), "--round-timeout", "4s",
-		"--local-steps", "10", "--workdir", filepath.Join(p.dir, "coordinator"), "--insecure-no-tls")
+		"--local-steps", "10", "--workdir", filepath.Join(p.dir, "coordinator"), "--insecure-no-tls"}, p.coordArgs...)
+	c := exec.CommandContext(p.ctx, p.bin, args...)
 	c.Env = append(os.Environ(), "FEDB2B_FAULT="+fault)
 	c.Stdout, c.Stderr = out, out
 	if err := c.Start(); err != nil {
