@@ -1317,8 +1317,9 @@ func (x *Update) GetValues() []float64 {
 	return nil
 }
 
-// EvalResult is a confusion matrix of the client's held-out split, row-major
-// (true class, predicted class); only its sum over clients is shown.
+// EvalResult is the task's evaluation statistics of the client's held-out
+// split (noised by the client when the plan asks); only their sum over
+// clients is shown.
 type EvalResult struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	ModelVersion int64                  `protobuf:"varint,1,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`

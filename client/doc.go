@@ -11,9 +11,11 @@
 // Threat model: the tenant trusts its own server. It trusts neither the
 // coordinator nor other tenants with its records: what leaves is the output
 // of DP-SGD (record-level (ε, δ)-DP for every record, accounted over every
-// step of every round), its example count (the weight, treated as public as
-// in DP-SGD practice) and confusion-matrix counts of its held-out split
-// (not privatised here). Keys and raw data never leave the process.
+// step of every round), its example count (the FedAvg weight) and the
+// task's evaluation statistics of its held-out split, both noised with the
+// Google DP library's Gaussian at the plan's ε and charged to the same
+// budget (a tenant with RequireNoisedCounts declines exact ones). Keys and
+// raw data never leave the process.
 //
 // Units: ε and δ are record-level (add-or-remove one record of this tenant),
 // composed over all rounds this tenant trained in.

@@ -50,8 +50,9 @@
 //
 // # Metrics
 //
-// ConfusionMatrix counts (true, predicted) pairs; tenants' matrices add up,
-// which is what federated evaluation sends. Accuracy and macro-F1
+// ConfusionMatrix counts (true, predicted) pairs; tenants' matrices add up
+// (federated evaluation sends the smaller sufficient statistics of package
+// models/task, derived from it). Accuracy and macro-F1
 // (scikit-learn convention: mean over classes present in the labels or the
 // predictions) derive from the sum.
 //

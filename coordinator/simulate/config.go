@@ -73,9 +73,9 @@ type Config struct {
 	// aggregation (distributed discrete Gaussian) calibrated so that each
 	// tenant's tenant-level ε after all rounds is TenantEpsilon at Delta.
 	TenantEpsilon float64
-	// EvalEpsilon, if positive, makes every tenant noise the confusion
-	// matrices it reports (Gaussian, Google DP library) at this ε per
-	// evaluation; the DP-SGD noise is then calibrated so that training and
+	// EvalEpsilon, if positive, makes every tenant noise the evaluation
+	// statistics it reports (models/task; Gaussian, Google DP library) at
+	// this ε per evaluation; the DP-SGD noise is then calibrated so that training and
 	// evaluations together stay within TargetEpsilon.
 	EvalEpsilon float64
 	// WeightEpsilon > 0 makes every tenant noise the example count it

@@ -6,7 +6,9 @@
 // `fedb2b simulate`.
 //
 // Units: accuracy and macro-F1 are over the union of the tenants' held-out
-// splits (the sum of their confusion matrices); ε is record-level per tenant
-// at the configured δ, computed by each tenant's RDP accountant from its own
-// spend records.
+// splits (read from the sum of their evaluation statistics, noised by each
+// tenant at EvalEpsilon; the report adds the exact figure, which only a
+// simulation holding all data can count); ε is record-level per tenant at
+// the configured δ, computed by each tenant's RDP accountant from its own
+// spend records (DP-SGD, noised evaluations, noised example counts).
 package simulate
