@@ -21,8 +21,8 @@
 // cohorts and deadlines) but not with tenants' data. In the plain path it
 // sees each weighted update; in the secure path (package
 // aggregation/secagg) it sees only masked vectors and learns only their sum.
-// It never sees a record, an example count beyond what the weight reveals,
-// or a tenant's keys. The tenants' own ledgers, not the coordinator, are the
+// It never sees a record, an exact example count (weights are counts the
+// tenants noise at TrainParams.WeightEpsilon), or a tenant's keys. The tenants' own ledgers, not the coordinator, are the
 // authority for their privacy spend.
 //
 // Units: parameters and updates are float64 vectors of the task's adapter
