@@ -140,6 +140,9 @@ func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api
 		if err != nil {
 			return fmt.Errorf("client: evaluation of round %d: %w", round, err)
 		}
+		if len(stats) != c.task.EvalLen {
+			return fmt.Errorf("client: evaluation of round %d: the learner gave %d statistics, task %q has %d", round, len(stats), c.task.ID, c.task.EvalLen)
+		}
 		if eps > 0 {
 			var reason string
 			if intent, reason, err = c.noiseEval(round, eps, stats); err != nil {
