@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -86,6 +87,7 @@ func (t taskRun) run(ctx context.Context, sum *taskSummary) error {
 	}
 	sum.Tenants = len(t.fed.Tenants)
 	sum.Final, sum.Federation, sum.Deployed = rep.FinalExactValues, rep.FinalValues, rep.FinalDeployedValues
+	maps.Copy(sum.Baselines, rep.BaselineValues)
 	var eps float64
 	for _, e := range rep.Epsilon {
 		eps = max(eps, e)
@@ -113,12 +115,21 @@ func forecastRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, eps
 	}
 	t := taskRun{fed: simulate.TaskFederation{Spec: spec, Initial: initial}}
 	var groups [][]forecast.Transaction
+	var pooled []forecast.Transaction
 	for _, n := range names {
 		t.fed.Tenants = append(t.fed.Tenants, simulate.TaskTenant{Name: tenantName(n), Learner: modeltask.NewForecast(enc, parts[n], nil)})
 		groups = append(groups, parts[n])
+		// Pooled for the centralized baseline: each tenant's products stay
+		// separate series (the code keeps its 5 leading digits).
+		for _, x := range parts[n] {
+			x.Product += "@" + tenantName(n)
+			pooled = append(pooled, x)
+		}
 	}
+	t.fed.Pooled = modeltask.NewForecast(enc, pooled, nil)
+	t.fed.Central = models.TrainConfig{Steps: 3000, LearningRate: 1, BatchSize: 256}
 	t.cfg = simulate.Config{Encoder: enc, Rounds: 100, LocalSteps: 10, SampleRate: 0.05, ClipNorm: 1, LearningRate: 1, ServerLR: 1,
-		TargetEpsilon: eps, Delta: 1e-5, MaxWeight: 100000, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: time.Minute,
+		TargetEpsilon: eps, Delta: 1e-5, MaxWeight: 100000, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: time.Minute, Baselines: true,
 		WeightEpsilon: 0.01} // 100 rounds: σ ≈ 350 rows on counts of thousands
 	return t, groups, nil
 }
@@ -140,12 +151,16 @@ func recommendRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, ep
 	names, parts := forecast.SplitByCountry(tx, 20)
 	t := taskRun{fed: simulate.TaskFederation{Spec: spec, Initial: initial}}
 	var groups [][]forecast.Transaction
+	var pooled []forecast.Transaction
 	for _, n := range names {
 		t.fed.Tenants = append(t.fed.Tenants, simulate.TaskTenant{Name: tenantName(n), Learner: modeltask.NewRecommender(enc, cat, parts[n])})
 		groups = append(groups, parts[n])
+		pooled = append(pooled, parts[n]...)
 	}
+	t.fed.Pooled = modeltask.NewRecommender(enc, cat, pooled)
+	t.fed.Central = models.TrainConfig{Steps: 150, LearningRate: 0.2}
 	t.cfg = simulate.Config{Encoder: enc, Rounds: 20, LocalSteps: 5, SampleRate: 0.2, ClipNorm: 1, LearningRate: 0.2, ServerLR: 1,
-		TargetEpsilon: eps, Delta: 1e-5, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: 2 * time.Minute,
+		TargetEpsilon: eps, Delta: 1e-5, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: 2 * time.Minute, Baselines: true,
 		WeightEpsilon: simulate.Defaults().WeightEpsilon}
 	return t, func() recommend.Baselines { return modeltask.RecommendBaselines(cat, cut, 10, groups) }, nil
 }

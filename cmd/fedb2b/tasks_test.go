@@ -25,7 +25,8 @@ func TestDemoTaskDispatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.Task != "forecast" || len(s.Final) != 4 || s.Final["examples"] != s.Baselines["zero"]["examples"] || s.Federation["mae"] < 0 ||
-		s.Baselines["seasonal_naive"] == nil || s.Baselines["moving_average"] == nil || !(s.Privacy.Epsilon > 7 && s.Privacy.Epsilon <= 8*(1+1e-6)) {
+		s.Baselines["seasonal_naive"] == nil || s.Baselines["moving_average"] == nil || s.Baselines["centralized"]["examples"] != s.Final["examples"] ||
+		s.Baselines["local_only"]["examples"] != s.Final["examples"] || !(s.Privacy.Epsilon > 7 && s.Privacy.Epsilon <= 8*(1+1e-6)) {
 		t.Fatalf("summary %+v", s)
 	}
 	o.Reset()
@@ -53,7 +54,8 @@ func TestDemoTasksOverCoordinator(t *testing.T) {
 			return s.Final["in_scope_accuracy"] > 0 && s.Federation["in_scope"] >= 0 && s.Baselines["centralized"] != nil && s.Baselines["local_only"] != nil
 		}},
 		{"recommend", "../../models/forecast/testdata/transactions_small.csv", []string{"--epsilon", "8", "--rounds", "3"}, func(s taskSummary) bool {
-			return s.Final["customers"] > 0 && s.Deployed["customers"] == s.Final["customers"] && s.Baselines["popularity"] != nil && s.Federation != nil
+			return s.Final["customers"] > 0 && s.Deployed["customers"] == s.Final["customers"] && s.Baselines["popularity"] != nil && s.Federation != nil &&
+				s.Baselines["centralized_deployed"] != nil && s.Baselines["local_only"]["customers"] == s.Final["customers"]
 		}},
 	}
 	for _, c := range cases {

@@ -134,10 +134,13 @@ type Report struct {
 	FinalExactValues map[string]float64 `json:"final_exact_values,omitempty"`
 	// FinalDeployedValues are the same for the predictions tenants deploy
 	// (task.Deployer), when they differ from what evaluation may release.
-	FinalDeployedValues map[string]float64  `json:"final_deployed_values,omitempty"`
-	Finish              string              `json:"finish"`
-	Baselines           map[string]Baseline `json:"baselines,omitempty"`
-	Privacy             PrivacyReport       `json:"privacy"`
+	FinalDeployedValues map[string]float64 `json:"final_deployed_values,omitempty"`
+	// BaselineValues are RunTask's baselines read with the kind's metrics
+	// (local_only, centralized, and their _deployed figures).
+	BaselineValues map[string]map[string]float64 `json:"baseline_values,omitempty"`
+	Finish         string                        `json:"finish"`
+	Baselines      map[string]Baseline           `json:"baselines,omitempty"`
+	Privacy        PrivacyReport                 `json:"privacy"`
 	// SecureAggregation is nil on the insecure plain path.
 	SecureAggregation *SecureReport `json:"secure_aggregation,omitempty"`
 	dropped           []DroppedTenant

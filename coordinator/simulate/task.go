@@ -7,7 +7,9 @@ import (
 
 	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/models"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
+	"github.com/fedb2b/fedb2b/privacy"
 )
 
 // TaskFederation is a federation of any task kind (package models/task):
@@ -18,6 +20,11 @@ type TaskFederation struct {
 	Spec    coordinator.TaskSpec
 	Initial []float64 // version 0
 	Tenants []TaskTenant
+	// Pooled, if set, builds a learner over all tenants' data together:
+	// the centralized baseline, trained from Initial without privacy
+	// with Central when Config.Baselines is set.
+	Pooled  modeltask.Factory
+	Central models.TrainConfig
 }
 
 // TaskTenant is one tenant of a TaskFederation: its name and the factory
@@ -85,7 +92,92 @@ func RunTask(ctx context.Context, cfg Config, t TaskFederation, onRound func(Rou
 			return rep, err
 		}
 	}
+	if cfg.Baselines {
+		if rep.BaselineValues, err = taskBaselines(ctx, cfg, t, kind); err != nil {
+			return rep, err
+		}
+	}
 	return rep, nil
+}
+
+// taskBaselines trains, from version 0, each tenant alone with the same
+// DP-SGD as the federation over all its steps ("local_only", statistics
+// summed over the tenants) and, with t.Pooled, one learner over all data
+// without privacy ("centralized"), and reads each with the kind's metrics
+// (exact: simulation only). Learners that are Deployers also report their
+// deployed figures, under the baseline's name plus "_deployed".
+func taskBaselines(ctx context.Context, cfg Config, t TaskFederation, kind modeltask.Kind) (map[string]map[string]float64, error) {
+	rnd, err := deriveReader(cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
+	rng, err := privacy.NewRand(rnd)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]float64{}
+	run := func(name string, tenants []TaskTenant, tc models.TrainConfig) error {
+		sum, dsum := make([]int64, t.Spec.EvalLen), make([]int64, t.Spec.EvalLen)
+		deployers := 0
+		for _, td := range tenants {
+			l, err := td.Learner(ctx, t.Spec)
+			if err != nil {
+				return fmt.Errorf("simulate: %s baseline, %s: %w", name, td.Name, err)
+			}
+			if err := l.SetParams(t.Initial); err != nil {
+				return fmt.Errorf("simulate: %s baseline, %s: %w", name, td.Name, err)
+			}
+			if _, err := l.Train(tc, rng); err != nil {
+				return fmt.Errorf("simulate: %s baseline, %s: %w", name, td.Name, err)
+			}
+			if err := addStats(sum, l.EvalStats, td.Name); err != nil {
+				return err
+			}
+			if d, ok := l.(modeltask.Deployer); ok {
+				if err := addStats(dsum, d.DeployedStats, td.Name); err != nil {
+					return err
+				}
+				deployers++
+			}
+		}
+		m, err := kind.Metrics(t.Spec, sum)
+		if err != nil {
+			return err
+		}
+		out[name] = m
+		if deployers == len(tenants) {
+			if out[name+"_deployed"], err = kind.Metrics(t.Spec, dsum); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	local := models.TrainConfig{Steps: cfg.Rounds * cfg.LocalSteps, LearningRate: cfg.LearningRate, Private: true,
+		SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier}
+	if err := run("local_only", t.Tenants, local); err != nil {
+		return nil, err
+	}
+	if t.Pooled != nil {
+		if err := run("centralized", []TaskTenant{{Name: "pooled", Learner: t.Pooled}}, t.Central); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// addStats adds the statistics stats returns into dst.
+func addStats(dst []int64, stats func() ([]int64, error), name string) error {
+	s, err := stats()
+	if err != nil {
+		return fmt.Errorf("simulate: %s: %w", name, err)
+	}
+	if len(s) != len(dst) {
+		return fmt.Errorf("simulate: %s: %d evaluation statistics, the task has %d", name, len(s), len(dst))
+	}
+	for i, v := range s {
+		dst[i] += v
+	}
+	return nil
 }
 
 // exactValues evaluates params on every tenant's held-out data without
@@ -96,15 +188,6 @@ func RunTask(ctx context.Context, cfg Config, t TaskFederation, onRound func(Rou
 func exactValues(ctx context.Context, t TaskFederation, built []modeltask.Learner, kind modeltask.Kind, params []float64) (exact, deployed map[string]float64, err error) {
 	sum, dsum := make([]int64, t.Spec.EvalLen), make([]int64, t.Spec.EvalLen)
 	deployers := 0
-	add := func(dst, s []int64, name string) error {
-		if len(s) != len(dst) {
-			return fmt.Errorf("simulate: %s: %d evaluation statistics, the task has %d", name, len(s), len(dst))
-		}
-		for i, v := range s {
-			dst[i] += v
-		}
-		return nil
-	}
 	for i, td := range t.Tenants {
 		l := built[i]
 		if l == nil {
@@ -115,19 +198,11 @@ func exactValues(ctx context.Context, t TaskFederation, built []modeltask.Learne
 		if err := l.SetParams(params); err != nil {
 			return nil, nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
 		}
-		s, err := l.EvalStats()
-		if err != nil {
-			return nil, nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
-		}
-		if err := add(sum, s, td.Name); err != nil {
+		if err := addStats(sum, l.EvalStats, td.Name); err != nil {
 			return nil, nil, err
 		}
 		if d, ok := l.(modeltask.Deployer); ok {
-			s, err := d.DeployedStats()
-			if err != nil {
-				return nil, nil, fmt.Errorf("simulate: %s: %w", td.Name, err)
-			}
-			if err := add(dsum, s, td.Name); err != nil {
+			if err := addStats(dsum, d.DeployedStats, td.Name); err != nil {
 				return nil, nil, err
 			}
 			deployers++

@@ -36,13 +36,16 @@ func TestRunTaskWithOwnLearners(t *testing.T) {
 	}
 	spec := coordinator.TaskSpec{ID: "hand-made", Kind: modeltask.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 16, Labels: labels, Seed: 9, NumParams: clf.NumParams()}
 	spec.EvalLen = modeltask.ClassStatsLen(spec)
-	fed := TaskFederation{Spec: spec, Initial: clf.Params()}
+	fed := TaskFederation{Spec: spec, Initial: clf.Params(), Central: models.TrainConfig{Steps: 300, LearningRate: 2, BatchSize: 64}}
+	var allTrain, allTest []dataset.Example
 	for i, p := range parts {
 		train, test := dataset.TrainTestSplit(p, 0.2, uint64(i))
 		fed.Tenants = append(fed.Tenants, TaskTenant{Name: fmt.Sprintf("t%d", i), Learner: modeltask.NewClassifier(enc, train, test, nil)})
+		allTrain, allTest = append(allTrain, train...), append(allTest, test...)
 	}
+	fed.Pooled = modeltask.NewClassifier(enc, allTrain, allTest, nil)
 	cfg := Config{Encoder: enc, Rounds: 3, LocalSteps: 20, SampleRate: 0.1, TargetEpsilon: 8, EvalEpsilon: 1,
-		RoundTimeout: 5 * time.Second, Rand: privacy.SeededReader(6)}
+		RoundTimeout: 5 * time.Second, Rand: privacy.SeededReader(6), Baselines: true}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var seen int
@@ -70,6 +73,13 @@ func TestRunTaskWithOwnLearners(t *testing.T) {
 	if ex := rep.FinalExactValues; ex["examples"] != held || !(ex["accuracy"] > 0) {
 		t.Fatalf("exact final values %v, %v held-out examples", ex, held)
 	}
+	// Baselines on the same held-out examples: each tenant alone with the
+	// same DP, and all data pooled without privacy (which must do better).
+	loc, cen := rep.BaselineValues["local_only"], rep.BaselineValues["centralized"]
+	if loc["examples"] != held || cen["examples"] != held || !(cen["accuracy"] > loc["accuracy"]) {
+		t.Fatalf("baselines %v", rep.BaselineValues)
+	}
+	t.Logf("federated %.3f, local-only %.3f, centralized %.3f", rep.FinalExactValues["accuracy"], loc["accuracy"], cen["accuracy"])
 	for name, e := range rep.Epsilon {
 		if !(e > 7 && e <= 8*(1+1e-6)) {
 			t.Errorf("%s: ε %v, want just under 8", name, e)
