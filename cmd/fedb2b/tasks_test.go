@@ -10,20 +10,8 @@ import (
 )
 
 func TestDemoTaskDispatch(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "f.json")
+	s := demoSummary(t, "forecast", "../../models/forecast/testdata/transactions_small.csv", "--epsilon", "8", "--rounds", "6")
 	var o, e bytes.Buffer
-	code := run([]string{"demo", "--task", "forecast", "--data", "../../models/forecast/testdata/transactions_small.csv", "--epsilon", "8", "--rounds", "6", "--json", out}, &o, &e)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, e.String())
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s taskSummary
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatal(err)
-	}
 	if s.Task != "forecast" || len(s.Final) != 4 || s.Final["examples"] != s.Baselines["zero"]["examples"] || s.Federation["mae"] < 0 ||
 		s.Baselines["seasonal_naive"] == nil || s.Baselines["moving_average"] == nil || s.Baselines["centralized"]["examples"] != s.Final["examples"] ||
 		s.Baselines["local_only"]["examples"] != s.Final["examples"] || !(s.Privacy.Epsilon > 7 && s.Privacy.Epsilon <= 8*(1+1e-6)) {
@@ -59,22 +47,29 @@ func TestDemoTasksOverCoordinator(t *testing.T) {
 		}},
 	}
 	for _, c := range cases {
-		out := filepath.Join(t.TempDir(), c.task+".json")
-		var o, e bytes.Buffer
-		args := append([]string{"demo", "--task", c.task, "--data", c.data, "--json", out}, c.args...)
-		if code := run(args, &o, &e); code != 0 {
-			t.Fatalf("%s: exit %d: %s", c.task, code, e.String())
-		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s taskSummary
-		if err := json.Unmarshal(b, &s); err != nil {
-			t.Fatal(err)
-		}
+		s := demoSummary(t, c.task, c.data, c.args...)
 		if s.Task != c.task || !c.check(s) || !strings.Contains(s.Note, "real coordinator") {
 			t.Errorf("%s: summary %+v", c.task, s)
 		}
 	}
+}
+
+// demoSummary runs `demo --task task --data data args…` and returns its
+// JSON summary.
+func demoSummary(t *testing.T, task, data string, args ...string) taskSummary {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), task+".json")
+	var o, e bytes.Buffer
+	if code := run(append([]string{"demo", "--task", task, "--data", data, "--json", out}, args...), &o, &e); code != 0 {
+		t.Fatalf("%s: exit %d: %s", task, code, e.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s taskSummary
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
