@@ -33,15 +33,15 @@
 // MAE and RMSE in units and WAPE = Σ|ŷ−y|/Σ|y|, as sums that add up across
 // tenants (Errors). Baselines: seasonal naive (the demand of week t−season;
 // the shared history is shorter than a year, so the default season is one
-// week) and the 4-week moving average. Simulate also reports the all-zero
-// forecast, which intermittent demand makes strong (its WAPE is exactly 1).
+// week) and the 4-week moving average (HoldoutBaselines, which also reports
+// the all-zero forecast, strong on intermittent demand: its WAPE is exactly
+// 1).
 //
 // # Federation and privacy
 //
-// Simulate splits transactions into tenants by country (small countries
-// pooled into "Other"), holds back the last HoldoutWeeks weeks, and runs
-// FedAvg (aggregation.FedAvg) of the head across tenants in one process.
-// Each tenant runs DP-SGD (privacy.PoissonSample, per-example clipping,
+// Tenants are split by country (SplitByCountry; small countries pooled
+// into "Other") and the last weeks are held back (Prepare). Each tenant
+// runs DP-SGD (privacy.PoissonSample, per-example clipping,
 // privacy.AddGaussian) on its own rows; its ε is record-level, computed by
 // the RDP accountant from (q, z, steps). The privacy unit is one training
 // row, a (product, week) of the tenant's aggregated series: one customer's

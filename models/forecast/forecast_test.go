@@ -1,14 +1,12 @@
 package forecast
 
 import (
-	"context"
 	"errors"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/privacy"
 )
 
@@ -169,32 +167,5 @@ func TestFeatureRow(t *testing.T) {
 	}
 	if !Active(s, 5) || Active(s, 1) || Active(&Series{Qty: make([]float64, 30)}, 20) {
 		t.Error("Active")
-	}
-}
-
-func TestSimulateSmall(t *testing.T) {
-	tx, _, err := LoadTransactionsFile("testdata/transactions_small.csv", OnlineRetailColumns())
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Simulate(context.Background(), tx, SimConfig{MinCustomers: 1, Rounds: 40, Encoder: enc, TextDim: 4, Rand: privacy.SeededReader(7), CentralSteps: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Tenants) != 5 || res.Federated.N == 0 || res.Federated.N != res.MovingAverage.N {
-		t.Fatalf("tenants %+v, n %d vs %d", res.Tenants, res.Federated.N, res.MovingAverage.N)
-	}
-	if !(math.Abs(res.Epsilon-1) < 0.01) {
-		t.Fatalf("ε = %v, want the target 1", res.Epsilon)
-	}
-	t.Logf("federated %v moving-average %v naive %v zero %v", res.Federated.Metrics(), res.MovingAverage.Metrics(), res.SeasonalNaive.Metrics(), res.Zero.Metrics())
-	for name, b := range map[string]Errors{"moving-average": res.MovingAverage, "seasonal-naive": res.SeasonalNaive} {
-		if res.Federated.MAE() >= b.MAE() || res.Federated.WAPE() >= b.WAPE() {
-			t.Errorf("federated MAE %v WAPE %v does not beat %s (%v, %v)", res.Federated.MAE(), res.Federated.WAPE(), name, b.MAE(), b.WAPE())
-		}
 	}
 }

@@ -8,8 +8,7 @@ import (
 )
 
 // HoldoutCut returns the start of the last weeks of the transactions'
-// calendar: purchases from then on are held back for evaluation. It is the
-// cut Simulate uses.
+// calendar: purchases from then on are held back for evaluation.
 func HoldoutCut(tx []forecast.Transaction, weeks int) (time.Time, error) {
 	cal, err := forecast.CalendarOf(tx)
 	if err != nil {

@@ -1,12 +1,10 @@
 package recommend
 
 import (
-	"context"
 	"math"
 	"testing"
 	"time"
 
-	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/forecast"
 	"github.com/fedb2b/fedb2b/privacy"
 )
@@ -130,29 +128,5 @@ func TestSplitAndPopularity(t *testing.T) {
 	}
 	if pop := td.Popularity(2); pop[0] != 2 || pop[1] != 1 {
 		t.Fatalf("popularity %v", pop)
-	}
-}
-
-func TestSimulateSmall(t *testing.T) {
-	// The forecast package's sample of online_retail (attribution in its
-	// testdata/README.md).
-	tx, _, err := forecast.LoadTransactionsFile("../forecast/testdata/transactions_small.csv", forecast.OnlineRetailColumns())
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 512})
-	res, err := Simulate(context.Background(), tx, SimConfig{MinCustomers: 1, FeatureDim: 64, TowerDim: 8, Encoder: enc, Rand: privacy.SeededReader(5), K: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Tenants) != 5 || res.Federated.Customers == 0 || res.Federated.Customers != res.Popularity.Customers {
-		t.Fatalf("result %+v", res)
-	}
-	if math.Abs(res.Epsilon-1) > 0.01 {
-		t.Fatalf("ε = %v", res.Epsilon)
-	}
-	t.Logf("federated %v popularity %v repeat %v", res.Federated.Metrics(), res.Popularity.Metrics(), res.Repeat.Metrics())
-	if res.Federated.Recall() <= res.Popularity.Recall() || res.Federated.NDCG() <= res.Popularity.NDCG() {
-		t.Errorf("federated %v does not beat popularity %v", res.Federated.Metrics(), res.Popularity.Metrics())
 	}
 }
