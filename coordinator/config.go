@@ -72,11 +72,18 @@ type Config struct {
 	// the last one (each evaluation costs the tenants budget); 0 or 1
 	// evaluates every round.
 	EvalEvery int
+	// SkipEvaluation runs no evaluation stage: nothing about the tenants'
+	// held-out data is released (tenant-level DP runs, whose guarantee the
+	// record-level-noised statistics would not be covered by).
+	SkipEvaluation bool
 }
 
 // Evaluations is how many rounds of rounds are evaluated when every
-// every-th round and the last are (every ≤ 1: all).
+// every-th round and the last are (every ≤ 1: all; every < 0: none).
 func Evaluations(rounds, every int) int {
+	if every < 0 {
+		return 0
+	}
 	if every <= 1 {
 		return rounds
 	}

@@ -475,7 +475,7 @@ func (f *Federation) aggregate(now time.Time, parts []string, agg aggregation.Ag
 	f.done++
 	f.versions = append(f.versions, next)
 	ev.Kind, ev.Version = EvRoundAggregated, f.Latest()
-	if e := f.cfg.EvalEvery; e > 1 && f.done%e != 0 && f.done < f.cfg.Rounds {
+	if e := f.cfg.EvalEvery; f.cfg.SkipEvaluation || (e > 1 && f.done%e != 0 && f.done < f.cfg.Rounds) {
 		ev.EvalSkipped = true
 		f.events = append(f.events, ev)
 		r.stage = stDone

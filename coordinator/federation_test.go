@@ -288,7 +288,25 @@ func TestEvalEvery(t *testing.T) {
 	if !slices.Equal(evaluated, []int{2, 3}) || !slices.Equal(skipped, []int{1}) {
 		t.Fatalf("evaluated %v, skipped %v", evaluated, skipped)
 	}
-	for _, c := range []struct{ rounds, every, want int }{{8, 1, 8}, {8, 0, 8}, {8, 2, 4}, {9, 2, 5}, {100, 10, 10}, {3, 5, 1}} {
+	// SkipEvaluation: rounds follow each other with no evaluation stage.
+	c = testConfig()
+	c.Rounds, c.SkipEvaluation = 2, true
+	f = newFedWith(t, c)
+	for range 2 {
+		for _, n := range []string{"a", "b", "c"} {
+			p := mustPoll(t, f, n, now, ActTrain).Plan
+			if err := f.SubmitUpdate(n, p.Round, []float64{1, 0, 1}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mustPoll(t, f, "a", now, ActFinished)
+	for _, e := range f.Events() {
+		if e.Kind == EvEvaluated || (e.Kind == EvRoundAggregated && !e.EvalSkipped) {
+			t.Fatalf("event %+v in a federation without evaluation", e)
+		}
+	}
+	for _, c := range []struct{ rounds, every, want int }{{8, 1, 8}, {8, 0, 8}, {8, 2, 4}, {9, 2, 5}, {100, 10, 10}, {3, 5, 1}, {8, -1, 0}} {
 		if got := Evaluations(c.rounds, c.every); got != c.want {
 			t.Errorf("Evaluations(%d, %d) = %d, want %d", c.rounds, c.every, got, c.want)
 		}

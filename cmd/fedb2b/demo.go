@@ -51,6 +51,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.Float64Var(&cfg.MaxWeight, "max-weight", d.MaxWeight, "secure aggregation: FedAvg weight = a tenant's example count capped at this (-1: every tenant counts once)")
 	fs.IntVar(&cfg.Neighbours, "neighbours", 0, "SecAgg+ neighbours k per tenant (0: all, plain SecAgg)")
 	fs.IntVar(&cfg.Threshold, "threshold", 0, "SecAgg+ Shamir threshold t (0: ⌊k/2⌋+1)")
+	fs.BoolVar(&cfg.TenantDPEvaluation, "tenant-dp-eval", false, "with --tenant-epsilon: still release the (record-level-noised) evaluation statistics, which the tenant-level ε does not cover (default: no evaluation released)")
 	fs.Float64Var(&cfg.TenantEpsilon, "tenant-epsilon", 0, "add tenant-level DP inside secure aggregation (distributed discrete Gaussian): each tenant's tenant-level ε over all rounds at --delta (0: off)")
 	fs.Float64Var(&cfg.EvalEpsilon, "eval-epsilon", d.EvalEpsilon, "record-level ε of each tenant's noised evaluation statistics per round (Gaussian, Google DP library), within --epsilon (0: exact statistics)")
 	fs.Float64Var(&cfg.WeightEpsilon, "weight-epsilon", d.WeightEpsilon, "record-level ε of each tenant's noised example count (FedAvg weight) per round, within --epsilon (0: exact counts)")
@@ -140,13 +141,15 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	if tl := rep.Privacy.TenantLevel; tl != nil {
 		fmt.Fprintf(stdout, "privacy: tenant-level (distributed discrete Gaussian inside secure aggregation), δ=%g, ε per tenant: %s\n", tl.Delta, epsList(tl.EpsilonPerTenant))
-		if cfg.EvalEpsilon > 0 {
+		if cfg.TenantDPEvaluation {
 			fmt.Fprintln(stdout, "privacy: the tenant-level ε covers the model updates; the evaluation statistics each tenant released carry record-level DP only")
+		} else {
+			fmt.Fprintln(stdout, "privacy: no evaluation statistics were released, so the tenant-level ε covers every release about the tenants' data (who took part is still known to the coordinator); the final figure is the simulation's own count")
 		}
 	}
 	fmt.Fprintf(stdout, "privacy: record-level, δ=%g, noise multiplier z=%.4f, q=%g, %d steps per round\n",
 		rep.Privacy.Delta, rep.Privacy.NoiseMultiplier, rep.Privacy.SampleRate, rep.Privacy.StepsPerRound)
-	if cfg.EvalEpsilon > 0 {
+	if cfg.EvalEpsilon > 0 && (cfg.TenantEpsilon == 0 || cfg.TenantDPEvaluation) {
 		fmt.Fprintf(stdout, "privacy: evaluation statistics noised by each tenant at record-level ε=%g per round (Gaussian, Google DP library), within the same budget\n", cfg.EvalEpsilon)
 	}
 	fmt.Fprintf(stdout, "\n%-28s %9s %9s\n", "model", "accuracy", "macro-F1")
@@ -154,7 +157,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if cfg.EvalEpsilon > 0 {
 		label = "federated, noised eval"
 	}
-	fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", label, rep.Final.Accuracy, rep.Final.MacroF1)
+	if slices.ContainsFunc(rep.Rounds, func(r simulate.RoundReport) bool { return r.Evaluated }) {
+		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", label, rep.Final.Accuracy, rep.Final.MacroF1)
+	}
 	if fe := rep.FinalExact; fe != nil {
 		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "federated, exact (sim only)", fe.Accuracy, fe.MacroF1)
 	}

@@ -63,20 +63,6 @@ func runBaselines(ctx context.Context, cfg Config, s *splitData, rep *Report) er
 		return err
 	}
 	rep.Baselines = map[string]Baseline{}
-	if cfg.EvalEpsilon > 0 && rep.FinalModel != nil {
-		final, err := newClf()
-		if err != nil {
-			return err
-		}
-		if err := final.SetParams(rep.FinalModel); err != nil {
-			return fmt.Errorf("simulate: final model: %w", err)
-		}
-		m, err := evaluate(final, testF, testY, k)
-		if err != nil {
-			return err
-		}
-		rep.FinalExact = &m
-	}
 
 	// Centralized: all training data pooled, no privacy.
 	central, err := newClf()

@@ -24,7 +24,11 @@ func calibrate(cfg Config, kind modeltask.Kind) (float64, error) {
 	if cfg.weighted() {
 		weighted = cfg.Rounds
 	}
-	rel, err := client.Releases(coordinator.Evaluations(cfg.Rounds, cfg.EvalEvery), eval, weighted, cfg.WeightEpsilon, cfg.Delta)
+	evals := coordinator.Evaluations(cfg.Rounds, cfg.EvalEvery)
+	if !cfg.evaluates() {
+		evals = 0
+	}
+	rel, err := client.Releases(evals, eval, weighted, cfg.WeightEpsilon, cfg.Delta)
 	if err != nil {
 		return 0, err
 	}

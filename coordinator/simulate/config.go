@@ -85,6 +85,11 @@ type Config struct {
 	// EvalEvery > 1 evaluates only every EvalEvery-th round and the last
 	// (coordinator.Config.EvalEvery).
 	EvalEvery int
+	// TenantDPEvaluation, with TenantEpsilon, still runs the federated
+	// evaluation, whose record-level-noised statistics the tenant-level ε
+	// does not cover. Without it, tenant-level runs release no
+	// evaluation; the report's exact final figure is the simulation's own.
+	TenantDPEvaluation bool
 	// Adapter is the classification adapter: "head" (default, the LoRA
 	// classifier over pooled vectors) or "encoder-lora" (LoRA on the query
 	// and value projections of the top LoRALayers layers of a bert:
@@ -113,6 +118,9 @@ type Config struct {
 	// Baselines runs the local-only and centralized baselines.
 	Baselines bool
 }
+
+// evaluates says whether the federation releases evaluation statistics.
+func (c Config) evaluates() bool { return c.TenantEpsilon == 0 || c.TenantDPEvaluation }
 
 // Defaults returns the demo's configuration: synthetic data, 5 tenants.
 func Defaults() Config {

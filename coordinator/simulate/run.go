@@ -51,6 +51,19 @@ func Run(ctx context.Context, cfg Config, onRound func(RoundReport)) (*Report, e
 	if err := runFederation(ctx, cfg, fed, rep, onRound); err != nil {
 		return rep, err
 	}
+	if (cfg.EvalEpsilon > 0 || !cfg.evaluates()) && rep.FinalModel != nil {
+		// What the operator saw was noised, or nothing: count the final
+		// model exactly (simulation only) with the tenants' own learners.
+		kind, err := modeltask.Lookup(fed.Spec.Kind)
+		if err != nil {
+			return rep, err
+		}
+		ex, _, err := exactValues(ctx, fed, make([]modeltask.Learner, len(fed.Tenants)), kind, rep.FinalModel)
+		if err != nil {
+			return rep, err
+		}
+		rep.FinalExact = &Metrics{Accuracy: ex["accuracy"], MacroF1: ex["macro_f1"], Examples: int64(ex["examples"])}
+	}
 	if cfg.Baselines && (cfg.Adapter == "" || cfg.Adapter == modeltask.AdapterHead) {
 		if err := runBaselines(ctx, cfg, split, rep); err != nil {
 			return rep, err
@@ -134,6 +147,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 			LocalSteps: cfg.LocalSteps, LearningRate: cfg.LearningRate, WeightEpsilon: cfg.WeightEpsilon},
 		MinJoined: cfg.Tenants, MinClients: cfg.MinClients, RoundTimeout: cfg.RoundTimeout, Retry: 20 * time.Millisecond,
 		InsecurePlainAggregation: cfg.InsecurePlainAggregation, EvalEpsilon: cfg.EvalEpsilon, EvalEvery: cfg.EvalEvery,
+		SkipEvaluation: !cfg.evaluates(),
 	}
 	if !cfg.InsecurePlainAggregation {
 		// Every party gets its own stream (derived from cfg.Rand when
