@@ -31,11 +31,13 @@ type LoRAConfig struct {
 	Normalize bool
 }
 
-// layer64 is a float64 copy of an adapted layer's frozen weights.
+// layer64 is a float64 copy of an adapted layer's frozen weights (the
+// matrices also keep the model's float32 copy for mixed precision).
 type layer64 struct {
-	wq, bq, wk, bk, wv, bv, wao, bao []float64
-	g1, be1, wi, bi, wo, bo, g2, be2 []float64
-	aq, av                           []float64 // Rank×H, frozen
+	wq, wk, wv, wao, wi, wo frozen
+	bq, bk, bv, bao, bi, bo []float64
+	g1, be1, g2, be2        []float64
+	aq, av                  []float64 // Rank×H, frozen
 }
 
 // LoRA holds the adapters of one encoder. Only the B matrices (H×Rank,
@@ -91,16 +93,20 @@ func NewLoRA(m *Model, cfg LoRAConfig) (*LoRA, error) {
 	for li := l.first; li < n; li++ {
 		w := &m.w.Layers[li]
 		l.layers = append(l.layers, layer64{
-			wq: f64(w.Query.W), bq: f64(w.Query.B), wk: f64(w.Key.W), bk: f64(w.Key.B),
-			wv: f64(w.Value.W), bv: f64(w.Value.B), wao: f64(w.AttnOut.W), bao: f64(w.AttnOut.B),
-			g1: f64(w.AttnNorm.Gamma), be1: f64(w.AttnNorm.Beta), wi: f64(w.Inter.W), bi: f64(w.Inter.B),
-			wo: f64(w.Output.W), bo: f64(w.Output.B), g2: f64(w.OutNorm.Gamma), be2: f64(w.OutNorm.Beta),
+			wq: frozenOf(w.Query), bq: f64(w.Query.B), wk: frozenOf(w.Key), bk: f64(w.Key.B),
+			wv: frozenOf(w.Value), bv: f64(w.Value.B), wao: frozenOf(w.AttnOut), bao: f64(w.AttnOut.B),
+			g1: f64(w.AttnNorm.Gamma), be1: f64(w.AttnNorm.Beta), wi: frozenOf(w.Inter), bi: f64(w.Inter.B),
+			wo: frozenOf(w.Output), bo: f64(w.Output.B), g2: f64(w.OutNorm.Gamma), be2: f64(w.OutNorm.Beta),
 			aq: uniform(cfg.Rank * h), av: uniform(cfg.Rank * h),
 		})
 		l.bq = append(l.bq, make([]float64, h*cfg.Rank))
 		l.bv = append(l.bv, make([]float64, h*cfg.Rank))
 	}
 	return l, nil
+}
+
+func frozenOf(w Linear) frozen {
+	return frozen{w64: f64(w.W), w32: w.W, out: w.Out, in: w.In}
 }
 
 func f64(s []float32) []float64 {

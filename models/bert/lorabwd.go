@@ -18,8 +18,16 @@ func (l *LoRA) Backward(dst []float64, tape *Tape, dPooled []float64) error {
 			len(dst), l.NumParams(), len(dPooled), h)
 	}
 	T := tape.T
+	// Scratch comes from the tape's workspace when a ForwardWith caller
+	// owns it; a tape from Forward may be shared, so it gets its own.
+	ws := tape.ws
+	if !tape.reused {
+		ws = l.NewWorkspace(ws.mixed)
+	}
+	a := &ws.f64
 	// Through the normalisation p = v/|v|: dv = (dp − p·(p·dp))/|v|.
-	dv := append([]float64(nil), dPooled...)
+	dv := a.alloc(h)
+	copy(dv, dPooled)
 	if l.cfg.Normalize {
 		if nrm := math.Sqrt(dot(tape.pooled, tape.pooled)); nrm > 0 {
 			pd := dot(tape.pooled, dPooled) / nrm
@@ -29,7 +37,7 @@ func (l *LoRA) Backward(dst []float64, tape *Tape, dPooled []float64) error {
 		}
 	}
 	// Through the pooling.
-	dy := make([]float64, T*h)
+	dy := a.alloc(T * h)
 	n := 1
 	if l.cfg.Pooling == PoolMean {
 		n = T
@@ -41,33 +49,42 @@ func (l *LoRA) Backward(dst []float64, tape *Tape, dPooled []float64) error {
 	}
 	k := h * l.cfg.Rank
 	for i := len(l.layers) - 1; i >= 0; i-- {
-		dy = l.layerBackward(i, &tape.layers[i], T, dy, dst[2*i*k:(2*i+1)*k], dst[(2*i+1)*k:(2*i+2)*k], i > 0)
+		dy = l.layerBackward(ws, i, &tape.layers[i], T, dy, dst[2*i*k:(2*i+1)*k], dst[(2*i+1)*k:(2*i+2)*k], i > 0)
 	}
 	return nil
 }
 
 // layerBackward back-propagates dY (T×H) through adapted layer i, writes
-// ∂/∂Bq and ∂/∂Bv, and returns ∂/∂(layer input) when needInput.
-func (l *LoRA) layerBackward(i int, lt *layerTape, T int, dY, dBq, dBv []float64, needInput bool) []float64 {
+// ∂/∂Bq and ∂/∂Bv, and returns ∂/∂(layer input) when needInput. Without
+// needInput (the lowest adapted layer) it skips what only the input
+// gradient uses: ∂/∂K and the products with Wq, Wk, Wv and the A's.
+func (l *LoRA) layerBackward(ws *Workspace, i int, lt *layerTape, T int, dY, dBq, dBv []float64, needInput bool) []float64 {
 	w := &l.layers[i]
 	h, in, r, nh := l.m.cfg.HiddenSize, l.m.cfg.IntermediateSize, l.cfg.Rank, l.m.cfg.NumHeads
 	dh := h / nh
+	a := &ws.f64
 	// Output LayerNorm and feed-forward.
-	dR2 := layerNormBack(lt.xhat2, lt.inv2, w.g2, dY, h)
-	dG := make([]float64, T*in)
-	gemm(false, false, T, in, h, 1, dR2, h, w.wo, in, 0, dG, in)
+	dR2 := a.alloc(T * h)
+	layerNormBack(dR2, lt.xhat2, lt.inv2, w.g2, dY, h)
+	dG := a.alloc(T * in)
+	ws.mulAdd(dG, dR2, T, w.wo, false)
 	for j, v := range lt.pre {
 		dG[j] *= l.geluGrad(v)
 	}
 	dY1 := dR2
-	gemm(false, false, T, h, in, 1, dG, in, w.wi, h, 1, dY1, h)
+	ws.mulAdd(dY1, dG, T, w.wi, false)
 	// Attention LayerNorm and output projection.
-	dR1 := layerNormBack(lt.xhat1, lt.inv1, w.g1, dY1, h)
-	dC := make([]float64, T*h)
-	gemm(false, false, T, h, h, 1, dR1, h, w.wao, h, 0, dC, h)
+	dR1 := a.alloc(T * h)
+	layerNormBack(dR1, lt.xhat1, lt.inv1, w.g1, dY1, h)
+	dC := a.alloc(T * h)
+	ws.mulAdd(dC, dR1, T, w.wao, false)
 	// Attention heads.
-	dq, dk, dvv := make([]float64, T*h), make([]float64, T*h), make([]float64, T*h)
-	dP := make([]float64, T*T)
+	dq, dvv := a.alloc(T*h), a.alloc(T*h)
+	var dk []float64
+	if needInput {
+		dk = a.alloc(T * h)
+	}
+	dP := a.alloc(T * T)
 	c := 1 / math.Sqrt(float64(dh))
 	for hd := range nh {
 		o := hd * dh
@@ -82,7 +99,9 @@ func (l *LoRA) layerBackward(i int, lt *layerTape, T int, dY, dBq, dBv []float64
 			}
 		}
 		gemm(false, false, T, dh, T, c, dP, T, lt.k[o:], h, 0, dq[o:], h)
-		gemm(true, false, T, dh, T, c, dP, T, lt.q[o:], h, 0, dk[o:], h)
+		if needInput {
+			gemm(true, false, T, dh, T, c, dP, T, lt.q[o:], h, 0, dk[o:], h)
+		}
 	}
 	// LoRA gradients: Q = … + s·(X·Aqᵀ)·Bqᵀ, so ∂/∂Bq = s·dQᵀ·(X·Aqᵀ).
 	gemm(true, false, h, r, T, l.scale, dq, h, lt.xaq, r, 0, dBq, r)
@@ -91,20 +110,25 @@ func (l *LoRA) layerBackward(i int, lt *layerTape, T int, dY, dBq, dBv []float64
 		return nil
 	}
 	dX := dR1 // residual
-	tmp := make([]float64, T*r)
-	for _, pr := range []struct{ d, wt, b, a []float64 }{{dq, w.wq, l.bq[i], w.aq}, {dvv, w.wv, l.bv[i], w.av}} {
-		gemm(false, false, T, h, h, 1, pr.d, h, pr.wt, h, 1, dX, h)
+	tmp := a.alloc(T * r)
+	for _, pr := range []struct {
+		d  []float64
+		wt frozen
+		b  []float64
+		a  []float64
+	}{{dq, w.wq, l.bq[i], w.aq}, {dvv, w.wv, l.bv[i], w.av}} {
+		ws.mulAdd(dX, pr.d, T, pr.wt, false)
 		gemm(false, false, T, r, h, 1, pr.d, h, pr.b, r, 0, tmp, r)
 		gemm(false, false, T, h, r, l.scale, tmp, r, pr.a, h, 1, dX, h)
 	}
-	gemm(false, false, T, h, h, 1, dk, h, w.wk, h, 1, dX, h)
+	ws.mulAdd(dX, dk, T, w.wk, false)
 	return dX
 }
 
-// layerNormBack returns ∂/∂x of y = γ⊙x̂ + β given dy, row by row:
-// dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) with dx̂ = dy⊙γ.
-func layerNormBack(xhat, inv, gamma, dy []float64, h int) []float64 {
-	dx := make([]float64, len(dy))
+// layerNormBack writes to dx ∂/∂x of y = γ⊙x̂ + β given dy, row by row:
+// dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂⊙x̂)) with dx̂ = dy⊙γ. dx may not
+// alias dy.
+func layerNormBack(dx, xhat, inv, gamma, dy []float64, h int) {
 	for r := range inv {
 		var m1, m2 float64
 		for j := range h {
@@ -118,7 +142,6 @@ func layerNormBack(xhat, inv, gamma, dy []float64, h int) []float64 {
 			dx[r*h+j] = inv[r] * (dy[r*h+j]*gamma[j] - m1 - xhat[r*h+j]*m2)
 		}
 	}
-	return dx
 }
 
 // geluGrad is the derivative of the model's activation.

@@ -33,29 +33,52 @@ type Tape struct {
 	layers []layerTape
 	last   []float64 // output of the top layer, T×H
 	pooled []float64 // before normalisation
+	ws     *Workspace
+	reused bool // ws belongs to a ForwardWith caller
 }
 
 // Forward runs the adapted layers in float64 on one sequence's input x
 // (T×H, from Model.HiddenBefore) and returns the pooled vector and the tape
 // for Backward.
 func (l *LoRA) Forward(x []float64, T int) ([]float64, *Tape, error) {
+	ws := l.NewWorkspace(false)
+	v, tape, err := l.forward(ws, x, T)
+	if err != nil {
+		return nil, nil, err
+	}
+	tape.reused = false
+	return v, tape, nil
+}
+
+// ForwardWith is Forward with ws's buffers and precision: the returned
+// vector and tape live in ws and are valid until the next ForwardWith on
+// ws; Backward on the tape uses ws too.
+func (l *LoRA) ForwardWith(ws *Workspace, x []float64, T int) ([]float64, *Tape, error) {
+	ws.f64.reset()
+	ws.f32.reset()
+	return l.forward(ws, x, T)
+}
+
+func (l *LoRA) forward(ws *Workspace, x []float64, T int) ([]float64, *Tape, error) {
 	h := l.m.cfg.HiddenSize
 	if T < 1 || len(x) != T*h {
 		return nil, nil, fmt.Errorf("bert: LoRA input of %d values for %d tokens of width %d", len(x), T, h)
 	}
-	tape := &Tape{T: T}
+	tape := &ws.tape
+	*tape = Tape{T: T, layers: tape.layers[:0], ws: ws, reused: true}
 	cur := x
 	for i := range l.layers {
-		lt := l.layerForward(i, cur, T)
-		tape.layers = append(tape.layers, lt)
-		cur = l.finishLayer(i, &tape.layers[i], T)
+		tape.layers = append(tape.layers, layerTape{})
+		lt := &tape.layers[i]
+		l.layerForward(ws, i, lt, cur, T)
+		cur = l.finishLayer(ws, i, lt, T)
 	}
 	tape.last = cur
 	n := 1
 	if l.cfg.Pooling == PoolMean {
 		n = T
 	}
-	pooled := make([]float64, h)
+	pooled := ws.f64.alloc(h)
 	for t := range n {
 		for j := range pooled {
 			pooled[j] += cur[t*h+j]
@@ -65,7 +88,8 @@ func (l *LoRA) Forward(x []float64, T int) ([]float64, *Tape, error) {
 		pooled[j] /= float64(n)
 	}
 	tape.pooled = pooled
-	out := append([]float64(nil), pooled...)
+	out := ws.f64.alloc(h)
+	copy(out, pooled)
 	if l.cfg.Normalize {
 		if nrm := math.Sqrt(dot(out, out)); nrm > 0 {
 			for j := range out {
@@ -90,23 +114,24 @@ func biasRows(dst, b []float64, rows int) {
 	}
 }
 
-// layerForward computes the attention half of adapted layer i.
-func (l *LoRA) layerForward(i int, x []float64, T int) layerTape {
+// layerForward computes the attention half of adapted layer i into lt.
+func (l *LoRA) layerForward(ws *Workspace, i int, lt *layerTape, x []float64, T int) {
 	w := &l.layers[i]
 	h, r, nh := l.m.cfg.HiddenSize, l.cfg.Rank, l.m.cfg.NumHeads
 	dh := h / nh
-	lt := layerTape{x: x, xaq: make([]float64, T*r), xav: make([]float64, T*r),
-		q: make([]float64, T*h), k: make([]float64, T*h), v: make([]float64, T*h),
-		p: make([]float64, nh*T*T), ctx: make([]float64, T*h)}
+	a := &ws.f64
+	*lt = layerTape{x: x, xaq: a.alloc(T * r), xav: a.alloc(T * r),
+		q: a.alloc(T * h), k: a.alloc(T * h), v: a.alloc(T * h),
+		p: a.alloc(nh * T * T), ctx: a.alloc(T * h)}
 	gemm(false, true, T, r, h, 1, x, h, w.aq, h, 0, lt.xaq, r)
 	gemm(false, true, T, r, h, 1, x, h, w.av, h, 0, lt.xav, r)
 	biasRows(lt.q, w.bq, T)
-	gemm(false, true, T, h, h, 1, x, h, w.wq, h, 1, lt.q, h)
+	ws.mulAdd(lt.q, x, T, w.wq, true)
 	gemm(false, true, T, h, r, l.scale, lt.xaq, r, l.bq[i], r, 1, lt.q, h)
 	biasRows(lt.k, w.bk, T)
-	gemm(false, true, T, h, h, 1, x, h, w.wk, h, 1, lt.k, h)
+	ws.mulAdd(lt.k, x, T, w.wk, true)
 	biasRows(lt.v, w.bv, T)
-	gemm(false, true, T, h, h, 1, x, h, w.wv, h, 1, lt.v, h)
+	ws.mulAdd(lt.v, x, T, w.wv, true)
 	gemm(false, true, T, h, r, l.scale, lt.xav, r, l.bv[i], r, 1, lt.v, h)
 	c := 1 / math.Sqrt(float64(dh))
 	for hd := range nh {
@@ -118,37 +143,39 @@ func (l *LoRA) layerForward(i int, x []float64, T int) layerTape {
 		}
 		gemm(false, false, T, dh, T, 1, p, T, lt.v[o:], h, 0, lt.ctx[o:], h)
 	}
-	return lt
 }
 
 // finishLayer computes the rest of adapted layer i (attention output,
 // LayerNorm, feed-forward, LayerNorm) and returns the layer output.
-func (l *LoRA) finishLayer(i int, lt *layerTape, T int) []float64 {
+func (l *LoRA) finishLayer(ws *Workspace, i int, lt *layerTape, T int) []float64 {
 	w := &l.layers[i]
 	h, in := l.m.cfg.HiddenSize, l.m.cfg.IntermediateSize
 	eps := l.m.cfg.LayerNormEps
-	r1 := make([]float64, T*h)
+	a := &ws.f64
+	r1 := a.alloc(T * h)
 	biasRows(r1, w.bao, T)
-	gemm(false, true, T, h, h, 1, lt.ctx, h, w.wao, h, 1, r1, h)
+	ws.mulAdd(r1, lt.ctx, T, w.wao, true)
 	for j := range r1 {
 		r1[j] += lt.x[j]
 	}
-	lt.y1, lt.xhat1, lt.inv1 = layerNorm64(r1, h, w.g1, w.be1, eps)
-	lt.pre = make([]float64, T*in)
+	lt.y1, lt.xhat1, lt.inv1 = a.alloc(T*h), a.alloc(T*h), a.alloc(T)
+	layerNorm64(lt.y1, lt.xhat1, lt.inv1, r1, h, w.g1, w.be1, eps)
+	lt.pre = a.alloc(T * in)
 	biasRows(lt.pre, w.bi, T)
-	gemm(false, true, T, in, h, 1, lt.y1, h, w.wi, h, 1, lt.pre, in)
-	g := make([]float64, T*in)
+	ws.mulAdd(lt.pre, lt.y1, T, w.wi, true)
+	g := a.alloc(T * in)
 	for j, v := range lt.pre {
 		g[j] = l.m.act(v)
 	}
-	r2 := make([]float64, T*h)
+	r2 := a.alloc(T * h)
 	biasRows(r2, w.bo, T)
-	gemm(false, true, T, h, in, 1, g, in, w.wo, in, 1, r2, h)
+	ws.mulAdd(r2, g, T, w.wo, true)
 	for j := range r2 {
 		r2[j] += lt.y1[j]
 	}
-	var y2 []float64
-	y2, lt.xhat2, lt.inv2 = layerNorm64(r2, h, w.g2, w.be2, eps)
+	y2 := a.alloc(T * h)
+	lt.xhat2, lt.inv2 = a.alloc(T*h), a.alloc(T)
+	layerNorm64(y2, lt.xhat2, lt.inv2, r2, h, w.g2, w.be2, eps)
 	return y2
 }
 
@@ -167,11 +194,10 @@ func softmax64(s []float64) {
 	}
 }
 
-// layerNorm64 returns LayerNorm(x) row by row, the normalised x̂ and each
-// row's 1/σ.
-func layerNorm64(x []float64, h int, gamma, beta []float64, eps float64) (y, xhat, inv []float64) {
+// layerNorm64 writes LayerNorm(x) row by row to y, the normalised x̂ to
+// xhat and each row's 1/σ to inv.
+func layerNorm64(y, xhat, inv, x []float64, h int, gamma, beta []float64, eps float64) {
 	rows := len(x) / h
-	y, xhat, inv = make([]float64, len(x)), make([]float64, len(x)), make([]float64, rows)
 	for r := range rows {
 		row := x[r*h : (r+1)*h]
 		var mean, vr float64
@@ -189,7 +215,6 @@ func layerNorm64(x []float64, h int, gamma, beta []float64, eps float64) (y, xha
 			y[r*h+j] = xh*gamma[j] + beta[j]
 		}
 	}
-	return y, xhat, inv
 }
 
 // Embed encodes texts through the frozen layers and the adapted ones:

@@ -1,0 +1,161 @@
+package bert
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// loraCase builds an adapter with random B's and a random upstream vector.
+func loraCase(t *testing.T, e *Encoder, c LoRAConfig) (*LoRA, []float64) {
+	t.Helper()
+	l, err := NewLoRA(e.Model(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	p := make([]float64, l.NumParams())
+	for i := range p {
+		p[i] = rng.NormFloat64() * 0.3
+	}
+	if err := l.SetParams(p); err != nil {
+		t.Fatal(err)
+	}
+	u := make([]float64, e.Dim())
+	for i := range u {
+		u[i] = rng.NormFloat64()
+	}
+	return l, u
+}
+
+// A float64 workspace reused across records (longest first, so buffers
+// are recycled, and shortest first, so they grow) gives bit-identical
+// outputs and gradients to Forward/Backward, which the finite-difference
+// test checks.
+func TestLoRAWorkspaceMatchesForward(t *testing.T) {
+	e := loadTiny(t, Options{})
+	for _, c := range []LoRAConfig{
+		{TopLayers: 2, Rank: 2, Alpha: 4, Seed: 3, Pooling: PoolMean},
+		{TopLayers: 1, Rank: 3, Seed: 4, Pooling: PoolCLS, Normalize: true},
+	} {
+		l, u := loraCase(t, e, c)
+		xs, lens := tinyInputs(t, e, l.FirstLayer())
+		ws := l.NewWorkspace(false)
+		for _, order := range [][]int{{0, 1, 2}, {2, 1, 0, 0}} {
+			for _, ex := range order {
+				want, tape, err := l.Forward(xs[ex], lens[ex])
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantG := make([]float64, l.NumParams())
+				if err := l.Backward(wantG, tape, u); err != nil {
+					t.Fatal(err)
+				}
+				got, wtape, err := l.ForwardWith(ws, xs[ex], lens[ex])
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotG := make([]float64, l.NumParams())
+				if err := l.Backward(gotG, wtape, u); err != nil {
+					t.Fatal(err)
+				}
+				for j := range want {
+					if got[j] != want[j] {
+						t.Fatalf("%+v example %d dim %d: workspace output %g, Forward %g", c, ex, j, got[j], want[j])
+					}
+				}
+				for j := range wantG {
+					if gotG[j] != wantG[j] {
+						t.Fatalf("%+v example %d param %d: workspace gradient %g, Backward %g", c, ex, j, gotG[j], wantG[j])
+					}
+				}
+			}
+		}
+	}
+}
+
+// Mixed precision (float32 products with the frozen weights) against the
+// float64 path, whose gradients match finite differences to 1e-8. Each
+// frozen product rounds its inputs to float32 (relative 2⁻²⁴ ≈ 6e-8) and
+// accumulates in float32, so it carries a relative error of order 1e-7;
+// on the tiny model the observed differences are ≈3e-9 on the outputs and
+// ≈2e-8 (relative to max(1, max |g|)) on the gradients. We require 1e-7
+// and 1e-6, a margin of ~40× over what float32 rounding gives here, and
+// that the difference is not zero (the float32 path is really taken).
+func TestLoRAMixedPrecisionCloseToFloat64(t *testing.T) {
+	e := loadTiny(t, Options{})
+	for _, c := range []LoRAConfig{
+		{TopLayers: 2, Rank: 2, Alpha: 4, Seed: 3, Pooling: PoolMean},
+		{TopLayers: 1, Rank: 3, Seed: 4, Pooling: PoolCLS, Normalize: true},
+	} {
+		l, u := loraCase(t, e, c)
+		xs, lens := tinyInputs(t, e, l.FirstLayer())
+		ws := l.NewWorkspace(true)
+		if !ws.Mixed() {
+			t.Fatal("mixed workspace reports float64")
+		}
+		var worstOut, worstG float64
+		for ex := range xs {
+			want, tape, err := l.Forward(xs[ex], lens[ex])
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantG := make([]float64, l.NumParams())
+			if err := l.Backward(wantG, tape, u); err != nil {
+				t.Fatal(err)
+			}
+			got, mtape, err := l.ForwardWith(ws, xs[ex], lens[ex])
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotG := make([]float64, l.NumParams())
+			if err := l.Backward(gotG, mtape, u); err != nil {
+				t.Fatal(err)
+			}
+			var dOut, dG, norm float64
+			for j := range want {
+				dOut = max(dOut, math.Abs(got[j]-want[j]))
+			}
+			for j := range wantG {
+				dG = max(dG, math.Abs(gotG[j]-wantG[j]))
+				norm = max(norm, math.Abs(wantG[j]))
+			}
+			if dOut > 1e-7 || dG > 1e-6*max(1, norm) {
+				t.Fatalf("%+v example %d: mixed vs float64: output max |Δ| %g, gradient max |Δ| %g (max |g| %g)", c, ex, dOut, dG, norm)
+			}
+			worstOut, worstG = max(worstOut, dOut), max(worstG, dG/max(1, norm))
+		}
+		if worstOut == 0 && worstG == 0 {
+			t.Fatalf("%+v: mixed precision identical to float64: float32 path not taken", c)
+		}
+		t.Logf("top %d: mixed vs float64: output max |Δ| %.2g, gradient max relative |Δ| %.2g", c.TopLayers, worstOut, worstG)
+	}
+}
+
+// Once a workspace has seen the longest record, a further record costs no
+// allocation at all.
+func TestLoRAWorkspaceNoAllocs(t *testing.T) {
+	e := loadTiny(t, Options{})
+	l, u := loraCase(t, e, LoRAConfig{TopLayers: 2, Rank: 2, Seed: 3, Pooling: PoolCLS, Normalize: true})
+	xs, lens := tinyInputs(t, e, l.FirstLayer())
+	grad := make([]float64, l.NumParams())
+	for _, mixed := range []bool{false, true} {
+		ws := l.NewWorkspace(mixed)
+		run := func() {
+			for ex := range xs {
+				_, tape, err := l.ForwardWith(ws, xs[ex], lens[ex])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := l.Backward(grad, tape, u); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		run()
+		run()
+		if n := testing.AllocsPerRun(5, run); n != 0 {
+			t.Errorf("mixed=%t: %v allocations per pass over %d records", mixed, n, len(xs))
+		}
+	}
+}
