@@ -98,12 +98,46 @@ func (ws *Workspace) mulAdd(c []float64, x []float64, T int, w frozen, trans boo
 	for i, v := range x[:T*k] {
 		x32[i] = float32(v)
 	}
-	tb := blas.NoTrans
-	if trans {
-		tb = blas.Trans
-	}
-	blas32.Implementation().Sgemm(blas.NoTrans, tb, T, n, k, 1, x32, k, w.w32, w.in, 0, c32, n)
+	sgemmBlocked(trans, T, n, k, x32, w.w32, w.in, c32)
 	for i, v := range c32 {
 		c[i] += float64(v)
+	}
+}
+
+// Block sizes of sgemmBlocked: rows of x, columns of c and the inner
+// dimension, per Sgemm call. Each call then spans fewer than gonum's four
+// 64×64 blocks, so it runs serially (the callers already run one record
+// per core) on a slice of W that stays in cache.
+const (
+	blkRows = 64
+	blkNT   = 128 // c columns, x·Wᵀ
+	blkKNT  = 512 // inner, x·Wᵀ
+	blkNN   = 192 // c columns, x·W
+	blkKNN  = 128 // inner, x·W
+)
+
+// sgemmBlocked adds x·Wᵀ (trans; W n×k) or x·W (W k×n) to c (T×n), x T×k,
+// all row-major float32, W with row stride ldw.
+func sgemmBlocked(trans bool, T, n, k int, x, w []float32, ldw int, c []float32) {
+	impl := blas32.Implementation()
+	jc, kc, tb := blkNN, blkKNN, blas.NoTrans
+	if trans {
+		jc, kc, tb = blkNT, blkKNT, blas.Trans
+	}
+	for i0 := 0; i0 < T; i0 += blkRows {
+		ni := min(blkRows, T-i0)
+		for j0 := 0; j0 < n; j0 += jc {
+			nj := min(jc, n-j0)
+			for k0 := 0; k0 < k; k0 += kc {
+				nk := min(kc, k-k0)
+				var wb []float32
+				if trans {
+					wb = w[j0*ldw+k0:]
+				} else {
+					wb = w[k0*ldw+j0:]
+				}
+				impl.Sgemm(blas.NoTrans, tb, ni, nj, nk, 1, x[i0*k+k0:], k, wb, ldw, 1, c[i0*n+j0:], n)
+			}
+		}
 	}
 }

@@ -159,3 +159,46 @@ func TestLoRAWorkspaceNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// sgemmBlocked against a naive float64 product, on shapes that span
+// several blocks in every dimension, with ragged edges.
+func TestSgemmBlocked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, c := range []struct {
+		trans   bool
+		T, n, k int
+	}{{true, 70, 300, 1100}, {false, 70, 400, 300}, {true, 3, 5, 7}, {false, 1, 1, 1}} {
+		x := make([]float32, c.T*c.k)
+		w := make([]float32, c.n*c.k)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		for i := range w {
+			w[i] = float32(rng.NormFloat64())
+		}
+		got := make([]float32, c.T*c.n)
+		for i := range got {
+			got[i] = 1
+		}
+		ldw := c.n
+		if c.trans {
+			ldw = c.k
+		}
+		sgemmBlocked(c.trans, c.T, c.n, c.k, x, w, ldw, got)
+		for i := range c.T {
+			for j := range c.n {
+				want := 1.0
+				for l := range c.k {
+					wv := w[l*c.n+j]
+					if c.trans {
+						wv = w[j*c.k+l]
+					}
+					want += float64(x[i*c.k+l]) * float64(wv)
+				}
+				if d := math.Abs(float64(got[i*c.n+j]) - want); d > 1e-5*float64(c.k) {
+					t.Fatalf("%+v: c[%d][%d] = %g, want %g", c, i, j, got[i*c.n+j], want)
+				}
+			}
+		}
+	}
+}
