@@ -106,7 +106,16 @@ func NewLoRA(m *Model, cfg LoRAConfig) (*LoRA, error) {
 }
 
 func frozenOf(w Linear) frozen {
-	return frozen{w64: f64(w.W), w32: w.W, out: w.Out, in: w.In}
+	f := frozen{w64: f64(w.W), w32: w.W, out: w.Out, in: w.In}
+	if haveKernel {
+		f.t32 = make([]float32, len(w.W))
+		for o := range w.Out {
+			for i := range w.In {
+				f.t32[i*w.Out+o] = w.W[o*w.In+i]
+			}
+		}
+	}
+	return f
 }
 
 func f64(s []float32) []float64 {

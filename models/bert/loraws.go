@@ -12,9 +12,9 @@ import (
 //
 // In mixed precision the products with the frozen weights of the adapted
 // layers (query, key, value, attention output, intermediate and output
-// projections, forward and backward) run in float32 (gonum Sgemm on the
-// model's float32 weights, activations rounded to float32, float32
-// accumulation); everything else — the LoRA factors and their rank-r
+// projections, forward and backward) run in float32 (on the model's
+// float32 weights, activations rounded to float32, float32 accumulation:
+// an AVX2/FMA kernel on amd64 CPUs that have it, gonum Sgemm elsewhere); everything else — the LoRA factors and their rank-r
 // products, biases, residuals, attention, LayerNorm, GELU, pooling and
 // every accumulation of the trainable gradient — stays float64. The
 // float32 rounding perturbs outputs and per-example gradients by about
@@ -76,10 +76,13 @@ func (a *arena[E]) reset() {
 }
 
 // frozen is a frozen weight matrix stored [out][in] row-major in float64
-// (exact path) and float32 (the model's own copy, mixed path).
+// (exact path) and float32 (the model's own copy, mixed path). Where the
+// assembly kernel runs (haveKernel), t32 is the float32 transpose
+// [in][out], so that x·Wᵀ is also a non-transposed product.
 type frozen struct {
 	w64     []float64
 	w32     []float32
+	t32     []float32
 	out, in int
 }
 
@@ -98,7 +101,14 @@ func (ws *Workspace) mulAdd(c []float64, x []float64, T int, w frozen, trans boo
 	for i, v := range x[:T*k] {
 		x32[i] = float32(v)
 	}
-	sgemmBlocked(trans, T, n, k, x32, w.w32, w.in, c32)
+	switch {
+	case haveKernel && trans:
+		sgemmNN(T, n, k, x32, k, w.t32, w.out, c32, n)
+	case haveKernel:
+		sgemmNN(T, n, k, x32, k, w.w32, w.in, c32, n)
+	default:
+		sgemmBlocked(trans, T, n, k, x32, w.w32, w.in, c32)
+	}
 	for i, v := range c32 {
 		c[i] += float64(v)
 	}
