@@ -68,8 +68,8 @@ func (l *LoRA) layerBackward(ws *Workspace, i int, lt *layerTape, T int, dY, dBq
 	layerNormBack(dR2, lt.xhat2, lt.inv2, w.g2, dY, h)
 	dG := a.alloc(T * in)
 	ws.mulAdd(dG, dR2, T, w.wo, false)
-	for j, v := range lt.pre {
-		dG[j] *= l.geluGrad(v)
+	for j, d := range lt.dact {
+		dG[j] *= d
 	}
 	dY1 := dR2
 	ws.mulAdd(dY1, dG, T, w.wi, false)
@@ -141,6 +141,23 @@ func layerNormBack(dx, xhat, inv, gamma, dy []float64, h int) {
 		for j := range h {
 			dx[r*h+j] = inv[r] * (dy[r*h+j]*gamma[j] - m1 - xhat[r*h+j]*m2)
 		}
+	}
+}
+
+// activate sets g = GELU(pre) (the model's activation, bit for bit) and
+// d = GELU′(pre); the exact form shares one erf between the two.
+func (l *LoRA) activate(g, d, pre []float64) {
+	if l.m.cfg.HiddenAct == "gelu" {
+		for j, x := range pre {
+			e := 1 + math.Erf(x/math.Sqrt2)
+			g[j] = 0.5 * x * e
+			d[j] = 0.5*e + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
+		}
+		return
+	}
+	for j, x := range pre {
+		g[j] = l.m.act(x)
+		d[j] = l.geluGrad(x)
 	}
 }
 

@@ -23,8 +23,8 @@ func gemm(ta, tb bool, m, n, k int, alpha float64, a []float64, lda int, b []flo
 
 // layerTape keeps what the backward pass of one adapted layer needs.
 type layerTape struct {
-	x, xaq, xav, q, k, v, p, ctx      []float64
-	xhat1, inv1, y1, pre, xhat2, inv2 []float64
+	x, xaq, xav, q, k, v, p, ctx       []float64
+	xhat1, inv1, y1, dact, xhat2, inv2 []float64 // dact: GELU′ of the FFN pre-activation
 }
 
 // Tape records one sequence's forward pass through the adapted layers.
@@ -160,13 +160,12 @@ func (l *LoRA) finishLayer(ws *Workspace, i int, lt *layerTape, T int) []float64
 	}
 	lt.y1, lt.xhat1, lt.inv1 = a.alloc(T*h), a.alloc(T*h), a.alloc(T)
 	layerNorm64(lt.y1, lt.xhat1, lt.inv1, r1, h, w.g1, w.be1, eps)
-	lt.pre = a.alloc(T * in)
-	biasRows(lt.pre, w.bi, T)
-	ws.mulAdd(lt.pre, lt.y1, T, w.wi, true)
+	pre := a.alloc(T * in)
+	biasRows(pre, w.bi, T)
+	ws.mulAdd(pre, lt.y1, T, w.wi, true)
 	g := a.alloc(T * in)
-	for j, v := range lt.pre {
-		g[j] = l.m.act(v)
-	}
+	lt.dact = a.alloc(T * in)
+	l.activate(g, lt.dact, pre)
 	r2 := a.alloc(T * h)
 	biasRows(r2, w.bo, T)
 	ws.mulAdd(r2, g, T, w.wo, true)

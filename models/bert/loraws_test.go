@@ -202,3 +202,23 @@ func TestSgemmBlocked(t *testing.T) {
 		}
 	}
 }
+
+// activate gives the model's activation bit for bit and its derivative
+// (against central differences), for the exact and the tanh GELU.
+func TestLoRAActivate(t *testing.T) {
+	for _, m := range []*Model{{cfg: Config{HiddenAct: "gelu"}, act: geluErf}, {cfg: Config{HiddenAct: "gelu_new"}, act: geluTanh}} {
+		l := &LoRA{m: m}
+		pre := []float64{-6, -2.5, -1, -0.3, 0, 1e-3, 0.7, 1.9, 4, 9}
+		g, d := make([]float64, len(pre)), make([]float64, len(pre))
+		l.activate(g, d, pre)
+		for j, x := range pre {
+			if g[j] != m.act(x) {
+				t.Fatalf("%s: GELU(%g) = %g, model %g", m.cfg.HiddenAct, x, g[j], m.act(x))
+			}
+			const eps = 1e-6
+			if fd := (m.act(x+eps) - m.act(x-eps)) / (2 * eps); math.Abs(fd-d[j]) > 1e-8 {
+				t.Fatalf("%s: GELU′(%g) = %g, finite difference %g", m.cfg.HiddenAct, x, d[j], fd)
+			}
+		}
+	}
+}

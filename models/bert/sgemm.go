@@ -27,6 +27,9 @@ func sgemmNN(T, n, k int, x []float32, ldx int, w []float32, ldw int, c []float3
 	}
 	// Edges: rows T4.. for all columns, columns n16.. for rows ..T4.
 	edge := func(i0, i1, j0, j1 int) {
+		if j0 == j1 {
+			return
+		}
 		for i := i0; i < i1; i++ {
 			for l := range k {
 				xv := x[i*ldx+l]
