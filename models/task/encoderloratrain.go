@@ -49,9 +49,29 @@ type gradWorker struct {
 	grad, sum []float64
 }
 
+// mixedWorkspaces recycles the mixed-precision workspaces of Train calls
+// (they hold a record's whole tape, megabytes at realistic shapes); a
+// workspace does not depend on the adapter it served.
+var mixedWorkspaces sync.Pool
+
 func (l *EncoderLoRA) newGradWorker(mixed bool, np int) *gradWorker {
-	return &gradWorker{ws: l.lora.NewWorkspace(mixed), z: make([]float64, l.k), up: make([]float64, l.h),
+	var ws *bert.Workspace
+	if mixed {
+		ws, _ = mixedWorkspaces.Get().(*bert.Workspace)
+	}
+	if ws == nil {
+		ws = l.lora.NewWorkspace(mixed)
+	}
+	return &gradWorker{ws: ws, z: make([]float64, l.k), up: make([]float64, l.h),
 		grad: make([]float64, np), sum: make([]float64, np)}
+}
+
+// release returns a mixed worker's workspace to the pool.
+func (wk *gradWorker) release() {
+	if wk.ws.Mixed() {
+		mixedWorkspaces.Put(wk.ws)
+	}
+	wk.ws = nil
 }
 
 // exampleGrad is exampleGradWith on fresh float64 buffers: the exact
@@ -148,6 +168,7 @@ func (l *EncoderLoRA) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.Tra
 	wks := make([]*gradWorker, workers)
 	for w := range workers {
 		wks[w] = l.newGradWorker(true, np)
+		defer wks[w].release()
 	}
 	mom := make([]float64, np)
 	losses, clips := make([]float64, workers), make([]int, workers)
