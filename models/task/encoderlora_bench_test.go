@@ -53,7 +53,10 @@ func cjkEncoder(tb testing.TB, m *bert.Model, chars []rune, pool bert.Pooling, m
 // the head, whole-gradient clipping, noise, update. Baselines in the same
 // run: the head-only learner's step (NewClassifier, rank 8, on cached
 // embeddings) and the frozen full-model forward pass of the same batch
-// (what encoding those 32 records costs). Compare ns/op.
+// (what encoding those 32 records costs). Compare ns/op. Train runs the
+// adapted layers' frozen products in float32 (bert.Workspace, mixed
+// precision); BenchmarkLoRAPerExample in models/bert compares that with
+// the float64 path in one run.
 func BenchmarkEncoderLoRAStep(b *testing.B) {
 	m, err := bert.RandomModel(bgeSmallZh, 7)
 	if err != nil {
