@@ -10,7 +10,9 @@ import (
 )
 
 // gemm is C = alpha·op(A)·op(B) + beta·C on row-major float64 slices, with
-// op(A) m×k and op(B) k×n.
+// op(A) m×k and op(B) k×n. It calls Dgemm on pieces of at most 64×192 of
+// C, which gonum runs serially: the callers already run one record per
+// core, and gonum's parallel split would start goroutines per 64×64 block.
 func gemm(ta, tb bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	t := func(x bool) blas.Transpose {
 		if x {
@@ -18,7 +20,26 @@ func gemm(ta, tb bool, m, n, k int, alpha float64, a []float64, lda int, b []flo
 		}
 		return blas.NoTrans
 	}
-	blas64.Implementation().Dgemm(t(ta), t(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	impl := blas64.Implementation()
+	for i0 := 0; i0 < m; i0 += 64 {
+		mi := min(64, m-i0)
+		var ai []float64
+		if ta {
+			ai = a[i0:]
+		} else {
+			ai = a[i0*lda:]
+		}
+		for j0 := 0; j0 < n; j0 += 192 {
+			nj := min(192, n-j0)
+			var bj []float64
+			if tb {
+				bj = b[j0*ldb:]
+			} else {
+				bj = b[j0:]
+			}
+			impl.Dgemm(t(ta), t(tb), mi, nj, k, alpha, ai, lda, bj, ldb, beta, c[i0*ldc+j0:], ldc)
+		}
+	}
 }
 
 // layerTape keeps what the backward pass of one adapted layer needs.

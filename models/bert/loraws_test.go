@@ -222,3 +222,53 @@ func TestLoRAActivate(t *testing.T) {
 		}
 	}
 }
+
+// gemm (Dgemm in pieces) against a naive product, for every transpose
+// combination, shapes spanning several pieces, strides wider than the
+// matrices and beta ≠ 0.
+func TestGemmPieces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	const m, n, k, pad = 130, 400, 9, 2
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			ar, ac := m, k
+			if ta {
+				ar, ac = k, m
+			}
+			br, bc := k, n
+			if tb {
+				br, bc = n, k
+			}
+			lda, ldb, ldc := ac+pad, bc+pad, n+pad
+			a, b, c := make([]float64, ar*lda), make([]float64, br*ldb), make([]float64, m*ldc)
+			for _, s := range [][]float64{a, b, c} {
+				for i := range s {
+					s[i] = rng.NormFloat64()
+				}
+			}
+			want := append([]float64(nil), c...)
+			for i := range m {
+				for j := range n {
+					var s float64
+					for l := range k {
+						av, bv := a[i*lda+l], b[l*ldb+j]
+						if ta {
+							av = a[l*lda+i]
+						}
+						if tb {
+							bv = b[j*ldb+l]
+						}
+						s += av * bv
+					}
+					want[i*ldc+j] = 0.5*s + 2*c[i*ldc+j]
+				}
+			}
+			gemm(ta, tb, m, n, k, 0.5, a, lda, b, ldb, 2, c, ldc)
+			for i := range c {
+				if math.Abs(c[i]-want[i]) > 1e-12 {
+					t.Fatalf("ta=%t tb=%t: element %d = %g, want %g", ta, tb, i, c[i], want[i])
+				}
+			}
+		}
+	}
+}
