@@ -251,13 +251,14 @@ func TestGemmPieces(t *testing.T) {
 				for j := range n {
 					var s float64
 					for l := range k {
-						av, bv := a[i*lda+l], b[l*ldb+j]
+						ai, bi := i*lda+l, l*ldb+j
 						if ta {
-							av = a[l*lda+i]
+							ai = l*lda + i
 						}
 						if tb {
-							bv = b[j*ldb+l]
+							bi = j*ldb + l
 						}
+						av, bv := a[ai], b[bi]
 						s += av * bv
 					}
 					want[i*ldc+j] = 0.5*s + 2*c[i*ldc+j]
