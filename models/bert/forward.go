@@ -17,6 +17,10 @@ type Model struct {
 	cfg Config
 	w   *Weights
 	act func(float64) float64
+	// blasOnly keeps the forward pass on gonum Sgemm and serial GELU and
+	// LayerNorm even where the AVX2/FMA kernel runs: the baseline of
+	// BenchmarkForwardBGESmallZh, never set outside tests.
+	blasOnly bool
 }
 
 // NewModel checks that w matches cfg and returns the model.
@@ -142,22 +146,50 @@ func (m *Model) forward(ctx context.Context, ids [][]int, nLayers int) ([]float3
 			return nil, 0, err
 		}
 		l := &m.w.Layers[li]
-		linear(q, x, n, l.Query)
-		linear(k, x, n, l.Key)
-		linear(v, x, n, l.Value)
+		m.linear(q, x, n, l.Query)
+		m.linear(k, x, n, l.Key)
+		m.linear(v, x, n, l.Value)
 		m.attention(att, q, k, v, ids, T)
-		linear(tmp, att, n, l.AttnOut)
+		m.linear(tmp, att, n, l.AttnOut)
 		addTo(tmp, x)
-		layerNorm(tmp, h, l.AttnNorm, m.cfg.LayerNormEps)
-		linear(inter, tmp, n, l.Inter)
-		for i, val := range inter {
-			inter[i] = float32(m.act(float64(val)))
-		}
-		linear(x, inter, n, l.Output)
+		m.layerNorm(tmp, l.AttnNorm)
+		m.linear(inter, tmp, n, l.Inter)
+		m.rows(n, func(lo, hi int) {
+			in := m.cfg.IntermediateSize
+			for i, val := range inter[lo*in : hi*in] {
+				inter[lo*in+i] = float32(m.act(float64(val)))
+			}
+		})
+		m.linear(x, inter, n, l.Output)
 		addTo(x, tmp)
-		layerNorm(x, h, l.OutNorm, m.cfg.LayerNormEps)
+		m.layerNorm(x, l.OutNorm)
 	}
 	return x, T, nil
+}
+
+// linear is linearFast where the assembly kernel runs, else linear.
+func (m *Model) linear(dst, x []float32, n int, l Linear) {
+	if haveKernel && !m.blasOnly {
+		linearFast(dst, x, n, l)
+		return
+	}
+	linear(dst, x, n, l)
+}
+
+// rows runs f over [0, n) rows, split among goroutines on the fast path.
+func (m *Model) rows(n int, f func(lo, hi int)) {
+	if haveKernel && !m.blasOnly {
+		parallelRows(n, 64, f)
+		return
+	}
+	f(0, n)
+}
+
+// layerNorm is layerNorm over rows of width H, split among goroutines on
+// the fast path (each row's result is the same either way).
+func (m *Model) layerNorm(x []float32, nrm Norm) {
+	h := m.cfg.HiddenSize
+	m.rows(len(x)/h, func(lo, hi int) { layerNorm(x[lo*h:hi*h], h, nrm, m.cfg.LayerNormEps) })
 }
 
 // linear sets dst[n][Out] = x[n][In] Wᵀ + b with one BLAS Sgemm.
