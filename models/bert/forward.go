@@ -222,11 +222,20 @@ func (m *Model) attention(dst, q, k, v []float32, ids [][]int, T int) {
 		go func() {
 			defer wg.Done()
 			scores := make([]float32, T*T)
+			var vh []float32
+			fast := haveKernel && !m.blasOnly
+			if fast {
+				vh = make([]float32, T*dh)
+			}
 			for b := range jobs {
 				valid := len(ids[b])
 				off := b * T * h
 				for hd := range nh {
 					o := off + hd*dh
+					if fast {
+						headAttention(dst[o:], q[o:], k[o:], v[o:], scores, vh, T, valid, h, dh, scale)
+						continue
+					}
 					mat := func(s []float32, rows int) blas32.General {
 						return blas32.General{Rows: rows, Cols: dh, Stride: h, Data: s[o : o+(rows-1)*h+dh]}
 					}
@@ -245,6 +254,30 @@ func (m *Model) attention(dst, q, k, v []float32, ids [][]int, T int) {
 	}
 	close(jobs)
 	wg.Wait()
+}
+
+// headAttention is one head of one sequence on the assembly kernel: dst
+// (T rows of dh at stride h) = softmax(scale·q·kᵀ)·v over the first valid
+// keys, with q, k, v, dst starting at the head's column. scores (T×T) and
+// vh (T×dh, the head's values made contiguous for the kernel) are scratch.
+func headAttention(dst, q, k, v, scores, vh []float32, T, valid, h, dh int, scale float32) {
+	sc := scores[:T*valid]
+	clear(sc)
+	sgemmNT(T, dh, q, h, k, h, sc, valid, 0, valid)
+	for r := range T {
+		row := sc[r*valid : (r+1)*valid]
+		for j := range row {
+			row[j] *= scale
+		}
+		softmax(row)
+	}
+	for r := range valid {
+		copy(vh[r*dh:(r+1)*dh], v[r*h:r*h+dh])
+	}
+	for r := range T {
+		clear(dst[r*h : r*h+dh])
+	}
+	sgemmNN(T, dh, valid, sc, valid, vh, dh, dst, h)
 }
 
 func softmax(s []float32) {
