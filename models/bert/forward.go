@@ -156,6 +156,10 @@ func (m *Model) forward(ctx context.Context, ids [][]int, nLayers int) ([]float3
 		m.linear(inter, tmp, n, l.Inter)
 		m.rows(n, func(lo, hi int) {
 			in := m.cfg.IntermediateSize
+			if m.cfg.HiddenAct == "gelu" && haveKernel && !m.blasOnly {
+				geluErfRows(inter[lo*in : hi*in])
+				return
+			}
 			for i, val := range inter[lo*in : hi*in] {
 				inter[lo*in+i] = float32(m.act(float64(val)))
 			}
