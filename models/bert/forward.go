@@ -156,7 +156,7 @@ func (m *Model) forward(ctx context.Context, ids [][]int, nLayers int) ([]float3
 		m.linear(inter, tmp, n, l.Inter)
 		m.rows(n, func(lo, hi int) {
 			in := m.cfg.IntermediateSize
-			if m.cfg.HiddenAct == "gelu" && haveKernel && !m.blasOnly {
+			if m.cfg.HiddenAct == "gelu" && m.fast() {
 				geluErfRows(inter[lo*in : hi*in])
 				return
 			}
@@ -171,9 +171,12 @@ func (m *Model) forward(ctx context.Context, ids [][]int, nLayers int) ([]float3
 	return x, T, nil
 }
 
+// fast reports whether the forward pass takes the assembly kernel path.
+func (m *Model) fast() bool { return haveKernel && !m.blasOnly }
+
 // linear is linearFast where the assembly kernel runs, else linear.
 func (m *Model) linear(dst, x []float32, n int, l Linear) {
-	if haveKernel && !m.blasOnly {
+	if m.fast() {
 		linearFast(dst, x, n, l)
 		return
 	}
@@ -182,7 +185,7 @@ func (m *Model) linear(dst, x []float32, n int, l Linear) {
 
 // rows runs f over [0, n) rows, split among goroutines on the fast path.
 func (m *Model) rows(n int, f func(lo, hi int)) {
-	if haveKernel && !m.blasOnly {
+	if m.fast() {
 		parallelRows(n, 64, f)
 		return
 	}
@@ -227,7 +230,7 @@ func (m *Model) attention(dst, q, k, v []float32, ids [][]int, T int) {
 			defer wg.Done()
 			scores := make([]float32, T*T)
 			var vh []float32
-			fast := haveKernel && !m.blasOnly
+			fast := m.fast()
 			if fast {
 				vh = make([]float32, T*dh)
 			}
