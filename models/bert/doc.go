@@ -2,9 +2,10 @@
 // model folder (config.json, model.safetensors, vocab.txt or tokenizer.json,
 // optional tokenizer_config.json), tokenizes with WordPiece exactly as
 // Hugging Face's BertTokenizer does, runs the forward pass (embeddings,
-// post-LayerNorm self-attention blocks with GELU) in float32 with gonum
-// BLAS, and pools each text to one vector (mask-weighted mean or [CLS],
-// optionally L2-normalised).
+// post-LayerNorm self-attention blocks with GELU) in float32 — its matrix
+// products on an AVX2/FMA kernel in Go assembly where the CPU has it
+// (sgemm*.go; gonum BLAS otherwise) — and pools each text to one vector
+// (mask-weighted mean or [CLS], optionally L2-normalised).
 //
 // An Encoder implements models.Encoder. Its ID is "bert:" plus 16 hex
 // digits of a SHA-256 over the configuration, every weight, the tokenizer
