@@ -26,20 +26,10 @@ checked. verify exits 0 when every check passes, 1 when one fails, 2 on
 usage errors.`
 
 func runAudit(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, auditUsage)
-		return 2
+	sub, code, ok := subcommand("audit", auditUsage, args, stdout, stderr, "verify", "report")
+	if !ok {
+		return code
 	}
-	switch args[0] {
-	case "verify", "report":
-	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, auditUsage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "fedb2b audit: unknown subcommand %q\n%s\n", args[0], auditUsage)
-		return 2
-	}
-	sub := args[0]
 	fs := flag.NewFlagSet("audit "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var pubs auditPubList

@@ -83,21 +83,14 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 func runCA(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, caUsage)
-		return 2
+	sub, code, ok := subcommand("ca", caUsage, args, stdout, stderr, "init", "fingerprint")
+	if !ok {
+		return code
 	}
-	switch args[0] {
-	case "init":
+	if sub == "init" {
 		return runCAInit(args[1:], stdout, stderr)
-	case "fingerprint":
-		return runCAFingerprint(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, caUsage)
-		return 0
 	}
-	fmt.Fprintf(stderr, "fedb2b ca: unknown subcommand %q\n%s\n", args[0], caUsage)
-	return 2
+	return runCAFingerprint(args[1:], stdout, stderr)
 }
 
 func runCAInit(args []string, stdout, stderr io.Writer) int {

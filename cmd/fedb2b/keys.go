@@ -20,21 +20,14 @@ const keysUsage = `usage: fedb2b keys new --out DIR (--passphrase-env VAR | --id
        fedb2b keys id PUBFILE...`
 
 func runKeys(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, keysUsage)
-		return 2
+	sub, code, ok := subcommand("keys", keysUsage, args, stdout, stderr, "new", "id")
+	if !ok {
+		return code
 	}
-	switch args[0] {
-	case "new":
+	if sub == "new" {
 		return runKeysNew(args[1:], stdout, stderr)
-	case "id":
-		return runKeysID(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, keysUsage)
-		return 0
 	}
-	fmt.Fprintf(stderr, "fedb2b keys: unknown subcommand %q\n%s\n", args[0], keysUsage)
-	return 2
+	return runKeysID(args[1:], stdout, stderr)
 }
 
 func runKeysNew(args []string, stdout, stderr io.Writer) int {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 )
 
@@ -56,4 +57,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return c.run(args[1:], stdout, stderr)
+}
+
+// subcommand reads the subcommand of command name from args: help prints
+// usage to stdout (exit code 0), a missing or unknown one prints usage to
+// stderr (code 2); ok says whether to go on with sub.
+func subcommand(name, usage string, args []string, stdout, stderr io.Writer, known ...string) (sub string, code int, ok bool) {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return "", 2, false
+	}
+	switch sub = args[0]; {
+	case sub == "-h" || sub == "--help" || sub == "help":
+		fmt.Fprintln(stdout, usage)
+		return "", 0, false
+	case !slices.Contains(known, sub):
+		fmt.Fprintf(stderr, "fedb2b %s: unknown subcommand %q\n%s\n", name, sub, usage)
+		return "", 2, false
+	}
+	return sub, 0, true
 }

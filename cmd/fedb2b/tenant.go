@@ -20,18 +20,9 @@ const tenantUsage = `usage: fedb2b tenant invite NAME --dir CADIR [--ttl 72h]
        fedb2b tenant list --dir CADIR`
 
 func runTenant(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, tenantUsage)
-		return 2
-	}
-	sub := args[0]
-	if sub == "-h" || sub == "--help" || sub == "help" {
-		fmt.Fprintln(stdout, tenantUsage)
-		return 0
-	}
-	if sub != "invite" && sub != "revoke" && sub != "list" {
-		fmt.Fprintf(stderr, "fedb2b tenant: unknown subcommand %q\n%s\n", sub, tenantUsage)
-		return 2
+	sub, code, ok := subcommand("tenant", tenantUsage, args, stdout, stderr, "invite", "revoke", "list")
+	if !ok {
+		return code
 	}
 	fs := flag.NewFlagSet("tenant "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
