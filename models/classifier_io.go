@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 )
 
@@ -105,7 +106,7 @@ func UnmarshalClassifier(data []byte) (*Classifier, map[string]string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("models: classifier file: %w", err)
 		}
-		if !equalInts(shape, t.Shape) {
+		if !slices.Equal(shape, t.Shape) {
 			return nil, nil, fmt.Errorf("models: tensor %s has shape %v, want %v", name, t.Shape, shape)
 		}
 		if err := c.SetTensor(name, t.Data); err != nil {
@@ -120,18 +121,6 @@ func UnmarshalClassifier(data []byte) (*Classifier, map[string]string, error) {
 		delete(extra, k)
 	}
 	return c, extra, nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Save writes c to path atomically: to a temporary file in the same

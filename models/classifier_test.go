@@ -2,6 +2,7 @@ package models
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -42,7 +43,7 @@ func TestSeedDerivedA(t *testing.T) {
 	A1, shape, _ := a1.Tensor(TensorLoRAA)
 	A2, _, _ := a2.Tensor(TensorLoRAA)
 	A3, _, _ := a3.Tensor(TensorLoRAA)
-	if !equalInts(shape, []int{64, 256}) {
+	if !slices.Equal(shape, []int{64, 256}) {
 		t.Fatalf("A shape %v", shape)
 	}
 	same, pos := 0, 0
@@ -103,7 +104,7 @@ func TestParamsAndTensors(t *testing.T) {
 		t.Fatal("wrong size accepted")
 	}
 	w0, shape, _ := c.Tensor(TensorW0)
-	if len(w0) != 6 || !equalInts(shape, []int{2, 3}) || !IsZero(w0) || c.HasBase() {
+	if len(w0) != 6 || !slices.Equal(shape, []int{2, 3}) || !IsZero(w0) || c.HasBase() {
 		t.Fatal("W0 must read as zeros by default")
 	}
 	if err := c.SetTensor(TensorW0, []float64{1, 0, 0, 0, 1, 0}); err != nil || !c.HasBase() || c.FeatureDim() != 4 {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -41,7 +42,7 @@ func TestSafetensorsReadsHuggingFaceFile(t *testing.T) {
 		t.Fatalf("%d tensors, metadata %v", len(ts), meta)
 	}
 	e := ts["embeddings.word_embeddings.weight"]
-	if e.DType != DTypeF32 || !equalInts(e.Shape, []int{116, 32}) {
+	if e.DType != DTypeF32 || !slices.Equal(e.Shape, []int{116, 32}) {
 		t.Fatalf("word embeddings %s %v", e.DType, e.Shape)
 	}
 	want := []float64{-0.08829206228256226, -0.04202910512685776, 0.042503487318754196}
@@ -77,7 +78,7 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 	}
 	checkVec(t, "a", got["a"].Data, ts["a"].Data, 0)
 	checkVec(t, "b", got["b"].Data, []float64{float64(float32(0.1)), 3}, 0)
-	if len(got["empty"].Data) != 0 || !equalInts(got["empty"].Shape, []int{0, 4}) || got["scalar"].Data[0] != 7 || meta["k"] != "v" {
+	if len(got["empty"].Data) != 0 || !slices.Equal(got["empty"].Shape, []int{0, 4}) || got["scalar"].Data[0] != 7 || meta["k"] != "v" {
 		t.Fatalf("round trip: %+v %v", got, meta)
 	}
 	// Deterministic output.
@@ -158,7 +159,7 @@ func FuzzSafetensorsHeader(f *testing.F) {
 		}
 		for name, v := range ts {
 			w := back[name]
-			if w.DType != v.DType || !equalInts(w.Shape, v.Shape) || len(w.Data) != len(v.Data) {
+			if w.DType != v.DType || !slices.Equal(w.Shape, v.Shape) || len(w.Data) != len(v.Data) {
 				t.Fatalf("tensor %s changed", name)
 			}
 			for i := range v.Data {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/fedb2b/fedb2b/privacy"
@@ -191,7 +192,7 @@ func TestMaskMatchesKeystream(t *testing.T) {
 			}
 		}
 		e.apply(y, seed, true)
-		if !equalU32(y, base) {
+		if !slices.Equal(y, base) {
 			t.Fatalf("d=%d: add then subtract is not the identity", d)
 		}
 	}
@@ -218,8 +219,8 @@ func TestGraph(t *testing.T) {
 	a, b, c := NewGraph(40, 6, seed), NewGraph(40, 6, seed), NewGraph(40, 6, seed2)
 	same, diff := true, false
 	for i := range 40 {
-		same = same && equalU32(a.Neighbours(uint32(i)), b.Neighbours(uint32(i)))
-		diff = diff || !equalU32(a.Neighbours(uint32(i)), c.Neighbours(uint32(i)))
+		same = same && slices.Equal(a.Neighbours(uint32(i)), b.Neighbours(uint32(i)))
+		diff = diff || !slices.Equal(a.Neighbours(uint32(i)), c.Neighbours(uint32(i)))
 	}
 	if !same || !diff {
 		t.Fatalf("graph must be a deterministic function of the seed (same=%v, differs=%v)", same, diff)
@@ -234,7 +235,7 @@ func TestGraphIsStable(t *testing.T) {
 	g := NewGraph(8, 2, seed)
 	golden := [][]uint32{{1, 2}, {0, 5}, {0, 6}, {4, 7}, {3, 6}, {1, 7}, {2, 4}, {3, 5}}
 	for i, want := range golden {
-		if got := g.Neighbours(uint32(i)); !equalU32(got, want) {
+		if got := g.Neighbours(uint32(i)); !slices.Equal(got, want) {
 			t.Fatalf("graph changed: node %d of n=8 k=2 has neighbours %v, golden %v", i, got, want)
 		}
 	}
@@ -262,7 +263,7 @@ func TestVectorAddMatchesGeneric(t *testing.T) {
 				addWords(got, b)
 				addWordsGeneric(want, b)
 			}
-			if !equalU32(got, want) {
+			if !slices.Equal(got, want) {
 				t.Fatalf("n=%d sub=%v: vector result differs from generic", n, sub)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/fedb2b/fedb2b/privacy"
@@ -31,18 +32,6 @@ func randomInputs(r *rand.Rand, n, d int) [][]uint32 {
 	return in
 }
 
-func equalU32(a, b []uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestSimulateNoDropouts(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct{ n, k, t int }{{3, 0, 2}, {5, 0, 3}, {10, 4, 3}, {12, 5, 4}} {
@@ -54,7 +43,7 @@ func TestSimulateNoDropouts(t *testing.T) {
 		if len(surv) != tc.n {
 			t.Fatalf("survivors %v, want all %d", surv, tc.n)
 		}
-		if want := plainSum(in, surv); !equalU32(sum, want) {
+		if want := plainSum(in, surv); !slices.Equal(sum, want) {
 			t.Fatalf("n=%d k=%d t=%d: sum differs from plain sum", tc.n, tc.k, tc.t)
 		}
 	}
@@ -123,7 +112,7 @@ func TestPropertyDropouts(t *testing.T) {
 				t.Fatalf("%s: client %d sent its masked input but is not a survivor", desc, i)
 			}
 		}
-		if want := plainSum(in, res.Survivors); !equalU32(res.Sum, want) {
+		if want := plainSum(in, res.Survivors); !slices.Equal(res.Sum, want) {
 			t.Fatalf("%s: unmasked sum differs from plain sum of survivors %v", desc, res.Survivors)
 		}
 		ok++

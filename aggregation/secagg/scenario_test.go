@@ -3,6 +3,7 @@ package secagg
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/fedb2b/fedb2b/privacy"
@@ -107,7 +108,7 @@ func (h *harness) checkSum(sum []uint32, surv []uint32) {
 	for i, u := range surv {
 		idx[i] = int(u)
 	}
-	if !equalU32(sum, plainSum(h.inputs, idx)) {
+	if !slices.Equal(sum, plainSum(h.inputs, idx)) {
 		h.t.Fatal("sum differs from the plain sum of the survivors")
 	}
 }
@@ -142,7 +143,7 @@ func TestScenarioDropAtEachStage(t *testing.T) {
 			if len(res.Survivors) != wantSurv {
 				t.Fatalf("drop at %s: %d survivors, want %d", st, len(res.Survivors), wantSurv)
 			}
-			if !equalU32(res.Sum, plainSum(in, res.Survivors)) {
+			if !slices.Equal(res.Sum, plainSum(in, res.Survivors)) {
 				t.Fatalf("drop at %s (k=%d): wrong sum", st, k)
 			}
 			for i, s := range drops {

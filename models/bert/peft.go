@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/fedb2b/fedb2b/models"
 )
@@ -134,7 +135,7 @@ func (l *LoRA) ReadPEFT(dir string) error {
 			if ta == nil || tb == nil {
 				return fmt.Errorf("bert: PEFT adapter lacks layer %d %s", layer, x.target)
 			}
-			if !sameShape(ta.Shape, []int{r, h}) || !sameShape(tb.Shape, []int{h, r}) {
+			if !slices.Equal(ta.Shape, []int{r, h}) || !slices.Equal(tb.Shape, []int{h, r}) {
 				return fmt.Errorf("bert: PEFT layer %d %s: shapes %v and %v, want [%d %d] and [%d %d]", layer, x.target, ta.Shape, tb.Shape, r, h, h, r)
 			}
 			for j, v := range ta.Data {

@@ -3,6 +3,7 @@ package bert
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -28,7 +29,7 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 	}
 	for name, want := range in {
 		got := out[name]
-		if got == nil || !sameShape(got.Shape, want.Shape) {
+		if got == nil || !slices.Equal(got.Shape, want.Shape) {
 			t.Fatalf("%s: got %+v", name, got)
 		}
 		for i := range want.Data {

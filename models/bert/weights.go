@@ -2,6 +2,7 @@ package bert
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -59,22 +60,10 @@ func (s tensorSet) get(name string, shape ...int) ([]float32, error) {
 			return nil, fmt.Errorf("missing tensor %q", s.prefix+name)
 		}
 	}
-	if !sameShape(t.Shape, shape) {
+	if !slices.Equal(t.Shape, shape) {
 		return nil, fmt.Errorf("tensor %q has shape %v, want %v", s.prefix+name, t.Shape, shape)
 	}
 	return t.Data, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (s tensorSet) linear(name string, out, in int) (Linear, error) {
