@@ -62,22 +62,8 @@ func TestLoRAGradientFiniteDifferences(t *testing.T) {
 		{TopLayers: 2, Rank: 2, Alpha: 4, Seed: 3, Pooling: PoolMean},
 		{TopLayers: 1, Rank: 3, Seed: 4, Pooling: PoolCLS, Normalize: true},
 	} {
-		l, err := NewLoRA(e.Model(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rng := rand.New(rand.NewPCG(5, 6))
-		p := make([]float64, l.NumParams())
-		for i := range p {
-			p[i] = rng.NormFloat64() * 0.3
-		}
-		if err := l.SetParams(p); err != nil {
-			t.Fatal(err)
-		}
-		u := make([]float64, e.Dim())
-		for i := range u {
-			u[i] = rng.NormFloat64()
-		}
+		l, u := loraCase(t, e, c)
+		p := l.Params()
 		xs, lens := tinyInputs(t, e, l.FirstLayer())
 		for ex := range xs {
 			_, tape, err := l.Forward(xs[ex], lens[ex])

@@ -1,8 +1,6 @@
 package bert
 
 import (
-	"context"
-	"math/rand/v2"
 	"runtime"
 	"sync"
 	"testing"
@@ -15,21 +13,7 @@ import (
 // ForwardWith on a float64 workspace per worker, and on a mixed-precision
 // one (float32 frozen products). Compare ns/op and allocs/op.
 func BenchmarkLoRAPerExample(b *testing.B) {
-	m := randomModel(b, bgeSmallZh, 7)
-	l, err := NewLoRA(m, LoRAConfig{TopLayers: 2, Rank: 8, Seed: 1, Pooling: PoolCLS, Normalize: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(2, 2))
-	ids := randomIDs(rng, 32, 32, bgeSmallZh.VocabSize)
-	xs, err := m.HiddenBefore(context.Background(), ids, l.FirstLayer())
-	if err != nil {
-		b.Fatal(err)
-	}
-	up := make([]float64, bgeSmallZh.HiddenSize)
-	for i := range up {
-		up[i] = rng.NormFloat64()
-	}
+	l, ids, xs, up, _ := benchLoRA(b)
 	workers := runtime.GOMAXPROCS(0)
 	grads := make([][]float64, workers)
 	for w := range grads {

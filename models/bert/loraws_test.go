@@ -3,6 +3,7 @@ package bert
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -43,22 +44,8 @@ func TestLoRAWorkspaceMatchesForward(t *testing.T) {
 		ws := l.NewWorkspace(false)
 		for _, order := range [][]int{{0, 1, 2}, {2, 1, 0, 0}} {
 			for _, ex := range order {
-				want, tape, err := l.Forward(xs[ex], lens[ex])
-				if err != nil {
-					t.Fatal(err)
-				}
-				wantG := make([]float64, l.NumParams())
-				if err := l.Backward(wantG, tape, u); err != nil {
-					t.Fatal(err)
-				}
-				got, wtape, err := l.ForwardWith(ws, xs[ex], lens[ex])
-				if err != nil {
-					t.Fatal(err)
-				}
-				gotG := make([]float64, l.NumParams())
-				if err := l.Backward(gotG, wtape, u); err != nil {
-					t.Fatal(err)
-				}
+				want, wantG := forwardBackward(t, l, nil, xs[ex], lens[ex], u)
+				got, gotG := forwardBackward(t, l, ws, xs[ex], lens[ex], u)
 				for j := range want {
 					if got[j] != want[j] {
 						t.Fatalf("%+v example %d dim %d: workspace output %g, Forward %g", c, ex, j, got[j], want[j])
@@ -96,22 +83,8 @@ func TestLoRAMixedPrecisionCloseToFloat64(t *testing.T) {
 		}
 		var worstOut, worstG float64
 		for ex := range xs {
-			want, tape, err := l.Forward(xs[ex], lens[ex])
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantG := make([]float64, l.NumParams())
-			if err := l.Backward(wantG, tape, u); err != nil {
-				t.Fatal(err)
-			}
-			got, mtape, err := l.ForwardWith(ws, xs[ex], lens[ex])
-			if err != nil {
-				t.Fatal(err)
-			}
-			gotG := make([]float64, l.NumParams())
-			if err := l.Backward(gotG, mtape, u); err != nil {
-				t.Fatal(err)
-			}
+			want, wantG := forwardBackward(t, l, nil, xs[ex], lens[ex], u)
+			got, gotG := forwardBackward(t, l, ws, xs[ex], lens[ex], u)
 			var dOut, dG, norm float64
 			for j := range want {
 				dOut = max(dOut, math.Abs(got[j]-want[j]))
@@ -272,4 +245,27 @@ func TestGemmPieces(t *testing.T) {
 			}
 		}
 	}
+}
+
+// forwardBackward returns the pooled output for x (T tokens) and the
+// per-example gradient for upstream vector u, through Forward when ws is
+// nil and ForwardWith(ws) otherwise. The output is copied: a workspace's
+// is reused by its next pass.
+func forwardBackward(t *testing.T, l *LoRA, ws *Workspace, x []float64, T int, u []float64) (out, grad []float64) {
+	t.Helper()
+	var tape *Tape
+	var err error
+	if ws == nil {
+		out, tape, err = l.Forward(x, T)
+	} else {
+		out, tape, err = l.ForwardWith(ws, x, T)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	grad = make([]float64, l.NumParams())
+	if err := l.Backward(grad, tape, u); err != nil {
+		t.Fatal(err)
+	}
+	return slices.Clone(out), grad
 }
