@@ -3,6 +3,7 @@ package simulate
 import (
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
 )
 
 // Metrics are classification metrics over a summed confusion matrix.
@@ -126,6 +127,8 @@ type Report struct {
 	// round (models/task), FinalModel that round's global parameters.
 	FinalValues map[string]float64 `json:"final_values,omitempty"`
 	FinalModel  []float64          `json:"-"`
+	// learners are the ones the clients built (nil where none was).
+	learners []modeltask.Learner
 	// Spec is the task the federation ran.
 	Spec coordinator.TaskSpec `json:"-"`
 	// FinalExactValues are the kind's metrics of FinalModel counted

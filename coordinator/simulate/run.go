@@ -58,7 +58,7 @@ func Run(ctx context.Context, cfg Config, onRound func(RoundReport)) (*Report, e
 		if err != nil {
 			return rep, err
 		}
-		ex, _, err := exactValues(ctx, fed, make([]modeltask.Learner, len(fed.Tenants)), kind, rep.FinalModel)
+		ex, _, err := exactValues(ctx, fed, rep.learners, kind, rep.FinalModel)
 		if err != nil {
 			return rep, err
 		}
@@ -206,8 +206,17 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 	errs := make([]error, len(names))
 	logs := make([]client.SpendLog, len(names))
 	drops := planDrops(cfg, names)
+	// Keep the learner each client builds: after the run it still holds
+	// the tenant's local state (a recommender's customer vectors) and its
+	// encoded data, for the exact figures.
+	rep.learners = make([]modeltask.Learner, len(t.Tenants))
 	for i, td := range t.Tenants {
-		td := tenantRef{name: td.Name, learner: td.Learner}
+		factory := td.Learner
+		td := tenantRef{name: td.Name, learner: func(ctx context.Context, spec coordinator.TaskSpec) (modeltask.Learner, error) {
+			l, err := factory(ctx, spec)
+			rep.learners[i] = l
+			return l, err
+		}}
 		var identity ed25519.PrivateKey
 		if cfg.Workdir != "" {
 			signer, led, err := openParty(cfg.Workdir, td.name)

@@ -3,7 +3,6 @@ package simulate
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/coordinator"
@@ -72,23 +71,11 @@ func RunTask(ctx context.Context, cfg Config, t TaskFederation, onRound func(Rou
 		return nil, err
 	}
 	rep := &Report{Config: DataSummary{Encoder: cfg.Encoder.ID()}}
-	// Keep the learner each client builds: after the run it still holds
-	// the tenant's local state (a recommender's customer vectors).
-	built := make([]modeltask.Learner, len(t.Tenants))
-	run := t
-	run.Tenants = slices.Clone(t.Tenants)
-	for i, td := range t.Tenants {
-		run.Tenants[i].Learner = func(ctx context.Context, spec coordinator.TaskSpec) (modeltask.Learner, error) {
-			l, err := td.Learner(ctx, spec)
-			built[i] = l
-			return l, err
-		}
-	}
-	if err := runFederation(ctx, cfg, run, rep, onRound); err != nil {
+	if err := runFederation(ctx, cfg, t, rep, onRound); err != nil {
 		return rep, err
 	}
 	if rep.FinalModel != nil {
-		if rep.FinalExactValues, rep.FinalDeployedValues, err = exactValues(ctx, t, built, kind, rep.FinalModel); err != nil {
+		if rep.FinalExactValues, rep.FinalDeployedValues, err = exactValues(ctx, t, rep.learners, kind, rep.FinalModel); err != nil {
 			return rep, err
 		}
 	}
