@@ -1,6 +1,7 @@
 package client
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -29,25 +30,11 @@ func CalibrateNoise(q float64, steps, rounds int, releases []scalar.Record, delt
 		}
 		return Epsilon(spends, delta)
 	}
-	lo, hi := 0.1, 1000.0
-	if e, err := eps(hi); err != nil {
-		return 0, err
-	} else if e > target {
-		return 0, fmt.Errorf("client: the %d noised evaluations and counts alone take ε to %.3g, above the target %g: lower their ε, evaluate less often or raise the target", len(releases), e, target)
+	z, err := privacy.CalibrateSigma(eps, target)
+	if errors.Is(err, privacy.ErrTargetUnreachable) {
+		return 0, fmt.Errorf("client: the %d noised evaluations and counts alone take ε above the target %g: lower their ε, evaluate less often or raise the target: %w", len(releases), target, err)
 	}
-	for i := 0; i < 60 && hi-lo > 1e-6*hi; i++ {
-		mid := (lo + hi) / 2
-		e, err := eps(mid)
-		if err != nil {
-			return 0, err
-		}
-		if e > target {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return hi, nil
+	return z, err
 }
 
 // Releases lists a run's Gaussian releases besides DP-SGD: evals noised

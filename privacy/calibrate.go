@@ -52,6 +52,19 @@ func calibrateNoiseRDP(orders []float64, q float64, steps int, delta, targetEps 
 		e, _, err := acc.Epsilon(delta)
 		return e, err
 	}
+	sigma, err := CalibrateSigma(epsAt, targetEps)
+	if err != nil {
+		return 0, fmt.Errorf("%w (q=%g, steps=%d, delta=%g)", err, q, steps, delta)
+	}
+	return sigma, nil
+}
+
+// CalibrateSigma returns the smallest noise multiplier σ (within relative
+// tolerance CalibrationRelTol, on the safe side: epsAt(σ) ≤ targetEps) for
+// any mechanism whose ε, epsAt(σ), does not increase with σ — DP-SGD
+// composed with other releases, say. It returns an error wrapping
+// ErrTargetUnreachable if even σ = 2^20 does not meet the target.
+func CalibrateSigma(epsAt func(sigma float64) (float64, error), targetEps float64) (float64, error) {
 	// Bracket: eps(lo) > target >= eps(hi).
 	lo, hi := 0.0, 1.0
 	for {
@@ -63,8 +76,7 @@ func calibrateNoiseRDP(orders []float64, q float64, steps int, delta, targetEps 
 			break
 		}
 		if hi >= maxCalibratedSigma {
-			return 0, fmt.Errorf("%w: epsilon %g at sigma=%g still exceeds %g (q=%g, steps=%d, delta=%g)",
-				ErrTargetUnreachable, e, hi, targetEps, q, steps, delta)
+			return 0, fmt.Errorf("%w: epsilon %g at sigma=%g still exceeds %g", ErrTargetUnreachable, e, hi, targetEps)
 		}
 		lo, hi = hi, 2*hi
 	}
