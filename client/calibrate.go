@@ -12,7 +12,7 @@ import (
 // CalibrateNoise returns the smallest DP-SGD noise multiplier z for which
 // rounds rounds of steps steps at sampling rate q, together with the
 // Gaussian releases of the run (noised evaluations, noised example counts;
-// Releases builds the list), keep record-level ε at delta within target.
+// Releases.Records builds the list), keep record-level ε at delta within target.
 // Both compose exactly as a tenant's ledger composes them (Epsilon), so a
 // plan calibrated here is one a tenant with that cap accepts to the end.
 func CalibrateNoise(q float64, steps, rounds int, releases []scalar.Record, delta, target float64) (float64, error) {
@@ -37,25 +37,40 @@ func CalibrateNoise(q float64, steps, rounds int, releases []scalar.Record, delt
 	return z, err
 }
 
-// Releases lists a run's Gaussian releases besides DP-SGD: evals noised
-// evaluations released under eval (nil: none) and weighted noised example
-// counts at weightEps (0: none), each count a sensitivity-1 release at
-// delta.
-func Releases(evals int, eval *scalar.Record, weighted int, weightEps, delta float64) ([]scalar.Record, error) {
+// Releases describes a run's Gaussian releases besides DP-SGD: Evals
+// noised evaluations of a task kind whose statistics one record changes in
+// at most EvalL0 entries by at most EvalLInf, at EvalEpsilon each, and
+// Weighted noised example counts (sensitivity 1) at WeightEpsilon each. A
+// zero ε means that release is not noised (and not counted).
+type Releases struct {
+	Evals            int
+	EvalL0, EvalLInf int64
+	EvalEpsilon      float64
+	Weighted         int
+	WeightEpsilon    float64
+}
+
+// Records lists the releases' ledger records at delta, for CalibrateNoise.
+func (r Releases) Records(delta float64) ([]scalar.Record, error) {
 	var out []scalar.Record
-	if eval != nil {
-		for range evals {
-			out = append(out, *eval)
+	add := func(n int, l0, lInf int64, eps float64, what string) error {
+		if eps <= 0 || n <= 0 {
+			return nil
 		}
-	}
-	if weightEps > 0 && weighted > 0 {
-		rec, err := scalar.VectorRecord(1, 1, weightEps, delta, scalar.Gaussian)
+		rec, err := scalar.VectorRecord(l0, lInf, eps, delta, scalar.Gaussian)
 		if err != nil {
-			return nil, fmt.Errorf("client: weight noise: %w", err)
+			return fmt.Errorf("client: %s noise: %w", what, err)
 		}
-		for range weighted {
+		for range n {
 			out = append(out, rec)
 		}
+		return nil
+	}
+	if err := add(r.Evals, r.EvalL0, r.EvalLInf, r.EvalEpsilon, "evaluation"); err != nil {
+		return nil, err
+	}
+	if err := add(r.Weighted, 1, 1, r.WeightEpsilon, "weight"); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

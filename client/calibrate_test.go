@@ -34,7 +34,7 @@ func TestCalibrateNoiseCountsEvaluations(t *testing.T) {
 	}
 	prev := alone
 	for _, evals := range []int{2, 8} {
-		rel, err := Releases(evals, &rec, 0, 0, delta)
+		rel, err := Releases{Evals: evals, EvalL0: 5, EvalLInf: 1, EvalEpsilon: 0.5}.Records(delta)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,13 +49,12 @@ func TestCalibrateNoiseCountsEvaluations(t *testing.T) {
 		}
 		prev = z
 	}
-	big, _ := scalar.VectorRecord(5, 1, 5, delta, scalar.Gaussian)
-	rel, _ := Releases(8, &big, 0, 0, delta)
+	rel, _ := Releases{Evals: 8, EvalL0: 5, EvalLInf: 1, EvalEpsilon: 5}.Records(delta)
 	if _, err := CalibrateNoise(q, steps, rounds, rel, delta, target); err == nil {
 		t.Fatal("8 evaluations at ε = 5 fit a target of 8?")
 	}
 	// Noised counts compose like any other release.
-	rel, err = Releases(8, &rec, 8, 0.1, delta)
+	rel, err = Releases{Evals: 8, EvalL0: 5, EvalLInf: 1, EvalEpsilon: 0.5, Weighted: 8, WeightEpsilon: 0.1}.Records(delta)
 	if err != nil || len(rel) != 16 || rel[15].Sensitivity != 1 {
 		t.Fatalf("releases %+v, %v", rel, err)
 	}

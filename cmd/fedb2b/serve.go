@@ -30,7 +30,6 @@ import (
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy/keys"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
-	"github.com/fedb2b/fedb2b/privacy/scalar"
 )
 
 func init() {
@@ -104,21 +103,14 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	if *noise == 0 {
-		var eval *scalar.Record
-		if *evalEps > 0 {
-			rec, err := scalar.VectorRecord(kind.L0, kind.LInf, *evalEps, *delta, scalar.Gaussian)
-			if err != nil {
-				return fail(fmt.Errorf("--eval-epsilon: %w", err))
-			}
-			eval = &rec
-		}
-		weighted := 0
+		r := client.Releases{Evals: coordinator.Evaluations(*rounds, *evalEvery), EvalL0: kind.L0, EvalLInf: kind.LInf,
+			EvalEpsilon: *evalEps, WeightEpsilon: *weightEps}
 		if *insecure || *maxWeight > 0 {
-			weighted = *rounds
+			r.Weighted = *rounds
 		}
-		rel, err := client.Releases(coordinator.Evaluations(*rounds, *evalEvery), eval, weighted, *weightEps, *delta)
+		rel, err := r.Records(*delta)
 		if err != nil {
-			return fail(fmt.Errorf("--weight-epsilon: %w", err))
+			return fail(fmt.Errorf("--eval-epsilon or --weight-epsilon: %w", err))
 		}
 		if *noise, err = client.CalibrateNoise(*q, *steps, *rounds, rel, *delta, *eps); err != nil {
 			return fail(err)

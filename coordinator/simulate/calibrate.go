@@ -4,7 +4,6 @@ import (
 	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/coordinator"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
-	"github.com/fedb2b/fedb2b/privacy/scalar"
 )
 
 // calibrate returns the DP-SGD noise multiplier for cfg: the smallest
@@ -12,23 +11,14 @@ import (
 // TargetEpsilon, counting the noised evaluations too when EvalEpsilon is
 // set, released with kind's contribution bounds (client.CalibrateNoise).
 func calibrate(cfg Config, kind modeltask.Kind) (float64, error) {
-	var eval *scalar.Record
-	if cfg.EvalEpsilon > 0 {
-		rec, err := scalar.VectorRecord(kind.L0, kind.LInf, cfg.EvalEpsilon, cfg.Delta, scalar.Gaussian)
-		if err != nil {
-			return 0, err
-		}
-		eval = &rec
+	r := client.Releases{EvalL0: kind.L0, EvalLInf: kind.LInf, EvalEpsilon: cfg.EvalEpsilon, WeightEpsilon: cfg.WeightEpsilon}
+	if cfg.evaluates() {
+		r.Evals = coordinator.Evaluations(cfg.Rounds, cfg.EvalEvery)
 	}
-	weighted := 0
 	if cfg.weighted() {
-		weighted = cfg.Rounds
+		r.Weighted = cfg.Rounds
 	}
-	evals := coordinator.Evaluations(cfg.Rounds, cfg.EvalEvery)
-	if !cfg.evaluates() {
-		evals = 0
-	}
-	rel, err := client.Releases(evals, eval, weighted, cfg.WeightEpsilon, cfg.Delta)
+	rel, err := r.Records(cfg.Delta)
 	if err != nil {
 		return 0, err
 	}
