@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/forecast"
@@ -24,14 +23,12 @@ import (
 func intentOverCoordinator(evalEps float64, seen *map[string]float64) intent.Federation {
 	return func(ctx context.Context, in intent.FederationInput) ([]float64, float64, float64, error) {
 		c := in.Config
-		spec := coordinator.TaskSpec{ID: "intent", Kind: modeltask.KindIntent, EncoderID: c.Encoder.ID(), InputDim: in.Classifier.InputDim,
-			Rank: in.Classifier.Rank, Alpha: in.Classifier.Alpha, Labels: in.Labels, Seed: in.Classifier.Seed, NumParams: len(in.Initial)}
-		k, err := modeltask.Lookup(spec.Kind)
+		spec, initial, err := modeltask.ClassifySpec(modeltask.KindIntent, modeltask.ClassifySetup{ID: "intent", Labels: in.Labels,
+			Seed: in.Classifier.Seed, Rank: in.Classifier.Rank, Alpha: in.Classifier.Alpha}, c.Encoder)
 		if err != nil {
 			return nil, 0, 0, err
 		}
-		spec.EvalLen = k.EvalLen(spec)
-		fed := simulate.TaskFederation{Spec: spec, Initial: in.Initial}
+		fed := simulate.TaskFederation{Spec: spec, Initial: initial}
 		for _, t := range in.Tenants {
 			fed.Tenants = append(fed.Tenants, simulate.TaskTenant{Name: t.Name, Learner: modeltask.NewIntent(c.Encoder, t.Train, t.Test, nil)})
 		}
