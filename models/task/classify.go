@@ -125,11 +125,9 @@ func NewClassifier(enc models.Encoder, train, test []dataset.Example, log *slog.
 		default:
 			return nil, fmt.Errorf("task %q: unknown adapter %q (want %q or %q)", spec.ID, a, AdapterHead, AdapterEncoderLoRA)
 		}
-		clf, err := models.NewClassifier(models.ClassifierConfig{
-			InputDim: spec.InputDim, Rank: spec.Rank, Classes: len(spec.Labels), Alpha: spec.Alpha, Seed: spec.Seed,
-		})
+		clf, err := headClassifier(spec)
 		if err != nil {
-			return nil, fmt.Errorf("task %q: %w", spec.ID, err)
+			return nil, err
 		}
 		l := &Classifier{clf: clf}
 		if l.trainF, l.trainY, err = Encode(ctx, enc, clf, spec.Labels, train, "train", log); err != nil {

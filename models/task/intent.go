@@ -125,11 +125,9 @@ func NewIntent(enc models.Encoder, train, test []dataset.Example, log *slog.Logg
 		if spec.Kind != KindIntent {
 			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindIntent)
 		}
-		clf, err := models.NewClassifier(models.ClassifierConfig{
-			InputDim: spec.InputDim, Rank: spec.Rank, Classes: len(spec.Labels), Alpha: spec.Alpha, Seed: spec.Seed,
-		})
+		clf, err := headClassifier(spec)
 		if err != nil {
-			return nil, fmt.Errorf("task %q: %w", spec.ID, err)
+			return nil, err
 		}
 		inTrain, _ := splitOOS(train)
 		inTest, oosTest := splitOOS(test)

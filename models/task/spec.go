@@ -37,9 +37,9 @@ func ClassifySpec(kind string, s ClassifySetup, enc models.Encoder) (coordinator
 	var initial []float64
 	switch s.Adapter {
 	case "", AdapterHead:
-		clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: enc.Dim(), Rank: s.Rank, Classes: len(s.Labels), Alpha: s.Alpha, Seed: s.Seed})
+		clf, err := headClassifier(spec)
 		if err != nil {
-			return spec, nil, fmt.Errorf("task %q: %w", s.ID, err)
+			return spec, nil, err
 		}
 		initial = clf.Params()
 	case AdapterEncoderLoRA:
@@ -77,4 +77,16 @@ func NewText(enc models.Encoder, train, test []dataset.Example, log *slog.Logger
 		}
 		return nil, fmt.Errorf("task %q is of kind %q; this tenant's labelled texts serve %q and %q", spec.ID, spec.Kind, KindClassify, KindIntent)
 	}
+}
+
+// headClassifier is the head-only LoRA classifier spec announces (its A
+// derived from spec.Seed, so identical at every tenant).
+func headClassifier(spec coordinator.TaskSpec) (*models.Classifier, error) {
+	clf, err := models.NewClassifier(models.ClassifierConfig{
+		InputDim: spec.InputDim, Rank: spec.Rank, Classes: len(spec.Labels), Alpha: spec.Alpha, Seed: spec.Seed,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("task %q: %w", spec.ID, err)
+	}
+	return clf, nil
 }
