@@ -6,6 +6,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
 )
 
@@ -13,23 +14,10 @@ import (
 // makes over the pooled data.
 const CentralEpochs = 10
 
-// features encodes and projects examples with the task's labels.
+// features encodes and projects examples with the task's labels
+// (task.Encode, as the tenants' learners do).
 func features(ctx context.Context, cfg Config, clf *models.Classifier, labels []string, ex []dataset.Example) ([][]float64, []int, error) {
-	index := make(map[string]int, len(labels))
-	for i, l := range labels {
-		index[l] = i
-	}
-	texts := make([]string, len(ex))
-	y := make([]int, len(ex))
-	for i, e := range ex {
-		texts[i], y[i] = e.Text, index[e.Label]
-	}
-	x, err := cfg.Encoder.Encode(ctx, texts)
-	if err != nil {
-		return nil, nil, err
-	}
-	f, err := clf.Project(x)
-	return f, y, err
+	return modeltask.Encode(ctx, cfg.Encoder, clf, labels, ex, "baseline", cfg.Log)
 }
 
 func evaluate(clf *models.Classifier, f [][]float64, y []int, k int) (Metrics, error) {
