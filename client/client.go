@@ -17,11 +17,11 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/fedb2b/fedb2b/api"
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // MaxModelBytes bounds a downloaded model; a larger stream is refused.
@@ -88,7 +88,7 @@ type Client struct {
 	cfg     Config
 	log     *slog.Logger
 	rng     *mrand.Rand
-	task    coordinator.TaskSpec
+	task    protocol.TaskSpec
 	kind    task.Kind
 	learner task.Learner
 	sec     *secSession
@@ -186,7 +186,7 @@ func (c *Client) join(ctx context.Context, conn api.FederationClient, eps float6
 	if err != nil {
 		return fmt.Errorf("client: join: %w", err)
 	}
-	spec := coordinator.TaskFromProto(jr.GetTask())
+	spec := protocol.TaskFromProto(jr.GetTask())
 	if c.learner != nil && spec.ID == c.task.ID && spec.Seed == c.task.Seed && spec.NumParams == c.task.NumParams {
 		return nil // same task: the encoded data are still good
 	}
@@ -220,7 +220,7 @@ func (c *Client) act(ctx context.Context, conn api.FederationClient, pr *api.Pol
 
 // prepare builds the learner once (it encodes the data: the base is
 // frozen) and checks it against what the task announces.
-func (c *Client) prepare(ctx context.Context, spec coordinator.TaskSpec) error {
+func (c *Client) prepare(ctx context.Context, spec protocol.TaskSpec) error {
 	if spec.EncoderID != c.cfg.Encoder.ID() {
 		return fmt.Errorf("client: task %q needs encoder %q, this tenant has %q", spec.ID, spec.EncoderID, c.cfg.Encoder.ID())
 	}
@@ -269,7 +269,7 @@ func (c *Client) download(ctx context.Context, conn api.FederationClient, versio
 			break
 		}
 	}
-	params, err := coordinator.DecodeParams(buf.Bytes(), c.learner.NumParams())
+	params, err := protocol.DecodeParams(buf.Bytes(), c.learner.NumParams())
 	if err != nil {
 		return nil, fmt.Errorf("client: model version %d: %w", version, err)
 	}

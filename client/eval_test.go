@@ -15,6 +15,7 @@ import (
 	"github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
 	"github.com/fedb2b/fedb2b/privacy/scalar"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // evalRun runs one plain round of a one-tenant federation whose evaluation
@@ -49,18 +50,18 @@ func evalRunWeighted(t *testing.T, evalEps, weightEps float64, pol Policy) (coor
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := coordinator.TaskSpec{ID: "t", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams()}
+	spec := protocol.TaskSpec{ID: "t", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams()}
 	spec.EvalLen = task.ClassStatsLen(spec)
 	fed, err := coordinator.New(coordinator.Config{
 		Task: spec, Rounds: 1, Strategy: &aggregation.FedAvg{}, EvalEpsilon: evalEps,
-		Train:     coordinator.TrainParams{SampleRate: 0.2, ClipNorm: 1, NoiseMultiplier: 2, LocalSteps: 5, LearningRate: 1, WeightEpsilon: weightEps},
+		Train:     protocol.TrainParams{SampleRate: 0.2, ClipNorm: 1, NoiseMultiplier: 2, LocalSteps: 5, LearningRate: 1, WeightEpsilon: weightEps},
 		MinJoined: 1, MinClients: 1, RoundTimeout: 20 * time.Second, InsecurePlainAggregation: true,
 	}, clf.Params())
 	if err != nil {
 		t.Fatal(err)
 	}
 	events := make(chan coordinator.Event, 64)
-	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
+	svc := coordinator.NewService(fed, protocol.EncodeParams, events, nil)
 	conn := serveInMemory(t, svc)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

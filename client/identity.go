@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/fedb2b/fedb2b/api"
-	"github.com/fedb2b/fedb2b/coordinator/pki"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // cohortIdentities returns the ed25519 identity key of each cohort member
@@ -37,12 +37,12 @@ func cohortIdentities(p *api.TrainPlan, ca *x509.Certificate, now time.Time) ([]
 	if ca == nil {
 		return out, nil
 	}
-	certs := p.GetCohortCerts()
-	if len(certs) != len(cohort) {
-		return nil, fmt.Errorf("refusing the session: this client pins the operator's CA, but the plan carries %d certificates for %d cohort members (a coordinator without TLS, or one withholding them)", len(certs), len(cohort))
+	peerCerts := p.GetCohortCerts()
+	if len(peerCerts) != len(cohort) {
+		return nil, fmt.Errorf("refusing the session: this client pins the operator's CA, but the plan carries %d certificates for %d cohort members (a coordinator without TLS, or one withholding them)", len(peerCerts), len(cohort))
 	}
 	for i, id := range cohort {
-		key, err := pki.VerifyPeerCertificate(ca, certs[i], id, x509.VerifyOptions{CurrentTime: now})
+		key, err := certs.VerifyPeerCertificate(ca, peerCerts[i], id, x509.VerifyOptions{CurrentTime: now})
 		if err != nil {
 			return nil, fmt.Errorf("refusing the session: %w", err)
 		}

@@ -29,6 +29,8 @@ import (
 	"github.com/fedb2b/fedb2b/coordinator/pki"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/protocol"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // testCA is an operator CA in a temporary directory.
@@ -62,7 +64,7 @@ func (c testCA) issue(t *testing.T, tenant string, idKey ed25519.PublicKey) []by
 	}
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	csr, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: tenant}, URIs: []*url.URL{pki.IdentityURI(idKey)}}, key)
+		Subject: pkix.Name{CommonName: tenant}, URIs: []*url.URL{certs.IdentityURI(idKey)}}, key)
 	req, err := pki.CheckEnrollRequest(tenant, inv.Token(), csr)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +83,7 @@ func forgeCert(t *testing.T, tenant string, idKey ed25519.PublicKey) []byte {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(99), Subject: pkix.Name{CommonName: tenant},
-		URIs:      []*url.URL{pki.TenantURI(tenant), pki.IdentityURI(idKey)},
+		URIs:      []*url.URL{certs.TenantURI(tenant), certs.IdentityURI(idKey)},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
@@ -164,10 +166,10 @@ func federationCase(t *testing.T, tamper func(*api.TrainPlan)) (map[string]Resul
 	if err != nil {
 		t.Fatal(err)
 	}
-	task := coordinator.TaskSpec{ID: "t", Kind: "classify", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams(), EvalLen: 2 + 3*len(labels)}
+	task := protocol.TaskSpec{ID: "t", Kind: "classify", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams(), EvalLen: 2 + 3*len(labels)}
 	fed, err := coordinator.New(coordinator.Config{
 		Task: task, Rounds: 1, Strategy: &aggregation.FedAvg{},
-		Train:     coordinator.TrainParams{SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 2, LearningRate: 0.1},
+		Train:     protocol.TrainParams{SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 2, LearningRate: 0.1},
 		MinJoined: 3, MinClients: 3, RoundTimeout: 3 * time.Second, Retry: 10 * time.Millisecond,
 		Secure: &coordinator.SecureConfig{ClipNorm: 1},
 	}, clf.Params())
@@ -179,7 +181,7 @@ func federationCase(t *testing.T, tamper func(*api.TrainPlan)) (map[string]Resul
 		for range events {
 		}
 	}()
-	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
+	svc := coordinator.NewService(fed, protocol.EncodeParams, events, nil)
 	opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: ca.dir, Identity: ca.id, Registry: ca.auth.Registry(), AllowEnrollment: true})
 	if err != nil {
 		t.Fatal(err)

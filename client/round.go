@@ -6,9 +6,9 @@ import (
 	"math"
 
 	"github.com/fedb2b/fedb2b/api"
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/privacy/scalar"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // spendOf is the record-level spend a plan asks for.
@@ -107,7 +107,7 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	if err != nil {
 		return fmt.Errorf("client: send update of round %d: %w", round, err)
 	}
-	if err := c.releaseAll(coordinator.UpdateHash(values), intent, wt.intent); err != nil {
+	if err := c.releaseAll(protocol.UpdateHash(values), intent, wt.intent); err != nil {
 		return err
 	}
 	res.Rounds = append(res.Rounds, round)
@@ -163,7 +163,7 @@ func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api
 		return fmt.Errorf("client: send evaluation of round %d: %w", round, err)
 	}
 	if intent != 0 {
-		return c.cfg.Spends.Released(intent, coordinator.CountsHash(res.Stats))
+		return c.cfg.Spends.Released(intent, protocol.CountsHash(res.Stats))
 	}
 	return nil
 }

@@ -11,11 +11,11 @@ import (
 
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/privacy"
 	"github.com/fedb2b/fedb2b/privacy/adaptive"
 	"github.com/fedb2b/fedb2b/privacy/ddg"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // secSession is the client's part of one round's secure aggregation.
@@ -105,7 +105,7 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 			}
 			vec = adaptive.AppendBit(clippedDelta, norm, cl, w)
 		}
-		st, err := codec.Encode(input, vec, coordinator.RotationSeed(seed), c.rng)
+		st, err := codec.Encode(input, vec, protocol.RotationSeed(seed), c.rng)
 		if err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
@@ -118,8 +118,8 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 			if err != nil {
 				return fmt.Errorf("client: round %d: %w", round, err)
 			}
-			vec, clipped = coordinator.WeightedVector(delta, int(w), p.GetUpdateClip(), p.GetMaxWeight())
-			q.ClipNorm = coordinator.WeightedClip(p.GetUpdateClip(), p.GetMaxWeight())
+			vec, clipped = protocol.WeightedVector(delta, int(w), p.GetUpdateClip(), p.GetMaxWeight())
+			q.ClipNorm = protocol.WeightedClip(p.GetUpdateClip(), p.GetMaxWeight())
 		}
 		if err := q.CheckRange(params.N()); err != nil {
 			return fmt.Errorf("client: round %d: refusing parameters that could wrap: %w", round, err)

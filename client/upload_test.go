@@ -11,6 +11,7 @@ import (
 	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // TestLargeUpdateIsStreamed submits a plain update of 10⁶ parameters (8 MB,
@@ -19,15 +20,15 @@ import (
 func TestLargeUpdateIsStreamed(t *testing.T) {
 	const d = 1_000_000
 	fed, err := coordinator.New(coordinator.Config{
-		Task:   coordinator.TaskSpec{ID: "t", EncoderID: "e", Labels: []string{"a", "b"}, NumParams: d, EvalLen: 8},
+		Task:   protocol.TaskSpec{ID: "t", EncoderID: "e", Labels: []string{"a", "b"}, NumParams: d, EvalLen: 8},
 		Rounds: 1, Strategy: &aggregation.FedAvg{},
-		Train:     coordinator.TrainParams{SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 1, LearningRate: 1},
+		Train:     protocol.TrainParams{SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 1, LearningRate: 1},
 		MinJoined: 1, MinClients: 1, RoundTimeout: time.Minute, InsecurePlainAggregation: true,
 	}, make([]float64, d))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := coordinator.NewService(fed, coordinator.EncodeParams, nil, nil)
+	svc := coordinator.NewService(fed, protocol.EncodeParams, nil, nil)
 	svc.MaxUpload = 9 << 20
 	conn := serveInMemory(t, svc)
 	ctx := context.Background()

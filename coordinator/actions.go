@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fedb2b/fedb2b/privacy/ddg"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // ActionKind says what a client should do next.
@@ -23,7 +24,7 @@ const (
 type Plan struct {
 	Round      int
 	Version    int
-	Params     TrainParams
+	Params     protocol.TrainParams
 	Deadline   time.Time
 	MinClients int
 	Cohort     []string

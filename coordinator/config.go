@@ -7,45 +7,15 @@ import (
 	"time"
 
 	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/protocol"
 )
-
-// TaskSpec names the adapter every client trains. It mirrors api.TaskSpec.
-type TaskSpec struct {
-	ID        string
-	Kind      string
-	EncoderID string
-	InputDim  int
-	Rank      int
-	Alpha     float64
-	Labels    []string
-	Seed      uint64
-	NumParams int
-	// EvalLen is the length of the task's evaluation statistics.
-	EvalLen int
-	// Options are task-specific settings for the clients, unread here.
-	Options map[string]string
-}
-
-// TrainParams are the record-level DP-SGD parameters a round asks for.
-type TrainParams struct {
-	SampleRate      float64 // Poisson sampling rate q per local step
-	ClipNorm        float64 // per-example L2 clip norm C
-	NoiseMultiplier float64 // z: noise std is z·C on the summed gradient
-	LocalSteps      int     // DP-SGD steps per round
-	LearningRate    float64
-	// WeightEpsilon > 0: in rounds weighted by example count (FedAvg
-	// weights inside secure aggregation, or plain updates) each tenant
-	// noises its count at this record-level ε before it leaves; 0 asks
-	// for exact counts.
-	WeightEpsilon float64
-}
 
 // Config configures a federation.
 type Config struct {
-	Task     TaskSpec
+	Task     protocol.TaskSpec
 	Rounds   int
 	Strategy aggregation.Strategy
-	Train    TrainParams
+	Train    protocol.TrainParams
 	// MinJoined tenants must have joined and polled (their data is
 	// prepared) before round 1 starts.
 	MinJoined int
@@ -94,9 +64,6 @@ func Evaluations(rounds, every int) int {
 	return n
 }
 
-// MaxEvalLen bounds a task's evaluation statistics.
-const MaxEvalLen = 1 << 16
-
 func (c *Config) check() error {
 	var errs []error
 	if c.Task.ID == "" {
@@ -105,8 +72,8 @@ func (c *Config) check() error {
 	if c.Task.NumParams <= 0 {
 		errs = append(errs, fmt.Errorf("task has %d parameters", c.Task.NumParams))
 	}
-	if c.Task.EvalLen < 1 || c.Task.EvalLen > MaxEvalLen {
-		errs = append(errs, fmt.Errorf("task has %d evaluation statistics, want 1 to %d", c.Task.EvalLen, MaxEvalLen))
+	if c.Task.EvalLen < 1 || c.Task.EvalLen > protocol.MaxEvalLen {
+		errs = append(errs, fmt.Errorf("task has %d evaluation statistics, want 1 to %d", c.Task.EvalLen, protocol.MaxEvalLen))
 	}
 	if c.EvalEvery < 0 {
 		errs = append(errs, fmt.Errorf("evaluate every %d rounds: want ≥ 0", c.EvalEvery))

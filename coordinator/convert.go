@@ -7,24 +7,6 @@ import (
 	"github.com/fedb2b/fedb2b/api"
 )
 
-// TaskToProto converts a TaskSpec to its wire form.
-func TaskToProto(t TaskSpec) *api.TaskSpec {
-	return &api.TaskSpec{
-		TaskId: t.ID, Kind: t.Kind, EncoderId: t.EncoderID, InputDim: int32(t.InputDim), Rank: int32(t.Rank),
-		Alpha: t.Alpha, Labels: t.Labels, Seed: t.Seed, NumParams: int32(t.NumParams),
-		EvalLen: int32(t.EvalLen), Options: t.Options,
-	}
-}
-
-// TaskFromProto converts the wire form back.
-func TaskFromProto(p *api.TaskSpec) TaskSpec {
-	return TaskSpec{
-		ID: p.GetTaskId(), Kind: p.GetKind(), EncoderID: p.GetEncoderId(), InputDim: int(p.GetInputDim()),
-		Rank: int(p.GetRank()), Alpha: p.GetAlpha(), Labels: p.GetLabels(), Seed: p.GetSeed(), NumParams: int(p.GetNumParams()),
-		EvalLen: int(p.GetEvalLen()), Options: p.GetOptions(),
-	}
-}
-
 // ActionToProto converts a Poll answer to its wire form.
 func ActionToProto(a Action) *api.PollResponse {
 	switch a.Kind {

@@ -14,15 +14,15 @@
 // model is unchanged. Then every live tenant evaluates the new version on
 // its held-out split and reports the task's evaluation statistics (noised
 // at Config.EvalEpsilon); only the sum is kept. The coordinator does not
-// interpret tasks: it sums parameter vectors of TaskSpec.NumParams and
-// statistics vectors of TaskSpec.EvalLen.
+// interpret tasks: it sums parameter vectors of protocol.TaskSpec.NumParams and
+// statistics vectors of protocol.TaskSpec.EvalLen.
 //
 // Threat model: the coordinator is trusted to run the protocol (it chooses
 // cohorts and deadlines) but not with tenants' data. In the plain path it
 // sees each weighted update; in the secure path (package
 // aggregation/secagg) it sees only masked vectors and learns only their sum.
 // It never sees a record, an exact example count (weights are counts the
-// tenants noise at TrainParams.WeightEpsilon), or a tenant's keys. The tenants' own ledgers, not the coordinator, are the
+// tenants noise at protocol.TrainParams.WeightEpsilon), or a tenant's keys. The tenants' own ledgers, not the coordinator, are the
 // authority for their privacy spend.
 //
 // Units: parameters and updates are float64 vectors of the task's adapter

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fedb2b/fedb2b/coordinator/store"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // ResumeState is where a restarted coordinator picks up: the newest global
@@ -48,7 +49,7 @@ func (d *Durable) Record(f *Federation, e Event) error {
 		if !ok {
 			return fmt.Errorf("coordinator: version %d missing", e.Version)
 		}
-		blob, err := EncodeParams(params)
+		blob, err := protocol.EncodeParams(params)
 		if err != nil {
 			return err
 		}
@@ -72,7 +73,7 @@ func (d *Durable) Resume(initial []float64) (ResumeState, error) {
 		return ResumeState{}, err
 	}
 	if !ok {
-		blob, err := EncodeParams(initial)
+		blob, err := protocol.EncodeParams(initial)
 		if err != nil {
 			return ResumeState{}, err
 		}
@@ -85,7 +86,7 @@ func (d *Durable) Resume(initial []float64) (ResumeState, error) {
 	if err != nil {
 		return ResumeState{}, err
 	}
-	params, err := DecodeParams(blob, len(initial))
+	params, err := protocol.DecodeParams(blob, len(initial))
 	if err != nil {
 		return ResumeState{}, fmt.Errorf("coordinator: stored version %d: %w", v, err)
 	}

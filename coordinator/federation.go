@@ -9,6 +9,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/privacy/adaptive"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 type stage int
@@ -35,7 +36,7 @@ type tenant struct {
 	delta    float64
 	// since lists the rounds aggregated with this tenant since it joined,
 	// for the coordinator's own estimate of its spend.
-	since []TrainParams
+	since []protocol.TrainParams
 }
 
 type answer int
@@ -130,7 +131,7 @@ func NewResumed(cfg Config, rs ResumeState) (*Federation, error) {
 }
 
 // Task returns the task specification.
-func (f *Federation) Task() TaskSpec { return f.cfg.Task }
+func (f *Federation) Task() protocol.TaskSpec { return f.cfg.Task }
 
 // Latest returns the newest global version number.
 func (f *Federation) Latest() int { return len(f.versions) - 1 }

@@ -7,16 +7,17 @@ import (
 	"time"
 
 	"github.com/fedb2b/fedb2b/aggregation"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func testConfig() Config {
 	return Config{
-		Task:         TaskSpec{ID: "t", EncoderID: "enc", Labels: []string{"a", "b"}, NumParams: 2, EvalLen: 4},
+		Task:         protocol.TaskSpec{ID: "t", EncoderID: "enc", Labels: []string{"a", "b"}, NumParams: 2, EvalLen: 4},
 		Rounds:       2,
 		Strategy:     &aggregation.FedAvg{},
-		Train:        TrainParams{SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 5, LearningRate: 0.1},
+		Train:        protocol.TrainParams{SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 5, LearningRate: 0.1},
 		MinJoined:    3,
 		MinClients:   2,
 		RoundTimeout: time.Minute,

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/fedb2b/fedb2b/coordinator/pki"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // ErrIdentityMismatch is returned when a tenant's Join announces an
@@ -24,9 +24,9 @@ func checkJoinCertificate(tenant string, cert *x509.Certificate, claimed []byte,
 	if cert == nil {
 		return nil
 	}
-	key, err := pki.IdentityFromCertificate(cert)
+	key, err := certs.IdentityFromCertificate(cert)
 	switch {
-	case errors.Is(err, pki.ErrNoIdentityKey):
+	case errors.Is(err, certs.ErrNoIdentityKey):
 		if secure {
 			return fmt.Errorf("%w: the certificate of tenant %q binds no identity key, which secure aggregation needs: enrol again with 'fedb2b client enroll --identity-pub WORKDIR/signing.pub'", ErrIdentityMismatch, tenant)
 		}

@@ -25,6 +25,8 @@ import (
 
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator/pki"
+	"github.com/fedb2b/fedb2b/protocol"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // issueCert enrols tenant with identity key idKey (none if nil) at a fresh
@@ -38,7 +40,7 @@ func issueCert(t *testing.T, a *pki.Authority, tenant string, idKey ed25519.Publ
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.CertificateRequest{Subject: pkix.Name{CommonName: tenant}}
 	if idKey != nil {
-		tmpl.URIs = []*url.URL{pki.IdentityURI(idKey)}
+		tmpl.URIs = []*url.URL{certs.IdentityURI(idKey)}
 	}
 	csr, _ := x509.CreateCertificateRequest(rand.Reader, tmpl, key)
 	req, err := pki.CheckEnrollRequest(tenant, inv.Token(), csr)
@@ -74,7 +76,7 @@ func TestJoinChecksIdentityAgainstCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := NewService(fed, EncodeParams, nil, nil)
+	svc := NewService(fed, protocol.EncodeParams, nil, nil)
 	join := func(ctx context.Context, tenant string, key ed25519.PublicKey) error {
 		_, err := svc.Join(ctx, &api.JoinRequest{Tenant: tenant, EncoderId: "enc", EpsilonCap: 8, Delta: 1e-5, IdentityKey: key})
 		return err
@@ -129,7 +131,7 @@ func TestJoinChecksIdentityAgainstCertificate(t *testing.T) {
 	// one is accepted there, and so is any call without TLS.
 	cfg = testConfig()
 	fed, _ = New(cfg, []float64{0, 0})
-	svc = NewService(fed, EncodeParams, nil, nil)
+	svc = NewService(fed, protocol.EncodeParams, nil, nil)
 	if err := join(tlsContext(issueCert(t, auth, "a", nil)), "a", nil); err != nil {
 		t.Fatalf("plain aggregation, no identity key: %v", err)
 	}

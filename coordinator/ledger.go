@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/fedb2b/fedb2b/privacy/ledger"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // LedgerParty is the party name of the coordinator's ledger entries.
@@ -18,7 +19,7 @@ const LedgerParty = "coordinator"
 type LedgerRecorder struct {
 	Ledger *ledger.Ledger
 	Task   string
-	Train  TrainParams
+	Train  protocol.TrainParams
 }
 
 // Record writes the entries of e (only EvRoundAggregated events have any):

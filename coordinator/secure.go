@@ -15,6 +15,7 @@ import (
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/privacy/adaptive"
 	"github.com/fedb2b/fedb2b/privacy/ddg"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // SecureConfig turns on secure aggregation (SecAgg+, package
@@ -53,20 +54,6 @@ type SecureConfig struct {
 // TenantDP is a tenant-level privacy target.
 type TenantDP struct {
 	Epsilon, Delta float64
-}
-
-// rotationLabel separates the DDG rotation seed from the graph seed.
-const rotationLabel = "fedb2b/ddg-rotation/v1"
-
-// RotationSeed derives a round's public DDG rotation seed from its graph
-// seed; clients and coordinator compute the same one.
-func RotationSeed(graphSeed [32]byte) ddg.RoundSeed {
-	h := sha256.New()
-	h.Write([]byte(rotationLabel))
-	h.Write(graphSeed[:])
-	var out ddg.RoundSeed
-	h.Sum(out[:0])
-	return out
 }
 
 // SecurePlan is the secure-aggregation part of a Plan.
@@ -173,7 +160,7 @@ func (f *Federation) startSecure(r *round) error {
 	} else {
 		if sc.MaxWeight > 0 {
 			plan.MaxWeight = sc.MaxWeight
-			q.ClipNorm = WeightedClip(sc.ClipNorm, sc.MaxWeight)
+			q.ClipNorm = protocol.WeightedClip(sc.ClipNorm, sc.MaxWeight)
 			dim++ // the weight is the last coordinate
 			if sc.Scale == 0 {
 				plan.Scale = autoScale(q.ClipNorm, n)
@@ -399,7 +386,7 @@ func (f *Federation) finishSecure(now time.Time) {
 		dec = dec[:s.plan.DDG.Dim]
 	}
 	if s.codec != nil {
-		if err := s.codec.Decode(dec, sum, RotationSeed(s.plan.Seed)); err != nil {
+		if err := s.codec.Decode(dec, sum, protocol.RotationSeed(s.plan.Seed)); err != nil {
 			f.abandon(now, fmt.Sprintf("tenant-level DP decode: %v", err))
 			return
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator/pki"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // MaxSecAggMessages bounds the messages of one secure-aggregation submit
@@ -155,7 +156,7 @@ func (s *Service) Join(ctx context.Context, req *api.JoinRequest) (*api.JoinResp
 	if err != nil {
 		cert = nil
 	}
-	var task TaskSpec
+	var task protocol.TaskSpec
 	err = s.do(func(f *Federation, now time.Time) error {
 		task = f.Task()
 		if err := checkJoinCertificate(req.GetTenant(), cert, req.GetIdentityKey(), f.cfg.Secure != nil); err != nil {
@@ -171,7 +172,7 @@ func (s *Service) Join(ctx context.Context, req *api.JoinRequest) (*api.JoinResp
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &api.JoinResponse{Task: TaskToProto(task)}, nil
+	return &api.JoinResponse{Task: protocol.TaskToProto(task)}, nil
 }
 
 // Poll implements api.FederationServer.

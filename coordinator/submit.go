@@ -1,11 +1,11 @@
 package coordinator
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // checkRound validates that a message for round number and stage st from
@@ -99,7 +99,7 @@ func (f *Federation) SubmitUpdate(name string, number int, values []float64, now
 		r.sum[i] += v
 	}
 	r.weight += values[d]
-	r.artifacts[name] = UpdateHash(values)
+	r.artifacts[name] = protocol.UpdateHash(values)
 	set[name] = submitted
 	f.advance(now)
 	return nil
@@ -140,29 +140,4 @@ func (f *Federation) SubmitEval(name string, number, version int, stats []int64,
 	set[name] = submitted
 	f.advance(now)
 	return nil
-}
-
-// UpdateHash is the SHA-256 of a plain update's values, each as 8
-// little-endian bytes of its IEEE 754 encoding. Client and coordinator
-// both record it in their ledgers, so an auditor can match them.
-func UpdateHash(values []float64) [32]byte {
-	return hashWords(len(values), func(i int) uint64 { return math.Float64bits(values[i]) })
-}
-
-// CountsHash is the SHA-256 of counts as 8 little-endian bytes each (a
-// released evaluation statistics vector, say).
-func CountsHash(counts []int64) [32]byte {
-	return hashWords(len(counts), func(i int) uint64 { return uint64(counts[i]) })
-}
-
-func hashWords(n int, word func(int) uint64) [32]byte {
-	h := sha256.New()
-	var b [8]byte
-	for i := range n {
-		binary.LittleEndian.PutUint64(b[:], word(i))
-		h.Write(b[:])
-	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
 }

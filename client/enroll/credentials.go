@@ -11,10 +11,9 @@ import (
 	"path/filepath"
 
 	"filippo.io/age"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-
-	"github.com/fedb2b/fedb2b/coordinator/pki"
 )
 
 // Credentials are a tenant's enrolled identity.
@@ -31,26 +30,26 @@ type Credentials struct {
 // Load reads the credentials stored by [Enroll] in dir, decrypting the key
 // with identity, and checks that they belong together.
 func Load(dir string, identity age.Identity) (*Credentials, error) {
-	ca, err := pki.ReadCertificate(filepath.Join(dir, CAFile))
+	ca, err := certs.ReadCertificate(filepath.Join(dir, CAFile))
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}
-	cert, err := pki.ReadCertificate(filepath.Join(dir, CertFile))
+	cert, err := certs.ReadCertificate(filepath.Join(dir, CertFile))
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}
-	key, err := pki.LoadKey(filepath.Join(dir, KeyFile), identity)
+	key, err := certs.LoadKey(filepath.Join(dir, KeyFile), identity)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}
-	inv := pki.Invite{CAFingerprint: pki.Fingerprint(ca)}
-	name, err := pki.TenantFromCertificate(cert)
+	inv := certs.Invite{CAFingerprint: certs.Fingerprint(ca)}
+	name, err := certs.TenantFromCertificate(cert)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %s: %w", filepath.Join(dir, CertFile), err)
 	}
 	inv.Tenant = name
-	id, err := pki.IdentityFromCertificate(cert)
-	if err != nil && !errors.Is(err, pki.ErrNoIdentityKey) {
+	id, err := certs.IdentityFromCertificate(cert)
+	if err != nil && !errors.Is(err, certs.ErrNoIdentityKey) {
 		return nil, fmt.Errorf("enroll: %s: %w", filepath.Join(dir, CertFile), err)
 	}
 	c, err := checkResponse(inv, key, id, cert.Raw, ca.Raw)
@@ -66,22 +65,22 @@ func (c *Credentials) save(dir string, recipient age.Recipient) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("enroll: %w", err)
 	}
-	if err := pki.SaveKey(filepath.Join(dir, KeyFile), c.Key, recipient); err != nil {
+	if err := certs.SaveKey(filepath.Join(dir, KeyFile), c.Key, recipient); err != nil {
 		return fmt.Errorf("enroll: %w", err)
 	}
-	if err := pki.WriteCertificate(filepath.Join(dir, CAFile), c.CA.Raw); err != nil {
+	if err := certs.WriteCertificate(filepath.Join(dir, CAFile), c.CA.Raw); err != nil {
 		return fmt.Errorf("enroll: %w", err)
 	}
-	if err := pki.WriteCertificate(filepath.Join(dir, CertFile), c.Cert.Raw); err != nil {
+	if err := certs.WriteCertificate(filepath.Join(dir, CertFile), c.Cert.Raw); err != nil {
 		return fmt.Errorf("enroll: %w", err)
 	}
 	return nil
 }
 
 // TLSConfig returns the mutual-TLS configuration for connecting to the
-// coordinator at serverName (see pki.ClientTLSConfig).
+// coordinator at serverName (see certs.ClientTLSConfig).
 func (c *Credentials) TLSConfig(serverName string) (*tls.Config, error) {
-	return pki.ClientTLSConfig(pki.ClientConfig{
+	return certs.ClientTLSConfig(certs.ClientConfig{
 		CA:          c.CA,
 		Certificate: tls.Certificate{Certificate: [][]byte{c.Cert.Raw}, PrivateKey: c.Key, Leaf: c.Cert},
 		ServerName:  serverName,

@@ -23,8 +23,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/fedb2b/fedb2b/coordinator/pki"
-	"github.com/fedb2b/fedb2b/coordinator/pki/enrollpb"
+	"github.com/fedb2b/fedb2b/api/enrollpb"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // Files of a tenant's credential directory.
@@ -68,7 +68,7 @@ type Options struct {
 // documentation. Nothing is written unless the coordinator returned a
 // certificate that passed every check.
 func Enroll(ctx context.Context, o Options) (*Credentials, error) {
-	inv, err := pki.ParseInvite(o.Invite)
+	inv, err := certs.ParseInvite(o.Invite)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func Enroll(ctx context.Context, o Options) (*Credentials, error) {
 		if len(o.IdentityKey) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("enroll: identity key has %d bytes, want %d", len(o.IdentityKey), ed25519.PublicKeySize)
 		}
-		uris = append(uris, pki.IdentityURI(o.IdentityKey))
+		uris = append(uris, certs.IdentityURI(o.IdentityKey))
 	}
 	rnd := o.Rand
 	if rnd == nil {
@@ -108,7 +108,7 @@ func Enroll(ctx context.Context, o Options) (*Credentials, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enroll: failed to create CSR: %w", err)
 	}
-	conn, err := grpc.NewClient(o.Coordinator, grpc.WithTransportCredentials(credentials.NewTLS(pki.EnrollTLSConfig(inv.CAFingerprint, serverName, nil))))
+	conn, err := grpc.NewClient(o.Coordinator, grpc.WithTransportCredentials(credentials.NewTLS(certs.EnrollTLSConfig(inv.CAFingerprint, serverName, nil))))
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}
@@ -137,12 +137,12 @@ func Enroll(ctx context.Context, o Options) (*Credentials, error) {
 // the invitation pins, the certificate chains to it for client
 // authentication, names the invited tenant, certifies key and binds the
 // identity key id (no identity key if id is nil).
-func checkResponse(inv pki.Invite, key crypto.Signer, id ed25519.PublicKey, certDER, caDER []byte) (*Credentials, error) {
+func checkResponse(inv certs.Invite, key crypto.Signer, id ed25519.PublicKey, certDER, caDER []byte) (*Credentials, error) {
 	ca, err := x509.ParseCertificate(caDER)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: CA certificate in response: %w", err)
 	}
-	if pki.Fingerprint(ca) != inv.CAFingerprint {
+	if certs.Fingerprint(ca) != inv.CAFingerprint {
 		return nil, errors.New("enroll: CA certificate in response does not match the invitation's fingerprint")
 	}
 	cert, err := x509.ParseCertificate(certDER)
@@ -154,7 +154,7 @@ func checkResponse(inv pki.Invite, key crypto.Signer, id ed25519.PublicKey, cert
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		return nil, fmt.Errorf("enroll: issued certificate does not verify: %w", err)
 	}
-	name, err := pki.TenantFromCertificate(cert)
+	name, err := certs.TenantFromCertificate(cert)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: issued certificate: %w", err)
 	}
@@ -169,9 +169,9 @@ func checkResponse(inv pki.Invite, key crypto.Signer, id ed25519.PublicKey, cert
 	if err != nil || !bytes.Equal(want, got) {
 		return nil, errors.New("enroll: issued certificate is not for the key generated here")
 	}
-	got, err = pki.IdentityFromCertificate(cert)
+	got, err = certs.IdentityFromCertificate(cert)
 	switch {
-	case errors.Is(err, pki.ErrNoIdentityKey) && id == nil:
+	case errors.Is(err, certs.ErrNoIdentityKey) && id == nil:
 		got = nil
 	case err != nil:
 		return nil, fmt.Errorf("enroll: issued certificate: %w", err)

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/fedb2b/fedb2b/coordinator/pki"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 type env struct {
@@ -98,8 +99,8 @@ func TestEnrollRefusals(t *testing.T) {
 	id, _ := age.GenerateX25519Identity()
 	for name, o := range map[string]Options{
 		"bad invite":   {Coordinator: e.addr, Invite: "nope", Recipient: id.Recipient()},
-		"no recipient": {Coordinator: e.addr, Invite: pki.Invite{Tenant: "a"}.String()},
-		"bad address":  {Coordinator: "no-port", Invite: pki.Invite{Tenant: "a"}.String(), Recipient: id.Recipient()},
+		"no recipient": {Coordinator: e.addr, Invite: certs.Invite{Tenant: "a"}.String()},
+		"bad address":  {Coordinator: "no-port", Invite: certs.Invite{Tenant: "a"}.String(), Recipient: id.Recipient()},
 	} {
 		o.Dir = t.TempDir()
 		if _, err := Enroll(context.Background(), o); err == nil {
@@ -134,7 +135,7 @@ func TestCheckResponse(t *testing.T) {
 		return der
 	}
 	ca := e.auth.Certificate()
-	inv := pki.Invite{Tenant: "acme", CAFingerprint: pki.Fingerprint(ca)}
+	inv := certs.Invite{Tenant: "acme", CAFingerprint: certs.Fingerprint(ca)}
 	good := issue("acme", key)
 	if _, err := checkResponse(inv, key, nil, good, ca.Raw); err != nil {
 		t.Fatalf("good response: %v", err)

@@ -17,6 +17,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/fedb2b/fedb2b/coordinator/pki"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // The identity key sent at enrolment is bound into the certificate, comes
@@ -31,11 +32,11 @@ func TestEnrollBindsIdentityKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := pki.IdentityFromCertificate(c.Cert)
+	got, err := certs.IdentityFromCertificate(c.Cert)
 	if err != nil || !bytes.Equal(got, pub) || !bytes.Equal(c.Identity, pub) {
 		t.Fatalf("certificate binds %x (%v), credentials %x, want %x", got, err, c.Identity, pub)
 	}
-	if name, err := pki.TenantFromCertificate(c.Cert); err != nil || name != "acme" {
+	if name, err := certs.TenantFromCertificate(c.Cert); err != nil || name != "acme" {
 		t.Fatalf("tenant with an identity URI beside it: %q %v", name, err)
 	}
 	loaded, err := Load(dir, id)
@@ -50,7 +51,7 @@ func TestEnrollBindsIdentityKey(t *testing.T) {
 		inv, _ := e.auth.Registry().Invite("acme", time.Hour, time.Now(), nil)
 		tmpl := &x509.CertificateRequest{Subject: pkix.Name{CommonName: "acme"}}
 		if idKey != nil {
-			tmpl.URIs = append(tmpl.URIs, pki.IdentityURI(idKey))
+			tmpl.URIs = append(tmpl.URIs, certs.IdentityURI(idKey))
 		}
 		csr, _ := x509.CreateCertificateRequest(rand.Reader, tmpl, key)
 		req, err := pki.CheckEnrollRequest("acme", inv.Token(), csr)
@@ -64,7 +65,7 @@ func TestEnrollBindsIdentityKey(t *testing.T) {
 		return der
 	}
 	ca := e.auth.Certificate()
-	pinv := pki.Invite{Tenant: "acme", CAFingerprint: pki.Fingerprint(ca)}
+	pinv := certs.Invite{Tenant: "acme", CAFingerprint: certs.Fingerprint(ca)}
 	other, _, _ := ed25519.GenerateKey(rand.Reader)
 	if _, err := checkResponse(pinv, key, pub, issue(pub), ca.Raw); err != nil {
 		t.Fatalf("matching identity: %v", err)

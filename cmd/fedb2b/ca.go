@@ -11,6 +11,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/coordinator/pki"
 	"github.com/fedb2b/fedb2b/privacy/keys"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 func init() {
@@ -126,7 +127,7 @@ func runCAInit(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, "%v", err)
 	}
-	fp := pki.Fingerprint(ca)
+	fp := certs.Fingerprint(ca)
 	fmt.Fprintf(stdout, "CA created in %s (keys encrypted with age)\nCA fingerprint (SHA-256): %x\nserver names: localhost 127.0.0.1 ::1 %s\n", *dir, fp, strings.Join(names, " "))
 	return 0
 }
@@ -143,6 +144,6 @@ func runCAFingerprint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fedb2b ca fingerprint: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%x\n", pki.Fingerprint(ca))
+	fmt.Fprintf(stdout, "%x\n", certs.Fingerprint(ca))
 	return 0
 }

@@ -13,10 +13,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
+	"github.com/fedb2b/fedb2b/simulate"
 )
 
 func init() {

@@ -22,7 +22,6 @@ import (
 	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/coordinator/pki"
-	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/coordinator/store"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
@@ -30,6 +29,8 @@ import (
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy/keys"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
+	"github.com/fedb2b/fedb2b/protocol"
+	"github.com/fedb2b/fedb2b/simulate"
 )
 
 func init() {
@@ -125,7 +126,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	ccfg := coordinator.Config{
 		Task: spec, EvalEpsilon: *evalEps, EvalEvery: *evalEvery,
 		Rounds: *rounds, Strategy: strat,
-		Train: coordinator.TrainParams{SampleRate: *q, ClipNorm: *clip, NoiseMultiplier: *noise, LocalSteps: *steps, LearningRate: *lr,
+		Train: protocol.TrainParams{SampleRate: *q, ClipNorm: *clip, NoiseMultiplier: *noise, LocalSteps: *steps, LearningRate: *lr,
 			WeightEpsilon: *weightEps},
 		MinJoined: *tenants, MinClients: *minClients, RoundTimeout: *timeout,
 		InsecurePlainAggregation: *insecure,
@@ -160,7 +161,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	events := make(chan coordinator.Event, 64)
-	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
+	svc := coordinator.NewService(fed, protocol.EncodeParams, events, nil)
 	signer, err := keys.LoadOrCreate(filepath.Join(*workdir, "signing.key.age"), filepath.Join(*workdir, "age-identity.txt"))
 	if err != nil {
 		return fail(err)
@@ -342,7 +343,7 @@ func formatMetrics(m map[string]float64) string {
 }
 
 // exportPEFT writes version v's encoder adapters in PEFT format into dir.
-func exportPEFT(svc *coordinator.Service, v int, spec coordinator.TaskSpec, enc models.Encoder, dir string, stdout io.Writer) error {
+func exportPEFT(svc *coordinator.Service, v int, spec protocol.TaskSpec, enc models.Encoder, dir string, stdout io.Writer) error {
 	params, ok := svc.Model(v)
 	if !ok {
 		return fmt.Errorf("version %d is not held in memory", v)

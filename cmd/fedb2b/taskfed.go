@@ -7,49 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/forecast"
-	"github.com/fedb2b/fedb2b/models/intent"
 	"github.com/fedb2b/fedb2b/models/recommend"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
+	"github.com/fedb2b/fedb2b/simulate"
 )
-
-// intentOverCoordinator is an intent.Federation that trains over the real
-// coordinator, clients, mutual TLS and secure aggregation
-// (simulate.RunTask), each tenant's evaluation noised at evalEps. The
-// federation's own (noised) final metrics, what the operator sees, are
-// stored in *seen.
-func intentOverCoordinator(evalEps float64, seen *map[string]float64) intent.Federation {
-	return func(ctx context.Context, in intent.FederationInput) ([]float64, float64, float64, error) {
-		c := in.Config
-		spec, initial, err := modeltask.ClassifySpec(modeltask.KindIntent, modeltask.ClassifySetup{ID: "intent", Labels: in.Labels,
-			Seed: in.Classifier.Seed, Rank: in.Classifier.Rank, Alpha: in.Classifier.Alpha}, c.Encoder)
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		fed := simulate.TaskFederation{Spec: spec, Initial: initial}
-		for _, t := range in.Tenants {
-			fed.Tenants = append(fed.Tenants, simulate.TaskTenant{Name: t.Name, Learner: modeltask.NewIntent(c.Encoder, t.Train, t.Test, nil)})
-		}
-		cfg := simulate.Config{Encoder: c.Encoder, Rounds: c.Rounds, LocalSteps: c.LocalSteps, SampleRate: c.SampleRate, ClipNorm: c.ClipNorm,
-			LearningRate: c.LearningRate, ServerLR: c.ServerLR, TargetEpsilon: c.TargetEpsilon, NoiseMultiplier: c.NoiseMultiplier, Delta: c.Delta,
-			EvalEpsilon: evalEps, WeightEpsilon: simulate.Defaults().WeightEpsilon, RoundTimeout: time.Minute, Rand: c.Rand}
-		rep, err := simulate.RunTask(ctx, cfg, fed, nil)
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		if rep.FinalModel == nil {
-			return nil, 0, 0, fmt.Errorf("no round aggregated")
-		}
-		var eps float64
-		for _, e := range rep.Epsilon {
-			eps = max(eps, e)
-		}
-		*seen = rep.FinalValues
-		return rep.FinalModel, rep.Privacy.NoiseMultiplier, eps, nil
-	}
-}
 
 // tenantName turns a group name (a country, say) into a tenant name:
 // lower case, runs of other characters as one '-'.

@@ -11,12 +11,11 @@ import (
 	"os/signal"
 	"slices"
 
-	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/forecast"
-	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
+	"github.com/fedb2b/fedb2b/simulate"
 )
 
 // taskSummary is the machine-readable outcome of `demo --task` for the
@@ -98,15 +97,14 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 		if rep.Skipped > 0 {
 			fmt.Fprintf(stderr, "skipped %d bad rows of %d\n", rep.Skipped, rep.Rows)
 		}
-		var seen map[string]float64
-		r, err := intent.Simulate(ctx, ex, intent.SimConfig{Tenants: *tenants, Seed: *seed, TargetEpsilon: *eps, Rounds: *rounds,
-			Federation: intentOverCoordinator(*evalEps, &seen)})
+		r, err := simulate.RunIntent(ctx, ex, simulate.IntentConfig{Tenants: *tenants, Seed: *seed, TargetEpsilon: *eps, Rounds: *rounds,
+			EvalEpsilon: *evalEps})
 		if err != nil {
 			return fail(err)
 		}
 		sum.Final, sum.Tenants = r.Federated.Map(), len(r.Tenants)
 		sum.Final["argmax_accuracy"] = r.FederatedAcc
-		sum.Federation = seen
+		sum.Federation = r.Federation
 		sum.Note = "trained over the real coordinator, mutual TLS and SecAgg+ secure aggregation; final: each tenant thresholds the federated model with its locally calibrated threshold, counted exactly by the simulation; federation: the coordinator's noised evaluation (global threshold chosen from the noised histograms)"
 		sum.Baselines["local_only"] = r.Local.Map()
 		sum.Baselines["centralized"] = r.Centralized.Map()

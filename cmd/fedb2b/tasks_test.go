@@ -38,7 +38,7 @@ func TestDemoTasksOverCoordinator(t *testing.T) {
 		args       []string
 		check      func(s taskSummary) bool
 	}{
-		{"intent", "../../models/intent/testdata/clinc_small.csv", []string{"--tenants", "3", "--rounds", "3"}, func(s taskSummary) bool {
+		{"intent", "../../simulate/testdata/clinc_small.csv", []string{"--tenants", "3", "--rounds", "3"}, func(s taskSummary) bool {
 			return s.Final["in_scope_accuracy"] > 0 && s.Federation["in_scope"] >= 0 && s.Baselines["centralized"] != nil && s.Baselines["local_only"] != nil
 		}},
 		{"recommend", "../../models/forecast/testdata/transactions_small.csv", []string{"--epsilon", "8", "--rounds", "3"}, func(s taskSummary) bool {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // MaxCSRBytes bounds the DER size of a certificate signing request.
@@ -35,7 +36,7 @@ func LoadAuthority(dir string, identity age.Identity, validity time.Duration) (*
 	if err != nil {
 		return nil, err
 	}
-	key, err := LoadKey(filepath.Join(dir, caKeyName), identity)
+	key, err := certs.LoadKey(filepath.Join(dir, caKeyName), identity)
 	if err != nil {
 		return nil, err
 	}
@@ -71,10 +72,10 @@ type EnrollRequest struct {
 // identity-key URI SAN). Errors name the field.
 func CheckEnrollRequest(tenant, token string, csrDER []byte) (EnrollRequest, error) {
 	var req EnrollRequest
-	if err := CheckName(tenant); err != nil {
+	if err := certs.CheckName(tenant); err != nil {
 		return req, fmt.Errorf("tenant: %w", err)
 	}
-	secret, err := ParseToken(token)
+	secret, err := certs.ParseToken(token)
 	if err != nil {
 		return req, err
 	}
@@ -82,8 +83,8 @@ func CheckEnrollRequest(tenant, token string, csrDER []byte) (EnrollRequest, err
 	if err != nil {
 		return req, err
 	}
-	id, err := identityFromURIs(csr.URIs)
-	if err != nil && !errors.Is(err, ErrNoIdentityKey) {
+	id, err := certs.IdentityFromURIs(csr.URIs)
+	if err != nil && !errors.Is(err, certs.ErrNoIdentityKey) {
 		return req, fmt.Errorf("csr: %w", err)
 	}
 	return EnrollRequest{Tenant: tenant, Secret: secret, CSR: csr, Identity: id}, nil
@@ -99,7 +100,7 @@ func ParseCSR(der []byte) (*x509.CertificateRequest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("csr: %w", err)
 	}
-	if err := checkPublicKey(csr.PublicKey); err != nil {
+	if err := certs.CheckPublicKey(csr.PublicKey); err != nil {
 		return nil, fmt.Errorf("csr: %w", err)
 	}
 	if err := csr.CheckSignature(); err != nil {
@@ -124,14 +125,14 @@ func (a *Authority) Enroll(req EnrollRequest, now time.Time) ([]byte, *x509.Cert
 	}
 	tmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: req.Tenant, Organization: []string{"fedb2b tenant"}},
-		URIs:        []*url.URL{TenantURI(req.Tenant)},
+		URIs:        []*url.URL{certs.TenantURI(req.Tenant)},
 		NotBefore:   now.Add(-time.Minute),
 		NotAfter:    minTime(now.Add(a.validity), a.cert.NotAfter),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
 	if req.Identity != nil {
-		tmpl.URIs = append(tmpl.URIs, IdentityURI(req.Identity))
+		tmpl.URIs = append(tmpl.URIs, certs.IdentityURI(req.Identity))
 	}
 	der, err := sign(tmpl, a.cert, req.CSR.PublicKey, a.key)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // Files of a CA directory.
@@ -78,7 +78,7 @@ func Init(dir string, opts InitOptions) error {
 		return fmt.Errorf("ca init: %w", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, caCertName)); err == nil {
-		return fmt.Errorf("ca init: %s: %w", filepath.Join(dir, caCertName), ErrExists)
+		return fmt.Errorf("ca init: %s: %w", filepath.Join(dir, caCertName), certs.ErrExists)
 	}
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -123,11 +123,11 @@ func Init(dir string, opts InitOptions) error {
 	// Keys first: a directory with a certificate but no key is useless,
 	// and ca.crt is what marks a directory as initialised.
 	for _, step := range []func() error{
-		func() error { return SaveKey(filepath.Join(dir, caKeyName), caKey, opts.Recipient) },
-		func() error { return SaveKey(filepath.Join(dir, serverKeyName), srvKey, opts.Recipient) },
-		func() error { return writeNew(filepath.Join(dir, registryName), newRegistryFile(), 0o600) },
-		func() error { return WriteCertificate(filepath.Join(dir, serverCertName), srvDER) },
-		func() error { return WriteCertificate(filepath.Join(dir, caCertName), caDER) },
+		func() error { return certs.SaveKey(filepath.Join(dir, caKeyName), caKey, opts.Recipient) },
+		func() error { return certs.SaveKey(filepath.Join(dir, serverKeyName), srvKey, opts.Recipient) },
+		func() error { return certs.WriteNew(filepath.Join(dir, registryName), newRegistryFile(), 0o600) },
+		func() error { return certs.WriteCertificate(filepath.Join(dir, serverCertName), srvDER) },
+		func() error { return certs.WriteCertificate(filepath.Join(dir, caCertName), caDER) },
 	} {
 		if err := step(); err != nil {
 			return fmt.Errorf("ca init: %w", err)
@@ -136,37 +136,34 @@ func Init(dir string, opts InitOptions) error {
 	return nil
 }
 
-// Fingerprint returns the SHA-256 of a certificate's DER encoding.
-func Fingerprint(cert *x509.Certificate) [32]byte { return sha256.Sum256(cert.Raw) }
-
 // ReadCA returns the CA certificate of the CA directory dir.
 func ReadCA(dir string) (*x509.Certificate, error) {
-	return ReadCertificate(filepath.Join(dir, caCertName))
+	return certs.ReadCertificate(filepath.Join(dir, caCertName))
 }
 
 // Invite creates a one-time invitation for tenant, valid for ttl from now
 // (DefaultInviteTTL if ttl <= 0), with a secret drawn from rnd (crypto/rand
 // if nil). Only the secret's hash is stored; the returned [Invite] is shown
 // once to the operator, who hands it to the tenant.
-func (r *Registry) Invite(tenant string, ttl time.Duration, now time.Time, rnd io.Reader) (Invite, error) {
-	if err := CheckName(tenant); err != nil {
-		return Invite{}, err
+func (r *Registry) Invite(tenant string, ttl time.Duration, now time.Time, rnd io.Reader) (certs.Invite, error) {
+	if err := certs.CheckName(tenant); err != nil {
+		return certs.Invite{}, err
 	}
 	if ttl <= 0 {
 		ttl = DefaultInviteTTL
 	}
 	ca, err := ReadCA(filepath.Dir(r.path))
 	if err != nil {
-		return Invite{}, err
+		return certs.Invite{}, err
 	}
 	secret, err := newSecret(rnd)
 	if err != nil {
-		return Invite{}, err
+		return certs.Invite{}, err
 	}
 	if err := r.addInvite(tenant, secret, now, now.Add(ttl)); err != nil {
-		return Invite{}, err
+		return certs.Invite{}, err
 	}
-	return Invite{Tenant: tenant, Secret: secret, CAFingerprint: Fingerprint(ca)}, nil
+	return certs.Invite{Tenant: tenant, Secret: secret, CAFingerprint: certs.Fingerprint(ca)}, nil
 }
 
 func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) ([]byte, error) {

@@ -1,7 +1,8 @@
-// Package pki is fedb2b's identity layer: the operator's certificate
+// Package pki is the operator's side of fedb2b's identity layer: the certificate
 // authority, one-time tenant invitations, enrolment, revocation, and the
 // mutual-TLS configuration and gRPC interceptors that make every call name
-// its tenant.
+// its tenant. The formats both sides read (names, invitations, key and
+// certificate files, the client's TLS configuration) are in protocol/certs.
 //
 // # Flow
 //
@@ -12,22 +13,22 @@
 //     scrypt, or an X25519 identity file).
 //  2. `fedb2b tenant invite NAME` ([Registry.Invite]) draws a 256-bit secret
 //     and stores only its SHA-256, with an expiry (72 h by default). The
-//     operator hands the tenant one string ([Invite]) carrying the name, the
+//     operator hands the tenant one string ([certs.Invite]) carrying the name, the
 //     secret and the CA certificate's fingerprint.
 //  3. On the tenant's server, package client/enroll generates the key
 //     locally and calls the Enrollment service ([EnrollmentService],
-//     protocol in enrollpb) over TLS 1.3 authenticated by the pinned CA
-//     fingerprint ([EnrollTLSConfig]). The CA redeems the token (exists,
+//     protocol in api/enrollpb) over TLS 1.3 authenticated by the pinned CA
+//     fingerprint ([certs.EnrollTLSConfig]). The CA redeems the token (exists,
 //     unused, unexpired, for this tenant; marked used before signing) and
 //     issues a client certificate whose subject common name and single URI
 //     SAN fedb2b://tenant/NAME name the tenant, valid 30 days by default.
 //     If the CSR asks for it with a URI SAN
-//     fedb2b://identity/ed25519/<64 hex digits> ([IdentityURI]), the
+//     fedb2b://identity/ed25519/<64 hex digits> ([certs.IdentityURI]), the
 //     certificate binds the tenant's long-term ed25519 identity key (the
 //     key that signs its privacy ledger and its secure-aggregation keys)
-//     with the same URI SAN ([IdentityFromCertificate]).
+//     with the same URI SAN ([certs.IdentityFromCertificate]).
 //  4. Every other call uses mutual TLS 1.3 ([ServerTLSConfig],
-//     [ClientTLSConfig]). The server's VerifyConnection hook refuses a
+//     [certs.ClientTLSConfig]). The server's VerifyConnection hook refuses a
 //     certificate the registry does not know, or whose tenant or serial is
 //     revoked (`fedb2b tenant revoke`, [Registry.Revoke]); crypto/tls
 //     refuses other CAs and expired certificates. The [Guard] interceptors
@@ -41,7 +42,7 @@
 // ([CertificateFromContext]), refuses a Join whose announced identity key
 // is not the certified one, and relays the cohort's certificates in every
 // secure plan. Clients pin the CA at enrolment and check each relayed
-// certificate with [VerifyPeerCertificate] (chains to the pinned CA alone,
+// certificate with [certs.VerifyPeerCertificate] (chains to the pinned CA alone,
 // client authentication, valid now, names that cohort member), then use
 // the identity key it binds, so the coordinator cannot substitute identity
 // keys without the CA key. Whoever holds the CA key can: keep the CA

@@ -9,12 +9,14 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"testing"
+
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // FuzzParseInvite checks that ParseInvite never panics and that what it
 // accepts re-encodes to an equivalent invitation.
 func FuzzParseInvite(f *testing.F) {
-	var v Invite
+	var v certs.Invite
 	v.Tenant = "acme"
 	f.Add(v.String())
 	v.Tenant = "a.b.c"
@@ -23,15 +25,15 @@ func FuzzParseInvite(f *testing.F) {
 	f.Add("fedb2b-invite-v1....")
 	f.Add("fedb2b-invite-v1.x.=.=")
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := ParseInvite(s)
+		got, err := certs.ParseInvite(s)
 		if err != nil {
 			return
 		}
-		again, err := ParseInvite(got.String())
+		again, err := certs.ParseInvite(got.String())
 		if err != nil || again != got {
 			t.Fatalf("re-parse of %q: %+v, %v", got.String(), again, err)
 		}
-		if _, err := ParseToken(got.Token()); err != nil {
+		if _, err := certs.ParseToken(got.Token()); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -43,7 +45,7 @@ func FuzzCheckEnrollRequest(f *testing.F) {
 	ek, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	_, edk, _ := ed25519.GenerateKey(rand.Reader)
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	tok := Invite{}.Token()
+	tok := certs.Invite{}.Token()
 	for _, k := range []any{ek, edk, p384} {
 		csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "acme"}}, k)
 		if err != nil {
@@ -57,7 +59,7 @@ func FuzzCheckEnrollRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if CheckName(req.Tenant) != nil || req.CSR == nil || checkPublicKey(req.CSR.PublicKey) != nil {
+		if certs.CheckName(req.Tenant) != nil || req.CSR == nil || certs.CheckPublicKey(req.CSR.PublicKey) != nil {
 			t.Fatalf("accepted an invalid request: %+v", req)
 		}
 	})
@@ -89,7 +91,7 @@ func FuzzDecodeRegistry(f *testing.F) {
 // checks the tenant extraction never panics and returns valid names only.
 func FuzzTenantFromCertificate(f *testing.F) {
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: bigOne(), Subject: pkix.Name{CommonName: "acme"}, URIs: []*urlURL{TenantURI("acme")}}
+	tmpl := &x509.Certificate{SerialNumber: bigOne(), Subject: pkix.Name{CommonName: "acme"}, URIs: []*urlURL{certs.TenantURI("acme")}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
 	if err != nil {
 		f.Fatal(err)
@@ -100,8 +102,8 @@ func FuzzTenantFromCertificate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		name, err := TenantFromCertificate(c)
-		if err == nil && CheckName(name) != nil {
+		name, err := certs.TenantFromCertificate(c)
+		if err == nil && certs.CheckName(name) != nil {
 			t.Fatalf("returned invalid name %q", name)
 		}
 	})

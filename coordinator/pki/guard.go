@@ -2,6 +2,7 @@ package pki
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -12,7 +13,8 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
-	"github.com/fedb2b/fedb2b/coordinator/pki/enrollpb"
+	"github.com/fedb2b/fedb2b/api/enrollpb"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // ErrNoIdentity is returned by [TenantFromContext] when the call carries no
@@ -39,7 +41,7 @@ func TenantFromContext(ctx context.Context) (string, error) {
 	if len(info.State.VerifiedChains) == 0 || len(info.State.VerifiedChains[0]) == 0 {
 		return "", fmt.Errorf("%w: connection from %s presented none", ErrNoIdentity, p.Addr)
 	}
-	return TenantFromCertificate(info.State.VerifiedChains[0][0])
+	return certs.TenantFromCertificate(info.State.VerifiedChains[0][0])
 }
 
 // CheckTenant returns a PermissionDenied status error if the tenant named
@@ -103,7 +105,7 @@ func (g *Guard) authorize(ctx context.Context, method string) (context.Context, 
 	}
 	tenant, err := checkLeaf(g.reg, leaf)
 	if err != nil {
-		if errors.Is(err, ErrRevoked) || errors.Is(err, ErrUnknownTenant) || errors.Is(err, ErrUnknownCert) || errors.Is(err, ErrBadName) {
+		if errors.Is(err, ErrRevoked) || errors.Is(err, ErrUnknownTenant) || errors.Is(err, ErrUnknownCert) || errors.Is(err, certs.ErrBadName) {
 			return nil, status.Error(codes.PermissionDenied, err.Error())
 		}
 		return nil, status.Error(codes.Unauthenticated, err.Error())
@@ -161,4 +163,23 @@ func GRPCServerOptions(c ServerConfig) ([]grpc.ServerOption, error) {
 		grpc.ChainUnaryInterceptor(g.Unary()),
 		grpc.ChainStreamInterceptor(g.Stream()),
 	}, nil
+}
+
+// CertificateFromContext returns the verified client certificate (the
+// leaf of the first verified chain) of the gRPC call in ctx, or an error
+// wrapping [ErrNoIdentity] when the call is not mutually authenticated
+// TLS (for example on an --insecure-no-tls coordinator).
+func CertificateFromContext(ctx context.Context) (*x509.Certificate, error) {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil, fmt.Errorf("%w: no gRPC peer in context", ErrNoIdentity)
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok {
+		return nil, fmt.Errorf("%w: connection from %s is not TLS", ErrNoIdentity, p.Addr)
+	}
+	if len(info.State.VerifiedChains) == 0 || len(info.State.VerifiedChains[0]) == 0 {
+		return nil, fmt.Errorf("%w: connection from %s presented none", ErrNoIdentity, p.Addr)
+	}
+	return info.State.VerifiedChains[0][0], nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fedb2b/fedb2b/coordinator/pki"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // issueIdentity enrols name with identity key idKey (none if nil) and
@@ -29,7 +30,7 @@ func issueIdentity(t *testing.T, a *pki.Authority, name string, idKey ed25519.Pu
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.CertificateRequest{Subject: pkix.Name{CommonName: name}}
 	if idKey != nil {
-		tmpl.URIs = []*url.URL{pki.IdentityURI(idKey)}
+		tmpl.URIs = []*url.URL{certs.IdentityURI(idKey)}
 	}
 	csr, err := x509.CreateCertificateRequest(rand.Reader, tmpl, key)
 	if err != nil {
@@ -53,7 +54,7 @@ func forge(t *testing.T, tenant string, idKey ed25519.PublicKey) []byte {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: tenant},
-		URIs:      []*url.URL{pki.TenantURI(tenant), pki.IdentityURI(idKey)},
+		URIs:      []*url.URL{certs.TenantURI(tenant), certs.IdentityURI(idKey)},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true, IsCA: true,
@@ -71,22 +72,22 @@ func TestIdentityBinding(t *testing.T) {
 	now := time.Now()
 	der := issueIdentity(t, a, "acme", pub, now)
 	cert, _ := x509.ParseCertificate(der)
-	got, err := pki.IdentityFromCertificate(cert)
+	got, err := certs.IdentityFromCertificate(cert)
 	if err != nil || !bytes.Equal(got, pub) {
 		t.Fatalf("IdentityFromCertificate = %x, %v; want %x", got, err, pub)
 	}
-	if name, err := pki.TenantFromCertificate(cert); err != nil || name != "acme" {
+	if name, err := certs.TenantFromCertificate(cert); err != nil || name != "acme" {
 		t.Fatalf("TenantFromCertificate = %q, %v", name, err)
 	}
 	// A certificate issued without an identity key says so.
 	plain, _ := x509.ParseCertificate(issueIdentity(t, a, "globex", nil, now))
-	if _, err := pki.IdentityFromCertificate(plain); !errors.Is(err, pki.ErrNoIdentityKey) {
+	if _, err := certs.IdentityFromCertificate(plain); !errors.Is(err, certs.ErrNoIdentityKey) {
 		t.Fatalf("no identity: %v", err)
 	}
 
 	ca := a.Certificate()
 	opts := x509.VerifyOptions{CurrentTime: now}
-	if k, err := pki.VerifyPeerCertificate(ca, der, "acme", opts); err != nil || !bytes.Equal(k, pub) {
+	if k, err := certs.VerifyPeerCertificate(ca, der, "acme", opts); err != nil || !bytes.Equal(k, pub) {
 		t.Fatalf("VerifyPeerCertificate: %x, %v", k, err)
 	}
 	_, _, other := newCA(t)
@@ -104,7 +105,7 @@ func TestIdentityBinding(t *testing.T) {
 		"garbage":            {[]byte{1, 2, 3}, "acme", opts, `certificate of "acme"`},
 		"the CA itself":      {ca.Raw, "acme", opts, "tenant URIs"},
 	} {
-		_, err := pki.VerifyPeerCertificate(ca, tc.der, tc.tenant, tc.opts)
+		_, err := certs.VerifyPeerCertificate(ca, tc.der, tc.tenant, tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want error containing %q", name, err, tc.want)
 		}
@@ -123,9 +124,9 @@ func TestEnrollRequestIdentityURIs(t *testing.T) {
 	}{
 		"short key":   {[]*url.URL{bad("fedb2b://identity/ed25519/abcd")}, "32-byte hex"},
 		"not hex":     {[]*url.URL{bad("fedb2b://identity/ed25519/" + strings.Repeat("zz", 32))}, "32-byte hex"},
-		"zero key":    {[]*url.URL{pki.IdentityURI(make(ed25519.PublicKey, 32))}, "all-zero"},
+		"zero key":    {[]*url.URL{certs.IdentityURI(make(ed25519.PublicKey, 32))}, "all-zero"},
 		"other alg":   {[]*url.URL{bad("fedb2b://identity/rsa/00")}, "malformed identity URI"},
-		"two of them": {[]*url.URL{pki.IdentityURI(pub), pki.IdentityURI(pub)}, "2 identity URIs"},
+		"two of them": {[]*url.URL{certs.IdentityURI(pub), certs.IdentityURI(pub)}, "2 identity URIs"},
 	} {
 		csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "acme"}, URIs: tc.uris}, key)
 		if err != nil {

@@ -24,9 +24,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/fedb2b/fedb2b/api"
+	"github.com/fedb2b/fedb2b/api/enrollpb"
 	"github.com/fedb2b/fedb2b/client/enroll"
 	"github.com/fedb2b/fedb2b/coordinator/pki"
-	"github.com/fedb2b/fedb2b/coordinator/pki/enrollpb"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 func wantCode(t *testing.T, err error, code codes.Code, substr string) {
@@ -205,13 +206,13 @@ func TestUnknownCertificateRefused(t *testing.T) {
 	// Over the network: a certificate made with the CA key outside the
 	// registry, for a tenant never invited, is refused at the handshake.
 	s := serve(t, dir, id, a)
-	caKey, err := pki.LoadKey(filepath.Join(dir, "ca.key.age"), id)
+	caKey, err := certs.LoadKey(filepath.Join(dir, "ca.key.age"), id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: "mallory"}, URIs: []*url.URL{pki.TenantURI("mallory")},
+		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: "mallory"}, URIs: []*url.URL{certs.TenantURI("mallory")},
 		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
@@ -266,7 +267,7 @@ func TestMalformedEnrolRequest(t *testing.T) {
 	dir, id, a := newCA(t)
 	s := serve(t, dir, id, a)
 	inv, _ := a.Registry().Invite("acme", time.Hour, time.Now(), nil)
-	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(credentials.NewTLS(pki.EnrollTLSConfig(inv.CAFingerprint, "127.0.0.1", nil))))
+	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(credentials.NewTLS(certs.EnrollTLSConfig(inv.CAFingerprint, "127.0.0.1", nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // Errors of tenant checks and enrolment; test with errors.Is.
@@ -85,7 +87,7 @@ func (r *Registry) current() (*registryFile, error) {
 	if r.cache != nil && r.info != nil && os.SameFile(fi, r.info) && fi.ModTime().Equal(r.info.ModTime()) && fi.Size() == r.info.Size() {
 		return r.cache, nil
 	}
-	b, err := readLimited(r.path)
+	b, err := certs.ReadLimited(r.path)
 	if err != nil {
 		return nil, fmt.Errorf("tenant registry: %w", err)
 	}
@@ -110,7 +112,7 @@ func decodeRegistry(b []byte) (*registryFile, error) {
 		f.Tenants = map[string]*tenantEntry{}
 	}
 	for name, t := range f.Tenants {
-		if err := CheckName(name); err != nil {
+		if err := certs.CheckName(name); err != nil {
 			return nil, err
 		}
 		if t == nil {
@@ -132,7 +134,7 @@ func (r *Registry) update(fn func(f *registryFile) error) error {
 		return fmt.Errorf("tenant registry: failed to lock: %w", err)
 	}
 	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
-	b, err := readLimited(r.path)
+	b, err := certs.ReadLimited(r.path)
 	if err != nil {
 		return fmt.Errorf("tenant registry: %w", err)
 	}
@@ -147,7 +149,7 @@ func (r *Registry) update(fn func(f *registryFile) error) error {
 	if err != nil {
 		return fmt.Errorf("tenant registry: %w", err)
 	}
-	if err := replaceFile(r.path, append(out, '\n'), 0o600); err != nil {
+	if err := certs.ReplaceFile(r.path, append(out, '\n'), 0o600); err != nil {
 		return fmt.Errorf("tenant registry: %w", err)
 	}
 	return nil
@@ -162,7 +164,7 @@ func newRegistryFile() []byte {
 // expires. Inviting a revoked tenant reinstates the name; its old
 // certificates stay revoked.
 func (r *Registry) addInvite(tenant string, secret [32]byte, now, expires time.Time) error {
-	if err := CheckName(tenant); err != nil {
+	if err := certs.CheckName(tenant); err != nil {
 		return err
 	}
 	h := tokenHash(secret)

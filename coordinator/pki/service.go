@@ -9,7 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/fedb2b/fedb2b/coordinator/pki/enrollpb"
+	"github.com/fedb2b/fedb2b/api/enrollpb"
 )
 
 // EnrollmentService serves the enrolment RPC (fedb2b.enroll.v1.Enrollment)

@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/fedb2b/fedb2b/protocol/certs"
 )
 
 // ServerConfig configures the coordinator's side of TLS.
@@ -47,11 +47,11 @@ func ServerTLSConfig(c ServerConfig) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := ReadCertificate(filepath.Join(c.Dir, serverCertName))
+	srv, err := certs.ReadCertificate(filepath.Join(c.Dir, serverCertName))
 	if err != nil {
 		return nil, err
 	}
-	key, err := LoadKey(filepath.Join(c.Dir, serverKeyName), c.Identity)
+	key, err := certs.LoadKey(filepath.Join(c.Dir, serverKeyName), c.Identity)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func ServerTLSConfig(c ServerConfig) (*tls.Config, error) {
 // checkLeaf returns the tenant named by a verified client certificate if
 // the registry accepts it.
 func checkLeaf(reg *Registry, leaf *x509.Certificate) (string, error) {
-	tenant, err := TenantFromCertificate(leaf)
+	tenant, err := certs.TenantFromCertificate(leaf)
 	if err != nil {
 		return "", fmt.Errorf("pki: refused client certificate: %w", err)
 	}
@@ -101,76 +101,4 @@ func checkLeaf(reg *Registry, leaf *x509.Certificate) (string, error) {
 		return "", fmt.Errorf("pki: refused client certificate of tenant %q: %w", tenant, err)
 	}
 	return tenant, nil
-}
-
-// ClientConfig configures a tenant's side of TLS.
-type ClientConfig struct {
-	// CA is the operator's CA certificate (from enrolment).
-	CA *x509.Certificate
-	// Certificate is the tenant's certificate and private key.
-	Certificate tls.Certificate
-	// ServerName is the name the coordinator's certificate must carry
-	// (the host part of its address).
-	ServerName string
-}
-
-// ClientTLSConfig returns a tenant's TLS configuration: TLS 1.3 only, the
-// coordinator verified against the operator's CA for ServerName, and the
-// tenant's certificate presented.
-func ClientTLSConfig(c ClientConfig) (*tls.Config, error) {
-	if c.CA == nil {
-		return nil, errors.New("pki: client TLS: no CA certificate")
-	}
-	if len(c.Certificate.Certificate) == 0 || c.Certificate.PrivateKey == nil {
-		return nil, errors.New("pki: client TLS: no client certificate and key")
-	}
-	if c.ServerName == "" {
-		return nil, errors.New("pki: client TLS: no server name")
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(c.CA)
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS13,
-		RootCAs:      pool,
-		Certificates: []tls.Certificate{c.Certificate},
-		ServerName:   c.ServerName,
-		NextProtos:   []string{"h2"},
-	}, nil
-}
-
-// EnrollTLSConfig returns the TLS configuration of a client that holds no
-// certificate yet: TLS 1.3, no client certificate, and the coordinator
-// authenticated by pinning: one certificate the server sends must be a CA
-// whose SHA-256 fingerprint is caFingerprint (from the invitation), and the
-// server's leaf must chain to it and be valid for serverName. The pinned CA
-// is reported through gotCA (if not nil) on success.
-func EnrollTLSConfig(caFingerprint [32]byte, serverName string, gotCA func(*x509.Certificate)) *tls.Config {
-	return &tls.Config{
-		MinVersion: tls.VersionTLS13,
-		ServerName: serverName,
-		NextProtos: []string{"h2"},
-		// Verification is done in VerifyConnection against the pinned CA.
-		InsecureSkipVerify: true,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			var ca *x509.Certificate
-			for _, c := range cs.PeerCertificates {
-				fp := Fingerprint(c)
-				if subtle.ConstantTimeCompare(fp[:], caFingerprint[:]) == 1 && c.IsCA {
-					ca = c
-				}
-			}
-			if ca == nil || len(cs.PeerCertificates) == 0 {
-				return errors.New("pki: coordinator did not present the CA named by the invitation's fingerprint")
-			}
-			pool := x509.NewCertPool()
-			pool.AddCert(ca)
-			if _, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: pool, DNSName: serverName}); err != nil {
-				return fmt.Errorf("pki: coordinator certificate does not verify against the pinned CA: %w", err)
-			}
-			if gotCA != nil {
-				gotCA(ca)
-			}
-			return nil
-		},
-	}
 }

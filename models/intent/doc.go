@@ -22,11 +22,9 @@
 //
 // # Federation and privacy
 //
-// Simulate splits in-scope messages among tenants with Dirichlet label skew
-// (dataset.SplitDirichlet), deals out-of-scope ones round-robin, trains with
-// DP-SGD (models.Classifier.Train, record-level ε per tenant from the RDP
-// accountant) and FedAvg (aggregation.FedAvg), and compares with each
-// tenant alone (same DP) and with non-private centralized training. The
+// This package holds no federation loop: package simulate (RunIntent) runs
+// intents over the real coordinator, clients and secure aggregation like
+// every other task kind (models/task KindIntent), with the baselines. The
 // classifier and its metadata (labels, threshold, encoder ID) are saved
 // with Detector.Save and applied by `fedb2b predict`.
 //

@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/bert"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // KindClassify is text classification (customer industry, message intent)
@@ -28,7 +28,7 @@ func init() {
 // ClassStatsLen is the length of a classification statistics vector:
 // examples, correct, then per class support, predictions and true
 // positives. One record changes at most five entries by one (L0 = 5).
-func ClassStatsLen(spec coordinator.TaskSpec) int { return 2 + 3*len(spec.Labels) }
+func ClassStatsLen(spec protocol.TaskSpec) int { return 2 + 3*len(spec.Labels) }
 
 // ClassStats returns the statistics of a confusion matrix.
 func ClassStats(m models.ConfusionMatrix) []int64 {
@@ -84,7 +84,7 @@ func ClassMetrics(stats []int64, k int) (accuracy, macroF1 float64, err error) {
 	return accuracy, macroF1, nil
 }
 
-func classMetrics(spec coordinator.TaskSpec, stats []int64) (map[string]float64, error) {
+func classMetrics(spec protocol.TaskSpec, stats []int64) (map[string]float64, error) {
 	acc, f1, err := ClassMetrics(stats, len(spec.Labels))
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func NewClassifier(enc models.Encoder, train, test []dataset.Example, log *slog.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+	return func(ctx context.Context, spec protocol.TaskSpec) (Learner, error) {
 		if spec.Kind != KindClassify {
 			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindClassify)
 		}

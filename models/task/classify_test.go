@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // Hand-computed: 3 classes, truth×prediction counts
@@ -101,7 +101,7 @@ func TestClassMetricsOfNoisedStatsAreBounded(t *testing.T) {
 }
 
 func TestMetricsChecksKindAndLength(t *testing.T) {
-	spec := coordinator.TaskSpec{ID: "t", Kind: KindClassify, Labels: []string{"a", "b"}}
+	spec := protocol.TaskSpec{ID: "t", Kind: KindClassify, Labels: []string{"a", "b"}}
 	if _, err := Metrics(spec, make([]int64, 3)); err == nil || !strings.Contains(err.Error(), "kind \"classify\" has 8") {
 		t.Fatalf("wrong length: %v", err)
 	}
@@ -135,7 +135,7 @@ func TestClassifierLearner(t *testing.T) {
 		}
 	}
 	train = append(train, dataset.Example{Text: "unknown", Label: "other"})
-	spec := coordinator.TaskSpec{ID: "t", Kind: KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 4, Labels: []string{"food", "industrial"}, Seed: 7}
+	spec := protocol.TaskSpec{ID: "t", Kind: KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 4, Labels: []string{"food", "industrial"}, Seed: 7}
 	l, err := NewClassifier(enc, train, test, nil)(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/bert"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/embcache"
 	"github.com/fedb2b/fedb2b/models/intent"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // NewClassifier picks the adapter the task's options name, looking through
@@ -54,7 +54,7 @@ func TestClassifierAdapterDispatch(t *testing.T) {
 func TestNewTextDispatch(t *testing.T) {
 	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 64})
 	ex := []dataset.Example{{Text: "steel pipes", Label: "a"}, {Text: "fresh bread", Label: "b"}, {Text: "weather?", Label: intent.OOSLabel}}
-	spec := coordinator.TaskSpec{ID: "t", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: []string{"a", "b"}, Seed: 1}
+	spec := protocol.TaskSpec{ID: "t", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: []string{"a", "b"}, Seed: 1}
 	f := NewText(enc, ex, ex, nil)
 	for kind, want := range map[string]string{KindClassify: "*task.Classifier", KindIntent: "*task.Intent"} {
 		spec.Kind = kind

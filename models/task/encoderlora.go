@@ -8,13 +8,13 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/bert"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
-// Task options (coordinator.TaskSpec.Options) that select LoRA inside the
+// Task options (protocol.TaskSpec.Options) that select LoRA inside the
 // BERT encoder for a classification task.
 const (
 	// OptionAdapter names the adapter; AdapterEncoderLoRA selects
@@ -42,7 +42,7 @@ type EncoderLoRAConfig struct {
 
 // ParseEncoderLoRA reads spec's encoder-LoRA options for a model of
 // configuration cfg and checks them; errors name the task and the option.
-func ParseEncoderLoRA(spec coordinator.TaskSpec, cfg bert.Config) (EncoderLoRAConfig, error) {
+func ParseEncoderLoRA(spec protocol.TaskSpec, cfg bert.Config) (EncoderLoRAConfig, error) {
 	if a := spec.Options[OptionAdapter]; a != AdapterEncoderLoRA {
 		return EncoderLoRAConfig{}, fmt.Errorf("task %q: option %s = %q: this learner is for %q", spec.ID, OptionAdapter, a, AdapterEncoderLoRA)
 	}
@@ -150,7 +150,7 @@ func NewEncoderLoRA(enc *bert.Encoder, train, test []dataset.Example, log *slog.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+	return func(ctx context.Context, spec protocol.TaskSpec) (Learner, error) {
 		if spec.Kind != KindClassify {
 			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindClassify)
 		}

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/bert"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // bgeSmallZh is the shape of BAAI/bge-small-zh-v1.5 (weights random here).
@@ -99,7 +99,7 @@ func BenchmarkEncoderLoRAStep(b *testing.B) {
 		}
 	})
 	b.Run("head_only_step", func(b *testing.B) {
-		spec := coordinator.TaskSpec{ID: "bench", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 8, Labels: labels, Seed: 1}
+		spec := protocol.TaskSpec{ID: "bench", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 8, Labels: labels, Seed: 1}
 		l, err := task.NewClassifier(enc, ex, nil, nil)(context.Background(), spec)
 		if err != nil {
 			b.Fatal(err)
@@ -108,7 +108,7 @@ func BenchmarkEncoderLoRAStep(b *testing.B) {
 	})
 	for _, layers := range []string{"1", "2"} {
 		b.Run("encoder_lora_top"+layers+"_step", func(b *testing.B) {
-			spec := coordinator.TaskSpec{ID: "bench", Kind: task.KindClassify, EncoderID: enc.ID(), Labels: labels, Seed: 1,
+			spec := protocol.TaskSpec{ID: "bench", Kind: task.KindClassify, EncoderID: enc.ID(), Labels: labels, Seed: 1,
 				Options: map[string]string{task.OptionAdapter: task.AdapterEncoderLoRA, task.OptionLoRALayers: layers, task.OptionLoRARank: "8"}}
 			l, err := task.NewEncoderLoRA(enc, ex, nil, nil)(context.Background(), spec)
 			if err != nil {
@@ -218,7 +218,7 @@ func TestMassiveExperiment(t *testing.T) {
 	t.Logf("%d training, %d held-out records, %d intents, %d-token vocabulary, random %d-layer H=%d encoder",
 		len(train), len(val), len(labels), enc.Tokenizer().VocabSize(), cfg.NumLayers, cfg.HiddenSize)
 	ctx := context.Background()
-	base := coordinator.TaskSpec{ID: "massive", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Labels: labels, Seed: 5}
+	base := protocol.TaskSpec{ID: "massive", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Labels: labels, Seed: 5}
 	for _, arm := range []struct {
 		name    string
 		factory task.Factory

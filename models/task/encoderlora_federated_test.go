@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedb2b/fedb2b/coordinator"
-	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/models/bert"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/protocol"
+	"github.com/fedb2b/fedb2b/simulate"
 )
 
 // fedPools are three classes over words of the tiny BERT's vocabulary.
@@ -59,7 +59,7 @@ func TestEncoderLoRAFederated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := coordinator.TaskSpec{ID: "enc-lora", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(),
+	spec := protocol.TaskSpec{ID: "enc-lora", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(),
 		Alpha: 8, Labels: []string{"c0", "c1", "c2"}, Seed: 21,
 		Options: map[string]string{task.OptionAdapter: task.AdapterEncoderLoRA, task.OptionLoRALayers: "1", task.OptionLoRARank: "4"}}
 	c, err := task.ParseEncoderLoRA(spec, enc.Model().Config())

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/bert"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // tinyBERT is the randomly initialised 2-layer BERT (H = 32) of package
@@ -60,7 +60,7 @@ func toyExamples(seed uint64, n int) []dataset.Example {
 	return out
 }
 
-func toySpec(enc *bert.Encoder, layers, rank string) coordinator.TaskSpec {
+func toySpec(enc *bert.Encoder, layers, rank string) protocol.TaskSpec {
 	opts := map[string]string{OptionAdapter: AdapterEncoderLoRA}
 	if layers != "" {
 		opts[OptionLoRALayers] = layers
@@ -68,11 +68,11 @@ func toySpec(enc *bert.Encoder, layers, rank string) coordinator.TaskSpec {
 	if rank != "" {
 		opts[OptionLoRARank] = rank
 	}
-	return coordinator.TaskSpec{ID: "toy", Kind: KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(),
+	return protocol.TaskSpec{ID: "toy", Kind: KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(),
 		Alpha: 8, Labels: []string{"c0", "c1", "c2"}, Seed: 17, Options: opts}
 }
 
-func newToyLearner(t testing.TB, enc *bert.Encoder, spec coordinator.TaskSpec, train, test []dataset.Example) *EncoderLoRA {
+func newToyLearner(t testing.TB, enc *bert.Encoder, spec protocol.TaskSpec, train, test []dataset.Example) *EncoderLoRA {
 	t.Helper()
 	l, err := NewEncoderLoRA(enc, train, test, nil)(context.Background(), spec)
 	if err != nil {
@@ -320,24 +320,24 @@ func TestEncoderLoRABadOptions(t *testing.T) {
 	ex := toyExamples(1, 2)
 	for _, c := range []struct {
 		name string
-		edit func(*coordinator.TaskSpec)
+		edit func(*protocol.TaskSpec)
 		want string
 	}{
-		{"missing layers", func(s *coordinator.TaskSpec) { delete(s.Options, OptionLoRALayers) }, `option lora_layers is required`},
-		{"missing rank", func(s *coordinator.TaskSpec) { delete(s.Options, OptionLoRARank) }, `option lora_rank is required`},
-		{"layers not a number", func(s *coordinator.TaskSpec) { s.Options[OptionLoRALayers] = "two" }, `option lora_layers = "two" is not an integer`},
-		{"too many layers", func(s *coordinator.TaskSpec) { s.Options[OptionLoRALayers] = "3" }, `lora_layers = 3 out of range [1, 2]`},
-		{"zero layers", func(s *coordinator.TaskSpec) { s.Options[OptionLoRALayers] = "0" }, `lora_layers = 0 out of range`},
-		{"rank too big", func(s *coordinator.TaskSpec) { s.Options[OptionLoRARank] = "33" }, `lora_rank = 33 out of range [1, 32]`},
-		{"rank negative", func(s *coordinator.TaskSpec) { s.Options[OptionLoRARank] = "-1" }, `lora_rank = -1 out of range`},
-		{"unknown adapter", func(s *coordinator.TaskSpec) { s.Options[OptionAdapter] = "prefix-tuning" }, `adapter = "prefix-tuning": this learner is for "encoder-lora"`},
-		{"no adapter", func(s *coordinator.TaskSpec) { delete(s.Options, OptionAdapter) }, `adapter = ""`},
-		{"wrong kind", func(s *coordinator.TaskSpec) { s.Kind = "forecast" }, `of kind "forecast"`},
-		{"wrong encoder", func(s *coordinator.TaskSpec) { s.EncoderID = "hash:1" }, `needs encoder "hash:1"`},
-		{"wrong input dim", func(s *coordinator.TaskSpec) { s.InputDim = 64 }, `input dimension 64`},
-		{"one label", func(s *coordinator.TaskSpec) { s.Labels = []string{"c0"} }, `1 labels`},
-		{"duplicate label", func(s *coordinator.TaskSpec) { s.Labels = []string{"c0", "c1", "c0"} }, `label "c0" listed twice`},
-		{"bad alpha", func(s *coordinator.TaskSpec) { s.Alpha = math.Inf(1) }, `alpha +Inf`},
+		{"missing layers", func(s *protocol.TaskSpec) { delete(s.Options, OptionLoRALayers) }, `option lora_layers is required`},
+		{"missing rank", func(s *protocol.TaskSpec) { delete(s.Options, OptionLoRARank) }, `option lora_rank is required`},
+		{"layers not a number", func(s *protocol.TaskSpec) { s.Options[OptionLoRALayers] = "two" }, `option lora_layers = "two" is not an integer`},
+		{"too many layers", func(s *protocol.TaskSpec) { s.Options[OptionLoRALayers] = "3" }, `lora_layers = 3 out of range [1, 2]`},
+		{"zero layers", func(s *protocol.TaskSpec) { s.Options[OptionLoRALayers] = "0" }, `lora_layers = 0 out of range`},
+		{"rank too big", func(s *protocol.TaskSpec) { s.Options[OptionLoRARank] = "33" }, `lora_rank = 33 out of range [1, 32]`},
+		{"rank negative", func(s *protocol.TaskSpec) { s.Options[OptionLoRARank] = "-1" }, `lora_rank = -1 out of range`},
+		{"unknown adapter", func(s *protocol.TaskSpec) { s.Options[OptionAdapter] = "prefix-tuning" }, `adapter = "prefix-tuning": this learner is for "encoder-lora"`},
+		{"no adapter", func(s *protocol.TaskSpec) { delete(s.Options, OptionAdapter) }, `adapter = ""`},
+		{"wrong kind", func(s *protocol.TaskSpec) { s.Kind = "forecast" }, `of kind "forecast"`},
+		{"wrong encoder", func(s *protocol.TaskSpec) { s.EncoderID = "hash:1" }, `needs encoder "hash:1"`},
+		{"wrong input dim", func(s *protocol.TaskSpec) { s.InputDim = 64 }, `input dimension 64`},
+		{"one label", func(s *protocol.TaskSpec) { s.Labels = []string{"c0"} }, `1 labels`},
+		{"duplicate label", func(s *protocol.TaskSpec) { s.Labels = []string{"c0", "c1", "c0"} }, `label "c0" listed twice`},
+		{"bad alpha", func(s *protocol.TaskSpec) { s.Alpha = math.Inf(1) }, `alpha +Inf`},
 	} {
 		spec := toySpec(enc, "2", "4")
 		c.edit(&spec)

@@ -7,9 +7,9 @@ import (
 	"math"
 	mrand "math/rand/v2"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/forecast"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // KindForecast is weekly demand forecasting per product (package
@@ -62,7 +62,7 @@ const (
 )
 
 func init() {
-	Register(Kind{Name: KindForecast, Unit: "product-week row", EvalLen: func(coordinator.TaskSpec) int { return ForecastStatsLen },
+	Register(Kind{Name: KindForecast, Unit: "product-week row", EvalLen: func(protocol.TaskSpec) int { return ForecastStatsLen },
 		L0: ForecastL0, LInf: ForecastUnit, Metrics: forecastMetrics})
 }
 
@@ -154,22 +154,22 @@ func ForecastMetrics(stats []int64, clip float64) (mae, rmse, wape float64, err 
 // feature dimension; Seed derives the description projection; EncoderID
 // is enc's (the built-in hashing encoder's when enc is nil): tenants need
 // that encoder when s has description features.
-func ForecastSpec(id string, enc models.Encoder, s forecast.Setup, seed uint64) (coordinator.TaskSpec, []float64, error) {
+func ForecastSpec(id string, enc models.Encoder, s forecast.Setup, seed uint64) (protocol.TaskSpec, []float64, error) {
 	s, err := s.Filled()
 	if err != nil {
-		return coordinator.TaskSpec{}, nil, fmt.Errorf("task %q: %w", id, err)
+		return protocol.TaskSpec{}, nil, fmt.Errorf("task %q: %w", id, err)
 	}
 	if enc, err = models.OrDefault(enc); err != nil {
-		return coordinator.TaskSpec{}, nil, err
+		return protocol.TaskSpec{}, nil, err
 	}
 	d := s.Dim()
-	spec := coordinator.TaskSpec{ID: id, Kind: KindForecast, EncoderID: enc.ID(), InputDim: d, Seed: seed,
+	spec := protocol.TaskSpec{ID: id, Kind: KindForecast, EncoderID: enc.ID(), InputDim: d, Seed: seed,
 		NumParams: d, EvalLen: ForecastStatsLen, Options: s.Options()}
 	return spec, forecast.NewHead(d).W, nil
 }
 
 // ForecastSetupOf reads the forecasting setup an announced spec carries.
-func ForecastSetupOf(spec coordinator.TaskSpec) (forecast.Setup, error) {
+func ForecastSetupOf(spec protocol.TaskSpec) (forecast.Setup, error) {
 	s, err := forecast.ParseSetup(spec.Options)
 	if err != nil {
 		return forecast.Setup{}, fmt.Errorf("task %q: %w", spec.ID, err)
@@ -177,7 +177,7 @@ func ForecastSetupOf(spec coordinator.TaskSpec) (forecast.Setup, error) {
 	return s, nil
 }
 
-func forecastMetrics(spec coordinator.TaskSpec, stats []int64) (map[string]float64, error) {
+func forecastMetrics(spec protocol.TaskSpec, stats []int64) (map[string]float64, error) {
 	c, err := ForecastSetupOf(spec)
 	if err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func NewForecast(enc models.Encoder, tx []forecast.Transaction, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+	return func(ctx context.Context, spec protocol.TaskSpec) (Learner, error) {
 		if spec.Kind != KindForecast {
 			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindForecast)
 		}
@@ -327,7 +327,7 @@ func (l *Forecaster) Errors() forecast.Errors { return l.data.Evaluate(l.head) }
 // clip and fixed point, no noise): figures to print beside the federated
 // result. It reads every tenant's data, so it is for simulations and
 // experiments, not for a deployment.
-func ForecastBaselines(spec coordinator.TaskSpec, tenants [][]forecast.Transaction) (map[string]map[string]float64, error) {
+func ForecastBaselines(spec protocol.TaskSpec, tenants [][]forecast.Transaction) (map[string]map[string]float64, error) {
 	c, err := ForecastSetupOf(spec)
 	if err != nil {
 		return nil, err

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/forecast"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // Hand-computed with clip B = 10:
@@ -91,8 +91,8 @@ func TestForecastRowBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.L0 != ForecastStatsLen || k.LInf != ForecastUnit || k.EvalLen(coordinator.TaskSpec{}) != ForecastStatsLen {
-		t.Fatalf("kind bounds L0 %d LInf %d len %d", k.L0, k.LInf, k.EvalLen(coordinator.TaskSpec{}))
+	if k.L0 != ForecastStatsLen || k.LInf != ForecastUnit || k.EvalLen(protocol.TaskSpec{}) != ForecastStatsLen {
+		t.Fatalf("kind bounds L0 %d LInf %d len %d", k.L0, k.LInf, k.EvalLen(protocol.TaskSpec{}))
 	}
 	r := mrand.New(mrand.NewPCG(3, 4))
 	special := []float64{0, -0.0, 1e-300, -5, 1e308, math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64}
@@ -324,15 +324,15 @@ func TestForecastFactoryRefuses(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		enc  models.Encoder
-		edit func(*coordinator.TaskSpec)
+		edit func(*protocol.TaskSpec)
 		want string
 	}{
-		{"kind", enc, func(s *coordinator.TaskSpec) { s.Kind = KindClassify }, "kind"},
-		{"encoder", other, func(*coordinator.TaskSpec) {}, "need encoder"},
-		{"no encoder", nil, func(*coordinator.TaskSpec) {}, "this tenant has none"},
-		{"input dim", enc, func(s *coordinator.TaskSpec) { s.InputDim = 30 }, "input dimension 30"},
-		{"params", enc, func(s *coordinator.TaskSpec) { s.NumParams = 23 }, "23 parameters"},
-		{"options", enc, func(s *coordinator.TaskSpec) { s.Options = nil }, "missing"},
+		{"kind", enc, func(s *protocol.TaskSpec) { s.Kind = KindClassify }, "kind"},
+		{"encoder", other, func(*protocol.TaskSpec) {}, "need encoder"},
+		{"no encoder", nil, func(*protocol.TaskSpec) {}, "this tenant has none"},
+		{"input dim", enc, func(s *protocol.TaskSpec) { s.InputDim = 30 }, "input dimension 30"},
+		{"params", enc, func(s *protocol.TaskSpec) { s.NumParams = 23 }, "23 parameters"},
+		{"options", enc, func(s *protocol.TaskSpec) { s.Options = nil }, "missing"},
 	} {
 		s := spec
 		c.edit(&s)

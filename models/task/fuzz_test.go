@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedb2b/fedb2b/coordinator"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // Summed statistics come from other parties: whatever they hold, every
@@ -15,7 +15,7 @@ import (
 func FuzzMetrics(f *testing.F) {
 	f.Add(uint8(0), []byte{1, 2, 3})
 	f.Add(uint8(3), make([]byte, 8*64))
-	specs := []coordinator.TaskSpec{
+	specs := []protocol.TaskSpec{
 		{ID: "c", Kind: KindClassify, Labels: []string{"a", "b", "c"}},
 		{ID: "i", Kind: KindIntent, Labels: []string{"a", "b"}},
 		{ID: "f", Kind: KindForecast, Options: map[string]string{"epoch": "2011-01-03", "weeks": "40"}},

@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	"math"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/intent"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // KindIntent is customer-service intent classification with out-of-scope
@@ -39,7 +39,7 @@ const IntentBuckets = 40
 const IntentRejectRate = 0.05
 
 func init() {
-	Register(Kind{Name: KindIntent, Unit: "message", EvalLen: func(coordinator.TaskSpec) int { return 3 * IntentBuckets }, L0: 1, LInf: 1, Metrics: intentMetrics})
+	Register(Kind{Name: KindIntent, Unit: "message", EvalLen: func(protocol.TaskSpec) int { return 3 * IntentBuckets }, L0: 1, LInf: 1, Metrics: intentMetrics})
 }
 
 // IntentStats returns the histograms of confidences: correct[i] and
@@ -103,7 +103,7 @@ func IntentMetrics(stats []int64) (map[string]float64, error) {
 	return m, nil
 }
 
-func intentMetrics(_ coordinator.TaskSpec, stats []int64) (map[string]float64, error) {
+func intentMetrics(_ protocol.TaskSpec, stats []int64) (map[string]float64, error) {
 	return IntentMetrics(stats)
 }
 
@@ -121,7 +121,7 @@ func NewIntent(enc models.Encoder, train, test []dataset.Example, log *slog.Logg
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+	return func(ctx context.Context, spec protocol.TaskSpec) (Learner, error) {
 		if spec.Kind != KindIntent {
 			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindIntent)
 		}

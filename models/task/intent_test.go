@@ -7,10 +7,10 @@ import (
 	mrand "math/rand/v2"
 	"testing"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/intent"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // Hand-computed: in-scope confidences 0.9, 0.8, 0.3 (right), 0.6 (wrong)
@@ -113,7 +113,7 @@ func TestIntentLearner(t *testing.T) {
 	}
 	train = append(train, dataset.Example{Text: "what is the weather", Label: intent.OOSLabel})
 	test = append(test, dataset.Example{Text: "tell me a joke", Label: intent.OOSLabel}, dataset.Example{Text: "play some music", Label: intent.OOSLabel})
-	spec := coordinator.TaskSpec{ID: "i", Kind: KindIntent, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 4, Labels: []string{"refund", "track_order"}, Seed: 3}
+	spec := protocol.TaskSpec{ID: "i", Kind: KindIntent, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 4, Labels: []string{"refund", "track_order"}, Seed: 3}
 	l, err := NewIntent(enc, train, test, nil)(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)

@@ -3,16 +3,16 @@ package task
 import (
 	"fmt"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/bert"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // ExportPEFT writes the encoder adapters of an encoder-lora classification
 // task's global parameters (the first part of the EncoderLoRA layout) in
 // Hugging Face PEFT's format into dir, naming baseModel as the base. The
 // linear head is not part of PEFT's LoRA format and is not written.
-func ExportPEFT(spec coordinator.TaskSpec, enc models.Encoder, params []float64, dir, baseModel string) error {
+func ExportPEFT(spec protocol.TaskSpec, enc models.Encoder, params []float64, dir, baseModel string) error {
 	be, ok := bertOf(enc)
 	if !ok {
 		return fmt.Errorf("task %q: PEFT export needs the bert: encoder of the task, not %q", spec.ID, enc.ID())

@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/forecast"
 	"github.com/fedb2b/fedb2b/models/recommend"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // KindRecommend is product recommendation with the two-tower model of
@@ -54,7 +54,7 @@ func init() {
 
 // RecommendStatsLen is the length of recommendation statistics: customers
 // evaluated, Σ recall@K and Σ NDCG@K, all ×RecommendScale.
-func RecommendStatsLen(coordinator.TaskSpec) int { return 3 }
+func RecommendStatsLen(protocol.TaskSpec) int { return 3 }
 
 // RecommendCustomerStats is one evaluated customer's contribution to the
 // statistics: the scale, and its recall and NDCG clamped to [0, 1] (NaN
@@ -86,7 +86,7 @@ func RecommendMetrics(stats []int64) (customers, recall, ndcg float64, err error
 	return n / RecommendScale, recall, ndcg, nil
 }
 
-func recommendMetrics(spec coordinator.TaskSpec, stats []int64) (map[string]float64, error) {
+func recommendMetrics(spec protocol.TaskSpec, stats []int64) (map[string]float64, error) {
 	o, err := ParseRecommendOptions(spec)
 	if err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func (o RecommendOptions) check() error {
 // ParseRecommendOptions reads and checks the options of spec: absent keys
 // take the defaults (Rank 0 too), except the catalog hash and the cut,
 // which are required.
-func ParseRecommendOptions(spec coordinator.TaskSpec) (RecommendOptions, error) {
+func ParseRecommendOptions(spec protocol.TaskSpec) (RecommendOptions, error) {
 	o := RecommendOptions{TowerDim: spec.Rank}
 	o.fill() // defaults first: an option given as 0 stays 0 (and may fail check)
 	o.CatalogHash = spec.Options[RecOptCatalog]
@@ -214,17 +214,17 @@ func (o RecommendOptions) Options() map[string]string {
 // public catalog cat (its hash goes into the options) with the tenants'
 // encoder enc, and the initial tower (version 0): the public seed-derived
 // matrix every tenant would build from seed.
-func RecommendSpec(id string, enc models.Encoder, cat *recommend.Catalog, o RecommendOptions, seed uint64) (coordinator.TaskSpec, []float64, error) {
+func RecommendSpec(id string, enc models.Encoder, cat *recommend.Catalog, o RecommendOptions, seed uint64) (protocol.TaskSpec, []float64, error) {
 	o.CatalogHash = cat.Hash()
 	o.fill()
 	if err := o.check(); err != nil {
-		return coordinator.TaskSpec{}, nil, fmt.Errorf("task %q: %w", id, err)
+		return protocol.TaskSpec{}, nil, fmt.Errorf("task %q: %w", id, err)
 	}
 	tw, err := recommend.NewTower(o.TowerDim, o.FeatureDim, seed)
 	if err != nil {
-		return coordinator.TaskSpec{}, nil, fmt.Errorf("task %q: %w", id, err)
+		return protocol.TaskSpec{}, nil, fmt.Errorf("task %q: %w", id, err)
 	}
-	spec := coordinator.TaskSpec{ID: id, Kind: KindRecommend, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: o.TowerDim,
+	spec := protocol.TaskSpec{ID: id, Kind: KindRecommend, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: o.TowerDim,
 		Seed: seed, NumParams: len(tw.W), EvalLen: 3, Options: o.Options()}
 	return spec, tw.W, nil
 }
@@ -260,7 +260,7 @@ type Recommender struct {
 // frozen product features and starts the customer vectors from the mean
 // initial embedding of their earlier purchases.
 func NewRecommender(enc models.Encoder, cat *recommend.Catalog, tx []forecast.Transaction) Factory {
-	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+	return func(ctx context.Context, spec protocol.TaskSpec) (Learner, error) {
 		if spec.Kind != KindRecommend {
 			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindRecommend)
 		}

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedb2b/fedb2b/coordinator/simulate"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/forecast"
 	"github.com/fedb2b/fedb2b/models/recommend"
 	"github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/simulate"
 )
 
 // recFederation runs the recommendation task over the real coordinator

@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/forecast"
 	"github.com/fedb2b/fedb2b/models/recommend"
 	"github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
 	"github.com/fedb2b/fedb2b/privacy/scalar"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // recFixture is the forecast package's sample of online_retail
@@ -47,7 +47,7 @@ func loadRecFixture(t *testing.T) recFixture {
 	return recFixture{enc: enc, cat: recommend.BuildCatalog(tx, cut), cut: cut, names: names, tenants: parts}
 }
 
-func (f recFixture) spec(t *testing.T, o task.RecommendOptions) (coordinator.TaskSpec, []float64) {
+func (f recFixture) spec(t *testing.T, o task.RecommendOptions) (protocol.TaskSpec, []float64) {
 	t.Helper()
 	o.Cut = f.cut
 	spec, w0, err := task.RecommendSpec("rec", f.enc, f.cat, o, 7)
@@ -57,7 +57,7 @@ func (f recFixture) spec(t *testing.T, o task.RecommendOptions) (coordinator.Tas
 	return spec, w0
 }
 
-func recLearner(t *testing.T, f recFixture, spec coordinator.TaskSpec, tx []forecast.Transaction) *task.Recommender {
+func recLearner(t *testing.T, f recFixture, spec protocol.TaskSpec, tx []forecast.Transaction) *task.Recommender {
 	t.Helper()
 	l, err := task.NewRecommender(f.enc, f.cat, tx)(context.Background(), spec)
 	if err != nil {
@@ -75,7 +75,7 @@ func TestRecommendStatsHandComputed(t *testing.T) {
 		t.Fatalf("customer stats %v %v", a, b)
 	}
 	sum := []int64{a[0] + b[0], a[1] + b[1], a[2] + b[2]}
-	spec := coordinator.TaskSpec{ID: "r", Kind: task.KindRecommend, Rank: 4, Options: map[string]string{
+	spec := protocol.TaskSpec{ID: "r", Kind: task.KindRecommend, Rank: 4, Options: map[string]string{
 		task.RecOptCatalog: strings.Repeat("0", 64), task.RecOptCut: "2011-10-03T00:00:00Z"}}
 	m, err := task.Metrics(spec, sum)
 	if err != nil {
@@ -231,7 +231,7 @@ func TestRecommenderRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc2, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 256})
-	with := func(k, v string) coordinator.TaskSpec {
+	with := func(k, v string) protocol.TaskSpec {
 		s := spec
 		s.Options = map[string]string{}
 		for a, b := range spec.Options {
@@ -246,7 +246,7 @@ func TestRecommenderRejects(t *testing.T) {
 	labelled.Labels = []string{"a"}
 	for name, c := range map[string]struct {
 		f    task.Factory
-		spec coordinator.TaskSpec
+		spec protocol.TaskSpec
 		want string
 	}{
 		"catalog": {task.NewRecommender(f.enc, other, tx), spec, "not the announced one"},

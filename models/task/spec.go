@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"strconv"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // ClassifySetup is what an operator chooses for a classification task.
@@ -27,8 +27,8 @@ type ClassifySetup struct {
 // ClassifySpec returns the task specification the coordinator announces
 // for s over enc (kind KindClassify, or kind for KindIntent, which shares
 // the head-only adapter) and the initial global parameters.
-func ClassifySpec(kind string, s ClassifySetup, enc models.Encoder) (coordinator.TaskSpec, []float64, error) {
-	spec := coordinator.TaskSpec{ID: s.ID, Kind: kind, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: s.Rank, Alpha: s.Alpha,
+func ClassifySpec(kind string, s ClassifySetup, enc models.Encoder) (protocol.TaskSpec, []float64, error) {
+	spec := protocol.TaskSpec{ID: s.ID, Kind: kind, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: s.Rank, Alpha: s.Alpha,
 		Labels: s.Labels, Seed: s.Seed}
 	k, err := Lookup(kind)
 	if err != nil {
@@ -68,7 +68,7 @@ func ClassifySpec(kind string, s ClassifySetup, enc models.Encoder) (coordinator
 // it serves the kinds that read them, KindClassify (NewClassifier) and
 // KindIntent (NewIntent), picking by the announced task's kind.
 func NewText(enc models.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
-	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+	return func(ctx context.Context, spec protocol.TaskSpec) (Learner, error) {
 		switch spec.Kind {
 		case KindClassify:
 			return NewClassifier(enc, train, test, log)(ctx, spec)
@@ -81,7 +81,7 @@ func NewText(enc models.Encoder, train, test []dataset.Example, log *slog.Logger
 
 // headClassifier is the head-only LoRA classifier spec announces (its A
 // derived from spec.Seed, so identical at every tenant).
-func headClassifier(spec coordinator.TaskSpec) (*models.Classifier, error) {
+func headClassifier(spec protocol.TaskSpec) (*models.Classifier, error) {
 	clf, err := models.NewClassifier(models.ClassifierConfig{
 		InputDim: spec.InputDim, Rank: spec.Rank, Classes: len(spec.Labels), Alpha: spec.Alpha, Seed: spec.Seed,
 	})

@@ -7,8 +7,8 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // Learner is a task's trainable adapter bound to one tenant's data.
@@ -42,7 +42,7 @@ type Deployer interface {
 
 // Factory builds the tenant's Learner for an announced task. It is given
 // by whoever holds the tenant's data (the client's caller).
-type Factory func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error)
+type Factory func(ctx context.Context, spec protocol.TaskSpec) (Learner, error)
 
 // Kind is a task type as everyone but the data holder sees it.
 type Kind struct {
@@ -52,12 +52,12 @@ type Kind struct {
 	// "record": a labelled text, a product-week row, a customer).
 	Unit string
 	// EvalLen is the length of the statistics vector of spec.
-	EvalLen func(spec coordinator.TaskSpec) int
+	EvalLen func(spec protocol.TaskSpec) int
 	// L0 and LInf bound the change one record makes to the statistics:
 	// at most L0 entries, each by at most LInf.
 	L0, LInf int64
 	// Metrics reads (possibly noised) summed statistics.
-	Metrics func(spec coordinator.TaskSpec, stats []int64) (map[string]float64, error)
+	Metrics func(spec protocol.TaskSpec, stats []int64) (map[string]float64, error)
 }
 
 var kinds = map[string]Kind{}
@@ -84,7 +84,7 @@ func Lookup(name string) (Kind, error) {
 }
 
 // Metrics reads summed statistics of spec with its kind.
-func Metrics(spec coordinator.TaskSpec, stats []int64) (map[string]float64, error) {
+func Metrics(spec protocol.TaskSpec, stats []int64) (map[string]float64, error) {
 	k, err := Lookup(spec.Kind)
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ const (
 // each round's wall time and the process's peak memory. It is skipped
 // unless FEDB2B_LOAD=1:
 //
-//	FEDB2B_LOAD=1 go test ./coordinator/simulate -run '^TestLoad200Clients$' -v -timeout 30m
+//	FEDB2B_LOAD=1 go test ./simulate -run '^TestLoad200Clients$' -v -timeout 30m
 //
 // The memory figures cover the whole process (coordinator and every
 // client). FEDB2B_LOAD_PROFILE=FILE writes a heap profile taken near the

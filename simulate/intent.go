@@ -1,23 +1,26 @@
-package intent
+package simulate
 
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 
-	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/models/intent"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
 )
 
-// SimConfig sets up Simulate. Zero fields take the defaults in brackets:
-// the classification demo's (coordinator/simulate.Defaults) except more,
+// IntentConfig sets up RunIntent. Zero fields take the defaults in brackets:
+// the classification demo's (simulate.Defaults) except more,
 // shorter rounds and a larger sampling rate, which did better on banking77
 // (federated in-scope accuracy 0.51 vs 0.39 with 8×50 steps at q = 0.1, at
 // the same ε = 8): with label-skewed tenants, long local runs drift apart.
-type SimConfig struct {
+type IntentConfig struct {
 	Tenants      int     // [5]
 	Alpha        float64 // Dirichlet label skew of the in-scope split [0.5]
 	Seed         uint64  // split and LoRA seed (public) [1]
@@ -43,37 +46,19 @@ type SimConfig struct {
 	CentralSteps    int     // non-private centralized steps [3000]
 
 	Encoder models.Encoder
-	Rand    io.Reader // seeds privacy.NewRand; nil means crypto/rand
-	// Federation, if set, runs the federated training instead of the
-	// in-process FedAvg loop (cmd/fedb2b runs it over the real coordinator
-	// and secure aggregation); the thresholds, metrics and baselines stay
-	// Simulate's.
-	Federation Federation
+	Rand    io.Reader // seeds each party's CSPRNG; nil means crypto/rand
+	// EvalEpsilon is each tenant's record-level ε per noised evaluation
+	// release of the federation (within TargetEpsilon).
+	EvalEpsilon float64
 }
 
-// Federation trains the global classifier of in from the tenants' own
-// examples and returns its parameters, the DP-SGD noise multiplier it used
-// and the largest record-level ε a tenant spent.
-type Federation func(ctx context.Context, in FederationInput) (global []float64, z, eps float64, err error)
-
-// FederationInput is what a Federation gets: the task (in-scope intents,
-// classifier shape, version 0) and each tenant's examples — training
-// without out-of-scope messages, test with them.
-type FederationInput struct {
-	Config     SimConfig // with the defaults filled in
-	Labels     []string
-	Classifier models.ClassifierConfig
-	Initial    []float64
-	Tenants    []TenantExamples
+// intentTenant is one tenant's raw examples.
+type intentTenant struct {
+	name        string
+	train, test []dataset.Example
 }
 
-// TenantExamples are one tenant's raw examples.
-type TenantExamples struct {
-	Name        string
-	Train, Test []dataset.Example
-}
-
-func (c *SimConfig) fill() error {
+func (c *IntentConfig) fill() error {
 	c.Tenants = cmp.Or(c.Tenants, 5)
 	c.Alpha = cmp.Or(c.Alpha, 0.5)
 	if c.Seed == 0 {
@@ -101,20 +86,23 @@ func (c *SimConfig) fill() error {
 	return nil
 }
 
-// SimResult holds the pooled test metrics (each tenant thresholds with its
+// IntentResult holds the pooled test metrics (each tenant thresholds with its
 // own calibrated threshold) of the federated model and the baselines.
-type SimResult struct {
+type IntentResult struct {
 	Tenants         []TenantSummary
 	Intents         int
-	Federated       Metrics
-	Local           Metrics // each tenant alone, same DP-SGD steps
-	Centralized     Metrics // pooled data, no privacy, pooled calibration
-	FederatedAcc    float64 // in-scope argmax accuracy without threshold
+	Federated       intent.Metrics
+	Local           intent.Metrics // each tenant alone, same DP-SGD steps
+	Centralized     intent.Metrics // pooled data, no privacy, pooled calibration
+	FederatedAcc    float64        // in-scope argmax accuracy without threshold
 	LocalAcc        float64
 	CentralizedAcc  float64
 	Epsilon, Delta  float64 // record-level per tenant
 	NoiseMultiplier float64
 	Steps           int
+	// Federation is the operator's view: the federation's noised final
+	// evaluation (global threshold chosen from the noised histograms).
+	Federation map[string]float64
 }
 
 // TenantSummary describes one simulated tenant.
@@ -124,25 +112,25 @@ type TenantSummary struct {
 	Threshold                         float64 // federated model's calibrated threshold
 }
 
-type tenant struct {
+type intentSplits struct {
 	name             string
-	train, val, test Split
-	raw              TenantExamples
+	train, val, test intent.Split
+	raw              intentTenant
 }
 
-// Simulate splits labelled messages among tenants (in-scope by Dirichlet
-// label skew, out-of-scope messages, label OOSLabel, dealt round-robin and
+// RunIntent splits labelled messages among tenants (in-scope by Dirichlet
+// label skew, out-of-scope messages, label intent.OOSLabel, dealt round-robin and
 // used only for validation and test), trains the LoRA classifier with
 // DP-SGD and FedAvg, calibrates each tenant's threshold on its own
 // validation split and reports in-scope accuracy and out-of-scope recall on
 // the tenants' test splits, against a local-only and a centralized model.
-func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimResult, error) {
+func RunIntent(ctx context.Context, ex []dataset.Example, cfg IntentConfig) (*IntentResult, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
 	var in, oos []dataset.Example
 	for _, e := range ex {
-		if e.Label == OOSLabel {
+		if e.Label == intent.OOSLabel {
 			oos = append(oos, e)
 		} else {
 			in = append(in, e)
@@ -160,11 +148,11 @@ func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimRes
 	if err != nil {
 		return nil, err
 	}
-	project := func(es []dataset.Example) (Split, error) {
-		var s Split
+	project := func(es []dataset.Example) (intent.Split, error) {
+		var s intent.Split
 		var inT, oosT []string
 		for _, e := range es {
-			if e.Label == OOSLabel {
+			if e.Label == intent.OOSLabel {
 				oosT = append(oosT, e.Text)
 			} else {
 				inT = append(inT, e.Text)
@@ -172,29 +160,29 @@ func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimRes
 			}
 		}
 		var err error
-		if s.X, err = encodeProject(ctx, cfg.Encoder, clf, inT); err != nil {
+		if s.X, err = intentProject(ctx, cfg.Encoder, clf, inT); err != nil {
 			return s, err
 		}
-		s.OOS, err = encodeProject(ctx, cfg.Encoder, clf, oosT)
+		s.OOS, err = intentProject(ctx, cfg.Encoder, clf, oosT)
 		return s, err
 	}
-	res := &SimResult{Intents: len(labels), Delta: cfg.Delta}
-	var ts []*tenant
+	res := &IntentResult{Intents: len(labels), Delta: cfg.Delta}
+	var ts []*intentSplits
 	for i, p := range parts {
 		for j := i; j < len(oos); j += cfg.Tenants {
 			p = append(p, oos[j])
 		}
 		rest, test := dataset.TrainTestSplit(p, cfg.TestFraction, cfg.Seed+uint64(i)+1)
 		train, val := dataset.TrainTestSplit(rest, cfg.ValFraction, cfg.Seed+uint64(i)+101)
-		t := &tenant{name: fmt.Sprintf("tenant-%d", i+1)}
-		t.raw = TenantExamples{Name: t.name, Test: test}
+		t := &intentSplits{name: fmt.Sprintf("tenant-%d", i+1)}
+		t.raw = intentTenant{name: t.name, test: test}
 		var trainIn []dataset.Example
 		for _, e := range train {
-			if e.Label != OOSLabel {
+			if e.Label != intent.OOSLabel {
 				trainIn = append(trainIn, e) // out-of-scope messages are not trained on
 			}
 		}
-		t.raw.Train = trainIn
+		t.raw.train = trainIn
 		if t.train, err = project(trainIn); err != nil {
 			return nil, err
 		}
@@ -207,71 +195,48 @@ func Simulate(ctx context.Context, ex []dataset.Example, cfg SimConfig) (*SimRes
 		ts = append(ts, t)
 	}
 	res.Steps = cfg.Rounds * cfg.LocalSteps
-	var global []float64
-	if cfg.Federation != nil {
-		in := FederationInput{Config: cfg, Labels: labels, Classifier: clf.Config(), Initial: clf.Params()}
-		for _, t := range ts {
-			in.Tenants = append(in.Tenants, t.raw)
-		}
-		if global, res.NoiseMultiplier, res.Epsilon, err = cfg.Federation(ctx, in); err != nil {
-			return nil, fmt.Errorf("intent: federation: %w", err)
-		}
-	} else if global, err = federate(ctx, clf, ts, cfg, res); err != nil {
-		return nil, err
+	global, err := federateIntents(ctx, cfg, labels, clf, ts, res)
+	if err != nil {
+		return nil, fmt.Errorf("intent: federation: %w", err)
 	}
-	return res, finish(clf, ts, labels, global, cfg, res)
+	return res, finishIntent(clf, ts, labels, global, cfg, res)
 }
 
-// federate is the in-process federated training: DP-SGD on each tenant,
-// FedAvg across them.
-func federate(ctx context.Context, clf *models.Classifier, ts []*tenant, cfg SimConfig, res *SimResult) ([]float64, error) {
-	z, eps, err := privacy.NoiseForSteps(cfg.SampleRate, res.Steps, cfg.Delta, cfg.TargetEpsilon, cfg.NoiseMultiplier)
-	if err != nil {
-		return nil, fmt.Errorf("intent: %w", err)
-	}
-	res.NoiseMultiplier, res.Epsilon = z, eps
-	rng, err := privacy.NewRand(cfg.Rand)
+// federateIntents trains the global classifier over the real coordinator,
+// clients, mutual TLS and secure aggregation (RunTask), each tenant's
+// evaluation noised at cfg.EvalEpsilon. The federation's own (noised)
+// final metrics, what the operator sees, go to res.Federation.
+func federateIntents(ctx context.Context, c IntentConfig, labels []string, clf *models.Classifier, ts []*intentSplits, res *IntentResult) ([]float64, error) {
+	cc := clf.Config()
+	spec, initial, err := modeltask.ClassifySpec(modeltask.KindIntent, modeltask.ClassifySetup{ID: "intent", Labels: labels,
+		Seed: cc.Seed, Rank: cc.Rank, Alpha: cc.Alpha}, c.Encoder)
 	if err != nil {
 		return nil, err
 	}
-	tc := models.TrainConfig{Steps: cfg.LocalSteps, LearningRate: cfg.LearningRate, Momentum: cfg.Momentum, Private: true,
-		SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: z}
-
-	global := clf.Params()
-	strategy := &aggregation.FedAvg{ServerLearning: cfg.ServerLR}
-	for r := 0; r < cfg.Rounds; r++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		agg := aggregation.Aggregate{WeightedSum: make([]float64, len(global))}
-		for _, t := range ts {
-			if len(t.train.X) == 0 {
-				continue
-			}
-			if err := clf.SetParams(global); err != nil {
-				return nil, err
-			}
-			if _, err := clf.Train(t.train.X, t.train.Y, tc, rng); err != nil {
-				return nil, fmt.Errorf("intent: %s round %d: %w", t.name, r, err)
-			}
-			p := clf.Params()
-			w := float64(len(t.train.X))
-			for j := range p {
-				agg.WeightedSum[j] += w * (p[j] - global[j])
-			}
-			agg.TotalWeight += w
-			agg.Clients++
-		}
-		if global, err = strategy.AggregateFit(r, global, agg, nil); err != nil {
-			return nil, err
-		}
+	fed := TaskFederation{Spec: spec, Initial: initial}
+	for _, t := range ts {
+		fed.Tenants = append(fed.Tenants, TaskTenant{Name: t.name, Learner: modeltask.NewIntent(c.Encoder, t.raw.train, t.raw.test, nil)})
 	}
-	return global, nil
+	cfg := Config{Encoder: c.Encoder, Rounds: c.Rounds, LocalSteps: c.LocalSteps, SampleRate: c.SampleRate, ClipNorm: c.ClipNorm,
+		LearningRate: c.LearningRate, ServerLR: c.ServerLR, TargetEpsilon: c.TargetEpsilon, NoiseMultiplier: c.NoiseMultiplier, Delta: c.Delta,
+		EvalEpsilon: c.EvalEpsilon, WeightEpsilon: Defaults().WeightEpsilon, RoundTimeout: time.Minute, Rand: c.Rand}
+	rep, err := RunTask(ctx, cfg, fed, nil)
+	if err != nil {
+		return nil, err
+	}
+	if rep.FinalModel == nil {
+		return nil, errors.New("no round aggregated")
+	}
+	for _, e := range rep.Epsilon {
+		res.Epsilon = max(res.Epsilon, e)
+	}
+	res.NoiseMultiplier, res.Federation = rep.Privacy.NoiseMultiplier, rep.FinalValues
+	return rep.FinalModel, nil
 }
 
-// finish thresholds and evaluates the federated model on each tenant and
+// finishIntent thresholds and evaluates the federated model on each tenant and
 // runs the baselines.
-func finish(clf *models.Classifier, ts []*tenant, labels []string, global []float64, cfg SimConfig, res *SimResult) error {
+func finishIntent(clf *models.Classifier, ts []*intentSplits, labels []string, global []float64, cfg IntentConfig, res *IntentResult) error {
 	rng, err := privacy.NewRand(cfg.Rand)
 	if err != nil {
 		return err
@@ -281,10 +246,10 @@ func finish(clf *models.Classifier, ts []*tenant, labels []string, global []floa
 	if err := clf.SetParams(global); err != nil {
 		return err
 	}
-	fedAcc, locAcc := &accuracy{}, &accuracy{}
+	fedAcc, locAcc := &meanAccuracy{}, &meanAccuracy{}
 	zero := make([]float64, len(global))
 	for _, t := range ts {
-		d := &Detector{Classifier: clf, Labels: labels}
+		d := &intent.Detector{Classifier: clf, Labels: labels}
 		if err := d.Calibrate(t.val, cfg.RejectRate, cfg.Joint); err != nil {
 			return fmt.Errorf("intent: %s: %w", t.name, err)
 		}
@@ -309,7 +274,7 @@ func finish(clf *models.Classifier, ts []*tenant, labels []string, global []floa
 				return fmt.Errorf("intent: %s local: %w", t.name, err)
 			}
 		}
-		d := &Detector{Classifier: clf, Labels: labels}
+		d := &intent.Detector{Classifier: clf, Labels: labels}
 		if err := d.Calibrate(t.val, cfg.RejectRate, cfg.Joint); err != nil {
 			return err
 		}
@@ -321,7 +286,7 @@ func finish(clf *models.Classifier, ts []*tenant, labels []string, global []floa
 		locAcc.add(acc, len(t.test.X))
 	}
 	// Centralized: pooled train, pooled validation, no privacy.
-	var all tenant
+	var all intentSplits
 	for _, t := range ts {
 		all.train.X, all.train.Y = append(all.train.X, t.train.X...), append(all.train.Y, t.train.Y...)
 		all.val.X, all.val.Y, all.val.OOS = append(all.val.X, t.val.X...), append(all.val.Y, t.val.Y...), append(all.val.OOS, t.val.OOS...)
@@ -335,7 +300,7 @@ func finish(clf *models.Classifier, ts []*tenant, labels []string, global []floa
 	if _, err := clf.Train(all.train.X, all.train.Y, cc, rng); err != nil {
 		return fmt.Errorf("intent: centralized: %w", err)
 	}
-	d := &Detector{Classifier: clf, Labels: labels}
+	d := &intent.Detector{Classifier: clf, Labels: labels}
 	if err := d.Calibrate(all.val, cfg.RejectRate, cfg.Joint); err != nil {
 		return err
 	}
@@ -346,18 +311,18 @@ func finish(clf *models.Classifier, ts []*tenant, labels []string, global []floa
 	return nil
 }
 
-type accuracy struct{ sum, n float64 }
+type meanAccuracy struct{ sum, n float64 }
 
-func (a *accuracy) add(acc float64, n int) { a.sum += acc * float64(n); a.n += float64(n) }
-func (a *accuracy) mean() float64 {
+func (a *meanAccuracy) add(acc float64, n int) { a.sum += acc * float64(n); a.n += float64(n) }
+func (a *meanAccuracy) mean() float64 {
 	if a.n == 0 {
 		return 0
 	}
 	return a.sum / a.n
 }
 
-// encodeProject encodes texts and projects them for clf.
-func encodeProject(ctx context.Context, enc models.Encoder, clf *models.Classifier, texts []string) ([][]float64, error) {
+// intentProject encodes texts and projects them for clf.
+func intentProject(ctx context.Context, enc models.Encoder, clf *models.Classifier, texts []string) ([][]float64, error) {
 	if len(texts) == 0 {
 		return nil, nil
 	}

@@ -2,7 +2,7 @@
 // (enroll.proto, package fedb2b.enroll.v1). Generated files are committed;
 // regenerate with
 //
-//	go generate ./coordinator/pki/enrollpb
+//	go generate ./api/enrollpb
 //
 // which needs protoc, protoc-gen-go and protoc-gen-go-grpc on PATH.
 package enrollpb

@@ -80,7 +80,7 @@ type Config struct {
 	EvalEpsilon float64
 	// WeightEpsilon > 0 makes every tenant noise the example count it
 	// releases as its FedAvg weight at this record-level ε per round
-	// (coordinator.TrainParams.WeightEpsilon); 0 sends exact counts.
+	// (protocol.TrainParams.WeightEpsilon); 0 sends exact counts.
 	WeightEpsilon float64
 	// EvalEvery > 1 evaluates only every EvalEvery-th round and the last
 	// (coordinator.Config.EvalEvery).

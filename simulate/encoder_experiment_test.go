@@ -25,7 +25,7 @@ import (
 // (e.g. ../shared/data/massive_intent_zh/massive_intent_zh.csv):
 //
 //	FEDB2B_ENCODER_EXPERIMENT=$PWD/../shared/data/massive_intent_zh/massive_intent_zh.csv \
-//	  go test -run TestEncoderExperiment -v -timeout 1h ./coordinator/simulate
+//	  go test -run TestEncoderExperiment -v -timeout 1h ./simulate
 //
 // It compares the demo's federation (5 tenants, secure aggregation,
 // DP-SGD at ε=8, head-only adapter) on the hashing encoder and on a

@@ -19,7 +19,7 @@ import (
 )
 
 // tinyBert is the tiny random BERT of package bert's golden tests.
-const tinyBert = "../../models/bert/testdata/tiny-bert"
+const tinyBert = "../models/bert/testdata/tiny-bert"
 
 // vocabTopics are words and characters that are whole tokens in tiny-bert's
 // 116-entry vocabulary, grouped by topic. Each topic is a label; a text is

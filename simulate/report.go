@@ -1,9 +1,9 @@
 package simulate
 
 import (
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // Metrics are classification metrics over a summed confusion matrix.
@@ -130,7 +130,7 @@ type Report struct {
 	// learners are the ones the clients built (nil where none was).
 	learners []modeltask.Learner
 	// Spec is the task the federation ran.
-	Spec coordinator.TaskSpec `json:"-"`
+	Spec protocol.TaskSpec `json:"-"`
 	// FinalExactValues are the kind's metrics of FinalModel counted
 	// exactly over every tenant's held-out data (RunTask with noised
 	// evaluation; simulation only, the operator never sees them).

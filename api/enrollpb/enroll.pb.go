@@ -175,7 +175,7 @@ const file_enroll_proto_rawDesc = "" +
 	"\x0enot_after_unix\x18\x03 \x01(\x03R\fnotAfterUnix2Y\n" +
 	"\n" +
 	"Enrollment\x12K\n" +
-	"\x06Enroll\x12\x1f.fedb2b.enroll.v1.EnrollRequest\x1a .fedb2b.enroll.v1.EnrollResponseB<Z:github.com/fedb2b/fedb2b/coordinator/pki/enrollpb;enrollpbb\x06proto3"
+	"\x06Enroll\x12\x1f.fedb2b.enroll.v1.EnrollRequest\x1a .fedb2b.enroll.v1.EnrollResponseB0Z.github.com/fedb2b/fedb2b/api/enrollpb;enrollpbb\x06proto3"
 
 var (
 	file_enroll_proto_rawDescOnce sync.Once

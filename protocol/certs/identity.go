@@ -1,8 +1,7 @@
-package pki
+package certs
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/hex"
@@ -10,9 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/peer"
 )
 
 // ErrNoIdentityKey is returned by [IdentityFromCertificate] for a
@@ -34,16 +30,16 @@ func IdentityURI(pub ed25519.PublicKey) *url.URL {
 // or an error wrapping [ErrNoIdentityKey] if it has none. Like
 // [TenantFromCertificate] it does not verify the certificate.
 func IdentityFromCertificate(cert *x509.Certificate) (ed25519.PublicKey, error) {
-	key, err := identityFromURIs(cert.URIs)
+	key, err := IdentityFromURIs(cert.URIs)
 	if err != nil {
 		return nil, fmt.Errorf("certificate serial %s: %w", cert.SerialNumber, err)
 	}
 	return key, nil
 }
 
-// identityFromURIs finds the identity key among a certificate's or a
+// IdentityFromURIs finds the identity key among a certificate's or a
 // CSR's URIs: none (ErrNoIdentityKey) or exactly one well-formed one.
-func identityFromURIs(uris []*url.URL) (ed25519.PublicKey, error) {
+func IdentityFromURIs(uris []*url.URL) (ed25519.PublicKey, error) {
 	var key ed25519.PublicKey
 	n := 0
 	for _, u := range uris {
@@ -71,25 +67,6 @@ func identityFromURIs(uris []*url.URL) (ed25519.PublicKey, error) {
 		return key, nil
 	}
 	return nil, fmt.Errorf("%d identity URIs, want at most 1", n)
-}
-
-// CertificateFromContext returns the verified client certificate (the
-// leaf of the first verified chain) of the gRPC call in ctx, or an error
-// wrapping [ErrNoIdentity] when the call is not mutually authenticated
-// TLS (for example on an --insecure-no-tls coordinator).
-func CertificateFromContext(ctx context.Context) (*x509.Certificate, error) {
-	p, ok := peer.FromContext(ctx)
-	if !ok {
-		return nil, fmt.Errorf("%w: no gRPC peer in context", ErrNoIdentity)
-	}
-	info, ok := p.AuthInfo.(credentials.TLSInfo)
-	if !ok {
-		return nil, fmt.Errorf("%w: connection from %s is not TLS", ErrNoIdentity, p.Addr)
-	}
-	if len(info.State.VerifiedChains) == 0 || len(info.State.VerifiedChains[0]) == 0 {
-		return nil, fmt.Errorf("%w: connection from %s presented none", ErrNoIdentity, p.Addr)
-	}
-	return info.State.VerifiedChains[0][0], nil
 }
 
 // VerifyPeerCertificate checks, for a client that pins the operator's CA,

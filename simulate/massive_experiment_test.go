@@ -116,7 +116,7 @@ func loadMassive(t *testing.T, path string, n, perIntent int) []dataset.Example 
 // only when FEDB2B_MASSIVE names the massive_intent_zh folder (or its CSV):
 //
 //	FEDB2B_MASSIVE=/work/shared/data/massive_intent_zh \
-//	  go test -run TestMassiveFederatedExperiment -v -timeout 1h ./coordinator/simulate
+//	  go test -run TestMassiveFederatedExperiment -v -timeout 1h ./simulate
 //
 // MASSIVE zh-CN intents (the 12 most frequent, both official splits
 // pooled; CC BY 4.0, FitzGerald et al. 2022), split over 5 tenants by

@@ -28,6 +28,7 @@ import (
 	"github.com/fedb2b/fedb2b/privacy/adaptive"
 	"github.com/fedb2b/fedb2b/privacy/keys"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // errKilled is what a killed tenant's client returns.
@@ -143,7 +144,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 	names := t.names()
 	ccfg := coordinator.Config{
 		Task: task, Rounds: cfg.Rounds, Strategy: cfg.strategy(),
-		Train: coordinator.TrainParams{SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier,
+		Train: protocol.TrainParams{SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier,
 			LocalSteps: cfg.LocalSteps, LearningRate: cfg.LearningRate, WeightEpsilon: cfg.WeightEpsilon},
 		MinJoined: cfg.Tenants, MinClients: cfg.MinClients, RoundTimeout: cfg.RoundTimeout, Retry: 20 * time.Millisecond,
 		InsecurePlainAggregation: cfg.InsecurePlainAggregation, EvalEpsilon: cfg.EvalEpsilon, EvalEvery: cfg.EvalEvery,
@@ -172,7 +173,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		return err
 	}
 	events := make(chan coordinator.Event, 64)
-	svc := coordinator.NewService(fed, coordinator.EncodeParams, events, nil)
+	svc := coordinator.NewService(fed, protocol.EncodeParams, events, nil)
 	if cfg.Workdir != "" {
 		_, led, err := openParty(cfg.Workdir, coordinator.LedgerParty)
 		if err != nil {
@@ -212,7 +213,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 	rep.learners = make([]modeltask.Learner, len(t.Tenants))
 	for i, td := range t.Tenants {
 		factory := td.Learner
-		td := tenantRef{name: td.Name, learner: func(ctx context.Context, spec coordinator.TaskSpec) (modeltask.Learner, error) {
+		td := tenantRef{name: td.Name, learner: func(ctx context.Context, spec protocol.TaskSpec) (modeltask.Learner, error) {
 			l, err := factory(ctx, spec)
 			rep.learners[i] = l
 			return l, err

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // RunTask drives any registered kind from the tenants' own factories: here
@@ -34,7 +34,7 @@ func TestRunTaskWithOwnLearners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := coordinator.TaskSpec{ID: "hand-made", Kind: modeltask.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 16, Labels: labels, Seed: 9, NumParams: clf.NumParams()}
+	spec := protocol.TaskSpec{ID: "hand-made", Kind: modeltask.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 16, Labels: labels, Seed: 9, NumParams: clf.NumParams()}
 	spec.EvalLen = modeltask.ClassStatsLen(spec)
 	fed := TaskFederation{Spec: spec, Initial: clf.Params(), Central: models.TrainConfig{Steps: 300, LearningRate: 2, BatchSize: 64}}
 	var allTrain, allTest []dataset.Example

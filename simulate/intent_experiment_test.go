@@ -1,4 +1,4 @@
-package intent
+package simulate
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	"github.com/fedb2b/fedb2b/privacy"
 )
 
-// TestSharedExperiment reproduces the report's figures when FEDB2B_INTENT
+// TestIntentSharedExperiment reproduces the report's figures when FEDB2B_INTENT
 // points to one of the shared intent CSVs (text,label columns);
-// FEDB2B_INTENT_CONFIG may hold a JSON SimConfig.
-func TestSharedExperiment(t *testing.T) {
+// FEDB2B_INTENT_CONFIG may hold a JSON IntentConfig.
+func TestIntentSharedExperiment(t *testing.T) {
 	path := os.Getenv("FEDB2B_INTENT")
 	if path == "" {
 		t.Skip("FEDB2B_INTENT not set")
@@ -23,14 +23,14 @@ func TestSharedExperiment(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("load: %v", rep)
-	var cfg SimConfig
+	var cfg IntentConfig
 	if j := os.Getenv("FEDB2B_INTENT_CONFIG"); j != "" {
 		if err := json.Unmarshal([]byte(j), &cfg); err != nil {
 			t.Fatal(err)
 		}
 	}
 	cfg.Rand = privacy.SeededReader(1)
-	res, err := Simulate(context.Background(), ex, cfg)
+	res, err := RunIntent(context.Background(), ex, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,4 +41,5 @@ func TestSharedExperiment(t *testing.T) {
 	t.Logf("federated   argmax acc %.4f %v", res.FederatedAcc, res.Federated.Map())
 	t.Logf("local       argmax acc %.4f %v", res.LocalAcc, res.Local.Map())
 	t.Logf("centralized argmax acc %.4f %v", res.CentralizedAcc, res.Centralized.Map())
+	t.Logf("operator's noised view %v", res.Federation)
 }

@@ -1,4 +1,4 @@
-package pki
+package certs
 
 import (
 	"bytes"
@@ -17,8 +17,8 @@ import (
 	"filippo.io/age"
 )
 
-// maxFile bounds how much of a key, certificate or registry file is read.
-const maxFile = 4 << 20
+// MaxFile bounds how much of a key, certificate or registry file is read.
+const MaxFile = 4 << 20
 
 // keyPEMType labels the PKCS #8 block inside an encrypted key file, so that
 // another age-encrypted file is not mistaken for a key.
@@ -31,7 +31,7 @@ var ErrExists = errors.New("file already exists")
 // SaveKey writes key (ECDSA P-256 or Ed25519) to path, encrypted to
 // recipient with age, mode 0600, refusing to overwrite ([ErrExists]).
 func SaveKey(path string, key crypto.Signer, recipient age.Recipient) error {
-	if err := checkPublicKey(key.Public()); err != nil {
+	if err := CheckPublicKey(key.Public()); err != nil {
 		return err
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
@@ -49,13 +49,13 @@ func SaveKey(path string, key crypto.Signer, recipient age.Recipient) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("failed to encrypt private key: %w", err)
 	}
-	return writeNew(path, buf.Bytes(), 0o600)
+	return WriteNew(path, buf.Bytes(), 0o600)
 }
 
 // LoadKey decrypts the key file at path with identity. A wrong passphrase or
 // identity is reported without key material.
 func LoadKey(path string, identity age.Identity) (crypto.Signer, error) {
-	b, err := readLimited(path)
+	b, err := ReadLimited(path)
 	if err != nil {
 		return nil, err
 	}
@@ -79,15 +79,15 @@ func LoadKey(path string, identity age.Identity) (crypto.Signer, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: private key of type %T cannot sign", path, k)
 	}
-	if err := checkPublicKey(s.Public()); err != nil {
+	if err := CheckPublicKey(s.Public()); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
-// checkPublicKey accepts only the key types fedb2b issues: ECDSA P-256 and
+// CheckPublicKey accepts only the key types fedb2b issues: ECDSA P-256 and
 // Ed25519.
-func checkPublicKey(pub crypto.PublicKey) error {
+func CheckPublicKey(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() {
@@ -103,12 +103,12 @@ func checkPublicKey(pub crypto.PublicKey) error {
 // WriteCertificate writes der as a PEM certificate to path (mode 0644),
 // refusing to overwrite ([ErrExists]).
 func WriteCertificate(path string, der []byte) error {
-	return writeNew(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	return WriteNew(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 }
 
 // ReadCertificate reads the first PEM certificate of the file at path.
 func ReadCertificate(path string) (*x509.Certificate, error) {
-	b, err := readLimited(path)
+	b, err := ReadLimited(path)
 	if err != nil {
 		return nil, err
 	}
@@ -123,26 +123,27 @@ func ReadCertificate(path string) (*x509.Certificate, error) {
 	return c, nil
 }
 
-func readLimited(path string) ([]byte, error) {
+// ReadLimited reads the file at path, refusing one larger than MaxFile.
+func ReadLimited(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
+	b, err := io.ReadAll(io.LimitReader(f, MaxFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(b) > maxFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxFile)
+	if len(b) > MaxFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, MaxFile)
 	}
 	return b, nil
 }
 
-// writeNew writes data to a temporary file in path's directory, syncs it and
+// WriteNew writes data to a temporary file in path's directory, syncs it and
 // links it to path, so that path either does not exist or is complete; an
 // existing path is never replaced.
-func writeNew(path string, data []byte, mode os.FileMode) error {
+func WriteNew(path string, data []byte, mode os.FileMode) error {
 	tmp, err := writeTemp(path, data, mode)
 	if err != nil {
 		return err
@@ -157,9 +158,9 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 	return syncDir(filepath.Dir(path))
 }
 
-// replaceFile atomically replaces path with data (temporary file, fsync,
+// ReplaceFile atomically replaces path with data (temporary file, fsync,
 // rename, directory fsync).
-func replaceFile(path string, data []byte, mode os.FileMode) error {
+func ReplaceFile(path string, data []byte, mode os.FileMode) error {
 	tmp, err := writeTemp(path, data, mode)
 	if err != nil {
 		return err

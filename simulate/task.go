@@ -5,10 +5,10 @@ import (
 	"fmt"
 
 	"github.com/fedb2b/fedb2b/client"
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // TaskFederation is a federation of any task kind (package models/task):
@@ -16,7 +16,7 @@ import (
 type TaskFederation struct {
 	// Spec is the announced task; its Kind must be registered in
 	// models/task and its EncoderID must be Config.Encoder's.
-	Spec    coordinator.TaskSpec
+	Spec    protocol.TaskSpec
 	Initial []float64 // version 0
 	Tenants []TaskTenant
 	// Pooled, if set, builds a learner over all tenants' data together:

@@ -1,0 +1,55 @@
+package protocol
+
+import "github.com/fedb2b/fedb2b/api"
+
+// TaskSpec names the adapter every client trains. It mirrors api.TaskSpec.
+type TaskSpec struct {
+	ID        string
+	Kind      string
+	EncoderID string
+	InputDim  int
+	Rank      int
+	Alpha     float64
+	Labels    []string
+	Seed      uint64
+	NumParams int
+	// EvalLen is the length of the task's evaluation statistics.
+	EvalLen int
+	// Options are task-specific settings for the clients, unread here.
+	Options map[string]string
+}
+
+// TrainParams are the record-level DP-SGD parameters a round asks for.
+type TrainParams struct {
+	SampleRate      float64 // Poisson sampling rate q per local step
+	ClipNorm        float64 // per-example L2 clip norm C
+	NoiseMultiplier float64 // z: noise std is z·C on the summed gradient
+	LocalSteps      int     // DP-SGD steps per round
+	LearningRate    float64
+	// WeightEpsilon > 0: in rounds weighted by example count (FedAvg
+	// weights inside secure aggregation, or plain updates) each tenant
+	// noises its count at this record-level ε before it leaves; 0 asks
+	// for exact counts.
+	WeightEpsilon float64
+}
+
+// MaxEvalLen bounds a task's evaluation statistics.
+const MaxEvalLen = 1 << 16
+
+// TaskToProto converts a TaskSpec to its wire form.
+func TaskToProto(t TaskSpec) *api.TaskSpec {
+	return &api.TaskSpec{
+		TaskId: t.ID, Kind: t.Kind, EncoderId: t.EncoderID, InputDim: int32(t.InputDim), Rank: int32(t.Rank),
+		Alpha: t.Alpha, Labels: t.Labels, Seed: t.Seed, NumParams: int32(t.NumParams),
+		EvalLen: int32(t.EvalLen), Options: t.Options,
+	}
+}
+
+// TaskFromProto converts the wire form back.
+func TaskFromProto(p *api.TaskSpec) TaskSpec {
+	return TaskSpec{
+		ID: p.GetTaskId(), Kind: p.GetKind(), EncoderID: p.GetEncoderId(), InputDim: int(p.GetInputDim()),
+		Rank: int(p.GetRank()), Alpha: p.GetAlpha(), Labels: p.GetLabels(), Seed: p.GetSeed(), NumParams: int(p.GetNumParams()),
+		EvalLen: int(p.GetEvalLen()), Options: p.GetOptions(),
+	}
+}

@@ -1,0 +1,32 @@
+package simulate
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/privacy"
+)
+
+func TestRunIntentSmallClinc(t *testing.T) {
+	ex, _, err := dataset.LoadFile("testdata/clinc_small.csv", dataset.LoadOptions{LabelCol: "label"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 1024})
+	res, err := RunIntent(context.Background(), ex, IntentConfig{Tenants: 3, Alpha: 5, Rank: 32, Rounds: 5, LocalSteps: 30, SampleRate: 0.2,
+		LearningRate: 4, CentralSteps: 300, RejectRate: 0.1, Encoder: enc, Rand: privacy.SeededReader(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Intents != 8 || len(res.Tenants) != 3 || res.Federated.OOS != 12 || math.Abs(res.Epsilon-8) > 0.05 {
+		t.Fatalf("result %+v", res)
+	}
+	t.Logf("federated acc %.3f %v; local acc %.3f %v; central acc %.3f %v", res.FederatedAcc, res.Federated.Map(), res.LocalAcc, res.Local.Map(), res.CentralizedAcc, res.Centralized.Map())
+	// 8 intents: chance is 1/8.
+	if res.FederatedAcc < 0.3 || res.CentralizedAcc < 0.6 {
+		t.Errorf("accuracy too low: federated %v centralized %v", res.FederatedAcc, res.CentralizedAcc)
+	}
+}
