@@ -13,9 +13,10 @@ import (
 
 // spendOf is the record-level spend a plan asks for.
 func (c *Client) spendOf(p *api.TrainPlan) Spend {
+	t := protocol.TrainParamsFromProto(p)
 	return Spend{
-		Task: c.task.ID, Round: int(p.GetRound()), SampleRate: p.GetSampleRate(),
-		NoiseMultiplier: p.GetNoiseMultiplier(), ClipNorm: p.GetClipNorm(), Steps: int(p.GetLocalSteps()),
+		Task: c.task.ID, Round: int(p.GetRound()), SampleRate: t.SampleRate,
+		NoiseMultiplier: t.NoiseMultiplier, ClipNorm: t.ClipNorm, Steps: t.LocalSteps,
 	}
 }
 
@@ -69,7 +70,7 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	}
 	stats, err := c.learner.Train(models.TrainConfig{
 		Steps: spend.Steps, SampleRate: spend.SampleRate, ClipNorm: spend.ClipNorm,
-		NoiseMultiplier: spend.NoiseMultiplier, LearningRate: p.GetLearningRate(), Private: true,
+		NoiseMultiplier: spend.NoiseMultiplier, LearningRate: protocol.TrainParamsFromProto(p).LearningRate, Private: true,
 	}, c.rng)
 	if err != nil {
 		return fmt.Errorf("client: round %d: training: %w", round, err)

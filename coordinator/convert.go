@@ -14,11 +14,10 @@ func ActionToProto(a Action) *api.PollResponse {
 		p := a.Plan
 		tp := &api.TrainPlan{
 			Round: int64(p.Round), ModelVersion: int64(p.Version),
-			SampleRate: p.Params.SampleRate, ClipNorm: p.Params.ClipNorm, NoiseMultiplier: p.Params.NoiseMultiplier,
-			LocalSteps: int32(p.Params.LocalSteps), LearningRate: p.Params.LearningRate, WeightEpsilon: p.Params.WeightEpsilon,
 			DeadlineUnixMs: p.Deadline.UnixMilli(), MinClients: int32(p.MinClients), CohortSize: int32(len(p.Cohort)),
 			Cohort: p.Cohort,
 		}
+		p.Params.SetProto(tp)
 		if s := p.Secure; s != nil {
 			tp.Secure, tp.UpdateClip, tp.QuantScale, tp.Bits = true, s.ClipNorm, s.Scale, secagg.Bits
 			tp.Threshold, tp.Neighbours, tp.SessionSeed = int32(s.Threshold), int32(s.Neighbours), s.Seed[:]

@@ -3,7 +3,10 @@ package protocol
 import (
 	"encoding/binary"
 	"math"
+	"reflect"
 	"testing"
+
+	"github.com/fedb2b/fedb2b/api"
 )
 
 func TestParamsRoundTrip(t *testing.T) {
@@ -44,4 +47,17 @@ func FuzzDecodeParams(f *testing.F) {
 			t.Fatalf("decoded %d values, want %d", len(p), n)
 		}
 	})
+}
+
+func TestTrainParamsRoundTrip(t *testing.T) {
+	want := TrainParams{SampleRate: 0.1, ClipNorm: 1.5, NoiseMultiplier: 1.2, LocalSteps: 50, LearningRate: 2, WeightEpsilon: 0.05}
+	var p api.TrainPlan
+	want.SetProto(&p)
+	if got := TrainParamsFromProto(&p); got != want {
+		t.Fatalf("round trip: got %+v want %+v", got, want)
+	}
+	task := TaskSpec{ID: "t", Kind: "classify", EncoderID: "e", InputDim: 8, Rank: 2, Alpha: 1, Labels: []string{"a", "b"}, Seed: 3, NumParams: 5, EvalLen: 7, Options: map[string]string{"k": "v"}}
+	if got := TaskFromProto(TaskToProto(task)); !reflect.DeepEqual(got, task) {
+		t.Fatalf("task round trip: got %+v want %+v", got, task)
+	}
 }

@@ -53,3 +53,18 @@ func TaskFromProto(p *api.TaskSpec) TaskSpec {
 		EvalLen: int(p.GetEvalLen()), Options: p.GetOptions(),
 	}
 }
+
+// TrainParamsFromProto reads a round's training and privacy parameters
+// from its plan.
+func TrainParamsFromProto(p *api.TrainPlan) TrainParams {
+	return TrainParams{
+		SampleRate: p.GetSampleRate(), ClipNorm: p.GetClipNorm(), NoiseMultiplier: p.GetNoiseMultiplier(),
+		LocalSteps: int(p.GetLocalSteps()), LearningRate: p.GetLearningRate(), WeightEpsilon: p.GetWeightEpsilon(),
+	}
+}
+
+// SetProto writes the parameters into a plan's wire form.
+func (t TrainParams) SetProto(p *api.TrainPlan) {
+	p.SampleRate, p.ClipNorm, p.NoiseMultiplier = t.SampleRate, t.ClipNorm, t.NoiseMultiplier
+	p.LocalSteps, p.LearningRate, p.WeightEpsilon = int32(t.LocalSteps), t.LearningRate, t.WeightEpsilon
+}
