@@ -74,6 +74,7 @@ type server struct {
 	addr     string
 	mu       sync.Mutex
 	rejected []error
+	refusals []error // the enrolment service's real reasons
 }
 
 func (s *server) rejects() []error {
@@ -95,7 +96,10 @@ func serve(t *testing.T, dir string, id age.Identity, a *pki.Authority) *server 
 		t.Fatal(err)
 	}
 	g := grpc.NewServer(opts...)
-	pki.NewEnrollmentService(a, nil).Register(g)
+	svc := pki.NewEnrollmentService(a, nil)
+	svc.Burst = 1000 // tests of the rate limit set their own
+	svc.OnRefuse = func(_ string, err error) { s.mu.Lock(); s.refusals = append(s.refusals, err); s.mu.Unlock() }
+	svc.Register(g)
 	api.RegisterFederationServer(g, fakeFederation{})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -41,6 +41,18 @@ func wantCode(t *testing.T, err error, code codes.Code, substr string) {
 	}
 }
 
+// wantRefused checks that the tenant saw only the generic refusal and that
+// the service's log (OnRefuse) has the real reason.
+func wantRefused(t *testing.T, s *server, err error, reason string) {
+	t.Helper()
+	wantCode(t, err, codes.PermissionDenied, pki.RefusedMessage)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.refusals) == 0 || !strings.Contains(s.refusals[len(s.refusals)-1].Error(), reason) {
+		t.Fatalf("operator's log of refusals %v, want the last containing %q", s.refusals, reason)
+	}
+}
+
 func TestGoodTenantAccepted(t *testing.T) {
 	dir, id, a := newCA(t)
 	s := serve(t, dir, id, a)
@@ -242,19 +254,19 @@ func TestTokenSingleUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = enrolWith(inv.String())
-	wantCode(t, err, codes.PermissionDenied, "already used")
+	wantRefused(t, s, err, "already used")
 	// A token presented under another tenant's name is refused, and the
 	// attempt does not consume it.
 	inv2, _ := a.Registry().Invite("globex", time.Hour, time.Now(), nil)
 	forged := inv2
 	forged.Tenant = "acme"
-	wantCode(t, enrolWith(forged.String()), codes.PermissionDenied, "does not match")
+	wantRefused(t, s, enrolWith(forged.String()), "does not match")
 	if err := enrolWith(inv2.String()); err != nil {
 		t.Fatalf("genuine use after a forged attempt: %v", err)
 	}
 	// An expired invitation is refused.
 	old, _ := a.Registry().Invite("initech", time.Minute, time.Now().Add(-time.Hour), nil)
-	wantCode(t, enrolWith(old.String()), codes.PermissionDenied, "expired")
+	wantRefused(t, s, enrolWith(old.String()), "expired")
 	// An invitation pinning another CA never reaches the service.
 	pinned := inv2
 	pinned.CAFingerprint[0] ^= 1
@@ -287,7 +299,7 @@ func TestMalformedEnrolRequest(t *testing.T) {
 		{"acme", inv.Token(), []byte("not der"), "csr"},
 	} {
 		_, err := c(ctxT(t), tc.tenant, tc.token, tc.csr)
-		wantCode(t, err, codes.InvalidArgument, tc.want)
+		wantRefused(t, s, err, tc.want)
 	}
 	// None of these consumed the token.
 	st, _ := a.Registry().Tenants(time.Now())
