@@ -17,11 +17,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"filippo.io/age"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 
 	"github.com/fedb2b/fedb2b/api/enrollpb"
 	"github.com/fedb2b/fedb2b/protocol/certs"
@@ -119,7 +122,7 @@ func Enroll(ctx context.Context, o Options) (*Credentials, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	resp, err := enrollpb.NewEnrollmentClient(conn).Enroll(cctx, &enrollpb.EnrollRequest{Tenant: inv.Tenant, Token: inv.Token(), Csr: csr})
+	resp, err := enrolWaiting(cctx, enrollpb.NewEnrollmentClient(conn), &enrollpb.EnrollRequest{Tenant: inv.Tenant, Token: inv.Token(), Csr: csr})
 	if err != nil {
 		return nil, fmt.Errorf("enroll: coordinator %s: %w", o.Coordinator, err)
 	}
@@ -179,4 +182,25 @@ func checkResponse(inv certs.Invite, key crypto.Signer, id ed25519.PublicKey, ce
 		return nil, errors.New("enroll: issued certificate binds an identity key other than the one sent")
 	}
 	return &Credentials{Tenant: name, CA: ca, Cert: cert, Key: key, Identity: ed25519.PublicKey(got)}, nil
+}
+
+// enrolWaiting calls Enroll, retrying while nothing listens at the address
+// yet (a service still starting) until ctx ends; every other failure, a
+// refused TLS pin included, is returned at once.
+func enrolWaiting(ctx context.Context, c enrollpb.EnrollmentClient, req *enrollpb.EnrollRequest) (*enrollpb.EnrollResponse, error) {
+	wait := 100 * time.Millisecond
+	for {
+		resp, err := c.Enroll(ctx, req)
+		// gRPC reports a refused TCP connection as Unavailable with the
+		// system's "connection refused" text; nothing else is retried.
+		if err == nil || status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "connection refused") {
+			return resp, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("nothing answered before the timeout: %w", err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }

@@ -29,6 +29,15 @@ type env struct {
 
 func setup(t *testing.T) env {
 	t.Helper()
+	e, start := setupLater(t)
+	start()
+	return e
+}
+
+// setupLater prepares the CA and reserves an address; the service starts
+// listening there only when start is called.
+func setupLater(t *testing.T) (env, func()) {
+	t.Helper()
 	dir := t.TempDir()
 	id, _ := age.GenerateX25519Identity()
 	if err := pki.Init(dir, pki.InitOptions{Recipient: id.Recipient()}); err != nil {
@@ -44,13 +53,49 @@ func setup(t *testing.T) env {
 	}
 	g := grpc.NewServer(opts...)
 	pki.NewEnrollmentService(a, nil).Register(g)
+	t.Cleanup(g.Stop)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go g.Serve(lis)
-	t.Cleanup(g.Stop)
-	return env{a, lis.Addr().String()}
+	addr := lis.Addr().String()
+	lis.Close()
+	return env{a, addr}, func() {
+		lis, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		go g.Serve(lis)
+	}
+}
+
+// A tenant that runs `client enroll` while the enrolment service is still
+// starting waits for it (up to its timeout) instead of failing at once.
+func TestEnrollWaitsForService(t *testing.T) {
+	e, start := setupLater(t)
+	inv, _ := e.auth.Registry().Invite("acme", time.Hour, time.Now(), nil)
+	id, _ := age.GenerateX25519Identity()
+	time.AfterFunc(700*time.Millisecond, start)
+	c, err := Enroll(context.Background(), Options{Coordinator: e.addr, Invite: inv.String(), Dir: t.TempDir(), Recipient: id.Recipient(), Timeout: 20 * time.Second})
+	if err != nil || c.Tenant != "acme" {
+		t.Fatalf("enrolment against a service that started late: %v", err)
+	}
+	// Nothing ever listening: the timeout ends the wait with a clear error.
+	_, err = Enroll(context.Background(), Options{Coordinator: freeAddr(t), Invite: inv.String(), Dir: t.TempDir(), Recipient: id.Recipient(), Timeout: 600 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "nothing answered") {
+		t.Fatalf("enrolment with nothing listening: %v", err)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
 }
 
 func TestEnrollAndLoad(t *testing.T) {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"filippo.io/age"
@@ -19,6 +21,8 @@ func init() {
 }
 
 const caUsage = `usage: fedb2b ca init --dir DIR (--passphrase-env VAR | --identity FILE) [--name HOST]... [--org NAME]
+       fedb2b ca serve --dir DIR --listen HOST:PORT (--passphrase-env VAR | --identity FILE) [--mirror FILE]...
+       fedb2b ca export --dir DIR --out COORDINATOR_TLS_DIR
        fedb2b ca fingerprint --dir DIR`
 
 // ageKeyFlags are the flags choosing how private keys are encrypted at
@@ -77,6 +81,34 @@ func (a *ageKeyFlags) ageIdentity() (age.Identity, error) {
 	return ids[0], nil
 }
 
+// signingKey loads (or, on first use, creates) the party's ed25519
+// identity and ledger-signing key at path, protected by these flags: a
+// passphrase, or an age identity file that is not stored beside the key.
+// Without either it refuses, saying how to start.
+func (a *ageKeyFlags) signingKey(path string) (ed25519.PrivateKey, error) {
+	if (a.passEnv == "") == (a.identity == "") {
+		return nil, fmt.Errorf("the signing key %s must be encrypted: give --passphrase-env VAR (an age passphrase) or --identity FILE (an age identity kept apart from %s, e.g. made with 'age-keygen' or 'fedb2b keys new' on another disk)", path, filepath.Dir(path))
+	}
+	if a.identity != "" {
+		if err := keys.CheckIdentityApart(path, a.identity); err != nil {
+			return nil, err
+		}
+	}
+	id, err := a.ageIdentity()
+	if err != nil {
+		return nil, err
+	}
+	var rcpt age.Recipient
+	if a.passEnv != "" {
+		if rcpt, err = keys.PassphraseRecipient(os.Getenv(a.passEnv), a.logN); err != nil {
+			return nil, err
+		}
+	} else if rcpt, err = a.recipient(); err != nil {
+		return nil, err
+	}
+	return keys.LoadOrCreateWith(path, id, rcpt)
+}
+
 // multiFlag collects a repeatable string flag.
 type multiFlag []string
 
@@ -84,12 +116,17 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 func runCA(args []string, stdout, stderr io.Writer) int {
-	sub, code, ok := subcommand("ca", caUsage, args, stdout, stderr, "init", "fingerprint")
+	sub, code, ok := subcommand("ca", caUsage, args, stdout, stderr, "init", "serve", "export", "fingerprint")
 	if !ok {
 		return code
 	}
-	if sub == "init" {
+	switch sub {
+	case "init":
 		return runCAInit(args[1:], stdout, stderr)
+	case "serve":
+		return runCAServe(args[1:], stdout, stderr)
+	case "export":
+		return runCAExport(args[1:], stdout, stderr)
 	}
 	return runCAFingerprint(args[1:], stdout, stderr)
 }

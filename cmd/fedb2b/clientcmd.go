@@ -49,8 +49,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	delta := fs.Float64("delta", 1e-5, "δ of this tenant's guarantee")
 	minNoise := fs.Float64("min-noise", 0, "refuse rounds with a smaller noise multiplier")
 	minCohort := fs.Int("min-cohort", 0, "refuse rounds with a smaller cohort")
-	keyFile := fs.String("key", "", "this tenant's age-encrypted ed25519 identity and ledger-signing key (default WORKDIR/signing.key.age; created on first run with signing.pub beside it)")
-	ageID := fs.String("age-identity", "", "age identity file that decrypts --key (default WORKDIR/age-identity.txt; created on first run — keep it elsewhere in production)")
+	keyFile := fs.String("key", "", "this tenant's age-encrypted ed25519 identity and ledger-signing key (default WORKDIR/signing.key.age; created on first run with signing.pub beside it, encrypted as --passphrase-env or --identity say)")
 	tlsDir := fs.String("tls-dir", "", "credentials made by 'fedb2b client enroll --dir' (mutual TLS 1.3)")
 	serverName := fs.String("server-name", "localhost", "name in the coordinator's certificate")
 	noTLS := fs.Bool("insecure-no-tls", false, "INSECURE: plain gRPC without TLS (tests on one machine only)")
@@ -105,10 +104,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if *keyFile == "" {
 		*keyFile = filepath.Join(*workdir, "signing.key.age")
 	}
-	if *ageID == "" {
-		*ageID = filepath.Join(*workdir, "age-identity.txt")
-	}
-	identity, err := keys.LoadOrCreate(*keyFile, *ageID)
+	identity, err := ak.signingKey(*keyFile)
 	if err != nil {
 		return fail(err)
 	}

@@ -58,19 +58,20 @@ func TestClientKilledBetweenLedgerAndSend(t *testing.T) {
 	}
 	run("data", "synth", "--out", filepath.Join(dir, "data"), "--tenants", "4", "--records", "1600", "--alpha", "5")
 	addr := freeAddr(t)
+	keyArgs := secretIdentity(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var coordOut bytes.Buffer
-	coord := exec.CommandContext(ctx, bin, "coordinator", "--listen", addr, "--labels-from", filepath.Join(dir, "data", "tenant-1.csv"),
+	coord := exec.CommandContext(ctx, bin, append([]string{"coordinator", "--listen", addr, "--labels-from", filepath.Join(dir, "data", "tenant-1.csv"),
 		"--tenants", "4", "--min-clients", "3", "--rounds", "3", "--round-timeout", "4s", "--local-steps", "10",
-		"--workdir", filepath.Join(dir, "coordinator"), "--insecure-no-tls")
+		"--workdir", filepath.Join(dir, "coordinator"), "--insecure-no-tls"}, keyArgs...)...)
 	coord.Stdout, coord.Stderr = &coordOut, &coordOut
 	if err := coord.Start(); err != nil {
 		t.Fatal(err)
 	}
 	client := func(i int, fault string) *exec.Cmd {
-		c := exec.CommandContext(ctx, bin, "client", "--coordinator", addr, "--tenant", fmt.Sprintf("tenant-%d", i),
-			"--data", filepath.Join(dir, "data", fmt.Sprintf("tenant-%d.csv", i)), "--workdir", filepath.Join(dir, fmt.Sprintf("tenant-%d", i)), "--insecure-no-tls")
+		c := exec.CommandContext(ctx, bin, append([]string{"client", "--coordinator", addr, "--tenant", fmt.Sprintf("tenant-%d", i),
+			"--data", filepath.Join(dir, "data", fmt.Sprintf("tenant-%d.csv", i)), "--workdir", filepath.Join(dir, fmt.Sprintf("tenant-%d", i)), "--insecure-no-tls"}, keyArgs...)...)
 		c.Env = append(os.Environ(), "FEDB2B_FAULT="+fault)
 		return c
 	}

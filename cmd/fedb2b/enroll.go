@@ -27,14 +27,14 @@ const enrollUsage = `usage: fedb2b client enroll --coordinator HOST:PORT (--toke
 func runEnroll(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("client enroll", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	coord := fs.String("coordinator", "", "coordinator address HOST:PORT")
+	coord := fs.String("coordinator", "", "address HOST:PORT of the enrolment service (`fedb2b ca serve`, or an all-in-one `coordinator --ca-dir`)")
 	token := fs.String("token", "", "invitation from 'fedb2b tenant invite' (visible in the process list; prefer --token-file)")
 	tokenFile := fs.String("token-file", "", "file holding the invitation")
 	dir := fs.String("dir", "", "directory for tenant.key.age, tenant.crt and ca.crt")
 	serverName := fs.String("server-name", "", "name in the coordinator's certificate (default: the host of --coordinator)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the coordinator")
 	identityPub := fs.String("identity-pub", "", "this tenant's ed25519 identity public key (signing.pub beside the --key of 'fedb2b client'), bound into the certificate so that peers in secure aggregation need not trust the coordinator with it")
-	workdir := fs.String("workdir", "", "the --workdir of 'fedb2b client': bind the public key of WORKDIR/signing.key.age (created with WORKDIR/age-identity.txt if absent, as 'fedb2b client' would)")
+	workdir := fs.String("workdir", "", "the --workdir of 'fedb2b client': bind the public key of WORKDIR/signing.key.age (created if absent, encrypted as --passphrase-env or --identity say, as 'fedb2b client' would)")
 	var ak ageKeyFlags
 	ak.register(fs, true)
 	if err := fs.Parse(args); err != nil {
@@ -77,7 +77,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 		if err := os.MkdirAll(*workdir, 0o700); err != nil {
 			return fail(1, "%v", err)
 		}
-		priv, err := keys.LoadOrCreate(filepath.Join(*workdir, "signing.key.age"), filepath.Join(*workdir, "age-identity.txt"))
+		priv, err := ak.signingKey(filepath.Join(*workdir, "signing.key.age"))
 		if err != nil {
 			return fail(1, "--workdir: %v", err)
 		}

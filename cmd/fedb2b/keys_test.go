@@ -82,3 +82,33 @@ func TestKeysUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// Outside the demo, no party starts with a signing key that only file
+// modes protect: without a passphrase or an identity kept elsewhere the
+// client and the coordinator refuse, saying how to start.
+func TestSigningKeyMustBeProtected(t *testing.T) {
+	tmp := t.TempDir()
+	data := filepath.Join(tmp, "data.csv")
+	os.WriteFile(data, []byte("text,label\nbolts,tools\nbread,food\n"), 0o600)
+	work := filepath.Join(tmp, "work")
+	os.MkdirAll(work, 0o700)
+	beside := filepath.Join(work, "age-identity.txt")
+	id, _ := age.GenerateX25519Identity()
+	os.WriteFile(beside, []byte(id.String()+"\n"), 0o600)
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"client, no key protection":        {[]string{"client", "--coordinator", "127.0.0.1:1", "--tenant", "acme", "--data", data, "--workdir", work, "--insecure-no-tls"}, "--passphrase-env VAR"},
+		"client, identity beside the key":  {[]string{"client", "--coordinator", "127.0.0.1:1", "--tenant", "acme", "--data", data, "--workdir", work, "--insecure-no-tls", "--identity", beside}, "stored beside the key"},
+		"coordinator, no key protection":   {[]string{"coordinator", "--labels", "a,b", "--workdir", work, "--insecure-no-tls", "--listen", "127.0.0.1:0"}, "must be encrypted"},
+		"coordinator, identity beside key": {[]string{"coordinator", "--labels", "a,b", "--workdir", work, "--insecure-no-tls", "--listen", "127.0.0.1:0", "--identity", beside}, "stored beside the key"},
+	} {
+		if _, e, code := runCLI(t, tc.args...); code != 1 || !strings.Contains(e, tc.want) {
+			t.Errorf("%s: exit %d, %q; want refusal containing %q", name, code, e, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, "signing.key.age")); err == nil {
+		t.Error("a refused start left a signing key behind")
+	}
+}

@@ -49,12 +49,13 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	addr := freeAddr(t)
+	keyArgs := secretIdentity(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	coordinator := func(out *syncBuffer) *exec.Cmd {
-		c := exec.CommandContext(ctx, bin, "coordinator", "--listen", addr, "--labels-from", filepath.Join(dir, "data", "tenant-1.csv"),
+		c := exec.CommandContext(ctx, bin, append([]string{"coordinator", "--listen", addr, "--labels-from", filepath.Join(dir, "data", "tenant-1.csv"),
 			"--tenants", "4", "--min-clients", "3", "--rounds", "4", "--round-timeout", "5s", "--local-steps", "10",
-			"--workdir", filepath.Join(dir, "coordinator"), "--insecure-no-tls")
+			"--workdir", filepath.Join(dir, "coordinator"), "--insecure-no-tls"}, keyArgs...)...)
 		c.Stdout, c.Stderr = out, out
 		return c
 	}
@@ -66,9 +67,9 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	var outs [5]syncBuffer
 	var clients []*exec.Cmd
 	for i := 1; i <= 4; i++ {
-		c := exec.CommandContext(ctx, bin, "client", "--coordinator", addr, "--tenant", fmt.Sprintf("tenant-%d", i),
+		c := exec.CommandContext(ctx, bin, append([]string{"client", "--coordinator", addr, "--tenant", fmt.Sprintf("tenant-%d", i),
 			"--data", filepath.Join(dir, "data", fmt.Sprintf("tenant-%d.csv", i)), "--workdir", filepath.Join(dir, fmt.Sprintf("tenant-%d", i)),
-			"--insecure-no-tls", "--epsilon-cap", "12") // room for the round the crash wastes
+			"--insecure-no-tls", "--epsilon-cap", "12"}, keyArgs...)...) // room for the round the crash wastes
 		c.Stdout, c.Stderr = &outs[i], &outs[i]
 		if err := c.Start(); err != nil {
 			t.Fatal(err)

@@ -27,7 +27,6 @@ import (
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
-	"github.com/fedb2b/fedb2b/privacy/keys"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
 	"github.com/fedb2b/fedb2b/protocol"
 	"github.com/fedb2b/fedb2b/simulate"
@@ -65,7 +64,8 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "task seed (generates the frozen LoRA factor A)")
 	strategy := fs.String("strategy", "fedavg", "fedavg or fedadam")
 	workdir := fs.String("workdir", "coordinator-data", "directory for the coordinator's files (signing key, privacy ledger)")
-	caDir := fs.String("ca-dir", "", "the operator CA made by 'fedb2b ca init': mutual TLS 1.3 for every tenant, enrolment on the same port")
+	tlsDir := fs.String("tls-dir", "", "mutual TLS 1.3 from the directory made by 'fedb2b ca export' (no CA private key; tenants enrol with 'fedb2b ca serve')")
+	caDir := fs.String("ca-dir", "", "ALL-IN-ONE: the CA directory itself; this process then decrypts the CA key and serves enrolment on the same port (it could mint identities: prefer --tls-dir)")
 	noTLS := fs.Bool("insecure-no-tls", false, "INSECURE: plain gRPC without TLS or tenant certificates (tests on one machine only)")
 	var ak ageKeyFlags
 	ak.register(fs, false)
@@ -162,7 +162,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	events := make(chan coordinator.Event, 64)
 	svc := coordinator.NewService(fed, protocol.EncodeParams, events, nil)
-	signer, err := keys.LoadOrCreate(filepath.Join(*workdir, "signing.key.age"), filepath.Join(*workdir, "age-identity.txt"))
+	signer, err := ak.signingKey(filepath.Join(*workdir, "signing.key.age"))
 	if err != nil {
 		return fail(err)
 	}
@@ -191,7 +191,26 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	})
 	var srv *grpc.Server
 	switch {
-	case *caDir != "" && !*noTLS:
+	case *tlsDir != "" && *caDir == "" && !*noTLS:
+		id, err := ak.ageIdentity()
+		if err != nil {
+			return fail(fmt.Errorf("--tls-dir needs the key that decrypts server.key.age: %w", err))
+		}
+		if err := pki.CheckServerDir(*tlsDir); err != nil {
+			return fail(err)
+		}
+		reg, err := pki.OpenRegistry(*tlsDir)
+		if err != nil {
+			return fail(err)
+		}
+		opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *tlsDir, Identity: id, Registry: reg,
+			OnReject: func(err error) { log.Warn("refused a client certificate", "err", err) }})
+		if err != nil {
+			return fail(err)
+		}
+		srv = grpc.NewServer(opts...)
+		svc.SetAuthenticator(pki.CheckTenant)
+	case *caDir != "" && *tlsDir == "" && !*noTLS:
 		id, err := ak.ageIdentity()
 		if err != nil {
 			return fail(fmt.Errorf("--ca-dir needs the key that decrypts the CA: %w", err))
@@ -200,19 +219,22 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(err)
 		}
+		log.Warn("ALL-IN-ONE: this coordinator holds the CA private key and serves enrolment (--ca-dir); run 'fedb2b ca serve' apart and use --tls-dir so that the coordinator cannot mint tenant identities")
 		opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *caDir, Identity: id, Registry: auth.Registry(), AllowEnrollment: true,
 			OnReject: func(err error) { log.Warn("refused a client certificate", "err", err) }})
 		if err != nil {
 			return fail(err)
 		}
 		srv = grpc.NewServer(opts...)
-		pki.NewEnrollmentService(auth, nil).Register(srv)
+		esvc := pki.NewEnrollmentService(auth, nil)
+		esvc.OnRefuse = func(src string, reason error) { log.Warn("enrolment refused", "source", src, "reason", reason) }
+		esvc.Register(srv)
 		svc.SetAuthenticator(pki.CheckTenant)
-	case *noTLS && *caDir == "":
+	case *noTLS && *caDir == "" && *tlsDir == "":
 		log.Warn("INSECURE: serving without TLS; tenants are not authenticated")
 		srv = grpc.NewServer()
 	default:
-		return fail(fmt.Errorf("give --ca-dir DIR (made by 'fedb2b ca init') for mutual TLS, or --insecure-no-tls"))
+		return fail(fmt.Errorf("give exactly one of --tls-dir DIR (made by 'fedb2b ca export'), --ca-dir DIR (all-in-one) or --insecure-no-tls"))
 	}
 	svc.Register(srv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/fedb2b/fedb2b/coordinator/store"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
@@ -49,6 +50,8 @@ type fedProcs struct {
 	ctx  context.Context
 	// coordArgs are extra coordinator flags.
 	coordArgs []string
+	// keyArgs protect every party's signing key.
+	keyArgs []string
 }
 
 func newFedProcs(t *testing.T, bin string) *fedProcs {
@@ -60,7 +63,25 @@ func newFedProcs(t *testing.T, bin string) *fedProcs {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	return &fedProcs{t: t, bin: bin, dir: dir, addr: freeAddr(t), ctx: ctx}
+	return &fedProcs{t: t, bin: bin, dir: dir, addr: freeAddr(t), ctx: ctx, keyArgs: secretIdentity(t, dir)}
+}
+
+// secretIdentity writes an age identity to dir/secrets (apart from every
+// party's workdir) and returns the flags that protect signing keys with it.
+func secretIdentity(t *testing.T, dir string) []string {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "secrets", "age-identity.txt")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--identity", path}
 }
 
 // coordinator starts the coordinator with fault in FEDB2B_FAULT ("" for none).
@@ -68,7 +89,7 @@ func (p *fedProcs) coordinator(fault string, out *syncBuffer) *exec.Cmd {
 	p.t.Helper()
 	args := append([]string{"coordinator", "--listen", p.addr, "--labels-from", filepath.Join(p.dir, "data", "tenant-1.csv"),
 		"--tenants", fmt.Sprint(faultTenants), "--min-clients", "3", "--rounds", fmt.Sprint(faultRounds), "--round-timeout", "4s",
-		"--local-steps", "10", "--workdir", filepath.Join(p.dir, "coordinator"), "--insecure-no-tls"}, p.coordArgs...)
+		"--local-steps", "10", "--workdir", filepath.Join(p.dir, "coordinator"), "--insecure-no-tls"}, append(p.keyArgs, p.coordArgs...)...)
 	c := exec.CommandContext(p.ctx, p.bin, args...)
 	c.Env = append(os.Environ(), "FEDB2B_FAULT="+fault)
 	c.Stdout, c.Stderr = out, out
@@ -81,9 +102,10 @@ func (p *fedProcs) coordinator(fault string, out *syncBuffer) *exec.Cmd {
 // client starts tenant-i's client with fault in FEDB2B_FAULT.
 func (p *fedProcs) client(i int, fault string, out *syncBuffer) *exec.Cmd {
 	p.t.Helper()
-	c := exec.CommandContext(p.ctx, p.bin, "client", "--coordinator", p.addr, "--tenant", fmt.Sprintf("tenant-%d", i),
+	args := append([]string{"client", "--coordinator", p.addr, "--tenant", fmt.Sprintf("tenant-%d", i),
 		"--data", filepath.Join(p.dir, "data", fmt.Sprintf("tenant-%d.csv", i)), "--workdir", filepath.Join(p.dir, fmt.Sprintf("tenant-%d", i)),
-		"--insecure-no-tls", "--epsilon-cap", "12") // room for a round a crash wastes
+		"--insecure-no-tls", "--epsilon-cap", "12"}, p.keyArgs...) // room for a round a crash wastes
+	c := exec.CommandContext(p.ctx, p.bin, args...)
 	c.Env = append(os.Environ(), "FEDB2B_FAULT="+fault)
 	c.Stdout, c.Stderr = out, out
 	if err := c.Start(); err != nil {

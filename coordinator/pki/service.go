@@ -52,6 +52,10 @@ type EnrollmentService struct {
 	// OnRefuse, if set, is told the real reason of each refusal (for the
 	// operator's log; it names the tenant, never the token).
 	OnRefuse func(source string, reason error)
+	// OnEnrolled, if set, runs after a certificate is issued and before it
+	// is returned (`fedb2b ca serve` mirrors the registry there, so the
+	// coordinator knows the certificate before the tenant can present it).
+	OnEnrolled func()
 
 	mu      sync.Mutex
 	sources map[string]*sourceLimit
@@ -95,6 +99,9 @@ func (s *EnrollmentService) Enroll(ctx context.Context, req *enrollpb.EnrollRequ
 			return nil, status.Error(codes.PermissionDenied, RefusedMessage)
 		}
 		return nil, status.Error(codes.Internal, "enroll: internal error of the enrolment service; the operator's log has the reason")
+	}
+	if s.OnEnrolled != nil {
+		s.OnEnrolled()
 	}
 	return &enrollpb.EnrollResponse{
 		Certificate:   der,

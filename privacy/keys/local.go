@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"filippo.io/age"
 )
 
 // LoadOrCreate loads the ed25519 key at keyPath, decrypting it with the
-// age identity file at agePath. On first use it creates what is missing:
+// age identity file at agePath. It is for simulations and demos, whose
+// keys protect nothing real: the commands that run real parties use
+// [LoadOrCreateWith] with a passphrase or an identity kept elsewhere. On first use it creates what is missing:
 // an age X25519 identity (0600) and a new key encrypted to it, plus the
 // public key next to the key as keyPath's name with ".pub" for ".age"
 // (for auditors). In production keep the identity file apart from the key
@@ -55,4 +58,54 @@ func PublicPath(keyPath string) string {
 	keyPath = strings.TrimSuffix(keyPath, ".age")
 	keyPath = strings.TrimSuffix(keyPath, ".key")
 	return keyPath + ".pub"
+}
+
+// ErrIdentityBesideKey is returned by [CheckIdentityApart] for an age
+// identity file stored in the same directory as the key it protects.
+var ErrIdentityBesideKey = errors.New("keys: the age identity is stored beside the key it protects")
+
+// CheckIdentityApart refuses an identity file in the directory of keyPath:
+// whoever can read that directory could then read the key, so encryption
+// would protect nothing beyond the file mode.
+func CheckIdentityApart(keyPath, identityPath string) error {
+	kd, err := filepath.Abs(filepath.Dir(keyPath))
+	if err != nil {
+		return err
+	}
+	id, err := filepath.Abs(filepath.Dir(identityPath))
+	if err != nil {
+		return err
+	}
+	if r, err := filepath.EvalSymlinks(kd); err == nil {
+		kd = r
+	}
+	if r, err := filepath.EvalSymlinks(id); err == nil {
+		id = r
+	}
+	if kd == id {
+		return fmt.Errorf("%w (%s and %s): keep the identity elsewhere (another disk, a secrets manager mounted at run time) or use a passphrase", ErrIdentityBesideKey, identityPath, keyPath)
+	}
+	return nil
+}
+
+// LoadOrCreateWith loads the ed25519 key at keyPath, decrypting it with
+// identity; if there is no key yet it creates one encrypted to recipient,
+// with its public key beside it (see [PublicPath]).
+func LoadOrCreateWith(keyPath string, identity age.Identity, recipient age.Recipient) (ed25519.PrivateKey, error) {
+	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
+		priv, err := Generate(nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := Save(keyPath, priv, recipient); err != nil {
+			return nil, err
+		}
+		if err := WritePublic(PublicPath(keyPath), priv.Public().(ed25519.PublicKey)); err != nil {
+			return nil, err
+		}
+		return priv, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return Load(keyPath, identity)
 }
