@@ -68,3 +68,24 @@ func (f *Federation) roundsEpsilon(rounds int, delta float64) (float64, error) {
 	f.epsCache[k] = e
 	return e, nil
 }
+
+// ChargedEpsilon is the coordinator's lower bound on the record-level ε
+// tenant name has spent in this federation: the larger of what it
+// announced at joining and the RDP composition of the DP-SGD rounds
+// aggregated with it since (evaluations and counts not included). The
+// tenant's own ledger is the authority; dashboards show this labelled as
+// the coordinator's view.
+func (f *Federation) ChargedEpsilon(name string) (float64, error) {
+	t := f.tenants[name]
+	if t == nil {
+		return 0, fmt.Errorf("%w: %q", ErrUnknownTenant, name)
+	}
+	if !(t.delta > 0 && t.delta < 1) || len(t.since) == 0 {
+		return t.epsSpent, nil
+	}
+	eps, err := f.roundsEpsilon(len(t.since), t.delta)
+	if err != nil {
+		return 0, err
+	}
+	return max(t.epsSpent, eps), nil
+}

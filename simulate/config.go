@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // Config configures a simulation. Zero fields take the defaults of
@@ -117,6 +119,10 @@ type Config struct {
 	Log  *slog.Logger
 	// Baselines runs the local-only and centralized baselines.
 	Baselines bool
+	// Observe, if set, sees every coordinator event with the task and the
+	// federation that emitted it, under its lock (the operator's
+	// dashboard).
+	Observe func(protocol.TaskSpec, *coordinator.Federation, coordinator.Event)
 }
 
 // evaluates says whether the federation releases evaluation statistics.

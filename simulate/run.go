@@ -174,6 +174,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 	}
 	events := make(chan coordinator.Event, 64)
 	svc := coordinator.NewService(fed, protocol.EncodeParams, events, nil)
+	var record func(*coordinator.Federation, coordinator.Event) error
 	if cfg.Workdir != "" {
 		_, led, err := openParty(cfg.Workdir, coordinator.LedgerParty)
 		if err != nil {
@@ -181,9 +182,20 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		}
 		defer led.Close()
 		rec := &coordinator.LedgerRecorder{Ledger: led, Task: task.ID, Train: ccfg.Train}
-		svc.SetRecorder(rec.Record)
+		record = rec.Record
 		rep.Ledgers = append(rep.Ledgers, PartyFiles{Party: coordinator.LedgerParty, Ledger: led.Path(),
 			PublicKey: keys.PublicPath(filepath.Join(cfg.Workdir, coordinator.LedgerParty, "signing.key.age"))})
+	}
+	if record != nil || cfg.Observe != nil {
+		svc.SetRecorder(func(f *coordinator.Federation, e coordinator.Event) error {
+			if cfg.Observe != nil {
+				cfg.Observe(t.Spec, f, e)
+			}
+			if record != nil {
+				return record(f, e)
+			}
+			return nil
+		})
 	}
 	tr, cleanup, err := newTransport(cfg.Workdir, cfg.InsecureNoTLS)
 	if err != nil {

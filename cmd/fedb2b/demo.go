@@ -13,9 +13,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
+	"github.com/fedb2b/fedb2b/protocol"
 	"github.com/fedb2b/fedb2b/simulate"
 )
 
@@ -78,6 +80,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	var cfg simulate.Config
 	data, textCol, labelCol, jsonOut, peftOut, verbose := demoFlags(fs, &cfg)
 	encFlags := addEncoderFlags(fs)
+	httpAddr := fs.String("http", "", "serve the operator's dashboard and Prometheus /metrics on this address during the run (e.g. 127.0.0.1:8080)")
+	httpWait := fs.Bool("http-wait", false, "with --http: keep serving the dashboard after the run until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -114,6 +118,21 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "fedb2b demo: %d tenants, %d rounds, data: %s\n", cfg.Tenants, cfg.Rounds, src)
 	fmt.Fprintf(stdout, "encoder: %s (dimension %d)\n", enc.ID(), enc.Dim())
 	fmt.Fprintf(stdout, "%5s  %8s  %8s  %9s  %-12s  %8s  %s\n", "round", "accuracy", "macro-F1", "took part", "dropped", "declined", "ε per tenant (record-level)")
+	if *httpAddr != "" {
+		mon, addr, closeHTTP, err := serveDashboard(*httpAddr, "classify", cfg.Rounds, nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "fedb2b demo: --http: %v\n", err)
+			return 1
+		}
+		defer closeHTTP(*httpWait, ctx, stdout)
+		cfg.Observe = func(spec protocol.TaskSpec, f *coordinator.Federation, e coordinator.Event) {
+			if e.Kind == coordinator.EvRoundStarted && e.Round == 1 {
+				mon.SetMetrics(func(stats []int64) (map[string]float64, error) { return modeltask.Metrics(spec, stats) })
+			}
+			mon.Observe(f, e)
+		}
+		fmt.Fprintf(stdout, "dashboard on http://%s/ (Prometheus metrics at /metrics)\n", addr)
+	}
 	rep, err := simulate.Run(ctx, cfg, func(r simulate.RoundReport) {
 		status := ""
 		if r.Abandoned {

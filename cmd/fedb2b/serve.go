@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -15,6 +16,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/fedb2b/fedb2b/coordinator/monitor"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"google.golang.org/grpc"
 
@@ -79,6 +84,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	adapter := fs.String("adapter", modeltask.AdapterHead, "classify: head (LoRA classifier over pooled vectors) or encoder-lora (LoRA inside the top --lora-layers layers of a bert: encoder, rank --rank)")
 	peftOut := fs.String("peft-out", "", "with --adapter encoder-lora: write the final global adapter in Hugging Face PEFT format into this directory")
 	loraLayers := fs.Int("lora-layers", 2, "with --adapter encoder-lora: adapted encoder layers, from the top")
+	httpAddr := fs.String("http", "", "serve the operator's dashboard, Prometheus /metrics and /healthz on this address (e.g. 127.0.0.1:8080)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -179,7 +185,10 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	// The ledger entries of a round are written before its result is
 	// committed to the store: after a crash in between, the ledger holds
 	// the (real) releases of a round whose result was not applied.
+	mon := monitor.New(monitor.Config{Task: *taskID, Rounds: *rounds,
+		Metrics: func(stats []int64) (map[string]float64, error) { return modeltask.Metrics(spec, stats) }})
 	svc.SetRecorder(func(f *coordinator.Federation, e coordinator.Event) error {
+		mon.Observe(f, e)
 		if err := rec.Record(f, e); err != nil {
 			return err
 		}
@@ -203,7 +212,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(err)
 		}
-		opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *tlsDir, Identity: id, Registry: reg,
+		opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *tlsDir, Identity: id, Registry: reg, PublicMethods: healthMethods,
 			OnReject: func(err error) { log.Warn("refused a client certificate", "err", err) }})
 		if err != nil {
 			return fail(err)
@@ -221,7 +230,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		}
 		log.Warn("ALL-IN-ONE: this coordinator holds the CA private key and serves enrolment (--ca-dir); run 'fedb2b ca serve' apart and use --tls-dir so that the coordinator cannot mint tenant identities")
 		opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *caDir, Identity: id, Registry: auth.Registry(), AllowEnrollment: true,
-			OnReject: func(err error) { log.Warn("refused a client certificate", "err", err) }})
+			PublicMethods: healthMethods, OnReject: func(err error) { log.Warn("refused a client certificate", "err", err) }})
 		if err != nil {
 			return fail(err)
 		}
@@ -237,6 +246,18 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		return fail(fmt.Errorf("give exactly one of --tls-dir DIR (made by 'fedb2b ca export'), --ca-dir DIR (all-in-one) or --insecure-no-tls"))
 	}
 	svc.Register(srv)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	if *httpAddr != "" {
+		hl, err := net.Listen("tcp", *httpAddr)
+		if err != nil {
+			return fail(fmt.Errorf("--http: %w", err))
+		}
+		hsrv := &http.Server{Handler: mon.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go hsrv.Serve(hl)
+		defer hsrv.Close()
+		fmt.Fprintf(stdout, "dashboard on http://%s/ (Prometheus metrics at /metrics)\n", hl.Addr())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go srv.Serve(lis)
@@ -376,3 +397,7 @@ func exportPEFT(svc *coordinator.Service, v int, spec protocol.TaskSpec, enc mod
 	fmt.Fprintf(stdout, "PEFT adapter of version %d written to %s\n", v, dir)
 	return nil
 }
+
+// healthMethods are the gRPC health service's methods, callable by any
+// client that completed the TLS handshake.
+var healthMethods = []string{healthpb.Health_Check_FullMethodName, healthpb.Health_Watch_FullMethodName, healthpb.Health_List_FullMethodName}

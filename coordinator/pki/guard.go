@@ -157,7 +157,7 @@ func GRPCServerOptions(c ServerConfig) ([]grpc.ServerOption, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := NewGuard(c.Registry, c.Now)
+	g := NewGuard(c.Registry, c.Now, c.PublicMethods...)
 	return []grpc.ServerOption{
 		grpc.Creds(credentials.NewTLS(cfg)),
 		grpc.ChainUnaryInterceptor(g.Unary()),

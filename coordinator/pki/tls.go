@@ -34,6 +34,9 @@ type ServerConfig struct {
 	OnReject func(error)
 	// Now is the clock for certificate validity (time.Now if nil).
 	Now func() time.Time
+	// PublicMethods are full gRPC method names any client that completed
+	// the handshake may call without a tenant check (the health service).
+	PublicMethods []string
 }
 
 // ServerTLSConfig returns the coordinator's TLS configuration: TLS 1.3 only,

@@ -2,12 +2,10 @@ package audit
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -15,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedb2b/fedb2b/internal/headless"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
 
@@ -109,38 +108,10 @@ func TestNiceStep(t *testing.T) {
 	}
 }
 
-// chromiumPath returns the headless browser, or skips (fails under CI=true).
-func chromiumPath(t *testing.T) string {
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium not installed (required when CI=true)")
-	}
-	t.Skip("chromium not installed")
-	return ""
-}
+func chromiumPath(t *testing.T) string { return headless.Chromium(t) }
 
 func runChromium(t *testing.T, bin string, args ...string) []byte {
-	t.Helper()
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir()}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
-	}
-	return out
+	return headless.Run(t, bin, args...)
 }
 
 // TestReportInChromium opens the report in headless Chromium and checks

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// The coordinator started with --http serves Prometheus metrics that
+// follow the rounds while they run, and the gRPC health service answers
+// SERVING on its federation port.
+func TestCoordinatorMetricsDuringRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	bin := buildBinary(t)
+	p := newFedProcs(t, bin)
+	httpAddr := freeAddr(t)
+	p.coordArgs = []string{"--http", httpAddr}
+	var coordOut syncBuffer
+	coord := p.coordinator("", &coordOut)
+	var outs [faultTenants + 1]syncBuffer
+	var clients []*exec.Cmd
+	for i := 1; i <= faultTenants; i++ {
+		clients = append(clients, p.client(i, "", &outs[i]))
+	}
+	aggregated := regexp.MustCompile(`(?m)^fedb2b_rounds_total\{outcome="aggregated",task="classify-industry"\} (\d+)$`)
+	var seen []int
+	deadline := time.Now().Add(2 * time.Minute)
+	for len(seen) == 0 || seen[len(seen)-1] < faultRounds {
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics never reached %d aggregated rounds (saw %v); coordinator:\n%s", faultRounds, seen, coordOut.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+		resp, err := http.Get("http://" + httpAddr + "/metrics")
+		if err != nil {
+			continue // not listening yet
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if m := aggregated.FindSubmatch(body); m != nil {
+			n, _ := strconv.Atoi(string(m[1]))
+			if len(seen) == 0 || n != seen[len(seen)-1] {
+				seen = append(seen, n)
+			}
+		}
+	}
+	if len(seen) < 2 {
+		t.Errorf("scrapes saw only %v aggregated rounds: the metrics did not move during the run", seen)
+	}
+	conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if r, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("gRPC health: %v %v", r, err)
+	}
+	for i, c := range clients {
+		waitExit(t, fmt.Sprintf("tenant-%d", i+1), c, 0, &outs[i+1])
+	}
+	waitExit(t, "coordinator", coord, 0, &coordOut)
+}
