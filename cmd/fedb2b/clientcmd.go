@@ -55,6 +55,8 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	noTLS := fs.Bool("insecure-no-tls", false, "INSECURE: plain gRPC without TLS (tests on one machine only)")
 	var ak ageKeyFlags
 	ak.register(fs, false)
+	var files fileFlags
+	files.register(fs)
 	encFlags := addEncoderFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -90,7 +92,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	default:
 		return fail(fmt.Errorf("--on-bad-row %q: want skip or fail", *onBad))
 	}
-	ex, rep, err := dataset.LoadFile(*data, dataset.LoadOptions{TextCol: *textCol, LabelCol: *labelCol, OnError: policy})
+	ex, rep, err := files.loadData(*data, dataset.LoadOptions{TextCol: *textCol, LabelCol: *labelCol, OnError: policy})
 	if err != nil {
 		return fail(err)
 	}

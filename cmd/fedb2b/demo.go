@@ -80,6 +80,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	var cfg simulate.Config
 	data, textCol, labelCol, jsonOut, peftOut, verbose := demoFlags(fs, &cfg)
 	encFlags := addEncoderFlags(fs)
+	var files fileFlags
+	files.register(fs)
 	httpAddr := fs.String("http", "", "serve the operator's dashboard and Prometheus /metrics on this address during the run (e.g. 127.0.0.1:8080)")
 	httpWait := fs.Bool("http-wait", false, "with --http: keep serving the dashboard after the run until interrupted")
 	if err := fs.Parse(args); err != nil {
@@ -92,7 +94,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		cfg.Log = slog.New(slog.NewTextHandler(stderr, nil))
 	}
 	if *data != "" {
-		ex, rep, err := dataset.LoadFile(*data, dataset.LoadOptions{TextCol: *textCol, LabelCol: *labelCol})
+		ex, rep, err := files.loadData(*data, dataset.LoadOptions{TextCol: *textCol, LabelCol: *labelCol})
 		if err != nil {
 			fmt.Fprintf(stderr, "fedb2b demo: %v\n", err)
 			return 1

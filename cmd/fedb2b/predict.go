@@ -34,6 +34,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	labelCol := fs.String("label-col", "label", "label column of --personalize")
 	steps := fs.Int("personalize-steps", 300, "local fine-tuning steps")
 	noThreshold := fs.Bool("no-threshold", false, "ignore the model's out-of-scope threshold")
+	var files fileFlags
+	files.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -74,11 +76,11 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx := context.Background()
 	if *personal != "" {
-		if err := personalize(ctx, clf, enc, labels, *personal, *labelCol, *textCol, *steps, stderr); err != nil {
+		if err := personalize(ctx, clf, enc, labels, &files, *personal, *labelCol, *textCol, *steps, stderr); err != nil {
 			return fail(err)
 		}
 	}
-	ex, rep, err := dataset.LoadFile(*data, dataset.LoadOptions{TextCol: *textCol})
+	ex, rep, err := files.loadData(*data, dataset.LoadOptions{TextCol: *textCol})
 	if err != nil {
 		return fail(err)
 	}
@@ -147,8 +149,8 @@ func writePredictions(path string, ex []dataset.Example, pred []string, conf []f
 // personalize fine-tunes the classifier's trainable parameters on the
 // tenant's own labelled rows (labels outside the model's are skipped). It
 // runs without DP: the result stays on the tenant's server.
-func personalize(ctx context.Context, clf *models.Classifier, enc models.Encoder, labels []string, path, labelCol, textCol string, steps int, stderr io.Writer) error {
-	ex, rep, err := dataset.LoadFile(path, dataset.LoadOptions{TextCol: textCol, LabelCol: labelCol})
+func personalize(ctx context.Context, clf *models.Classifier, enc models.Encoder, labels []string, files *fileFlags, path, labelCol, textCol string, steps int, stderr io.Writer) error {
+	ex, rep, err := files.loadData(path, dataset.LoadOptions{TextCol: textCol, LabelCol: labelCol})
 	if err != nil {
 		return err
 	}

@@ -77,6 +77,8 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	rounds := fs.Int("rounds", 0, "federated rounds (0: the task's default: intent 40, forecast 100, recommend 20)")
 	evalEvery := fs.Int("eval-every", 0, "evaluate every N-th round and the last (0: the task's default; forecast 20, recommend 20)")
 	jsonOut := fs.String("json", "", "write the summary to this file")
+	var files fileFlags
+	files.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -90,7 +92,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 		Note: "simulated in one process (FedAvg across tenants, DP as stated); not yet over the gRPC coordinator and secure aggregation"}
 	switch task {
 	case "intent":
-		ex, rep, err := dataset.LoadFile(*data, dataset.LoadOptions{TextCol: *textCol, LabelCol: *labelCol})
+		ex, rep, err := files.loadData(*data, dataset.LoadOptions{TextCol: *textCol, LabelCol: *labelCol})
 		if err != nil {
 			return fail(err)
 		}

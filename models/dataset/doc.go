@@ -19,14 +19,15 @@
 //   - lacks the text or label field (JSONL) or has it null or not a string
 //     or number,
 //   - has an empty text, or an empty label when a label column is named,
-//   - is not valid UTF-8 (usually a file saved in GBK or Latin-1).
+//   - is not valid UTF-8 (usually a file saved in GBK or Latin-1: give
+//     LoadOptions.Encoding, and the text is converted as it is read).
 //
 // Under the Skip policy (the zero value) bad rows are counted in
 // LoadReport.Skipped and the first MaxListedBadRows are listed with file,
 // line and reason; LoadReport.Rows == Loaded + Skipped always. Under Fail
 // the first bad row ends the load with an error that wraps its BadRow
 // ("dataset: tenant.csv:17: ragged row: 2 fields, header has 3").
-// LoadOptions.MaxBadRows turns a file that is mostly bad into an error
+// LoadOptions.MaxBadRows and MaxBadFraction turn a file that is mostly bad into an error
 // under Skip too. Problems with the whole file are errors under both
 // policies: an unknown format, UTF-16 text, a header (or, for JSONL, a set
 // of records) without the named columns — the error lists the columns the

@@ -76,6 +76,15 @@ type LoadOptions struct {
 	// rows were skipped (a file that is mostly bad is probably the wrong
 	// file). Zero means no limit.
 	MaxBadRows int
+	// MaxBadFraction, when positive, makes Load fail when more than this
+	// fraction of the data rows were bad (checked at the end; a file in
+	// the wrong encoding loses most of its rows this way rather than
+	// silently). Zero means no limit.
+	MaxBadFraction float64
+	// Encoding is the file's text encoding: "" or "utf-8", or one of
+	// Encodings (gbk, gb18030, utf-16 with or without BOM, latin1); text
+	// is converted to UTF-8 as it is read.
+	Encoding string
 }
 
 // BadRow describes one row that could not be loaded. It is also the error

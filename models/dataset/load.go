@@ -40,6 +40,12 @@ func Load(r io.Reader, name string, opt LoadOptions) ([]Example, LoadReport, err
 	if opt.OnError != Skip && opt.OnError != Fail {
 		return nil, LoadReport{}, fmt.Errorf("dataset: unknown error policy %d", int(opt.OnError))
 	}
+	if !(opt.MaxBadFraction >= 0 && opt.MaxBadFraction <= 1) {
+		return nil, LoadReport{}, fmt.Errorf("dataset: bad-row fraction %v is not in [0, 1]", opt.MaxBadFraction)
+	}
+	if r, err = decoded(r, opt.Encoding); err != nil {
+		return nil, LoadReport{}, err
+	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	if err := skipBOM(br, name); err != nil {
 		return nil, LoadReport{}, err
@@ -58,6 +64,14 @@ func Load(r io.Reader, name string, opt LoadOptions) ([]Example, LoadReport, err
 	}
 	if err != nil {
 		return nil, l.rep, err
+	}
+	if f := l.opt.MaxBadFraction; f > 0 && l.rep.Rows > 0 && float64(l.rep.Skipped) > f*float64(l.rep.Rows) {
+		hint := ""
+		if l.invalidUTF8 > l.rep.Skipped/2 {
+			hint = " (most are not valid UTF-8: is the file in another encoding? try --encoding gbk, gb18030, utf-16 or latin1)"
+		}
+		return nil, l.rep, fmt.Errorf("dataset: %s: %d of %d rows are bad, more than the allowed fraction %g%s; first: %v: %w",
+			name, l.rep.Skipped, l.rep.Rows, f, hint, l.rep.Bad[0], ErrTooManyBadRows)
 	}
 	return l.out, l.rep, nil
 }
@@ -96,17 +110,21 @@ func skipBOM(br *bufio.Reader, name string) error {
 		_, _ = br.Discard(3)
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}),
 		bytes.HasPrefix(head, []byte{0, 0, 0xFE, 0xFF}):
-		return fmt.Errorf("dataset: %s: file is UTF-16 or UTF-32 encoded; save it as UTF-8: %w", name, ErrFormat)
+		return fmt.Errorf("dataset: %s: file is UTF-16 or UTF-32 encoded; give --encoding utf-16 or save it as UTF-8: %w", name, ErrFormat)
 	}
 	return nil
 }
 
+// invalidUTF8Reason is the bad-row reason for text that is not UTF-8.
+const invalidUTF8Reason = "invalid UTF-8 (the file is in another encoding: give it, e.g. --encoding gbk, or save the file as UTF-8)"
+
 // loader accumulates examples and the report for one file.
 type loader struct {
-	name string
-	opt  LoadOptions
-	out  []Example
-	rep  LoadReport
+	name        string
+	opt         LoadOptions
+	out         []Example
+	rep         LoadReport
+	invalidUTF8 int // bad rows for invalid UTF-8
 }
 
 // add records one good row.
@@ -137,7 +155,8 @@ func (l *loader) bad(line int, format string, args ...any) error {
 // row validates the text and label fields of one row and records it.
 func (l *loader) row(text, label string, line int) error {
 	if !utf8.ValidString(text) || !utf8.ValidString(label) {
-		return l.bad(line, "invalid UTF-8 (unknown encoding; save the file as UTF-8)")
+		l.invalidUTF8++
+		return l.bad(line, "%s", invalidUTF8Reason)
 	}
 	if strings.TrimSpace(text) == "" {
 		return l.bad(line, "empty text in column %q", l.opt.TextCol)

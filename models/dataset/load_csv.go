@@ -35,7 +35,7 @@ func (l *loader) loadDelimited(r io.Reader, comma rune) error {
 	header = append([]string(nil), header...) // ReuseRecord: keep our copy
 	for _, h := range header {
 		if !utf8.ValidString(h) {
-			return fmt.Errorf("dataset: %s:1: header is not valid UTF-8 (unknown encoding; save the file as UTF-8): %w", l.name, ErrFormat)
+			return fmt.Errorf("dataset: %s:1: header is not valid UTF-8 (give the encoding, e.g. --encoding gbk, or save the file as UTF-8): %w", l.name, ErrFormat)
 		}
 	}
 	textIdx, err := l.column(header, l.opt.TextCol, "text")

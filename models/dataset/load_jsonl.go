@@ -49,6 +49,9 @@ func (l *loader) loadJSONL(br *bufio.Reader) error {
 		sawText = sawText || hasText
 		sawLabel = sawLabel || hasLabel
 		if reason != "" {
+			if reason == invalidUTF8Reason {
+				l.invalidUTF8++
+			}
 			if err := l.bad(lineNo, "%s", reason); err != nil {
 				return err
 			}
@@ -81,7 +84,7 @@ func (l *loader) loadJSONL(br *bufio.Reader) error {
 // (capped) for the missing-column message.
 func (l *loader) parseObject(line []byte, keys map[string]bool) (text, label string, hasText, hasLabel bool, reason string) {
 	if !utf8.Valid(line) {
-		return "", "", false, false, "invalid UTF-8 (unknown encoding; save the file as UTF-8)"
+		return "", "", false, false, invalidUTF8Reason
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(line, &obj); err != nil {

@@ -25,8 +25,8 @@ func TestLoadCSVBadRows(t *testing.T) {
 		{"empty text", "text,label\ngood,a\n,b\n", 3, `empty text in column "text"`},
 		{"blank text", "text,label\ngood,a\n\"  \",b\n", 3, `empty text in column "text"`},
 		{"empty label", "text,label\ngood,a\nno label,\n", 3, `empty label in column "label"`},
-		{"invalid UTF-8 text", "text,label\ngood,a\n\xc4\xe3\xba\xc3,b\n", 3, "invalid UTF-8 (unknown encoding; save the file as UTF-8)"},
-		{"invalid UTF-8 label", "text,label\ngood,a\nfine,\xff\n", 3, "invalid UTF-8 (unknown encoding; save the file as UTF-8)"},
+		{"invalid UTF-8 text", "text,label\ngood,a\n\xc4\xe3\xba\xc3,b\n", 3, "invalid UTF-8 (the file is in another encoding: give it, e.g. --encoding gbk, or save the file as UTF-8)"},
+		{"invalid UTF-8 label", "text,label\ngood,a\nfine,\xff\n", 3, "invalid UTF-8 (the file is in another encoding: give it, e.g. --encoding gbk, or save the file as UTF-8)"},
 		{"bare quote", "text,label\ngood,a\nsay \"hi\",b\n", 3, `cannot parse CSV: bare " in non-quoted-field`},
 		{"quote in quoted field", "text,label\ngood,a\n\"x\"y\",b\n", 3, `cannot parse CSV: extraneous or missing " in quoted-field`},
 		{"multi-line record start", "text,label\n\"a\nb\",ok\nshort\n", 4, "ragged row: 1 fields, header has 2"},
@@ -87,7 +87,7 @@ func TestLoadJSONLBadRows(t *testing.T) {
 	}
 	// More JSONL cases, one line each after a good line.
 	for _, tc := range []struct{ name, line, reason string }{
-		{"invalid UTF-8", "{\"text\": \"\xff\", \"label\": \"a\"}", "invalid UTF-8 (unknown encoding; save the file as UTF-8)"},
+		{"invalid UTF-8", "{\"text\": \"\xff\", \"label\": \"a\"}", "invalid UTF-8 (the file is in another encoding: give it, e.g. --encoding gbk, or save the file as UTF-8)"},
 		{"array line", `["text", "label"]`, "malformed JSON: cannot unmarshal array into Go value of type map[string]json.RawMessage"},
 		{"null line", `null`, "malformed JSON: line is null, want an object"},
 		{"object label", `{"text": "x", "label": {"a": 1}}`, `field "label" is not a string or number`},
@@ -133,9 +133,9 @@ func TestLoadHeaderErrors(t *testing.T) {
 			`dataset: a.csv:1: text column "text" appears twice in the header (columns 1 and 2)`, nil},
 		{"empty file", "a.csv", "", labelled, "dataset: a.csv: empty file, expected a header row: unsupported format", ErrFormat},
 		{"header not UTF-8", "a.csv", "\xce\xc4\xb1\xbe,label\n", labelled,
-			"dataset: a.csv:1: header is not valid UTF-8 (unknown encoding; save the file as UTF-8): unsupported format", ErrFormat},
+			"dataset: a.csv:1: header is not valid UTF-8 (give the encoding, e.g. --encoding gbk, or save the file as UTF-8): unsupported format", ErrFormat},
 		{"UTF-16", "a.csv", "\xff\xfet\x00e\x00", labelled,
-			"dataset: a.csv: file is UTF-16 or UTF-32 encoded; save it as UTF-8: unsupported format", ErrFormat},
+			"dataset: a.csv: file is UTF-16 or UTF-32 encoded; give --encoding utf-16 or save it as UTF-8: unsupported format", ErrFormat},
 		{"unknown extension", "a.xlsx", "text\n", labelled,
 			`dataset: a.xlsx: cannot tell the format from the extension ".xlsx" (want .csv, .tsv, .jsonl or .ndjson, or set the format): unsupported format`, ErrFormat},
 		{"unknown format", "a.csv", "text\n", LoadOptions{Format: "xml"},
