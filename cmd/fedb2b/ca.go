@@ -140,8 +140,8 @@ func runCAInit(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&names, "name", "DNS name or IP address of the coordinator (repeatable; localhost and 127.0.0.1 are always included)")
 	var ak ageKeyFlags
 	ak.register(fs, true)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "fedb2b ca init: "+format+"\n", a...)
@@ -173,8 +173,8 @@ func runCAFingerprint(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ca fingerprint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "CA directory")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	ca, err := pki.ReadCA(*dir)
 	if err != nil {

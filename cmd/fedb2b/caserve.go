@@ -34,8 +34,8 @@ func runCAServe(args []string, stdout, stderr io.Writer) int {
 	burst := fs.Int("enroll-burst", pki.DefaultEnrollBurst, "per source address: enrolment attempts allowed at once")
 	var ak ageKeyFlags
 	ak.register(fs, false)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "fedb2b ca serve: "+format+"\n", a...)
@@ -112,8 +112,8 @@ func runCAExport(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "CA directory (from 'fedb2b ca init')")
 	out := fs.String("out", "", "the coordinator's TLS directory to write (ca.crt, server.crt, server.key.age, registry.json)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || *dir == "" || *out == "" {
 		fmt.Fprintf(stderr, "fedb2b ca export: --dir and --out are required (no other arguments)\n")

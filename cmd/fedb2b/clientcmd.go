@@ -58,8 +58,8 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	var files fileFlags
 	files.register(fs)
 	encFlags := addEncoderFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	fail := func(err error) int { fmt.Fprintf(stderr, "fedb2b client: %v\n", err); return 1 }
 	var dial grpc.DialOption

@@ -13,9 +13,9 @@ func init() {
 }
 
 func runData(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "synth" {
-		fmt.Fprintln(stderr, "usage: fedb2b data synth --out DIR [--tenants N] [--records R] [--alpha A] [--seed S]")
-		return 2
+	const usage = "usage: fedb2b data synth --out DIR [--tenants N] [--records R] [--alpha A] [--seed S]"
+	if _, code, ok := subcommand("data", usage, args, stdout, stderr, "synth"); !ok {
+		return code
 	}
 	fs := flag.NewFlagSet("data synth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -25,8 +25,8 @@ func runData(args []string, stdout, stderr io.Writer) int {
 	alpha := fs.Float64("alpha", 0.5, "Dirichlet concentration of the label skew")
 	seed := fs.Uint64("seed", 1, "seed (the output is deterministic)")
 	zh := fs.Float64("zh-fraction", 0.5, "fraction of Chinese profiles")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args[1:], stdout, stderr); !ok {
+		return code
 	}
 	if *out == "" {
 		fmt.Fprintln(stderr, "fedb2b data synth: --out is required")

@@ -35,7 +35,7 @@ func TestClientReadsGBKOnlyWhenTold(t *testing.T) {
 	if code != 1 || !strings.Contains(e, "20 of 20 rows are bad") || !strings.Contains(e, "--encoding gbk") {
 		t.Fatalf("GBK as UTF-8: exit %d, %q", code, e)
 	}
-	if _, e, code := runCLI(t, append(base, "--max-bad-fraction", "2")...); code != 1 || !strings.Contains(e, "--max-bad-fraction 2") {
+	if _, e, code := runCLI(t, append(base, "--max-bad-fraction", "2")...); code != 2 || !strings.Contains(e, "--max-bad-fraction 2") {
 		t.Fatalf("fraction 2: exit %d, %q", code, e)
 	}
 	// With the encoding the file loads: the client gets past the data to

@@ -50,7 +50,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.IntVar(&cfg.MinClients, "min-clients", 0, "updates needed for a round to aggregate (0: half the tenants)")
 	fs.BoolVar(&cfg.InsecurePlainAggregation, "insecure-plain-aggregation", false, "INSECURE: send plain updates, so the coordinator sees each tenant's update (default: secure aggregation)")
 	fs.Float64Var(&cfg.UpdateClip, "update-clip", d.UpdateClip, "L2 bound S on each update in secure aggregation (clipping is counted and logged)")
-	fs.Float64Var(&cfg.MaxWeight, "max-weight", d.MaxWeight, "secure aggregation: FedAvg weight = a tenant's example count capped at this (-1: every tenant counts once)")
+	fs.Float64Var(&cfg.MaxWeight, "max-weight", d.MaxWeight, "secure aggregation: FedAvg weight = a tenant's example count capped at this (0: every tenant counts once)")
 	fs.IntVar(&cfg.Neighbours, "neighbours", 0, "SecAgg+ neighbours k per tenant (0: all, plain SecAgg)")
 	fs.IntVar(&cfg.Threshold, "threshold", 0, "SecAgg+ Shamir threshold t (0: ⌊k/2⌋+1)")
 	fs.BoolVar(&cfg.TenantDPEvaluation, "tenant-dp-eval", false, "with --tenant-epsilon: still release the (record-level-noised) evaluation statistics, which the tenant-level ε does not cover (default: no evaluation released)")
@@ -84,8 +84,11 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	files.register(fs)
 	httpAddr := fs.String("http", "", "serve the operator's dashboard and Prometheus /metrics on this address during the run (e.g. 127.0.0.1:8080)")
 	httpWait := fs.Bool("http-wait", false, "with --http: keep serving the dashboard after the run until interrupted")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if flagSet(fs, "max-weight") && cfg.MaxWeight == 0 {
+		cfg.MaxWeight = -1 // simulate.Config: negative means unweighted
 	}
 	if cfg.Adapter == modeltask.AdapterEncoderLoRA && !flagSet(fs, "rank") {
 		cfg.Rank = 8
@@ -201,6 +204,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\nfederated encoder adapter written in PEFT format to %s\n", *peftOut)
 	}
 	if c := rep.AuditCommand(); c != "" {
+		c = selfCommand() + strings.TrimPrefix(c, "fedb2b")
 		fmt.Fprintf(stdout, "\nprivacy ledgers written; an auditor checks them with:\n  %s\n", c)
 	}
 	if *jsonOut != "" {

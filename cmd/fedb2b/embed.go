@@ -42,8 +42,8 @@ func runEmbed(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 0, "openai: timeout per request (default 30s)")
 	cacheDir := fs.String("embed-cache", "", "directory of an on-disk embedding cache (private data: 0700/0600)")
 	cacheID := fs.String("embed-cache-identity", "", "age X25519 identity file: encrypt the cache entries")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if *spec == "" || fs.NArg() != 0 {
 		fmt.Fprintln(stderr, "usage: fedb2b embed --encoder SPEC [--pooling mean|cls] [--normalize] [--input FILE] < texts")

@@ -37,8 +37,8 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 	workdir := fs.String("workdir", "", "the --workdir of 'fedb2b client': bind the public key of WORKDIR/signing.key.age (created if absent, encrypted as --passphrase-env or --identity say, as 'fedb2b client' would)")
 	var ak ageKeyFlags
 	ak.register(fs, true)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "fedb2b client enroll: "+format+"\n", a...)

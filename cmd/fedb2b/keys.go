@@ -37,8 +37,8 @@ func runKeysNew(args []string, stdout, stderr io.Writer) int {
 	passEnv := fs.String("passphrase-env", "", "encrypt to the passphrase held in this environment variable (age scrypt)")
 	identity := fs.String("identity", "", "encrypt to the X25519 identity in this age identity file (it decrypts the key later)")
 	logN := fs.Int("scrypt-log-n", 18, "scrypt work factor (log2 N) for --passphrase-env")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "fedb2b keys new: "+format+"\n", a...)
@@ -103,6 +103,10 @@ func runKeysID(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, keysUsage)
 		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stdout, keysUsage)
+		return 0
 	}
 	code := 0
 	for _, p := range args {

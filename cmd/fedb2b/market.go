@@ -69,8 +69,8 @@ func runMarket(args []string, stdout, stderr io.Writer) int {
 	maxValue := fs.Float64("max-order-value", 500, "order values are clamped to [0, this]")
 	maxQty := fs.Float64("max-weekly-quantity", 500, "a customer's weekly quantity per category is clamped to [0, this]")
 	asJSON := fs.Bool("json", false, "write JSON")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if *data == "" || *tenants < 1 || *weeks < 1 {
 		fmt.Fprintln(stderr, "fedb2b market: --data is required; --tenants and --weeks must be ≥ 1")

@@ -36,8 +36,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	noThreshold := fs.Bool("no-threshold", false, "ignore the model's out-of-scope threshold")
 	var files fileFlags
 	files.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if *modelPath == "" || *data == "" || *out == "" {
 		fmt.Fprintln(stderr, "fedb2b predict: --model, --data and --out are required")

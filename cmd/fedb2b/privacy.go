@@ -13,10 +13,10 @@ func init() {
 }
 
 func runPrivacy(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "epsilon" {
-		fmt.Fprintln(stderr, "usage: fedb2b privacy epsilon --q Q --noise Z --steps T --delta D [--accountant best|rdp|pld]")
-		fmt.Fprintln(stderr, "       fedb2b privacy epsilon --q Q --steps T --delta D --target-epsilon E")
-		return 2
+	const usage = `usage: fedb2b privacy epsilon --q Q --noise Z --steps T --delta D [--accountant best|rdp|pld]
+       fedb2b privacy epsilon --q Q --steps T --delta D --target-epsilon E`
+	if _, code, ok := subcommand("privacy", usage, args, stdout, stderr, "epsilon"); !ok {
+		return code
 	}
 	fs := flag.NewFlagSet("privacy epsilon", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -26,8 +26,8 @@ func runPrivacy(args []string, stdout, stderr io.Writer) int {
 	delta := fs.Float64("delta", 1e-5, "target δ")
 	acc := fs.String("accountant", "best", "accountant: rdp, pld, or best (the tighter of the two)")
 	target := fs.Float64("target-epsilon", 0, "solve for the smallest noise multiplier reaching this ε (RDP)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args[1:], stdout, stderr); !ok {
+		return code
 	}
 	if *target > 0 {
 		sigma, err := privacy.CalibrateNoiseRDP(*q, *steps, *delta, *target)

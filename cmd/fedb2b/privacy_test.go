@@ -17,8 +17,8 @@ func TestPrivacyEpsilonCommand(t *testing.T) {
 		// PLD reference (eps_pld_dpaccounting) 1.51537, tighter, so "best" picks it.
 		{[]string{"privacy", "epsilon", "--q", "0.01", "--noise", "1.1", "--steps", "1000", "--delta", "1e-5"}, 0, "ε = 1.51537"},
 		{[]string{"privacy", "epsilon", "--q", "0.01", "--steps", "1000", "--delta", "1e-5", "--target-epsilon", "3"}, 0, "gives ε = 3 "},
-		{[]string{"privacy", "epsilon", "--q", "2", "--noise", "1", "--steps", "3"}, 1, "sampling probability q=2 is not in (0, 1]"},
-		{[]string{"privacy", "epsilon", "--q", "0.1", "--noise", "1", "--steps", "3", "--delta", "1"}, 1, "delta"},
+		{[]string{"privacy", "epsilon", "--q", "2", "--noise", "1", "--steps", "3"}, 2, "--q 2: want a number in (0, 1]"},
+		{[]string{"privacy", "epsilon", "--q", "0.1", "--noise", "1", "--steps", "3", "--delta", "1"}, 2, "--delta 1: want a number in (0, 1)"},
 		{[]string{"privacy", "epsilon", "--q", "0.1", "--noise", "1", "--steps", "3", "--accountant", "x"}, 1, "unknown accountant"},
 	}
 	for _, c := range cases {

@@ -85,8 +85,8 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	peftOut := fs.String("peft-out", "", "with --adapter encoder-lora: write the final global adapter in Hugging Face PEFT format into this directory")
 	loraLayers := fs.Int("lora-layers", 2, "with --adapter encoder-lora: adapted encoder layers, from the top")
 	httpAddr := fs.String("http", "", "serve the operator's dashboard, Prometheus /metrics and /healthz on this address (e.g. 127.0.0.1:8080)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	fail := func(err error) int { fmt.Fprintf(stderr, "fedb2b coordinator: %v\n", err); return 1 }
 	names, err := taskLabels(*labels, *labelsFrom, *textCol, *labelCol)

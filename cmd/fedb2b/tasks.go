@@ -71,16 +71,16 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	textCol := fs.String("text-col", "text", "intent: text column")
 	labelCol := fs.String("label-col", "label", "intent: label column")
 	tenants := fs.Int("tenants", 5, "intent: tenants (forecast and recommend split tenants by country)")
-	eps := fs.Float64("epsilon", 0, "ε per tenant over all rounds (0: the task's default)")
+	eps := fs.Float64("epsilon", 0, "ε per tenant over all rounds (default: the task's)")
 	seed := fs.Uint64("seed", 1, "seed of the split and the public projections")
 	evalEps := fs.Float64("eval-epsilon", simulate.Defaults().EvalEpsilon, "ε of each tenant's noised evaluation statistics per evaluation, in the task's privacy unit (default: intent 0.5, forecast 0.1, recommend 0.3)")
-	rounds := fs.Int("rounds", 0, "federated rounds (0: the task's default: intent 40, forecast 100, recommend 20)")
-	evalEvery := fs.Int("eval-every", 0, "evaluate every N-th round and the last (0: the task's default; forecast 20, recommend 20)")
+	rounds := fs.Int("rounds", 0, "federated rounds (default: the task's: intent 40, forecast 100, recommend 20)")
+	evalEvery := fs.Int("eval-every", 0, "evaluate every N-th round and the last (default: the task's; forecast 20, recommend 20)")
 	jsonOut := fs.String("json", "", "write the summary to this file")
 	var files fileFlags
 	files.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	fail := func(err error) int { fmt.Fprintf(stderr, "fedb2b demo --task %s: %v\n", task, err); return 1 }
 	if *data == "" {
