@@ -20,6 +20,20 @@ const UploadThreshold = 1 << 20
 // uploadChunk is the size of each chunk of an Upload.
 const uploadChunk = 1 << 20
 
+// send submits req with this tenant's signed ledger head, when its spend
+// log keeps one, so the coordinator's ledger records how far the tenant's
+// own ledger had got (an auditor then notices it truncated or rewritten).
+func (c *Client) send(ctx context.Context, conn api.FederationClient, req *api.SubmitRequest) error {
+	if hs, ok := c.cfg.Spends.(HeadSource); ok {
+		h, err := hs.Head()
+		if err != nil {
+			return fmt.Errorf("client: ledger head: %w", err)
+		}
+		req.LedgerHead = h
+	}
+	return submit(ctx, conn, req)
+}
+
 // uploadHeader announces req, of size serialised bytes: the coordinator
 // checks tenant, round, stage and size before it accepts any byte.
 func uploadHeader(req *api.SubmitRequest, size int64) *api.UploadHeader {

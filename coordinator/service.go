@@ -15,6 +15,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator/pki"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 	"github.com/fedb2b/fedb2b/protocol"
 )
 
@@ -264,6 +265,13 @@ func (s *Service) Submit(ctx context.Context, req *api.SubmitRequest) (*api.Subm
 		return nil, err
 	}
 	name, round := req.GetTenant(), int(req.GetRound())
+	var head *LedgerHead
+	if h := req.GetLedgerHead(); h != nil {
+		head = &LedgerHead{Seq: h.GetSeq(), Hash: h.GetHash(), Signature: h.GetSignature()}
+		if err := ledger.CheckHead(head.Seq, head.Hash, head.Signature); err != nil {
+			return nil, toStatus(fmt.Errorf("%w: tenant %q: %w", ErrBadUpdate, name, err))
+		}
+	}
 	var err error
 	switch p := req.GetPayload().(type) {
 	case *api.SubmitRequest_Decline:
@@ -286,6 +294,9 @@ func (s *Service) Submit(ctx context.Context, req *api.SubmitRequest) (*api.Subm
 		})
 	default:
 		err = fmt.Errorf("%w: submit without a payload", ErrWrongStage)
+	}
+	if err == nil && head != nil {
+		err = s.do(func(f *Federation, now time.Time) error { return f.NoteLedgerHead(name, round, *head, now) })
 	}
 	if err != nil {
 		return nil, toStatus(err)
