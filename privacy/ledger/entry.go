@@ -107,15 +107,15 @@ type Entry struct {
 	// Accountant names the registered accountant that composes this
 	// tenant's events in this unit (intent only; "rdp" by default).
 	Accountant        string  `json:"accountant,omitempty"`
-	Delta             float64 `json:"delta"`                   // the tenant's δ
-	EpsilonCumulative float64 `json:"epsilon_cumulative"`      // ε over all this ledger's intents for (Tenant, Unit) up to here, at Delta
-	EpsilonCap        float64 `json:"epsilon_cap"`             // the budget in force for (Tenant, Unit)
-	ArtifactHash      string  `json:"artifact_hash,omitempty"` // hex SHA-256 of the released artefact
+	Delta             float64 `json:"delta"`                    // the tenant's δ
+	EpsilonCumulative float64 `json:"epsilon_cumulative"`       // ε over all this ledger's intents for (Tenant, Unit) up to here, at Delta
+	EpsilonCap        float64 `json:"epsilon_cap"`              // the budget in force for (Tenant, Unit)
+	ArtifactHash      string  `json:"artifact_hash,omitempty"`  // hex SHA-256 of the released artefact
 	Kind              string  `json:"kind,omitempty"`           // received: what was received
 	HeadSignature     string  `json:"head_signature,omitempty"` // received ledger head: the tenant's base64 signature
-	PrevHash          string  `json:"prev_hash"`               // hex SHA-256 of the previous line (GenesisHash for the first)
-	Writer            string  `json:"writer"`                  // key id of the signer (keys.ID)
-	Signature         string  `json:"signature"`               // base64 ed25519 over signLabel + the entry encoded without it
+	PrevHash          string  `json:"prev_hash"`                // hex SHA-256 of the previous line (GenesisHash for the first)
+	Writer            string  `json:"writer"`                   // key id of the signer (keys.ID)
+	Signature         string  `json:"signature"`                // base64 ed25519 over signLabel + the entry encoded without it
 }
 
 // Encode returns the canonical encoding of e: one line of JSON without the
