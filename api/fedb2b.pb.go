@@ -30,6 +30,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// UploadKind is what an Upload carries.
+type UploadKind int32
+
+const (
+	UploadKind_UPLOAD_KIND_UNSPECIFIED UploadKind = 0
+	UploadKind_UPLOAD_KIND_UPDATE      UploadKind = 1 // a plain Update
+	UploadKind_UPLOAD_KIND_SECAGG      UploadKind = 2 // a SecAggStep of secagg_stage
+	UploadKind_UPLOAD_KIND_EVAL        UploadKind = 3 // an EvalResult
+)
+
+// Enum value maps for UploadKind.
+var (
+	UploadKind_name = map[int32]string{
+		0: "UPLOAD_KIND_UNSPECIFIED",
+		1: "UPLOAD_KIND_UPDATE",
+		2: "UPLOAD_KIND_SECAGG",
+		3: "UPLOAD_KIND_EVAL",
+	}
+	UploadKind_value = map[string]int32{
+		"UPLOAD_KIND_UNSPECIFIED": 0,
+		"UPLOAD_KIND_UPDATE":      1,
+		"UPLOAD_KIND_SECAGG":      2,
+		"UPLOAD_KIND_EVAL":        3,
+	}
+)
+
+func (x UploadKind) Enum() *UploadKind {
+	p := new(UploadKind)
+	*p = x
+	return p
+}
+
+func (x UploadKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (UploadKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_fedb2b_proto_enumTypes[0].Descriptor()
+}
+
+func (UploadKind) Type() protoreflect.EnumType {
+	return &file_fedb2b_proto_enumTypes[0]
+}
+
+func (x UploadKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use UploadKind.Descriptor instead.
+func (UploadKind) EnumDescriptor() ([]byte, []int) {
+	return file_fedb2b_proto_rawDescGZIP(), []int{0}
+}
+
 type JoinRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
@@ -1027,14 +1080,17 @@ func (x *DownloadRequest) GetModelVersion() int64 {
 	return 0
 }
 
-// Chunk is one piece of a safetensors file; the last chunk carries the
-// SHA-256 of the whole file and its size.
+// Chunk is one piece of a safetensors file (Download) or of a serialised
+// SubmitRequest (Upload); the last chunk carries the SHA-256 of the whole
+// and its size.
 type Chunk struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
-	Last          bool                   `protobuf:"varint,2,opt,name=last,proto3" json:"last,omitempty"`
-	Sha256        []byte                 `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
-	Size          int64                  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Data   []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	Last   bool                   `protobuf:"varint,2,opt,name=last,proto3" json:"last,omitempty"`
+	Sha256 []byte                 `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Size   int64                  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	// header is set on the first chunk of an Upload, and only there.
+	Header        *UploadHeader `protobuf:"bytes,5,opt,name=header,proto3" json:"header,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1097,6 +1153,157 @@ func (x *Chunk) GetSize() int64 {
 	return 0
 }
 
+func (x *Chunk) GetHeader() *UploadHeader {
+	if x != nil {
+		return x.Header
+	}
+	return nil
+}
+
+// UploadHeader announces an Upload: who sends what for which round, and its
+// total size in bytes (the serialised SubmitRequest). The reassembled
+// request must agree with it.
+type UploadHeader struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tenant        string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Round         int64                  `protobuf:"varint,2,opt,name=round,proto3" json:"round,omitempty"`
+	Kind          UploadKind             `protobuf:"varint,3,opt,name=kind,proto3,enum=fedb2b.v1.UploadKind" json:"kind,omitempty"`
+	SecaggStage   string                 `protobuf:"bytes,4,opt,name=secagg_stage,json=secaggStage,proto3" json:"secagg_stage,omitempty"`
+	Size          int64                  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadHeader) Reset() {
+	*x = UploadHeader{}
+	mi := &file_fedb2b_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadHeader) ProtoMessage() {}
+
+func (x *UploadHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_fedb2b_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadHeader.ProtoReflect.Descriptor instead.
+func (*UploadHeader) Descriptor() ([]byte, []int) {
+	return file_fedb2b_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UploadHeader) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *UploadHeader) GetRound() int64 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
+}
+
+func (x *UploadHeader) GetKind() UploadKind {
+	if x != nil {
+		return x.Kind
+	}
+	return UploadKind_UPLOAD_KIND_UNSPECIFIED
+}
+
+func (x *UploadHeader) GetSecaggStage() string {
+	if x != nil {
+		return x.SecaggStage
+	}
+	return ""
+}
+
+func (x *UploadHeader) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+// LedgerHead is the newest entry of a tenant's own privacy ledger as the
+// tenant signed it: its seq, its hash (hex SHA-256 of the line) and an
+// ed25519 signature by the ledger's writer key over both (package
+// privacy/ledger, Head). The coordinator records it in its own ledger, so
+// an auditor notices a tenant ledger later truncated or rewritten.
+type LedgerHead struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Hash          string                 `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LedgerHead) Reset() {
+	*x = LedgerHead{}
+	mi := &file_fedb2b_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LedgerHead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LedgerHead) ProtoMessage() {}
+
+func (x *LedgerHead) ProtoReflect() protoreflect.Message {
+	mi := &file_fedb2b_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LedgerHead.ProtoReflect.Descriptor instead.
+func (*LedgerHead) Descriptor() ([]byte, []int) {
+	return file_fedb2b_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *LedgerHead) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *LedgerHead) GetHash() string {
+	if x != nil {
+		return x.Hash
+	}
+	return ""
+}
+
+func (x *LedgerHead) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 type SubmitRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
@@ -1107,14 +1314,16 @@ type SubmitRequest struct {
 	//	*SubmitRequest_Update
 	//	*SubmitRequest_Eval
 	//	*SubmitRequest_Secagg
-	Payload       isSubmitRequest_Payload `protobuf_oneof:"payload"`
+	Payload isSubmitRequest_Payload `protobuf_oneof:"payload"`
+	// ledger_head is the sender's ledger head when it sent this (optional).
+	LedgerHead    *LedgerHead `protobuf:"bytes,7,opt,name=ledger_head,json=ledgerHead,proto3" json:"ledger_head,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitRequest) Reset() {
 	*x = SubmitRequest{}
-	mi := &file_fedb2b_proto_msgTypes[12]
+	mi := &file_fedb2b_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1126,7 +1335,7 @@ func (x *SubmitRequest) String() string {
 func (*SubmitRequest) ProtoMessage() {}
 
 func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedb2b_proto_msgTypes[12]
+	mi := &file_fedb2b_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1139,7 +1348,7 @@ func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRequest.ProtoReflect.Descriptor instead.
 func (*SubmitRequest) Descriptor() ([]byte, []int) {
-	return file_fedb2b_proto_rawDescGZIP(), []int{12}
+	return file_fedb2b_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SubmitRequest) GetTenant() string {
@@ -1199,6 +1408,13 @@ func (x *SubmitRequest) GetSecagg() *SecAggStep {
 	return nil
 }
 
+func (x *SubmitRequest) GetLedgerHead() *LedgerHead {
+	if x != nil {
+		return x.LedgerHead
+	}
+	return nil
+}
+
 type isSubmitRequest_Payload interface {
 	isSubmitRequest_Payload()
 }
@@ -1236,7 +1452,7 @@ type Decline struct {
 
 func (x *Decline) Reset() {
 	*x = Decline{}
-	mi := &file_fedb2b_proto_msgTypes[13]
+	mi := &file_fedb2b_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +1464,7 @@ func (x *Decline) String() string {
 func (*Decline) ProtoMessage() {}
 
 func (x *Decline) ProtoReflect() protoreflect.Message {
-	mi := &file_fedb2b_proto_msgTypes[13]
+	mi := &file_fedb2b_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +1477,7 @@ func (x *Decline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decline.ProtoReflect.Descriptor instead.
 func (*Decline) Descriptor() ([]byte, []int) {
-	return file_fedb2b_proto_rawDescGZIP(), []int{13}
+	return file_fedb2b_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Decline) GetReason() string {
@@ -1282,7 +1498,7 @@ type Update struct {
 
 func (x *Update) Reset() {
 	*x = Update{}
-	mi := &file_fedb2b_proto_msgTypes[14]
+	mi := &file_fedb2b_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1510,7 @@ func (x *Update) String() string {
 func (*Update) ProtoMessage() {}
 
 func (x *Update) ProtoReflect() protoreflect.Message {
-	mi := &file_fedb2b_proto_msgTypes[14]
+	mi := &file_fedb2b_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1523,7 @@ func (x *Update) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Update.ProtoReflect.Descriptor instead.
 func (*Update) Descriptor() ([]byte, []int) {
-	return file_fedb2b_proto_rawDescGZIP(), []int{14}
+	return file_fedb2b_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Update) GetValues() []float64 {
@@ -1334,7 +1550,7 @@ type EvalResult struct {
 
 func (x *EvalResult) Reset() {
 	*x = EvalResult{}
-	mi := &file_fedb2b_proto_msgTypes[15]
+	mi := &file_fedb2b_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1346,7 +1562,7 @@ func (x *EvalResult) String() string {
 func (*EvalResult) ProtoMessage() {}
 
 func (x *EvalResult) ProtoReflect() protoreflect.Message {
-	mi := &file_fedb2b_proto_msgTypes[15]
+	mi := &file_fedb2b_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1359,7 +1575,7 @@ func (x *EvalResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvalResult.ProtoReflect.Descriptor instead.
 func (*EvalResult) Descriptor() ([]byte, []int) {
-	return file_fedb2b_proto_rawDescGZIP(), []int{15}
+	return file_fedb2b_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EvalResult) GetModelVersion() int64 {
@@ -1392,7 +1608,7 @@ type SubmitResponse struct {
 
 func (x *SubmitResponse) Reset() {
 	*x = SubmitResponse{}
-	mi := &file_fedb2b_proto_msgTypes[16]
+	mi := &file_fedb2b_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1404,7 +1620,7 @@ func (x *SubmitResponse) String() string {
 func (*SubmitResponse) ProtoMessage() {}
 
 func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedb2b_proto_msgTypes[16]
+	mi := &file_fedb2b_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1417,7 +1633,7 @@ func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResponse) Descriptor() ([]byte, []int) {
-	return file_fedb2b_proto_rawDescGZIP(), []int{16}
+	return file_fedb2b_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SubmitResponse) GetMessage() string {
@@ -1528,19 +1744,33 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\bmessages\x18\x03 \x03(\fR\bmessages\"N\n" +
 	"\x0fDownloadRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12#\n" +
-	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\"[\n" +
+	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\"\x8c\x01\n" +
 	"\x05Chunk\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x12\n" +
 	"\x04last\x18\x02 \x01(\bR\x04last\x12\x16\n" +
 	"\x06sha256\x18\x03 \x01(\fR\x06sha256\x12\x12\n" +
-	"\x04size\x18\x04 \x01(\x03R\x04size\"\x83\x02\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\x12/\n" +
+	"\x06header\x18\x05 \x01(\v2\x17.fedb2b.v1.UploadHeaderR\x06header\"\x9e\x01\n" +
+	"\fUploadHeader\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x14\n" +
+	"\x05round\x18\x02 \x01(\x03R\x05round\x12)\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x15.fedb2b.v1.UploadKindR\x04kind\x12!\n" +
+	"\fsecagg_stage\x18\x04 \x01(\tR\vsecaggStage\x12\x12\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\"P\n" +
+	"\n" +
+	"LedgerHead\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04hash\x18\x02 \x01(\tR\x04hash\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"\xbb\x02\n" +
 	"\rSubmitRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x14\n" +
 	"\x05round\x18\x02 \x01(\x03R\x05round\x12.\n" +
 	"\adecline\x18\x03 \x01(\v2\x12.fedb2b.v1.DeclineH\x00R\adecline\x12+\n" +
 	"\x06update\x18\x04 \x01(\v2\x11.fedb2b.v1.UpdateH\x00R\x06update\x12+\n" +
 	"\x04eval\x18\x05 \x01(\v2\x15.fedb2b.v1.EvalResultH\x00R\x04eval\x12/\n" +
-	"\x06secagg\x18\x06 \x01(\v2\x15.fedb2b.v1.SecAggStepH\x00R\x06secaggB\t\n" +
+	"\x06secagg\x18\x06 \x01(\v2\x15.fedb2b.v1.SecAggStepH\x00R\x06secagg\x126\n" +
+	"\vledger_head\x18\a \x01(\v2\x15.fedb2b.v1.LedgerHeadR\n" +
+	"ledgerHeadB\t\n" +
 	"\apayload\"!\n" +
 	"\aDecline\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\" \n" +
@@ -1552,7 +1782,13 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x05stats\x18\x02 \x03(\x03R\x05stats\x12\x1a\n" +
 	"\bdeclined\x18\x03 \x01(\tR\bdeclined\"*\n" +
 	"\x0eSubmitResponse\x12\x18\n" +
-	"\amessage\x18\x01 \x01(\tR\amessage2\xb2\x02\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage*o\n" +
+	"\n" +
+	"UploadKind\x12\x1b\n" +
+	"\x17UPLOAD_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12UPLOAD_KIND_UPDATE\x10\x01\x12\x16\n" +
+	"\x12UPLOAD_KIND_SECAGG\x10\x02\x12\x14\n" +
+	"\x10UPLOAD_KIND_EVAL\x10\x032\xb2\x02\n" +
 	"\n" +
 	"Federation\x127\n" +
 	"\x04Join\x12\x16.fedb2b.v1.JoinRequest\x1a\x17.fedb2b.v1.JoinResponse\x127\n" +
@@ -1573,54 +1809,61 @@ func file_fedb2b_proto_rawDescGZIP() []byte {
 	return file_fedb2b_proto_rawDescData
 }
 
-var file_fedb2b_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_fedb2b_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_fedb2b_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_fedb2b_proto_goTypes = []any{
-	(*JoinRequest)(nil),     // 0: fedb2b.v1.JoinRequest
-	(*JoinResponse)(nil),    // 1: fedb2b.v1.JoinResponse
-	(*TaskSpec)(nil),        // 2: fedb2b.v1.TaskSpec
-	(*PollRequest)(nil),     // 3: fedb2b.v1.PollRequest
-	(*PollResponse)(nil),    // 4: fedb2b.v1.PollResponse
-	(*Wait)(nil),            // 5: fedb2b.v1.Wait
-	(*TrainPlan)(nil),       // 6: fedb2b.v1.TrainPlan
-	(*EvalPlan)(nil),        // 7: fedb2b.v1.EvalPlan
-	(*Finished)(nil),        // 8: fedb2b.v1.Finished
-	(*SecAggStep)(nil),      // 9: fedb2b.v1.SecAggStep
-	(*DownloadRequest)(nil), // 10: fedb2b.v1.DownloadRequest
-	(*Chunk)(nil),           // 11: fedb2b.v1.Chunk
-	(*SubmitRequest)(nil),   // 12: fedb2b.v1.SubmitRequest
-	(*Decline)(nil),         // 13: fedb2b.v1.Decline
-	(*Update)(nil),          // 14: fedb2b.v1.Update
-	(*EvalResult)(nil),      // 15: fedb2b.v1.EvalResult
-	(*SubmitResponse)(nil),  // 16: fedb2b.v1.SubmitResponse
-	nil,                     // 17: fedb2b.v1.TaskSpec.OptionsEntry
+	(UploadKind)(0),         // 0: fedb2b.v1.UploadKind
+	(*JoinRequest)(nil),     // 1: fedb2b.v1.JoinRequest
+	(*JoinResponse)(nil),    // 2: fedb2b.v1.JoinResponse
+	(*TaskSpec)(nil),        // 3: fedb2b.v1.TaskSpec
+	(*PollRequest)(nil),     // 4: fedb2b.v1.PollRequest
+	(*PollResponse)(nil),    // 5: fedb2b.v1.PollResponse
+	(*Wait)(nil),            // 6: fedb2b.v1.Wait
+	(*TrainPlan)(nil),       // 7: fedb2b.v1.TrainPlan
+	(*EvalPlan)(nil),        // 8: fedb2b.v1.EvalPlan
+	(*Finished)(nil),        // 9: fedb2b.v1.Finished
+	(*SecAggStep)(nil),      // 10: fedb2b.v1.SecAggStep
+	(*DownloadRequest)(nil), // 11: fedb2b.v1.DownloadRequest
+	(*Chunk)(nil),           // 12: fedb2b.v1.Chunk
+	(*UploadHeader)(nil),    // 13: fedb2b.v1.UploadHeader
+	(*LedgerHead)(nil),      // 14: fedb2b.v1.LedgerHead
+	(*SubmitRequest)(nil),   // 15: fedb2b.v1.SubmitRequest
+	(*Decline)(nil),         // 16: fedb2b.v1.Decline
+	(*Update)(nil),          // 17: fedb2b.v1.Update
+	(*EvalResult)(nil),      // 18: fedb2b.v1.EvalResult
+	(*SubmitResponse)(nil),  // 19: fedb2b.v1.SubmitResponse
+	nil,                     // 20: fedb2b.v1.TaskSpec.OptionsEntry
 }
 var file_fedb2b_proto_depIdxs = []int32{
-	2,  // 0: fedb2b.v1.JoinResponse.task:type_name -> fedb2b.v1.TaskSpec
-	17, // 1: fedb2b.v1.TaskSpec.options:type_name -> fedb2b.v1.TaskSpec.OptionsEntry
-	5,  // 2: fedb2b.v1.PollResponse.wait:type_name -> fedb2b.v1.Wait
-	6,  // 3: fedb2b.v1.PollResponse.train:type_name -> fedb2b.v1.TrainPlan
-	7,  // 4: fedb2b.v1.PollResponse.evaluate:type_name -> fedb2b.v1.EvalPlan
-	8,  // 5: fedb2b.v1.PollResponse.finished:type_name -> fedb2b.v1.Finished
-	9,  // 6: fedb2b.v1.PollResponse.secagg:type_name -> fedb2b.v1.SecAggStep
-	13, // 7: fedb2b.v1.SubmitRequest.decline:type_name -> fedb2b.v1.Decline
-	14, // 8: fedb2b.v1.SubmitRequest.update:type_name -> fedb2b.v1.Update
-	15, // 9: fedb2b.v1.SubmitRequest.eval:type_name -> fedb2b.v1.EvalResult
-	9,  // 10: fedb2b.v1.SubmitRequest.secagg:type_name -> fedb2b.v1.SecAggStep
-	0,  // 11: fedb2b.v1.Federation.Join:input_type -> fedb2b.v1.JoinRequest
-	3,  // 12: fedb2b.v1.Federation.Poll:input_type -> fedb2b.v1.PollRequest
-	10, // 13: fedb2b.v1.Federation.Download:input_type -> fedb2b.v1.DownloadRequest
-	12, // 14: fedb2b.v1.Federation.Submit:input_type -> fedb2b.v1.SubmitRequest
-	11, // 15: fedb2b.v1.Federation.Upload:input_type -> fedb2b.v1.Chunk
-	1,  // 16: fedb2b.v1.Federation.Join:output_type -> fedb2b.v1.JoinResponse
-	4,  // 17: fedb2b.v1.Federation.Poll:output_type -> fedb2b.v1.PollResponse
-	11, // 18: fedb2b.v1.Federation.Download:output_type -> fedb2b.v1.Chunk
-	16, // 19: fedb2b.v1.Federation.Submit:output_type -> fedb2b.v1.SubmitResponse
-	16, // 20: fedb2b.v1.Federation.Upload:output_type -> fedb2b.v1.SubmitResponse
-	16, // [16:21] is the sub-list for method output_type
-	11, // [11:16] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	3,  // 0: fedb2b.v1.JoinResponse.task:type_name -> fedb2b.v1.TaskSpec
+	20, // 1: fedb2b.v1.TaskSpec.options:type_name -> fedb2b.v1.TaskSpec.OptionsEntry
+	6,  // 2: fedb2b.v1.PollResponse.wait:type_name -> fedb2b.v1.Wait
+	7,  // 3: fedb2b.v1.PollResponse.train:type_name -> fedb2b.v1.TrainPlan
+	8,  // 4: fedb2b.v1.PollResponse.evaluate:type_name -> fedb2b.v1.EvalPlan
+	9,  // 5: fedb2b.v1.PollResponse.finished:type_name -> fedb2b.v1.Finished
+	10, // 6: fedb2b.v1.PollResponse.secagg:type_name -> fedb2b.v1.SecAggStep
+	13, // 7: fedb2b.v1.Chunk.header:type_name -> fedb2b.v1.UploadHeader
+	0,  // 8: fedb2b.v1.UploadHeader.kind:type_name -> fedb2b.v1.UploadKind
+	16, // 9: fedb2b.v1.SubmitRequest.decline:type_name -> fedb2b.v1.Decline
+	17, // 10: fedb2b.v1.SubmitRequest.update:type_name -> fedb2b.v1.Update
+	18, // 11: fedb2b.v1.SubmitRequest.eval:type_name -> fedb2b.v1.EvalResult
+	10, // 12: fedb2b.v1.SubmitRequest.secagg:type_name -> fedb2b.v1.SecAggStep
+	14, // 13: fedb2b.v1.SubmitRequest.ledger_head:type_name -> fedb2b.v1.LedgerHead
+	1,  // 14: fedb2b.v1.Federation.Join:input_type -> fedb2b.v1.JoinRequest
+	4,  // 15: fedb2b.v1.Federation.Poll:input_type -> fedb2b.v1.PollRequest
+	11, // 16: fedb2b.v1.Federation.Download:input_type -> fedb2b.v1.DownloadRequest
+	15, // 17: fedb2b.v1.Federation.Submit:input_type -> fedb2b.v1.SubmitRequest
+	12, // 18: fedb2b.v1.Federation.Upload:input_type -> fedb2b.v1.Chunk
+	2,  // 19: fedb2b.v1.Federation.Join:output_type -> fedb2b.v1.JoinResponse
+	5,  // 20: fedb2b.v1.Federation.Poll:output_type -> fedb2b.v1.PollResponse
+	12, // 21: fedb2b.v1.Federation.Download:output_type -> fedb2b.v1.Chunk
+	19, // 22: fedb2b.v1.Federation.Submit:output_type -> fedb2b.v1.SubmitResponse
+	19, // 23: fedb2b.v1.Federation.Upload:output_type -> fedb2b.v1.SubmitResponse
+	19, // [19:24] is the sub-list for method output_type
+	14, // [14:19] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_fedb2b_proto_init() }
@@ -1635,7 +1878,7 @@ func file_fedb2b_proto_init() {
 		(*PollResponse_Finished)(nil),
 		(*PollResponse_Secagg)(nil),
 	}
-	file_fedb2b_proto_msgTypes[12].OneofWrappers = []any{
+	file_fedb2b_proto_msgTypes[14].OneofWrappers = []any{
 		(*SubmitRequest_Decline)(nil),
 		(*SubmitRequest_Update)(nil),
 		(*SubmitRequest_Eval)(nil),
@@ -1646,13 +1889,14 @@ func file_fedb2b_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fedb2b_proto_rawDesc), len(file_fedb2b_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   18,
+			NumEnums:      1,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_fedb2b_proto_goTypes,
 		DependencyIndexes: file_fedb2b_proto_depIdxs,
+		EnumInfos:         file_fedb2b_proto_enumTypes,
 		MessageInfos:      file_fedb2b_proto_msgTypes,
 	}.Build()
 	File_fedb2b_proto = out.File

@@ -46,7 +46,11 @@ type FederationClient interface {
 	// Upload carries a large SubmitRequest (an update or masked input of
 	// millions of parameters) as a stream of chunks, so no message-size limit
 	// needs raising: the chunks concatenate to the serialised SubmitRequest,
-	// the last one carries its SHA-256 and size.
+	// the last one carries its SHA-256 and size. The first chunk carries an
+	// UploadHeader: the coordinator checks the tenant, round, stage and
+	// announced size against its state and the task's size limit before it
+	// accepts any byte, and refuses a second upload from the same tenant
+	// while one is open.
 	Upload(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[Chunk, SubmitResponse], error)
 }
 
@@ -131,7 +135,11 @@ type FederationServer interface {
 	// Upload carries a large SubmitRequest (an update or masked input of
 	// millions of parameters) as a stream of chunks, so no message-size limit
 	// needs raising: the chunks concatenate to the serialised SubmitRequest,
-	// the last one carries its SHA-256 and size.
+	// the last one carries its SHA-256 and size. The first chunk carries an
+	// UploadHeader: the coordinator checks the tenant, round, stage and
+	// announced size against its state and the task's size limit before it
+	// accepts any byte, and refuses a second upload from the same tenant
+	// while one is open.
 	Upload(grpc.ClientStreamingServer[Chunk, SubmitResponse]) error
 	mustEmbedUnimplementedFederationServer()
 }

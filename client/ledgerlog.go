@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
 
@@ -80,4 +81,22 @@ func (s *LedgerSpendLog) RecordTenantLevel(task string, round int, p ledger.Para
 		return 0, fmt.Errorf("client: ledger: %w", err)
 	}
 	return e.Seq, nil
+}
+
+// HeadSource is a SpendLog that can sign its newest entry for the
+// coordinator to record (see privacy/ledger.Head); the client sends it
+// with every submission.
+type HeadSource interface {
+	Head() (*api.LedgerHead, error)
+}
+
+var _ HeadSource = (*LedgerSpendLog)(nil)
+
+// Head implements HeadSource (nil when the ledger is empty).
+func (s *LedgerSpendLog) Head() (*api.LedgerHead, error) {
+	h, ok, err := s.l.Head()
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &api.LedgerHead{Seq: h.Seq, Hash: h.Hash, Signature: h.Signature}, nil
 }

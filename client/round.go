@@ -43,7 +43,7 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	if !dec.Accept {
 		c.log.Info("declining round", "round", round, "reason", dec.Reason)
 		res.Declined = append(res.Declined, round)
-		_, err := conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
+		err := c.send(ctx, conn, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
 			Payload: &api.SubmitRequest_Decline{Decline: &api.Decline{Reason: dec.Reason}}})
 		if err != nil {
 			return fmt.Errorf("client: decline round %d: %w", round, err)
@@ -103,7 +103,7 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 		}
 	}
 	upd := &api.Update{Values: values}
-	err = submit(ctx, conn, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
+	err = c.send(ctx, conn, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
 		Payload: &api.SubmitRequest_Update{Update: upd}})
 	if err != nil {
 		return fmt.Errorf("client: send update of round %d: %w", round, err)
@@ -158,7 +158,7 @@ func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api
 	if res.Declined != "" {
 		c.log.Info("declining evaluation", "round", round, "reason", res.Declined)
 	}
-	_, err := conn.Submit(ctx, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: e.GetRound(),
+	err := c.send(ctx, conn, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: e.GetRound(),
 		Payload: &api.SubmitRequest_Eval{Eval: res}})
 	if err != nil {
 		return fmt.Errorf("client: send evaluation of round %d: %w", round, err)

@@ -20,6 +20,35 @@ const UploadThreshold = 1 << 20
 // uploadChunk is the size of each chunk of an Upload.
 const uploadChunk = 1 << 20
 
+// send submits req with this tenant's signed ledger head, when its spend
+// log keeps one, so the coordinator's ledger records how far the tenant's
+// own ledger had got (an auditor then notices it truncated or rewritten).
+func (c *Client) send(ctx context.Context, conn api.FederationClient, req *api.SubmitRequest) error {
+	if hs, ok := c.cfg.Spends.(HeadSource); ok {
+		h, err := hs.Head()
+		if err != nil {
+			return fmt.Errorf("client: ledger head: %w", err)
+		}
+		req.LedgerHead = h
+	}
+	return submit(ctx, conn, req)
+}
+
+// uploadHeader announces req, of size serialised bytes: the coordinator
+// checks tenant, round, stage and size before it accepts any byte.
+func uploadHeader(req *api.SubmitRequest, size int64) *api.UploadHeader {
+	h := &api.UploadHeader{Tenant: req.GetTenant(), Round: req.GetRound(), Size: size}
+	switch p := req.GetPayload().(type) {
+	case *api.SubmitRequest_Update:
+		h.Kind = api.UploadKind_UPLOAD_KIND_UPDATE
+	case *api.SubmitRequest_Eval:
+		h.Kind = api.UploadKind_UPLOAD_KIND_EVAL
+	case *api.SubmitRequest_Secagg:
+		h.Kind, h.SecaggStage = api.UploadKind_UPLOAD_KIND_SECAGG, p.Secagg.GetStage()
+	}
+	return h
+}
+
 // submit sends req as one Submit, or as a chunked Upload when it is large.
 func submit(ctx context.Context, conn api.FederationClient, req *api.SubmitRequest) error {
 	if proto.Size(req) <= UploadThreshold {
@@ -38,6 +67,9 @@ func submit(ctx context.Context, conn api.FederationClient, req *api.SubmitReque
 	for off := 0; off < len(b); off += uploadChunk {
 		end := min(off+uploadChunk, len(b))
 		ch := &api.Chunk{Data: b[off:end], Last: end == len(b)}
+		if off == 0 {
+			ch.Header = uploadHeader(req, int64(len(b)))
+		}
 		if ch.Last {
 			ch.Sha256, ch.Size = sum[:], int64(len(b))
 		}

@@ -29,7 +29,6 @@ func TestLargeUpdateIsStreamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := coordinator.NewService(fed, protocol.EncodeParams, nil, nil)
-	svc.MaxUpload = 9 << 20
 	conn := serveInMemory(t, svc)
 	ctx := context.Background()
 	if _, err := conn.Join(ctx, &api.JoinRequest{Tenant: "a", EncoderId: "e"}); err != nil {
@@ -46,21 +45,45 @@ func TestLargeUpdateIsStreamed(t *testing.T) {
 	if _, err := conn.Submit(ctx, big); status.Code(err) != codes.ResourceExhausted {
 		t.Fatalf("plain Submit of 8 MB: %v, want ResourceExhausted", err)
 	}
+	// A chunk without a header, a header naming a tenant that has not
+	// joined, the wrong round, or more bytes than the task allows (d+1
+	// float64 values plus framing): refused before any byte is kept.
+	refused := []struct {
+		name string
+		ch   *api.Chunk
+		code codes.Code
+	}{
+		{"no header", &api.Chunk{Data: []byte{1}}, codes.InvalidArgument},
+		{"not joined", &api.Chunk{Header: &api.UploadHeader{Tenant: "mallory", Round: 1, Kind: api.UploadKind_UPLOAD_KIND_UPDATE, Size: 40 << 20}}, codes.NotFound},
+		{"wrong round", &api.Chunk{Header: &api.UploadHeader{Tenant: "a", Round: 7, Kind: api.UploadKind_UPLOAD_KIND_UPDATE, Size: 1 << 20}}, codes.FailedPrecondition},
+		{"wrong stage", &api.Chunk{Header: &api.UploadHeader{Tenant: "a", Round: 1, Kind: api.UploadKind_UPLOAD_KIND_EVAL, Size: 100}}, codes.FailedPrecondition},
+		{"too large", &api.Chunk{Header: &api.UploadHeader{Tenant: "a", Round: 1, Kind: api.UploadKind_UPLOAD_KIND_UPDATE, Size: 8*(d+1) + coordinator.UploadFraming + 1}}, codes.ResourceExhausted},
+	}
+	for _, r := range refused {
+		stream, _ := conn.Upload(ctx)
+		stream.Send(r.ch)
+		if _, err := stream.CloseAndRecv(); status.Code(err) != r.code {
+			t.Errorf("%s: %v, want %v", r.name, err, r.code)
+		}
+	}
+	if peak := svc.UploadBytesPeak(); peak != 0 {
+		t.Errorf("refused uploads made the coordinator buffer %d bytes", peak)
+	}
 	// A corrupted checksum is refused.
 	stream, _ := conn.Upload(ctx)
-	stream.Send(&api.Chunk{Data: []byte{1, 2, 3}, Last: true, Size: 3, Sha256: make([]byte, 32)})
+	stream.Send(&api.Chunk{Header: &api.UploadHeader{Tenant: "a", Round: 1, Kind: api.UploadKind_UPLOAD_KIND_UPDATE, Size: 3}, Data: []byte{1, 2, 3}, Last: true, Size: 3, Sha256: make([]byte, 32)})
 	if _, err := stream.CloseAndRecv(); status.Code(err) != codes.DataLoss {
 		t.Fatalf("bad checksum: %v", err)
+	}
+	// More values than the task has: refused on the announced size.
+	tooBig := &api.SubmitRequest{Tenant: "a", Round: 1, Payload: &api.SubmitRequest_Update{Update: &api.Update{Values: make([]float64, d+1000)}}}
+	if err := submit(ctx, conn, tooBig); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("oversized upload: %v", err)
 	}
 	if err := submit(ctx, conn, big); err != nil {
 		t.Fatalf("chunked upload: %v", err)
 	}
 	if m, ok := fed.Model(1); !ok || len(m) != d {
 		t.Fatal("the streamed update was not aggregated")
-	}
-	// Above the configured limit: a clear refusal.
-	svc.MaxUpload = 1 << 20
-	if err := submit(ctx, conn, big); status.Code(err) != codes.ResourceExhausted {
-		t.Fatalf("oversized upload: %v", err)
 	}
 }

@@ -63,6 +63,11 @@ const (
 	// that do not track stages ignore it; a round's start is
 	// EvRoundStarted.
 	EvStage
+	// EvReceived: the coordinator received a release from Tenant in round
+	// Round: Received names what (a privacy/ledger Kind*), Artifacts[Tenant]
+	// its hash; Head, if set, is the tenant's signed ledger head sent with
+	// it. The coordinator's ledger records every one (LedgerRecorder).
+	EvReceived
 )
 
 // Event is a record of something that happened; drivers log, store and
@@ -100,6 +105,21 @@ type Event struct {
 	EvalEpsilon float64
 	Reason      string
 	Stage       string // EvStage: the stage the round entered
+	// EvReceived: who sent what (see EvReceived); NoisedCount says that the
+	// update carries a noised example count as its weight.
+	Tenant      string
+	Received    string
+	NoisedCount bool
+	Head        *LedgerHead
+}
+
+// LedgerHead is a tenant's signed ledger head (privacy/ledger.Head) as it
+// arrived with a submission; the coordinator records it without trusting it
+// and the auditor checks it against the tenant's ledger.
+type LedgerHead struct {
+	Seq       uint64
+	Hash      string
+	Signature []byte
 }
 
 // Errors returned for messages the federation refuses. Wrapped errors say

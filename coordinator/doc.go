@@ -25,6 +25,30 @@
 // tenants noise at protocol.TrainParams.WeightEpsilon), or a tenant's keys. The tenants' own ledgers, not the coordinator, are the
 // authority for their privacy spend.
 //
+// # Bounded resources
+//
+// Service.Upload reads the first chunk's header (tenant, round, payload
+// kind, announced size) and checks it against the authenticated caller and
+// Federation.CheckUpload (pure: the tenant has joined, the round is
+// current, its stage awaits this tenant's payload, the size is within the
+// task's limit) before it keeps any byte; the buffer then grows to at most
+// the announced size. A tenant has at most one upload open, the service at
+// most Limits.MaxUploads; a chunk that does not arrive within
+// Limits.RecvIdle, or the stage's deadline, ends the upload; a Download
+// ends after Limits.MaxStream. ServerOptions bounds streams per
+// connection, fixes the flow-control windows and enforces keepalive.
+//
+// Memory bound. Let L be the task's largest upload (Federation.
+// MaxUploadLimit: 8·(NumParams+1) bytes for a plain update, about
+// 4·(padded dimension) for a masked input, plus UploadFraming) and U the
+// number of tenants a stage awaits (at most the cohort; evaluation
+// uploads are bounded by 10·EvalLen). Upload buffers hold at most
+// min(U, MaxUploads)·L bytes, and the heap that uploads add is below
+// min(U, MaxUploads)·2L (a buffer and its decoded request) plus
+// ConnWindow (4 MiB) of unread transport data per open connection,
+// whatever tenants outside the awaited set send. The client test
+// TestHostileUploadersCannotExhaustMemory checks both over loopback gRPC.
+//
 // Units: parameters and updates are float64 vectors of the task's adapter
 // (TaskSpec.NumParams); an update carries weight·Δ followed by the weight.
 // Time is wall-clock time passed in by the caller.

@@ -15,6 +15,7 @@ import (
 	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/privacy/adaptive"
 	"github.com/fedb2b/fedb2b/privacy/ddg"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 	"github.com/fedb2b/fedb2b/protocol"
 )
 
@@ -269,6 +270,7 @@ func (f *Federation) SubmitSecAgg(name string, number int, stage string, msgs []
 	s.sent[name] = true
 	if st == secagg.StageMaskedInput {
 		f.cur.artifacts[name] = sha256.Sum256(msgs[0])
+		f.received(name, ledger.KindMaskedInput, f.cur.artifacts[name], now)
 	}
 	if st == secagg.StageAdvertise {
 		f.cur.answers[name] = submitted

@@ -1,7 +1,6 @@
 package coordinator
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -13,10 +12,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator/pki"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 	"github.com/fedb2b/fedb2b/protocol"
 )
 
@@ -46,8 +45,10 @@ type Service struct {
 	// auth checks that the caller may speak for the tenant it names
 	// (pki.CheckTenant under mutual TLS); nil accepts every name.
 	auth func(ctx context.Context, tenant string) error
-	// MaxUpload bounds an Upload in bytes (0: DefaultMaxUpload).
-	MaxUpload int64
+	// Limits bound the resources of streams (see Limits); set them with
+	// SetLimits before serving.
+	limits  Limits
+	uploads uploads
 }
 
 // SetAuthenticator makes every call first check, with fn, that the caller
@@ -81,7 +82,9 @@ func NewService(fed *Federation, encode func([]float64) ([]byte, error), events 
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{fed: fed, now: now, encode: encode, blobs: map[int][]byte{}, events: events}
+	s := &Service{fed: fed, now: now, encode: encode, blobs: map[int][]byte{}, events: events}
+	s.SetLimits(Limits{})
+	return s
 }
 
 // Register adds the service to a gRPC server.
@@ -222,6 +225,23 @@ func (s *Service) Download(req *api.DownloadRequest, stream grpc.ServerStreaming
 	if err != nil {
 		return toStatus(err)
 	}
+	// The chunks go from a goroutine so that a peer that stops reading
+	// cannot hold the stream past Limits.MaxStream: the handler returns,
+	// gRPC tears the stream down and the blocked Send fails.
+	done := make(chan error, 1)
+	go func() { done <- sendBlob(stream, blob) }()
+	limit := time.NewTimer(s.limits.MaxStream)
+	defer limit.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-limit.C:
+		return status.Errorf(codes.DeadlineExceeded, "download of version %d took longer than %v", req.GetModelVersion(), s.limits.MaxStream)
+	}
+}
+
+// sendBlob streams blob in chunks, the last one with its size and SHA-256.
+func sendBlob(stream grpc.ServerStreamingServer[api.Chunk], blob []byte) error {
 	sum := sha256.Sum256(blob)
 	for off := 0; ; off += ChunkSize {
 		end := min(off+ChunkSize, len(blob))
@@ -245,6 +265,13 @@ func (s *Service) Submit(ctx context.Context, req *api.SubmitRequest) (*api.Subm
 		return nil, err
 	}
 	name, round := req.GetTenant(), int(req.GetRound())
+	var head *LedgerHead
+	if h := req.GetLedgerHead(); h != nil {
+		head = &LedgerHead{Seq: h.GetSeq(), Hash: h.GetHash(), Signature: h.GetSignature()}
+		if err := ledger.CheckHead(head.Seq, head.Hash, head.Signature); err != nil {
+			return nil, toStatus(fmt.Errorf("%w: tenant %q: %w", ErrBadUpdate, name, err))
+		}
+	}
 	var err error
 	switch p := req.GetPayload().(type) {
 	case *api.SubmitRequest_Decline:
@@ -268,51 +295,13 @@ func (s *Service) Submit(ctx context.Context, req *api.SubmitRequest) (*api.Subm
 	default:
 		err = fmt.Errorf("%w: submit without a payload", ErrWrongStage)
 	}
+	if err == nil && head != nil {
+		err = s.do(func(f *Federation, now time.Time) error { return f.NoteLedgerHead(name, round, *head, now) })
+	}
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	return &api.SubmitResponse{Message: "ok"}, nil
-}
-
-// DefaultMaxUpload bounds an Upload's reassembled request (a 10⁷-parameter
-// masked input is 40 MB); NewService callers may change Service.MaxUpload.
-const DefaultMaxUpload = 256 << 20
-
-// Upload implements api.FederationServer: it reassembles a SubmitRequest
-// from chunks, checks its size bound and SHA-256, and handles it as Submit.
-func (s *Service) Upload(stream grpc.ClientStreamingServer[api.Chunk, api.SubmitResponse]) error {
-	limit := s.MaxUpload
-	if limit == 0 {
-		limit = DefaultMaxUpload
-	}
-	var buf []byte
-	for {
-		ch, err := stream.Recv()
-		if err != nil {
-			return status.Errorf(codes.InvalidArgument, "upload ended before its last chunk: %v", err)
-		}
-		if int64(len(buf))+int64(len(ch.GetData())) > limit {
-			return status.Errorf(codes.ResourceExhausted, "upload exceeds the coordinator's limit of %d bytes", limit)
-		}
-		buf = append(buf, ch.GetData()...)
-		if !ch.GetLast() {
-			continue
-		}
-		sum := sha256.Sum256(buf)
-		if ch.GetSize() != int64(len(buf)) || !bytes.Equal(sum[:], ch.GetSha256()) {
-			return status.Errorf(codes.DataLoss, "upload of %d bytes does not match its announced size %d or checksum", len(buf), ch.GetSize())
-		}
-		break
-	}
-	var req api.SubmitRequest
-	if err := proto.Unmarshal(buf, &req); err != nil {
-		return status.Errorf(codes.InvalidArgument, "upload is not a submit request: %v", err)
-	}
-	resp, err := s.Submit(stream.Context(), &req)
-	if err != nil {
-		return err
-	}
-	return stream.SendAndClose(resp)
 }
 
 // statusTable maps the federation's errors to gRPC codes; the first match wins.
@@ -330,6 +319,8 @@ var statusTable = []struct {
 	{ErrIdentityMismatch, codes.PermissionDenied},
 	{ErrDuplicate, codes.AlreadyExists},
 	{ErrFinished, codes.FailedPrecondition},
+	{ErrTooLarge, codes.ResourceExhausted},
+	{ErrBusy, codes.ResourceExhausted},
 }
 
 func toStatus(err error) error {

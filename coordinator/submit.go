@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 	"github.com/fedb2b/fedb2b/protocol"
 )
 
@@ -100,6 +101,7 @@ func (f *Federation) SubmitUpdate(name string, number int, values []float64, now
 	}
 	r.weight += values[d]
 	r.artifacts[name] = protocol.UpdateHash(values)
+	f.received(name, ledger.KindUpdate, r.artifacts[name], now)
 	set[name] = submitted
 	f.advance(now)
 	return nil
@@ -137,6 +139,11 @@ func (f *Federation) SubmitEval(name string, number, version int, stats []int64,
 	for i, c := range stats {
 		f.cur.stats[i] += c
 	}
+	kind := ledger.KindEvalStats
+	if f.cfg.EvalEpsilon == 0 {
+		kind = ledger.KindExactEval
+	}
+	f.received(name, kind, protocol.CountsHash(stats), now)
 	set[name] = submitted
 	f.advance(now)
 	return nil

@@ -58,7 +58,7 @@ func newTransport(dir string, insecureNoTLS bool) (*transport, func(), error) {
 // server returns the coordinator's gRPC server, serving enrolment too.
 func (t *transport) server(svc *coordinator.Service) (*grpc.Server, error) {
 	if t == nil {
-		g := grpc.NewServer()
+		g := grpc.NewServer(coordinator.ServerOptions(coordinator.Limits{})...)
 		svc.Register(g)
 		return g, nil
 	}
@@ -66,7 +66,7 @@ func (t *transport) server(svc *coordinator.Service) (*grpc.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := grpc.NewServer(opts...)
+	g := grpc.NewServer(append(coordinator.ServerOptions(coordinator.Limits{}), opts...)...)
 	pki.NewEnrollmentService(t.auth, nil).Register(g)
 	svc.SetAuthenticator(pki.CheckTenant)
 	svc.Register(g)

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,8 +103,22 @@ func auditPrintSummary(w io.Writer, res audit.Result, nkeys int) {
 		fmt.Fprintf(w, "checked %d ledger(s); WARNING: no --pub given, signatures NOT checked\n", len(res.Files))
 	}
 	for _, b := range res.Budgets {
-		fmt.Fprintf(w, "  %-12s tenant %-12s %-6s ε = %-10.6g cap %-6g δ = %-7g spends %d, pending %d  (%s)\n",
-			b.Party, b.Tenant, b.Unit, b.Epsilon, b.Cap, b.Delta, len(b.Points), b.Pending, b.File)
+		if b.Party != b.Tenant {
+			// An older coordinator ledger's intents: its partial view, not the budget.
+			fmt.Fprintf(w, "  %-12s view of %-12s %-6s ε ≥ %-10.6g (what %s recorded, not the tenant's budget)  (%s)\n",
+				b.Party, b.Tenant, b.Unit, b.Epsilon, b.Party, b.File)
+			continue
+		}
+		fmt.Fprintf(w, "  budget of %-12s %-6s ε = %-10.6g cap %-6g δ = %-7g spends %d, pending %d  (%s)\n",
+			b.Tenant, b.Unit, b.Epsilon, b.Cap, b.Delta, len(b.Points), b.Pending, b.File)
+	}
+	for _, r := range res.Received {
+		kinds := make([]string, 0, len(r.Kinds))
+		for _, k := range slices.Sorted(maps.Keys(r.Kinds)) {
+			kinds = append(kinds, fmt.Sprintf("%s %d", k, r.Kinds[k]))
+		}
+		fmt.Fprintf(w, "  %-12s received from %-12s %s; tenant's ledger head up to seq %d  (%s)\n",
+			r.Party, r.Tenant, strings.Join(kinds, ", "), r.LastHead, r.File)
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

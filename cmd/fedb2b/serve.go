@@ -217,7 +217,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(err)
 		}
-		srv = grpc.NewServer(opts...)
+		srv = grpc.NewServer(append(coordinator.ServerOptions(coordinator.Limits{}), opts...)...)
 		svc.SetAuthenticator(pki.CheckTenant)
 	case *caDir != "" && *tlsDir == "" && !*noTLS:
 		id, err := ak.ageIdentity()
@@ -234,14 +234,14 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(err)
 		}
-		srv = grpc.NewServer(opts...)
+		srv = grpc.NewServer(append(coordinator.ServerOptions(coordinator.Limits{}), opts...)...)
 		esvc := pki.NewEnrollmentService(auth, nil)
 		esvc.OnRefuse = func(src string, reason error) { log.Warn("enrolment refused", "source", src, "reason", reason) }
 		esvc.Register(srv)
 		svc.SetAuthenticator(pki.CheckTenant)
 	case *noTLS && *caDir == "" && *tlsDir == "":
 		log.Warn("INSECURE: serving without TLS; tenants are not authenticated")
-		srv = grpc.NewServer()
+		srv = grpc.NewServer(coordinator.ServerOptions(coordinator.Limits{})...)
 	default:
 		return fail(fmt.Errorf("give exactly one of --tls-dir DIR (made by 'fedb2b ca export'), --ca-dir DIR (all-in-one) or --insecure-no-tls"))
 	}

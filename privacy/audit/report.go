@@ -129,8 +129,13 @@ ul{margin:4px 0 0 18px;padding:0}
 <table class="files"><thead><tr><th>file</th><th>party</th><th>writer key</th><th>entries</th><th>verified</th></tr></thead><tbody>
 {{range .R.Files}}<tr><td><code>{{.Path}}</code></td><td>{{.Party}}</td><td><code>{{.Writer}}</code></td><td class="num">{{.Entries}}</td><td>{{if .Verified}}yes{{else}}<strong>no</strong>{{end}}{{if .TornBytes}} (torn tail: {{.TornBytes}} bytes ignored){{end}}</td></tr>
 {{end}}</tbody></table></section>
-{{range .Sections}}{{$b := .Budget}}{{$c := .Chart}}<section class="budget" id="budget-{{.ID}}" data-tenant="{{$b.Tenant}}" data-unit="{{$b.Unit}}" data-party="{{$b.Party}}">
-<h2>Tenant {{$b.Tenant}} · {{$b.Unit}}-level · recorded by {{$b.Party}}</h2>
+{{if .R.Received}}<section class="box" id="received"><h2>Received (evidence, not budgets)</h2>
+<p class="summary">What a party records it received from each tenant: every release with its hash, and the tenant's signed ledger heads. Each tenant's own ledger was held to these.</p>
+<table class="received"><thead><tr><th>recorded by</th><th>from tenant</th><th>received</th><th>tenant's ledger head up to seq</th><th>file</th></tr></thead><tbody>
+{{range .R.Received}}<tr data-tenant="{{.Tenant}}"><td>{{.Party}}</td><td>{{.Tenant}}</td><td>{{range $k, $n := .Kinds}}{{$k}} {{$n}}; {{end}}</td><td class="num">{{.LastHead}}</td><td><code>{{.File}}</code></td></tr>
+{{end}}</tbody></table></section>
+{{end}}{{range .Sections}}{{$b := .Budget}}{{$c := .Chart}}<section class="budget" id="budget-{{.ID}}" data-tenant="{{$b.Tenant}}" data-unit="{{$b.Unit}}" data-party="{{$b.Party}}">
+<h2>Tenant {{$b.Tenant}} · {{$b.Unit}}-level · {{if eq $b.Party $b.Tenant}}the tenant's own ledger{{else}}{{$b.Party}}'s view (not the tenant's budget){{end}}</h2>
 <p class="summary">ε = <strong>{{num $b.Epsilon}}</strong> of cap {{num $b.Cap}} at δ = {{num $b.Delta}} over {{len $b.Points}} spend(s){{if $b.Pending}}, <span class="pending">{{$b.Pending}} pending (intent without release; counted)</span>{{end}} · <code>{{$b.File}}</code></p>
 <svg class="eps-chart" id="chart-{{.ID}}" data-tenant="{{$b.Tenant}}" data-unit="{{$b.Unit}}" xmlns="http://www.w3.org/2000/svg" width="{{$c.W}}" height="{{$c.H}}" viewBox="0 0 {{$c.W}} {{$c.H}}" role="img">
 <title>{{$c.Title}}</title>

@@ -111,6 +111,10 @@ type Result struct {
 	Notes             []string      `json:"notes"`
 	Files             []FileSummary `json:"files"`
 	Budgets           []Budget      `json:"budgets"` // by tenant, unit, then the tenant's own ledger first
+	// Received summarises, per ledger and tenant, what a party records it
+	// received from the tenant (the coordinator's ledger): evidence the
+	// tenant's own ledger was held to, never a budget.
+	Received []Receipt `json:"received"`
 }
 
 // First returns the first failure, if any.
@@ -161,6 +165,7 @@ func Verify(files []LedgerFile, trusted []TrustedKey) Result {
 		res.Failures = append(res.Failures, fails...)
 		res.Notes = append(res.Notes, notes...)
 		res.Budgets = append(res.Budgets, vf.budgets...)
+		res.Received = append(res.Received, vf.receipts...)
 		verified = append(verified, vf)
 	}
 	// Group budgets by tenant and unit, the tenant's own ledger first.
@@ -174,7 +179,10 @@ func Verify(files []LedgerFile, trusted []TrustedKey) Result {
 		}
 		return a.Party == a.Tenant && b.Party != b.Tenant
 	})
-	fails, notes := crossCheck(verified)
+	fails, notes := checkReceived(verified, byID, res.SignaturesChecked)
+	res.Failures = append(res.Failures, fails...)
+	res.Notes = append(res.Notes, notes...)
+	fails, notes = crossCheck(verified)
 	res.Failures = append(res.Failures, fails...)
 	res.Notes = append(res.Notes, notes...)
 	res.OK = len(res.Failures) == 0
@@ -185,9 +193,12 @@ func Verify(files []LedgerFile, trusted []TrustedKey) Result {
 type verifiedFile struct {
 	path    string
 	party   string
+	writer  string
 	entries []ledger.Entry // verified entries
 	ok      bool           // every entry verified
 	budgets []Budget
+	// receipts summarises the received entries
+	receipts []Receipt
 }
 
 func verifyFile(lf LedgerFile, byID map[string]TrustedKey, checkSig bool) (verifiedFile, FileSummary, []Failure, []string) {
@@ -213,7 +224,7 @@ func verifyFile(lf LedgerFile, byID map[string]TrustedKey, checkSig bool) (verif
 			return fail(line, e.Seq, "%v", err)
 		}
 		if i == 0 {
-			vf.party, sum.Party, sum.Writer = e.Party, e.Party, e.Writer
+			vf.party, vf.writer, sum.Party, sum.Writer = e.Party, e.Writer, e.Party, e.Writer
 		} else if e.Writer != sum.Writer {
 			return fail(line, e.Seq, "written by key %s, but this ledger's writer is %s", e.Writer, sum.Writer)
 		} else if e.Party != vf.party {
@@ -242,6 +253,10 @@ func verifyFile(lf LedgerFile, byID map[string]TrustedKey, checkSig bool) (verif
 			return fail(line, e.Seq, "cumulative ε %v exceeds the cap %v", eps, e.EpsilonCap)
 		}
 		vf.entries = append(vf.entries, e)
+		if e.Status == ledger.StatusReceived {
+			vf.receipts = addReceipt(vf.receipts, lf.Path, e)
+			continue
+		}
 		k := [2]string{e.Tenant, string(e.Unit)}
 		bi, ok := budgets[k]
 		if !ok {

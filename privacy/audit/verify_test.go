@@ -182,10 +182,11 @@ func TestVerifyDetectsEditOfEveryField(t *testing.T) {
 		}
 		os.WriteFile(path, orig[party], 0o644)
 	}
-	// 3 ledgers of 12, 4 and 4 lines, 29 leaf fields each (24, plus the
-	// five parameters of the distributed discrete Gaussian).
-	if want := (12 + 4 + 4) * len(paths); cases != want || len(paths) != 29 {
-		t.Fatalf("%d cases over %d fields, want %d over 29", cases, len(paths), want)
+	// 3 ledgers of 12, 4 and 4 lines, 31 leaf fields each (24, plus the
+	// five parameters of the distributed discrete Gaussian, plus kind and
+	// head_signature of received entries).
+	if want := (12 + 4 + 4) * len(paths); cases != want || len(paths) != 31 {
+		t.Fatalf("%d cases over %d fields, want %d over 31", cases, len(paths), want)
 	}
 }
 

@@ -43,6 +43,15 @@
 // second writer ([ErrLocked]); the kernel drops the lock if the writer
 // dies.
 //
+// # Received entries
+//
+// A party that receives releases from tenants (the coordinator) records
+// them with [Ledger.Receive] as StatusReceived entries: what arrived from
+// which tenant in which task and round, its hash, and the parameters the
+// plan asked for; and each tenant's signed ledger head ([Ledger.Head],
+// [VerifyHead]). They carry no δ or ε and compose nothing; package audit
+// holds each tenant's own ledger to them.
+//
 // One ledger has one party and one writer key: [Open] for writing checks
 // every entry against the signer, and Append refuses another party. Key
 // rotation is not supported yet: a new file would restart the composition
@@ -72,9 +81,10 @@
 // deletions, insertions and reorderings detectable by whoever holds the
 // writer's public key. What a signature cannot show: the writer itself
 // rewriting its whole ledger with its own key, or deleting entries from
-// the end. Both are caught only by cross-checking against another party's
-// ledger (a tenant's against the coordinator's: package audit does) or an
-// earlier copy. Signing keys are handled by package keys and never logged.
+// the end. Both are caught by cross-checking against another party's
+// ledger: the coordinator's received entries and the signed heads it
+// recorded (package audit does), or an earlier copy. Signing keys are
+// handled by package keys and never logged.
 //
 // # Units
 //

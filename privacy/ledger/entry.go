@@ -38,6 +38,24 @@ const (
 	// StatusReleased records that the artefact of an earlier intent (Ref)
 	// was released. It spends nothing.
 	StatusReleased Status = "released"
+	// StatusReceived records what the writer received from Tenant: an
+	// artefact (Kind, ArtifactHash; Mechanism and Params when the writer
+	// knows what the tenant had to spend for it) or the tenant's signed
+	// ledger head (Kind [KindLedgerHead]: Ref is the tenant's seq,
+	// ArtifactHash that entry's hash, HeadSignature the tenant's
+	// signature). It spends nothing and is no budget: it is evidence the
+	// auditor holds the tenant's own ledger to (package audit).
+	StatusReceived Status = "received"
+)
+
+// The kinds of received entries.
+const (
+	KindUpdate      = "update"       // a plain update (protocol.UpdateHash)
+	KindMaskedInput = "masked-input" // a secure-aggregation masked input (SHA-256 of the message)
+	KindCount       = "count"        // a noised example count inside an update (same artefact)
+	KindEvalStats   = "eval-stats"   // noised evaluation statistics (protocol.CountsHash)
+	KindExactEval   = "exact-eval"   // evaluation statistics released without noise
+	KindLedgerHead  = "ledger-head"  // the tenant's signed ledger head
 )
 
 // signLabel separates ledger signatures from any other use of the key.
@@ -89,13 +107,15 @@ type Entry struct {
 	// Accountant names the registered accountant that composes this
 	// tenant's events in this unit (intent only; "rdp" by default).
 	Accountant        string  `json:"accountant,omitempty"`
-	Delta             float64 `json:"delta"`                   // the tenant's δ
-	EpsilonCumulative float64 `json:"epsilon_cumulative"`      // ε over all this ledger's intents for (Tenant, Unit) up to here, at Delta
-	EpsilonCap        float64 `json:"epsilon_cap"`             // the budget in force for (Tenant, Unit)
-	ArtifactHash      string  `json:"artifact_hash,omitempty"` // hex SHA-256 of the released artefact
-	PrevHash          string  `json:"prev_hash"`               // hex SHA-256 of the previous line (GenesisHash for the first)
-	Writer            string  `json:"writer"`                  // key id of the signer (keys.ID)
-	Signature         string  `json:"signature"`               // base64 ed25519 over signLabel + the entry encoded without it
+	Delta             float64 `json:"delta"`                    // the tenant's δ
+	EpsilonCumulative float64 `json:"epsilon_cumulative"`       // ε over all this ledger's intents for (Tenant, Unit) up to here, at Delta
+	EpsilonCap        float64 `json:"epsilon_cap"`              // the budget in force for (Tenant, Unit)
+	ArtifactHash      string  `json:"artifact_hash,omitempty"`  // hex SHA-256 of the released artefact
+	Kind              string  `json:"kind,omitempty"`           // received: what was received
+	HeadSignature     string  `json:"head_signature,omitempty"` // received ledger head: the tenant's base64 signature
+	PrevHash          string  `json:"prev_hash"`                // hex SHA-256 of the previous line (GenesisHash for the first)
+	Writer            string  `json:"writer"`                   // key id of the signer (keys.ID)
+	Signature         string  `json:"signature"`                // base64 ed25519 over signLabel + the entry encoded without it
 }
 
 // Encode returns the canonical encoding of e: one line of JSON without the
@@ -222,14 +242,23 @@ func (e Entry) Validate() error {
 	if e.Unit != UnitRecord && e.Unit != UnitTenant {
 		return fmt.Errorf("unit %q is not %q or %q", e.Unit, UnitRecord, UnitTenant)
 	}
-	if !(e.Delta > 0 && e.Delta < 1) {
-		return fmt.Errorf("delta %g is not in (0, 1)", e.Delta)
+	if e.Status == StatusReceived {
+		if e.Delta != 0 || e.EpsilonCap != 0 || e.EpsilonCumulative != 0 {
+			return errors.New("a received entry records no delta or epsilon")
+		}
+	} else {
+		if !(e.Delta > 0 && e.Delta < 1) {
+			return fmt.Errorf("delta %g is not in (0, 1)", e.Delta)
+		}
+		if !(e.EpsilonCap > 0) || math.IsInf(e.EpsilonCap, 0) {
+			return fmt.Errorf("epsilon_cap %g is not a positive finite number", e.EpsilonCap)
+		}
+		if !(e.EpsilonCumulative >= 0) || math.IsInf(e.EpsilonCumulative, 0) {
+			return fmt.Errorf("epsilon_cumulative %g is not a finite number ≥ 0", e.EpsilonCumulative)
+		}
 	}
-	if !(e.EpsilonCap > 0) || math.IsInf(e.EpsilonCap, 0) {
-		return fmt.Errorf("epsilon_cap %g is not a positive finite number", e.EpsilonCap)
-	}
-	if !(e.EpsilonCumulative >= 0) || math.IsInf(e.EpsilonCumulative, 0) {
-		return fmt.Errorf("epsilon_cumulative %g is not a finite number ≥ 0", e.EpsilonCumulative)
+	if e.Status != StatusReceived && (e.Kind != "" || e.HeadSignature != "") {
+		return errors.New("only a received entry has kind or head_signature")
 	}
 	if e.ArtifactHash != "" && !isHex(e.ArtifactHash, 64) {
 		return errors.New("artifact_hash is not 64 lowercase hex digits")
@@ -265,8 +294,47 @@ func (e Entry) Validate() error {
 		if e.ArtifactHash == "" {
 			return errors.New("a released entry needs artifact_hash")
 		}
+	case StatusReceived:
+		return e.validateReceived()
 	default:
-		return fmt.Errorf("status %q is not %q or %q", e.Status, StatusIntent, StatusReleased)
+		return fmt.Errorf("status %q is not %q, %q or %q", e.Status, StatusIntent, StatusReleased, StatusReceived)
+	}
+	return nil
+}
+
+func (e Entry) validateReceived() error {
+	if e.ArtifactHash == "" {
+		return errors.New("a received entry needs artifact_hash")
+	}
+	if e.Accountant != "" {
+		return errors.New("a received entry names no accountant")
+	}
+	if e.Kind == KindLedgerHead {
+		if e.Ref == 0 || e.HeadSignature == "" || e.Mechanism != "" || e.Params != (Params{}) {
+			return errors.New("a received ledger head needs ref (the tenant's seq) and head_signature, and nothing else")
+		}
+		return nil
+	}
+	switch e.Kind {
+	case KindUpdate, KindMaskedInput, KindCount, KindEvalStats, KindExactEval:
+	default:
+		return fmt.Errorf("received kind %q is unknown", e.Kind)
+	}
+	if e.Ref != 0 || e.HeadSignature != "" {
+		return errors.New("a received artefact has no ref or head_signature")
+	}
+	if e.Mechanism == "" {
+		if e.Params != (Params{}) {
+			return errors.New("received params without a mechanism")
+		}
+		return nil
+	}
+	m, err := LookupMechanism(e.Mechanism)
+	if err != nil {
+		return err
+	}
+	if err := m.Validate(e.Params); err != nil {
+		return fmt.Errorf("mechanism %s: %w", e.Mechanism, err)
 	}
 	return nil
 }

@@ -128,8 +128,10 @@ func (r *Replay) step(e Entry) (float64, Accountant, error) {
 			return 0, nil, err
 		}
 		return eps, nil, nil
+	case StatusReceived:
+		return 0, nil, nil // evidence, no spend
 	default:
-		return 0, nil, fmt.Errorf("status %q is not %q or %q", e.Status, StatusIntent, StatusReleased)
+		return 0, nil, fmt.Errorf("status %q is not %q, %q or %q", e.Status, StatusIntent, StatusReleased, StatusReceived)
 	}
 }
 
