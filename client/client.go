@@ -57,6 +57,10 @@ type Config struct {
 	// Reconnect bounds how long the client retries an unreachable
 	// coordinator (0: DefaultReconnect).
 	Reconnect time.Duration
+	// ModelOut, if set, is where the client writes the final global model
+	// when the federation finishes (for `fedb2b predict`); the learner
+	// must implement task.Saver.
+	ModelOut string
 	// Hooks are for fault injection in tests; nil fields do nothing.
 	Hooks Hooks
 }
@@ -154,8 +158,10 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 		}
 		err = c.act(ctx, conn, pr, &res)
 		if errors.Is(err, errFinished) {
-			res.Epsilon, err = Epsilon(c.cfg.Spends.Spends(), c.cfg.Policy.Budget.Delta)
-			return res, err
+			if res.Epsilon, err = Epsilon(c.cfg.Spends.Spends(), c.cfg.Policy.Budget.Delta); err != nil {
+				return res, err
+			}
+			return res, c.saveFinal(ctx, conn, res.FinalVersion)
 		}
 		if _, remote := status.FromError(err); err != nil && remote {
 			// The coordinator refused or lost this step (a restart, a
@@ -169,6 +175,33 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 			return res, err
 		}
 	}
+}
+
+// saveFinal downloads the final global version and writes it to
+// Config.ModelOut, when one is set.
+func (c *Client) saveFinal(ctx context.Context, conn api.FederationClient, version int) error {
+	if c.cfg.ModelOut == "" {
+		return nil
+	}
+	sv, ok := c.learner.(task.Saver)
+	if !ok {
+		return fmt.Errorf("client: --model-out: the learner of task kind %q cannot be saved for predict", c.task.Kind)
+	}
+	if version < 1 {
+		return fmt.Errorf("client: --model-out: the federation finished without a model version")
+	}
+	global, err := c.download(ctx, conn, int64(version))
+	if err != nil {
+		return err
+	}
+	if err := c.learner.SetParams(global); err != nil {
+		return fmt.Errorf("client: final version %d: %w", version, err)
+	}
+	if err := sv.SaveModel(c.cfg.ModelOut, c.task); err != nil {
+		return fmt.Errorf("client: --model-out: %w", err)
+	}
+	c.log.Info("final model written", "version", version, "path", c.cfg.ModelOut)
+	return nil
 }
 
 // errFinished ends Run's loop.

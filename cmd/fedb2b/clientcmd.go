@@ -57,6 +57,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	ak.register(fs, false)
 	var files fileFlags
 	files.register(fs)
+	modelOut := fs.String("model-out", "", "when the federation finishes, write the final global model here (the file 'fedb2b predict --model' reads)")
 	encFlags := addEncoderFlags(fs)
 	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
 		return code
@@ -144,7 +145,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	}
 	c, err := client.New(client.Config{
 		Hooks:  hooks,
-		Tenant: *tenant, Encoder: enc, Train: train, Test: test, Spends: spends, Log: log, Identity: identity, CA: pinnedCA,
+		Tenant: *tenant, Encoder: enc, Train: train, Test: test, Spends: spends, Log: log, Identity: identity, CA: pinnedCA, ModelOut: *modelOut,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: *epsCap, Delta: *delta}, MinNoise: *minNoise, MinCohort: *minCohort,
 			RequireNoisedCounts: !*exactEval},
 	})

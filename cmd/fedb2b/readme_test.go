@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +49,9 @@ func TestREADMERecipe(t *testing.T) {
 			}
 		}
 	}
+	// The recipe listens on fixed ports: wait for another run of it (a
+	// second checkout's tests, say) to let them go.
+	waitFreePorts(t, 4*time.Minute, "127.0.0.1:7070", "127.0.0.1:7071")
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-e", "-c", block)
@@ -64,6 +68,35 @@ func TestREADMERecipe(t *testing.T) {
 	for _, tenant := range []string{"tenant-1", "tenant-2", "tenant-3"} {
 		if !strings.Contains(o, tenant+": trained in rounds [1 2 3 4 5]") {
 			t.Errorf("%s did not train in every round:\n%s", tenant, o)
+		}
+	}
+	// Tenant 1 applied the final model it wrote to its own file: one
+	// prediction per row, each a label of the task.
+	preds, err := os.ReadFile(filepath.Join(dir, "t1", "predictions.csv"))
+	if err != nil {
+		t.Fatalf("predictions: %v\n%s", err, o)
+	}
+	in, _ := os.ReadFile(filepath.Join(dir, "tenants", "tenant-1.csv"))
+	if got, want := strings.Count(string(preds), "\n"), strings.Count(string(in), "\n"); got != want {
+		t.Errorf("predictions.csv has %d lines for %d input lines", got, want)
+	}
+}
+
+// waitFreePorts waits until every address can be listened on.
+func waitFreePorts(t *testing.T, limit time.Duration, addrs ...string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for _, a := range addrs {
+		for {
+			l, err := net.Listen("tcp", a)
+			if err == nil {
+				l.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s stays in use (another run of the README recipe?): %v", a, err)
+			}
+			time.Sleep(time.Second)
 		}
 	}
 }

@@ -94,3 +94,10 @@ func Metrics(spec protocol.TaskSpec, stats []int64) (map[string]float64, error) 
 	}
 	return k.Metrics(spec, stats)
 }
+
+// Saver is implemented by learners whose current model `fedb2b predict`
+// can apply: SaveModel writes it atomically with the task's labels and
+// encoder ID in its metadata.
+type Saver interface {
+	SaveModel(path string, spec protocol.TaskSpec) error
+}
