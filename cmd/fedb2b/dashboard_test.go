@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +21,8 @@ import (
 
 // The coordinator started with --http serves Prometheus metrics that
 // follow the rounds while they run, and the gRPC health service answers
-// SERVING on its federation port.
+// SERVING on its federation port; with --model-out it writes the final
+// model, which predict applies.
 func TestCoordinatorMetricsDuringRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test")
@@ -26,7 +30,8 @@ func TestCoordinatorMetricsDuringRun(t *testing.T) {
 	bin := buildBinary(t)
 	p := newFedProcs(t, bin)
 	httpAddr := freeAddr(t)
-	p.coordArgs = []string{"--http", httpAddr}
+	model := filepath.Join(p.dir, "final.safetensors")
+	p.coordArgs = []string{"--http", httpAddr, "--model-out", model}
 	var coordOut syncBuffer
 	coord := p.coordinator("", &coordOut)
 	var outs [faultTenants + 1]syncBuffer
@@ -72,4 +77,16 @@ func TestCoordinatorMetricsDuringRun(t *testing.T) {
 		waitExit(t, fmt.Sprintf("tenant-%d", i+1), c, 0, &outs[i+1])
 	}
 	waitExit(t, "coordinator", coord, 0, &coordOut)
+
+	// The operator's --model-out is the file predict applies.
+	preds := filepath.Join(p.dir, "preds.csv")
+	data := filepath.Join(p.dir, "data", "tenant-1.csv")
+	if _, e, code := runCLI(t, "predict", "--model", model, "--data", data, "--out", preds); code != 0 {
+		t.Fatalf("predict with the coordinator's final model: %d %q\n%s", code, e, coordOut.String())
+	}
+	in, _ := os.ReadFile(data)
+	out, _ := os.ReadFile(preds)
+	if a, b := strings.Count(string(out), "\n"), strings.Count(string(in), "\n"); a != b {
+		t.Errorf("%d prediction lines for %d input lines", a, b)
+	}
 }

@@ -84,6 +84,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	adapter := fs.String("adapter", modeltask.AdapterHead, "classify: head (LoRA classifier over pooled vectors) or encoder-lora (LoRA inside the top --lora-layers layers of a bert: encoder, rank --rank)")
 	peftOut := fs.String("peft-out", "", "with --adapter encoder-lora: write the final global adapter in Hugging Face PEFT format into this directory")
 	loraLayers := fs.Int("lora-layers", 2, "with --adapter encoder-lora: adapted encoder layers, from the top")
+	modelOut := fs.String("model-out", "", "when the federation finishes, write the final global model here (the file 'fedb2b predict --model' reads)")
 	httpAddr := fs.String("http", "", "serve the operator's dashboard, Prometheus /metrics and /healthz on this address (e.g. 127.0.0.1:8080)")
 	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
 		return code
@@ -291,6 +292,18 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 					e.Round, e.Version, formatMetrics(m), len(e.Evaluators), len(e.EvalDecline), noised)
 			case coordinator.EvFinished:
 				fmt.Fprintf(stdout, "finished: %s\n", e.Reason)
+				if *modelOut != "" {
+					params, ok := svc.Model(e.Version)
+					if !ok {
+						log.Error("--model-out", "err", fmt.Sprintf("version %d is not held in memory", e.Version))
+						return 1
+					}
+					if err := modeltask.SaveGlobal(spec, params, *modelOut); err != nil {
+						log.Error("--model-out", "err", err)
+						return 1
+					}
+					fmt.Fprintf(stdout, "final model (version %d) written to %s\n", e.Version, *modelOut)
+				}
 				if *peftOut != "" {
 					if err := exportPEFT(svc, e.Version, spec, enc, *peftOut, stdout); err != nil {
 						log.Error("PEFT export", "err", err)

@@ -19,3 +19,24 @@ func (l *Classifier) SaveModel(path string, spec protocol.TaskSpec) error {
 	}
 	return l.clf.Save(path, map[string]string{intent.MetaTask: spec.Kind, intent.MetaEncoder: spec.EncoderID, intent.MetaLabels: string(lb)})
 }
+
+// SaveGlobal writes global parameters of a task whose learners are
+// head-adapter classifiers (kinds classify and intent with the default
+// adapter) as the file `fedb2b predict --model` reads: what the operator
+// can ship of a finished federation.
+func SaveGlobal(spec protocol.TaskSpec, params []float64, path string) error {
+	if a := spec.Options[OptionAdapter]; a != "" && a != AdapterHead {
+		return fmt.Errorf("task %q: adapter %q cannot be saved for predict (head adapter only)", spec.ID, a)
+	}
+	if spec.Kind != KindClassify && spec.Kind != KindIntent {
+		return fmt.Errorf("task %q: kind %q cannot be saved for predict", spec.ID, spec.Kind)
+	}
+	clf, err := headClassifier(spec)
+	if err != nil {
+		return err
+	}
+	if err := clf.SetParams(params); err != nil {
+		return fmt.Errorf("task %q: %w", spec.ID, err)
+	}
+	return (&Classifier{clf: clf}).SaveModel(path, spec)
+}
