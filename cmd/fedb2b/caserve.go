@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -34,6 +33,8 @@ func runCAServe(args []string, stdout, stderr io.Writer) int {
 	burst := fs.Int("enroll-burst", pki.DefaultEnrollBurst, "per source address: enrolment attempts allowed at once")
 	var ak ageKeyFlags
 	ak.register(fs, false)
+	var lf logFlags
+	lf.register(fs)
 	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -62,7 +63,10 @@ func runCAServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, "%v", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
 	srv := grpc.NewServer(opts...)
 	svc := pki.NewEnrollmentService(auth, nil)
 	svc.Every, svc.Burst = *every, *burst

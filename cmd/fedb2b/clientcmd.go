@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -57,6 +56,8 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	ak.register(fs, false)
 	var files fileFlags
 	files.register(fs)
+	var lf logFlags
+	lf.register(fs)
 	modelOut := fs.String("model-out", "", "when the federation finishes, write the final global model here (the file 'fedb2b predict --model' reads)")
 	encFlags := addEncoderFlags(fs)
 	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
@@ -138,7 +139,10 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return fail(err)
+	}
 	hooks, err := faultHooks(os.Getenv("FEDB2B_FAULT"))
 	if err != nil {
 		return fail(err)

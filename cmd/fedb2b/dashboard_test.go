@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,7 +32,7 @@ func TestCoordinatorMetricsDuringRun(t *testing.T) {
 	p := newFedProcs(t, bin)
 	httpAddr := freeAddr(t)
 	model := filepath.Join(p.dir, "final.safetensors")
-	p.coordArgs = []string{"--http", httpAddr, "--model-out", model}
+	p.coordArgs = []string{"--http", httpAddr, "--model-out", model, "--log-format", "json"}
 	var coordOut syncBuffer
 	coord := p.coordinator("", &coordOut)
 	var outs [faultTenants + 1]syncBuffer
@@ -77,6 +78,24 @@ func TestCoordinatorMetricsDuringRun(t *testing.T) {
 		waitExit(t, fmt.Sprintf("tenant-%d", i+1), c, 0, &outs[i+1])
 	}
 	waitExit(t, "coordinator", coord, 0, &coordOut)
+
+	// --log-format json: every log record is one JSON object.
+	started := 0
+	for _, line := range strings.Split(coordOut.String(), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		if rec["msg"] == "round started" {
+			started++
+		}
+	}
+	if started != faultRounds {
+		t.Errorf("%d JSON 'round started' records, want %d:\n%s", started, faultRounds, coordOut.String())
+	}
 
 	// The operator's --model-out is the file predict applies.
 	preds := filepath.Join(p.dir, "preds.csv")

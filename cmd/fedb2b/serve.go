@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -85,6 +84,8 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	peftOut := fs.String("peft-out", "", "with --adapter encoder-lora: write the final global adapter in Hugging Face PEFT format into this directory")
 	loraLayers := fs.Int("lora-layers", 2, "with --adapter encoder-lora: adapted encoder layers, from the top")
 	modelOut := fs.String("model-out", "", "when the federation finishes, write the final global model here (the file 'fedb2b predict --model' reads)")
+	var lf logFlags
+	lf.register(fs)
 	httpAddr := fs.String("http", "", "serve the operator's dashboard, Prometheus /metrics and /healthz on this address (e.g. 127.0.0.1:8080)")
 	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
 		return code
@@ -166,7 +167,10 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return fail(err)
+	}
 	events := make(chan coordinator.Event, 64)
 	svc := coordinator.NewService(fed, protocol.EncodeParams, events, nil)
 	signer, err := ak.signingKey(filepath.Join(*workdir, "signing.key.age"))
