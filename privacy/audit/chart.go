@@ -79,10 +79,22 @@ func buildChart(b Budget) chart {
 	for v := 0.0; v <= top+step/2; v += step {
 		c.YTicks = append(c.YTicks, tick{Pos: y(v), Label: fmtNum(v)})
 	}
-	every := (n + maxXTicks - 1) / maxXTicks
+	// A round has several spends (training, evaluation, counts): label
+	// the first spend of a round, thinned to at most maxXTicks rounds, so
+	// no label repeats.
+	var starts []int
 	for i, p := range b.Points {
-		if every > 0 && i%every == 0 || i == n-1 {
-			c.XTicks = append(c.XTicks, tick{Pos: x(i + 1), Label: "r" + strconv.FormatInt(p.Round, 10)})
+		if i == 0 || p.Round != b.Points[i-1].Round || p.Task != b.Points[i-1].Task {
+			starts = append(starts, i)
+		}
+	}
+	every := (len(starts) + maxXTicks - 1) / maxXTicks
+	seen := map[string]bool{}
+	for j, i := range starts {
+		label := "r" + strconv.FormatInt(b.Points[i].Round, 10)
+		if every > 0 && j%every == 0 && !seen[label] {
+			seen[label] = true
+			c.XTicks = append(c.XTicks, tick{Pos: x(i + 1), Label: label})
 		}
 	}
 	c.Title = fmt.Sprintf("cumulative ε of tenant %s (%s unit) in %s's ledger over %d spends, cap %s",

@@ -227,3 +227,24 @@ func near(a uint32, b uint8) bool {
 	d := int(a) - int(b)
 	return d >= -12 && d <= 12
 }
+
+// A budget with several spends per round labels each round once.
+func TestChartRoundLabelsDoNotRepeat(t *testing.T) {
+	var pts []Point
+	for r := int64(1); r <= 8; r++ {
+		for range 3 { // training, evaluation, count
+			pts = append(pts, Point{Round: r, Task: "t", Recomputed: float64(len(pts)) / 10, Cap: 8})
+		}
+	}
+	c := buildChart(Budget{Tenant: "acme", Party: "acme", Unit: "record", Cap: 8, Points: pts})
+	seen := map[string]bool{}
+	for _, tk := range c.XTicks {
+		if seen[tk.Label] {
+			t.Fatalf("x label %s repeats: %v", tk.Label, c.XTicks)
+		}
+		seen[tk.Label] = true
+	}
+	if len(c.XTicks) != 8 {
+		t.Fatalf("%d round labels for 8 rounds: %v", len(c.XTicks), c.XTicks)
+	}
+}
