@@ -246,14 +246,19 @@ func dropTaskFlag(args []string) []string {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if a == "--task" || a == "-task" {
-			i++
-			continue
+		drop := false
+		for _, name := range kindFlags {
+			if a == "--"+name || a == "-"+name {
+				i++
+				drop = true
+			}
+			if strings.HasPrefix(a, "--"+name+"=") || strings.HasPrefix(a, "-"+name+"=") {
+				drop = true
+			}
 		}
-		if strings.HasPrefix(a, "--task=") || strings.HasPrefix(a, "-task=") {
-			continue
+		if !drop {
+			out = append(out, a)
 		}
-		out = append(out, a)
 	}
 	return out
 }

@@ -59,3 +59,20 @@ func TestFlagsValidated(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+// --kind names the task kind in the demo as in the coordinator; the
+// coordinator's task ID is --task-id.
+func TestKindFlagAgrees(t *testing.T) {
+	if got := taskArg([]string{"--rounds", "3", "--kind", "forecast"}); got != "forecast" {
+		t.Errorf("--kind forecast read as %q", got)
+	}
+	if got := taskArg([]string{"-kind=recommend"}); got != "recommend" {
+		t.Errorf("-kind=recommend read as %q", got)
+	}
+	if got := dropTaskFlag([]string{"--kind", "classify", "--rounds", "2", "--task=classify"}); len(got) != 2 || got[0] != "--rounds" {
+		t.Errorf("dropTaskFlag left %q", got)
+	}
+	if _, e, code := runCLI(t, "coordinator", "--task", "x"); code != 2 || !strings.Contains(e, "-task") {
+		t.Errorf("coordinator --task: %d %q (the ID flag is --task-id)", code, e)
+	}
+}

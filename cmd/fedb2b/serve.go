@@ -49,7 +49,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	labelsFrom := fs.String("labels-from", "", "CSV or JSONL whose label column lists the task's labels (only labels are read)")
 	labelCol := fs.String("label-col", "label", "label column of --labels-from")
 	textCol := fs.String("text-col", "text", "text column of --labels-from")
-	taskID := fs.String("task", "classify-industry", "task ID")
+	taskID := fs.String("task-id", "classify-industry", "task ID (the task's name in ledgers and on the dashboard; the kind is --kind)")
 	rounds := fs.Int("rounds", d.Rounds, "rounds to run")
 	tenants := fs.Int("tenants", 3, "tenants that must be ready before round 1")
 	minClients := fs.Int("min-clients", 3, "updates needed for a round to aggregate (secure aggregation needs at least 3)")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
@@ -44,18 +45,25 @@ type taskPrivacy struct {
 	Steps           int     `json:"steps"`
 }
 
-// taskArg returns the value of --task in args ("classify" when absent).
+// kindFlags are the demo's names for the task kind: --kind, as the
+// coordinator says, and --task.
+var kindFlags = []string{"kind", "task"}
+
+// taskArg returns the value of --kind (or --task) in args ("classify"
+// when absent).
 func taskArg(args []string) string {
 	for i, a := range args {
-		switch {
-		case a == "--task" || a == "-task":
-			if i+1 < len(args) {
-				return args[i+1]
+		for _, name := range kindFlags {
+			for _, dash := range []string{"--", "-"} {
+				switch {
+				case a == dash+name:
+					if i+1 < len(args) {
+						return args[i+1]
+					}
+				case strings.HasPrefix(a, dash+name+"="):
+					return a[len(dash+name+"="):]
+				}
 			}
-		case len(a) > 7 && a[:7] == "--task=":
-			return a[7:]
-		case len(a) > 6 && a[:6] == "-task=":
-			return a[6:]
 		}
 	}
 	return "classify"
@@ -66,7 +74,8 @@ func taskArg(args []string) string {
 func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo --task "+task, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.String("task", task, "classify, intent, forecast or recommend")
+	fs.String("task", task, "classify, intent, forecast or recommend (same as --kind)")
+	fs.String("kind", task, "classify, intent, forecast or recommend")
 	data := fs.String("data", "", "the data file (intent: labelled CSV/JSONL; forecast, recommend: transactions CSV with online_retail's columns)")
 	textCol := fs.String("text-col", "text", "intent: text column")
 	labelCol := fs.String("label-col", "label", "intent: label column")
