@@ -136,6 +136,19 @@ func (f *Federation) Task() protocol.TaskSpec { return f.cfg.Task }
 // Latest returns the newest global version number.
 func (f *Federation) Latest() int { return len(f.versions) - 1 }
 
+// keptVersions is how many of the newest versions stay in memory: the
+// latest and the one before it (a straggler of the round that produced the
+// latest may still download it). Older ones live only in the driver's
+// store, so memory is O(d) whatever the number of rounds.
+const keptVersions = 2
+
+// forgetOld drops versions older than the kept ones.
+func (f *Federation) forgetOld() {
+	if n := len(f.versions) - keptVersions - 1; n >= 0 {
+		f.versions[n] = nil
+	}
+}
+
 // Model returns the parameters of version v (shared; do not modify).
 func (f *Federation) Model(v int) ([]float64, bool) {
 	if v < 0 || v >= len(f.versions) || f.versions[v] == nil {
@@ -475,6 +488,7 @@ func (f *Federation) aggregate(now time.Time, parts []string, agg aggregation.Ag
 	f.failed = 0
 	f.done++
 	f.versions = append(f.versions, next)
+	f.forgetOld()
 	ev.Kind, ev.Version = EvRoundAggregated, f.Latest()
 	if e := f.cfg.EvalEvery; f.cfg.SkipEvaluation || (e > 1 && f.done%e != 0 && f.done < f.cfg.Rounds) {
 		ev.EvalSkipped = true

@@ -313,3 +313,34 @@ func TestEvalEvery(t *testing.T) {
 		}
 	}
 }
+
+// The coordinator holds O(d) parameters whatever the number of rounds:
+// only the newest versions stay in memory (the rest live in the store).
+func TestOldVersionsLeaveMemory(t *testing.T) {
+	c := testConfig()
+	c.Rounds = 6
+	c.SkipEvaluation = true
+	f := newFedWith(t, c)
+	now := t0
+	for r := 1; r <= c.Rounds; r++ {
+		for _, n := range []string{"a", "b", "c"} {
+			p := mustPoll(t, f, n, now, ActTrain).Plan
+			if err := f.SubmitUpdate(n, p.Round, []float64{1, 0, 1}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mustPoll(t, f, "a", now, ActFinished)
+	held := 0
+	for v := 0; v <= f.Latest(); v++ {
+		if _, ok := f.Model(v); ok {
+			held++
+			if v < f.Latest()-keptVersions+1 {
+				t.Errorf("version %d of %d still held", v, f.Latest())
+			}
+		}
+	}
+	if f.Latest() != c.Rounds || held != keptVersions {
+		t.Fatalf("latest %d, %d versions held, want %d", f.Latest(), held, keptVersions)
+	}
+}

@@ -219,6 +219,11 @@ func (s *Service) Download(req *api.DownloadRequest, stream grpc.ServerStreaming
 			return fmt.Errorf("coordinator: failed to encode model version %d: %w", v, err)
 		}
 		s.blobs[v] = b
+		for old := range s.blobs { // encoded versions no longer held
+			if _, ok := f.Model(old); !ok {
+				delete(s.blobs, old)
+			}
+		}
 		blob = b
 		return nil
 	})
