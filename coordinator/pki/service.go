@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -156,7 +157,10 @@ func (s *EnrollmentService) evict(now time.Time) {
 	}
 }
 
-// sourceOf is the caller's IP address (without port), or "unknown".
+// sourceOf is the caller's source for rate limiting: its IPv4 address, or
+// the /64 prefix of its IPv6 address (one host is routed a whole /64, so
+// a limit per full IPv6 address would give it 2^64 buckets), or
+// "unknown".
 func sourceOf(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.Addr == nil {
@@ -166,5 +170,14 @@ func sourceOf(ctx context.Context) string {
 	if err != nil {
 		return p.Addr.String()
 	}
-	return host
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.WithZone("").Unmap()
+	if ip.Is6() {
+		pfx, _ := ip.Prefix(64)
+		return pfx.String()
+	}
+	return ip.String()
 }
