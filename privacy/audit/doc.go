@@ -32,6 +32,11 @@
 //     recorded, scalar-gaussian for counts and statistics — released with
 //     the same hash (or still pending), one intent per receipt. A removed
 //     release fails there, named by kind, task and round.
+//     A receipt carries no signature of the tenant, so this failure alone
+//     does not say who lied — a tenant that dropped the release, or a
+//     coordinator that invented the receipt — and its text says both; a
+//     removal that a signed head covers also fails on the head, which
+//     only the tenant can sign.
 //   - with every submission the tenant sends its ledger head (newest seq and
 //     that line's hash, signed with its ledger key); the coordinator records
 //     each new one. The hash chain makes a head commit to the whole prefix,

@@ -156,7 +156,7 @@ func matchRelease(tfs []verifiedFile, e ledger.Entry, used map[string]map[uint64
 		return fmt.Sprintf("%s of task %s round %d from tenant %s was planned with %s %+v, but the tenant's ledger %s seq %d records %+v",
 			kindText(e.Kind), e.Task, e.Round, e.Tenant, e.Mechanism, e.Params, tfs[0].path, paramsDiffer.Seq, paramsDiffer.Params), false
 	}
-	return fmt.Sprintf("received the %s of task %s round %d (%s unit) from tenant %s with artefact %s, but the tenant's ledger %s has no %s spend released with it: that release is missing from the tenant's records",
+	return fmt.Sprintf("received the %s of task %s round %d (%s unit) from tenant %s with artefact %s, but the tenant's ledger %s has no %s spend released with it: that release is missing from the tenant's records, or the coordinator recorded one it never received (a receipt is not signed by the tenant, so the audit cannot tell which; a removed release that a signed head covers fails on the head)",
 		kindText(e.Kind), e.Task, e.Round, e.Unit, e.Tenant, shortHash(e.ArtifactHash), tfs[0].path, mech), false
 }
 
