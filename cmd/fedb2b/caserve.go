@@ -59,7 +59,7 @@ func runCAServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, "%v", err)
 	}
-	opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *dir, Identity: id, Registry: auth.Registry(), AllowEnrollment: true})
+	opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *dir, Identity: id, Registry: auth.Registry(), Authority: auth, AllowEnrollment: true})
 	if err != nil {
 		return fail(1, "%v", err)
 	}

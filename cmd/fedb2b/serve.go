@@ -234,7 +234,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 		log.Warn("ALL-IN-ONE: this coordinator holds the CA private key and serves enrolment (--ca-dir); run 'fedb2b ca serve' apart and use --tls-dir so that the coordinator cannot mint tenant identities")
-		opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *caDir, Identity: id, Registry: auth.Registry(), AllowEnrollment: true,
+		opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *caDir, Identity: id, Registry: auth.Registry(), Authority: auth, AllowEnrollment: true,
 			PublicMethods: healthMethods, OnReject: func(err error) { log.Warn("refused a client certificate", "err", err) }})
 		if err != nil {
 			return fail(err)

@@ -2,7 +2,11 @@ package pki
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -150,3 +154,34 @@ func (a *Authority) Enroll(req EnrollRequest, now time.Time) ([]byte, *x509.Cert
 
 // serialHex is the registry's spelling of a certificate serial.
 func serialHex(c *x509.Certificate) string { return c.SerialNumber.Text(16) }
+
+// enrollmentCertificate mints, in memory, the server certificate of the
+// enrolment service: the names of the coordinator's certificate srv, the
+// [certs.EnrollmentURI] SAN, server authentication only, a fresh P-256 key
+// that never touches disk, valid until srv expires. Tenants send their
+// token only to a server presenting it ([certs.EnrollTLSConfig]).
+func (a *Authority) enrollmentCertificate(srv *x509.Certificate, now time.Time) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("enrolment certificate: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "fedb2b enrolment", Organization: srv.Subject.Organization},
+		DNSNames:    srv.DNSNames,
+		IPAddresses: srv.IPAddresses,
+		URIs:        []*url.URL{certs.EnrollmentURI()},
+		NotBefore:   now.Add(-time.Minute),
+		NotAfter:    minTime(srv.NotAfter, a.cert.NotAfter),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := sign(tmpl, a.cert, key.Public(), a.key)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("enrolment certificate: %w", err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("enrolment certificate: %w", err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der, a.cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
+}

@@ -48,6 +48,12 @@
 // keys without the CA key. Whoever holds the CA key can: keep the CA
 // directory off the coordinator (serve enrolment from another process or
 // host) where the operator itself is not trusted with identities.
+// The enrolment service presents a certificate the CA key holder mints in
+// memory with the fedb2b://enrollment URI SAN ([certs.EnrollmentURI]);
+// enrolling tenants send their token to no other server. Without this a
+// coordinator would pose as the enrolment service with its own
+// server.crt (same CA, same names), take a tenant's token and redeem it
+// for a certificate binding an identity key of its choice.
 // Peers do not see revocations; a revoked tenant is refused by the
 // coordinator, and a coordinator that relays a revoked certificate still
 // needs that tenant's identity private key to speak for it.

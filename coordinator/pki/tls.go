@@ -25,8 +25,15 @@ type ServerConfig struct {
 	// handshake so that they can call the enrolment service on the same
 	// port. The [Guard] then refuses every other method to them with
 	// codes.Unauthenticated. A certificate, when presented, is verified
-	// exactly as without this option.
+	// exactly as without this option. Enrolment is served only with the
+	// CA key (Authority, or ca.key.age in Dir decrypted with Identity):
+	// the server then presents an enrolment certificate it mints in
+	// memory (see [certs.EnrollmentURI]) instead of server.crt, so that a
+	// coordinator holding only server.crt cannot pose as it.
 	AllowEnrollment bool
+	// Authority is the loaded CA, used with AllowEnrollment (its key is
+	// loaded from Dir if nil).
+	Authority *Authority
 	// OnReject, if set, is called with the reason whenever a presented client
 	// certificate is refused by the registry (revoked, unknown tenant or
 	// serial), so the coordinator can log it. Chain and validity failures are
@@ -54,9 +61,27 @@ func ServerTLSConfig(c ServerConfig) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := certs.LoadKey(filepath.Join(c.Dir, serverKeyName), c.Identity)
-	if err != nil {
-		return nil, err
+	var leaf tls.Certificate
+	if c.AllowEnrollment {
+		auth := c.Authority
+		if auth == nil {
+			if auth, err = LoadAuthority(c.Dir, c.Identity, 0); err != nil {
+				return nil, fmt.Errorf("pki: serving enrolment needs the CA key: %w", err)
+			}
+		}
+		now := time.Now()
+		if c.Now != nil {
+			now = c.Now()
+		}
+		if leaf, err = auth.enrollmentCertificate(srv, now); err != nil {
+			return nil, err
+		}
+	} else {
+		key, err := certs.LoadKey(filepath.Join(c.Dir, serverKeyName), c.Identity)
+		if err != nil {
+			return nil, err
+		}
+		leaf = tls.Certificate{Certificate: [][]byte{srv.Raw, ca.Raw}, PrivateKey: key, Leaf: srv}
 	}
 	reg := c.Registry
 	if reg == nil {
@@ -68,7 +93,7 @@ func ServerTLSConfig(c ServerConfig) (*tls.Config, error) {
 	pool.AddCert(ca)
 	cfg := &tls.Config{
 		MinVersion:   tls.VersionTLS13,
-		Certificates: []tls.Certificate{{Certificate: [][]byte{srv.Raw, ca.Raw}, PrivateKey: key, Leaf: srv}},
+		Certificates: []tls.Certificate{leaf},
 		ClientCAs:    pool,
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		Time:         c.Now,

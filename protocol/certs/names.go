@@ -68,3 +68,23 @@ func TenantFromCertificate(cert *x509.Certificate) (string, error) {
 	}
 	return name, nil
 }
+
+// EnrollmentURI returns the URI SAN that marks the enrolment service's
+// server certificate: fedb2b://enrollment. Only a holder of the CA key
+// issues it (package pki mints it in memory when it serves enrolment); the
+// coordinator's server certificate does not carry it, so an enrolling
+// tenant does not hand its invitation token to a coordinator that has no
+// CA key ([EnrollTLSConfig]).
+func EnrollmentURI() *url.URL { return &url.URL{Scheme: URIScheme, Host: "enrollment"} }
+
+// IsEnrollmentService reports whether cert carries the [EnrollmentURI] SAN.
+// It does not verify the certificate.
+func IsEnrollmentService(cert *x509.Certificate) bool {
+	want := EnrollmentURI().String()
+	for _, u := range cert.URIs {
+		if u.String() == want {
+			return true
+		}
+	}
+	return false
+}

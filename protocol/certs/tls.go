@@ -48,8 +48,11 @@ func ClientTLSConfig(c ClientConfig) (*tls.Config, error) {
 // certificate yet: TLS 1.3, no client certificate, and the coordinator
 // authenticated by pinning: one certificate the server sends must be a CA
 // whose SHA-256 fingerprint is caFingerprint (from the invitation), and the
-// server's leaf must chain to it and be valid for serverName. The pinned CA
-// is reported through gotCA (if not nil) on success.
+// server's leaf must chain to it, be valid for serverName and carry the
+// [EnrollmentURI] SAN: the token goes only to a holder of the CA key, not
+// to a coordinator serving its own certificate (which chains to the same
+// CA and names the same hosts). The pinned CA is reported through gotCA
+// (if not nil) on success.
 func EnrollTLSConfig(caFingerprint [32]byte, serverName string, gotCA func(*x509.Certificate)) *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS13,
@@ -72,6 +75,9 @@ func EnrollTLSConfig(caFingerprint [32]byte, serverName string, gotCA func(*x509
 			pool.AddCert(ca)
 			if _, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: pool, DNSName: serverName}); err != nil {
 				return fmt.Errorf("pki: coordinator certificate does not verify against the pinned CA: %w", err)
+			}
+			if !IsEnrollmentService(cs.PeerCertificates[0]) {
+				return errors.New("pki: the server is not the enrolment service (its certificate lacks the fedb2b://enrollment name only the CA's holder issues; a coordinator's own certificate does not carry it): enrol at the address of 'fedb2b ca serve' (or of an all-in-one 'coordinator --ca-dir')")
 			}
 			if gotCA != nil {
 				gotCA(ca)
