@@ -62,30 +62,40 @@ func PublicPath(keyPath string) string {
 
 // ErrIdentityBesideKey is returned by [CheckIdentityApart] for an age
 // identity file stored in the same directory as the key it protects.
-var ErrIdentityBesideKey = errors.New("keys: the age identity is stored beside the key it protects")
+var ErrIdentityBesideKey = errors.New("keys: the age identity is stored beside (or below) the key it protects")
 
-// CheckIdentityApart refuses an identity file in the directory of keyPath:
-// whoever can read that directory could then read the key, so encryption
-// would protect nothing beyond the file mode.
+// CheckIdentityApart refuses an identity file in the directory of keyPath
+// or below it: whoever can read (or copy) that directory could then read
+// the key, so encryption would protect nothing beyond the file mode.
+// Symlinks are resolved, the identity file's own included, so a link
+// elsewhere to a file beside the key is refused too.
 func CheckIdentityApart(keyPath, identityPath string) error {
-	kd, err := filepath.Abs(filepath.Dir(keyPath))
+	kd, err := resolvedAbs(filepath.Dir(keyPath))
 	if err != nil {
 		return err
 	}
-	id, err := filepath.Abs(filepath.Dir(identityPath))
+	idFile, err := resolvedAbs(identityPath)
 	if err != nil {
 		return err
 	}
-	if r, err := filepath.EvalSymlinks(kd); err == nil {
-		kd = r
-	}
-	if r, err := filepath.EvalSymlinks(id); err == nil {
-		id = r
-	}
-	if kd == id {
+	id := filepath.Dir(idFile)
+	if id == kd || strings.HasPrefix(id, kd+string(filepath.Separator)) {
 		return fmt.Errorf("%w (%s and %s): keep the identity elsewhere (another disk, a secrets manager mounted at run time) or use a passphrase", ErrIdentityBesideKey, identityPath, keyPath)
 	}
 	return nil
+}
+
+// resolvedAbs is the absolute path of p with symlinks resolved (p itself
+// as given when it does not exist).
+func resolvedAbs(p string) (string, error) {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if r, err := filepath.EvalSymlinks(a); err == nil {
+		return r, nil
+	}
+	return a, nil
 }
 
 // LoadOrCreateWith loads the ed25519 key at keyPath, decrypting it with
