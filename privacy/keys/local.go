@@ -62,7 +62,7 @@ func PublicPath(keyPath string) string {
 
 // ErrIdentityBesideKey is returned by [CheckIdentityApart] for an age
 // identity file stored in the same directory as the key it protects.
-var ErrIdentityBesideKey = errors.New("keys: the age identity is stored beside (or below) the key it protects")
+var ErrIdentityBesideKey = errors.New("keys: the age identity is stored beside the key it protects (in its directory or below)")
 
 // CheckIdentityApart refuses an identity file in the directory of keyPath
 // or below it: whoever can read (or copy) that directory could then read
