@@ -13,8 +13,8 @@ import (
 )
 
 // UploadThreshold is the serialised size above which a submit goes as a
-// chunked Upload stream instead of one message (gRPC's default receive
-// limit is 4 MiB).
+// chunked Upload stream instead of one message; every message stays below
+// protocol.MaxMessage, which the coordinator accepts.
 const UploadThreshold = 1 << 20
 
 // uploadChunk is the size of each chunk of an Upload.

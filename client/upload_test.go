@@ -2,11 +2,13 @@ package client
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/api"
@@ -85,5 +87,19 @@ func TestLargeUpdateIsStreamed(t *testing.T) {
 	}
 	if m, ok := fed.Model(1); !ok || len(m) != d {
 		t.Fatal("the streamed update was not aggregated")
+	}
+}
+
+// Every message the client sends fits the coordinator's limit: a submit
+// up to UploadThreshold as one message, a full upload chunk with its
+// header otherwise.
+func TestMessagesFitTheCoordinatorsLimit(t *testing.T) {
+	full := &api.Chunk{Data: make([]byte, uploadChunk), Last: true, Sha256: make([]byte, 32), Size: 1 << 40,
+		Header: &api.UploadHeader{Tenant: strings.Repeat("t", 63), Round: 1 << 40, Size: 1 << 40, SecaggStage: "masked_input"}}
+	if n := proto.Size(full); n >= protocol.MaxMessage {
+		t.Fatalf("a full upload chunk is %d bytes, the coordinator accepts < %d", n, protocol.MaxMessage)
+	}
+	if UploadThreshold+1024 >= protocol.MaxMessage {
+		t.Fatalf("UploadThreshold %d leaves no room below %d", UploadThreshold, protocol.MaxMessage)
 	}
 }

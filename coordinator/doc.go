@@ -45,8 +45,10 @@
 // uploads are bounded by 10·EvalLen). Upload buffers hold at most
 // min(U, MaxUploads)·L bytes, and the heap that uploads add is below
 // min(U, MaxUploads)·2L (a buffer and its decoded request) plus
-// ConnWindow (4 MiB) of unread transport data per open connection,
-// whatever tenants outside the awaited set send. The client test
+// PerConnection (8 streams × MaxRecvMsg ≈ 1.06 MiB, plus the 4 MiB window:
+// 12.5 MiB) of unfinished transport data per open connection, whatever
+// tenants outside the awaited set send; `fedb2b coordinator
+// --max-connections` bounds the connections (default 1024). The client test
 // TestHostileUploadersCannotExhaustMemory checks both over loopback gRPC.
 //
 // Units: parameters and updates are float64 vectors of the task's adapter

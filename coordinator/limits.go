@@ -7,6 +7,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
+
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // ErrBusy is returned when an upload would exceed a concurrency bound:
@@ -34,18 +36,26 @@ const (
 	DefaultMaxUploads           = 64
 	DefaultRecvIdle             = 30 * time.Second
 	DefaultMaxStream            = 10 * time.Minute
-	DefaultMaxConcurrentStreams = 16
+	DefaultMaxConcurrentStreams = 8
 )
 
-// Transport limits that ServerOptions sets: the largest unary message
-// (gRPC's default, stated), the flow-control windows (fixed, which also
-// turns off gRPC's BDP-driven window growth, so unread data buffered per
-// connection stays under ConnWindow) and the keepalive policy.
+// Transport limits that ServerOptions sets: the largest message
+// (protocol.MaxMessage: larger submissions are chunked uploads), the
+// flow-control windows (fixed, which also turns off gRPC's BDP-driven
+// window growth) and the keepalive policy. gRPC reads a unary message
+// whole before any interceptor runs and returns connection window as bytes
+// arrive, so one connection can hold up to MaxConcurrentStreams unfinished
+// messages: PerConnection bounds what that costs.
 const (
-	MaxRecvMsg   = 4 << 20
+	MaxRecvMsg   = protocol.MaxMessage
 	StreamWindow = 1 << 20
 	ConnWindow   = 4 << 20
 )
+
+// PerConnection is the most transport data one connection can make the
+// coordinator hold with the default Limits: a full message on every
+// stream, plus the connection window.
+const PerConnection = DefaultMaxConcurrentStreams*MaxRecvMsg + ConnWindow
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxUploads <= 0 {

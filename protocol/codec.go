@@ -9,6 +9,12 @@ import (
 	"github.com/fedb2b/fedb2b/models"
 )
 
+// MaxMessage bounds every gRPC message a coordinator accepts: a larger
+// submission goes as a chunked Upload stream of messages below it. It is
+// kept small because gRPC reads a unary message whole before any check
+// runs, so each open stream can hold one.
+const MaxMessage = 1<<20 + 64<<10
+
 // ParamsTensor is the name of the one tensor in a model download.
 const ParamsTensor = "params"
 

@@ -119,7 +119,7 @@ var flagDomains = map[string]domain{
 	"min-clients": nonNegInt, "min-cohort": nonNegInt, "neighbours": nonNegInt, "threshold": nonNegInt, "drop-tenants": nonNegInt,
 	"adaptive-clip":    domain{min: 0, max: 1, maxOpen: true},
 	"max-bad-fraction": unitClosed, "zh-fraction": unitClosed, "max-weight": nonNeg,
-	"steps": atLeastOne, "weeks": atLeastOne, "personalize-steps": atLeastOne, "batch": atLeastOne, "dim": atLeastOne,
+	"steps": atLeastOne, "max-connections": atLeastOne, "weeks": atLeastOne, "personalize-steps": atLeastOne, "batch": atLeastOne, "dim": atLeastOne,
 	"eps-segments": positive, "eps-quantiles": positive, "eps-demand": positive, "budget": positive,
 	"max-order-value": positive, "max-weekly-quantity": positive, "target-epsilon": positive,
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fedb2b/fedb2b/coordinator/monitor"
+	"golang.org/x/net/netutil"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -86,6 +87,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	modelOut := fs.String("model-out", "", "when the federation finishes, write the final global model here (the file 'fedb2b predict --model' reads)")
 	var lf logFlags
 	lf.register(fs)
+	maxConns := fs.Int("max-connections", 1024, "connections the coordinator accepts at once (each may hold up to 12.5 MiB of unfinished messages)")
 	httpAddr := fs.String("http", "", "serve the operator's dashboard, Prometheus /metrics and /healthz on this address (e.g. 127.0.0.1:8080)")
 	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
 		return code
@@ -167,6 +169,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	lis = netutil.LimitListener(lis, *maxConns)
 	log, err := lf.logger(stderr)
 	if err != nil {
 		return fail(err)
