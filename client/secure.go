@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -186,7 +187,7 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 		for _, sh := range shares {
 			out = append(out, sh)
 		}
-	case secagg.StageMaskedInput:
+	case secagg.StageCheckShares:
 		shares := make([]*secagg.EncryptedShare, len(msgs))
 		for i, b := range msgs {
 			shares[i] = new(secagg.EncryptedShare)
@@ -194,7 +195,30 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 				return fmt.Errorf("client: round %d: share %d: %w", round, i, err)
 			}
 		}
-		m, err := s.c.MaskInput(shares, s.input)
+		r, err := s.c.CheckShares(shares)
+		if err != nil {
+			return fmt.Errorf("client: round %d: %w", round, err)
+		}
+		if n := len(r.Complaints); n > 0 {
+			c.log.Warn("filed complaints about neighbours' shares", "round", round, "complaints", n)
+		}
+		out = append(out, r)
+	case secagg.StageMaskedInput:
+		if len(msgs) != 1 {
+			return fmt.Errorf("client: round %d: masked-input stage carries %d messages, want 1", round, len(msgs))
+		}
+		var req secagg.MaskRequest
+		if err := req.UnmarshalBinary(msgs[0]); err != nil {
+			return fmt.Errorf("client: round %d: %w", round, err)
+		}
+		m, err := s.c.MaskInput(&req, s.input)
+		if errors.Is(err, secagg.ErrBlamed) || errors.Is(err, secagg.ErrBelowThreshold) {
+			// Out of this round (a neighbour complained about our
+			// share, or too few usable peers): nothing was released.
+			c.log.Warn("left out of secure aggregation", "round", round, "err", err)
+			c.sec = nil
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
@@ -208,6 +232,21 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			return err
 		}
 		return c.releaseAll(sha256.Sum256(b), s.tenant, s.weight, s.intent)
+	case secagg.StageConsistency:
+		if len(msgs) != 1 {
+			return fmt.Errorf("client: round %d: consistency stage carries %d messages, want 1", round, len(msgs))
+		}
+		var req secagg.ConsistencyRequest
+		if err := req.UnmarshalBinary(msgs[0]); err != nil {
+			return fmt.Errorf("client: round %d: %w", round, err)
+		}
+		resp, err := s.c.SignSurvivors(&req)
+		if err != nil {
+			c.log.Warn("refused to sign the survivor set", "round", round, "err", err)
+			c.sec = nil
+			return nil
+		}
+		out = append(out, resp)
 	case secagg.StageUnmask:
 		if len(msgs) != 1 {
 			return fmt.Errorf("client: round %d: unmask stage carries %d messages, want 1", round, len(msgs))

@@ -41,8 +41,8 @@ type Action struct {
 	EvalEps float64       // ActEval: ε of the noised statistics (0: exact)
 	Version int           // ActEval: the version to evaluate; ActFinished: the final one
 	Reason  string        // ActFinished
-	// ActSecAgg: the secure-aggregation stage ("share_keys",
-	// "masked_input", "unmask" or "abort") and its opaque messages.
+	// ActSecAgg: the secure-aggregation stage ("share_keys", "check_shares",
+	// "masked_input", "consistency", "unmask" or "abort") and its opaque messages.
 	Stage    string
 	Messages [][]byte
 }
@@ -58,8 +58,8 @@ const (
 	EvEvaluated
 	EvFinished
 	// EvStage: round Round entered stage Stage — a secure-aggregation
-	// stage after the previous one closed ("share_keys", "masked_input",
-	// "unmask"), or "evaluate" once the round's version exists. Drivers
+	// stage after the previous one closed ("share_keys", "check_shares",
+	// "masked_input", "consistency", "unmask"), or "evaluate" once the round's version exists. Drivers
 	// that do not track stages ignore it; a round's start is
 	// EvRoundStarted.
 	EvStage

@@ -208,10 +208,20 @@ func (f *Federation) securePoll(r *round, name string) (Action, bool) {
 		if ads, err = s.server.AdvertsFor(idx); err == nil {
 			msgs, err = marshalAll(ads)
 		}
-	case secagg.StageMaskedInput:
+	case secagg.StageCheckShares:
 		var sh []*secagg.EncryptedShare
 		if sh, err = s.server.SharesFor(idx); err == nil {
 			msgs, err = marshalAll(sh)
+		}
+	case secagg.StageMaskedInput:
+		var req *secagg.MaskRequest
+		if req, err = s.server.MaskRequestFor(idx); err == nil {
+			msgs, err = marshalAll([]*secagg.MaskRequest{req})
+		}
+	case secagg.StageConsistency:
+		var req *secagg.ConsistencyRequest
+		if req, err = s.server.ConsistencyRequest(); err == nil {
+			msgs, err = marshalAll([]*secagg.ConsistencyRequest{req})
 		}
 	case secagg.StageUnmask:
 		var req *secagg.UnmaskRequest
@@ -309,6 +319,26 @@ func deliver(srv *secagg.Server, st secagg.Stage, from uint32, msgs [][]byte) er
 			}
 		}
 		return srv.OnShares(from, shares)
+	case secagg.StageCheckShares:
+		b, err := one()
+		if err != nil {
+			return err
+		}
+		var m secagg.ShareReceipt
+		if err := m.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		return srv.OnReceipt(from, &m)
+	case secagg.StageConsistency:
+		b, err := one()
+		if err != nil {
+			return err
+		}
+		var m secagg.ConsistencyResponse
+		if err := m.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		return srv.OnConsistency(from, &m)
 	case secagg.StageMaskedInput:
 		b, err := one()
 		if err != nil {
@@ -367,6 +397,17 @@ func (f *Federation) advanceSecure(now time.Time) bool {
 	if s.server.Stage() == secagg.StageDone {
 		f.finishSecure(now)
 		return true
+	}
+	// Clients the server excluded when closing the stage (after the share
+	// check: no receipt, or too few partners left after complaints) are
+	// not waited for.
+	drops := s.server.Dropouts()
+	for name := range next {
+		idx, _ := s.params.Index(name)
+		if d, out := drops[idx]; out && d <= st {
+			delete(next, name)
+			s.dropped[name] = d.String()
+		}
 	}
 	s.expect, s.sent = next, map[string]bool{}
 	r.deadline = now.Add(f.cfg.RoundTimeout)

@@ -11,11 +11,13 @@ func runRound1(t *testing.T) (ads []*AdvertiseMsg, shares []*EncryptedShare, mas
 	ads = h.advertise(nil)
 	h.shareKeys(ads, nil)
 	shares, _ = h.srv.SharesFor(0)
-	m, err := h.cl[0].MaskInput(shares, h.inputs[0])
+	h.checkShares(nil)
+	mr, _ := h.srv.MaskRequestFor(0)
+	m, err := h.cl[0].MaskInput(mr, h.inputs[0])
 	h.must(err)
 	h.must(h.srv.OnMaskedInput(0, m))
 	h.maskInputs(nil)
-	req, err = h.srv.UnmaskRequest()
+	req, err = h.requestUnmask(nil)
 	h.must(err)
 	return ads, shares, m, req
 }
@@ -37,10 +39,11 @@ func TestReplayFromPreviousRoundRejected(t *testing.T) {
 	h.shareKeys(ads, nil)
 
 	sh, _ := h.srv.SharesFor(0)
-	_, err = h.cl[0].MaskInput(shares1, h.inputs[0])
+	_, err = h.cl[0].CheckShares(shares1)
 	wantErr(t, err, ErrWrongSession, "replayed shares")
-	// The old ciphertext relabelled with the new session does not open:
-	// it is encrypted to last round's key.
+	// The old share relabelled with the new session is refused: its
+	// signature covers the old session (and its ciphertext is encrypted to
+	// last round's key).
 	old := *shares1[0]
 	old.Session = h.p.Session()
 	swapped := slices.Clone(sh)
@@ -49,12 +52,12 @@ func TestReplayFromPreviousRoundRejected(t *testing.T) {
 			swapped[i] = &old
 		}
 	}
-	_, err = h.cl[0].MaskInput(swapped, h.inputs[0])
-	wantErr(t, err, ErrInconsistent, "replayed share ciphertext")
+	_, err = h.cl[0].CheckShares(swapped)
+	wantErr(t, err, ErrBadSignature, "replayed share ciphertext")
 
 	h.maskInputs(nil)
 	wantErr(t, h.srv.OnMaskedInput(0, masked1), ErrWrongSession, "replayed masked input")
-	req, err := h.srv.UnmaskRequest()
+	req, err := h.requestUnmask(nil)
 	h.must(err)
 	_, err = h.cl[1].Unmask(req1)
 	wantErr(t, err, ErrWrongSession, "replayed unmask request")
@@ -98,7 +101,7 @@ func TestHostileUnmaskRequests(t *testing.T) {
 	ads := h.advertise(nil)
 	h.shareKeys(ads, nil)
 	h.maskInputs(map[int]bool{6: true})
-	req, err := h.srv.UnmaskRequest()
+	req, err := h.requestUnmask(nil)
 	h.must(err)
 	c := h.cl[0]
 	nb := h.p.Neighbours(0)
@@ -106,17 +109,18 @@ func TestHostileUnmaskRequests(t *testing.T) {
 	both := &UnmaskRequest{Session: req.Session, Survivors: req.Survivors, Dropped: append(slices.Clone(req.Dropped), nb[0])}
 	_, err = c.Unmask(both)
 	wantErr(t, err, ErrInconsistent, "alive and dropped")
-	// Fewer than t neighbours alive: the server claims all but one dropped.
-	few := &UnmaskRequest{Session: req.Session, Survivors: []uint32{0, nb[0], nb[1]}}
+	// Another survivor set than the one the client signed: refused, even
+	// with the real quorum of signatures attached.
+	few := &UnmaskRequest{Session: req.Session, Survivors: []uint32{0, nb[0], nb[1]}, Signatures: req.Signatures}
 	for u := range uint32(7) {
 		if u != 0 && u != nb[0] && u != nb[1] {
 			few.Dropped = append(few.Dropped, u)
 		}
 	}
 	resp, err := c.Unmask(few)
-	wantErr(t, err, ErrBelowThreshold, "too few neighbours alive")
-	if resp != nil || c.Stage() != StageAborted {
-		t.Fatal("client revealed shares or stayed active below threshold")
+	wantErr(t, err, ErrInconsistent, "a set the client did not sign")
+	if resp != nil || c.Stage() != StageUnmask {
+		t.Fatal("client revealed shares or changed stage on a set it did not sign")
 	}
 	// Malformed requests to another client are refused without changing
 	// its state.
@@ -145,10 +149,10 @@ func TestSurvivorWithoutSharesRefused(t *testing.T) {
 	ads := h.advertise(nil)
 	h.shareKeys(ads, map[int]bool{5: true}) // 5 never sends shares
 	h.maskInputs(nil)
-	req, err := h.srv.UnmaskRequest()
+	cons, err := h.srv.ConsistencyRequest()
 	h.must(err)
-	lie := &UnmaskRequest{Session: req.Session, Survivors: append(slices.Clone(req.Survivors), 5)}
-	_, err = h.cl[0].Unmask(lie)
+	lie := &ConsistencyRequest{Session: cons.Session, Survivors: append(slices.Clone(cons.Survivors), 5)}
+	_, err = h.cl[0].SignSurvivors(lie)
 	wantErr(t, err, ErrInconsistent, "survivor whose shares never arrived")
 }
 
@@ -192,9 +196,9 @@ func TestRedirectedShareRefused(t *testing.T) {
 	moved := *bad[find(bad, 0)]
 	moved.Ciphertext = to2[find(to2, 0)].Ciphertext // 0's share for 2, sent to 1
 	bad[find(bad, 0)] = &moved
-	_, err := h.cl[1].MaskInput(bad, h.inputs[1])
-	wantErr(t, err, ErrInconsistent, "share encrypted to another client")
-	if h.cl[1].Stage() != StageMaskedInput {
+	_, err := h.cl[1].CheckShares(bad)
+	wantErr(t, err, ErrBadSignature, "share signed for another client")
+	if h.cl[1].Stage() != StageCheckShares {
 		t.Fatal("refused shares changed the client's stage")
 	}
 }

@@ -143,11 +143,51 @@ func setupSession(tb testing.TB, n, k, th, d int) *session {
 	return s
 }
 
+// checkShares runs every client's share check and closes the stage.
+func (s *session) checkShares(tb testing.TB) {
+	for i, c := range s.cl {
+		sh, _ := s.srv.SharesFor(uint32(i))
+		r, err := c.CheckShares(sh)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := s.srv.OnReceipt(uint32(i), r); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := s.srv.CloseStage(StageCheckShares); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// consistency has every survivor sign U3 and returns the unmask request.
+func (s *session) consistency(tb testing.TB) *UnmaskRequest {
+	cons, err := s.srv.ConsistencyRequest()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, u := range cons.Survivors {
+		r, err := s.cl[u].SignSurvivors(cons)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := s.srv.OnConsistency(u, r); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	req, err := s.srv.UnmaskRequest()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return req
+}
+
 func log2k(n int) int { return 2 * int(math.Ceil(math.Log2(float64(n)))) }
 
-// BenchmarkClientMaskInput: one client's MaskInput (decrypting its k
-// shares, k X25519 agreements, k+1 mask expansions), as a ratio to
-// generating the same (k+1)·4d bytes of AES-CTR keystream alone.
+// BenchmarkClientMaskInput: one client's CheckShares and MaskInput
+// (verifying the signatures on and decrypting its k shares, k X25519
+// agreements, k+1 mask expansions), as a ratio to generating the same
+// (k+1)·4d bytes of AES-CTR keystream alone.
 func BenchmarkClientMaskInput(b *testing.B) {
 	const n = 16
 	for _, k := range []int{n - 1, log2k(n)} {
@@ -160,8 +200,11 @@ func BenchmarkClientMaskInput(b *testing.B) {
 				input := make([]uint32, d)
 				b.SetBytes(int64(4 * d))
 				measureRatio(b, s.p.Degree()+1, d, func() {
-					cc := *c // MaskInput changes the stage; restart from a copy
-					if _, err := cc.MaskInput(sh, input); err != nil {
+					cc := *c // the methods change the stage; restart from a copy
+					if _, err := cc.CheckShares(sh); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := cc.MaskInput(&MaskRequest{Session: s.p.Session()}, input); err != nil {
 						b.Fatal(err)
 					}
 				})
@@ -183,12 +226,13 @@ func BenchmarkServerUnmask(b *testing.B) {
 				drop := feasibleDrops(b, s.p, n*pct/100)
 				dropped := func(i int) bool { return drop[i] }
 				input := make([]uint32, d)
+				s.checkShares(b)
 				for i := range n {
 					if dropped(i) {
 						continue
 					}
-					sh, _ := s.srv.SharesFor(uint32(i))
-					m, err := s.cl[i].MaskInput(sh, input)
+					mr, _ := s.srv.MaskRequestFor(uint32(i))
+					m, err := s.cl[i].MaskInput(mr, input)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -196,10 +240,7 @@ func BenchmarkServerUnmask(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				req, err := s.srv.UnmaskRequest()
-				if err != nil {
-					b.Fatal(err)
-				}
+				req := s.consistency(b)
 				for _, u := range req.Survivors {
 					resp, err := s.cl[u].Unmask(req)
 					if err != nil {

@@ -43,12 +43,14 @@ type Client struct {
 	encID     *age.X25519Identity // enc as an age identity
 	selfSeed  [32]byte            // b_u
 	peers     map[uint32]*peer    // neighbours with a verified advert (U1 ∩ N(u))
+	signed    []uint32            // the one survivor set this client signed
 }
 
 // peer is what the client knows about one neighbour.
 type peer struct {
 	encKey, maskKey [32]byte
-	gotShares       bool // v ∈ U2: its shares reached us
+	gotShares       bool // its share reached us and opened (not a complaint)
+	inMask          bool // its pairwise mask is in our masked input (U2 ∩ not excluded)
 	self, key       [fieldBytes]byte
 }
 
@@ -98,7 +100,7 @@ func (c *Client) abort(err error) error {
 	c.stage = StageAborted
 	c.err = err
 	c.peers = nil
-	c.enc, c.mask, c.encID = keyPair{}, keyPair{}, nil
+	c.enc, c.mask, c.encID, c.selfSeed = keyPair{}, keyPair{}, nil, [32]byte{}
 	return err
 }
 
@@ -122,8 +124,9 @@ func (c *Client) OnAbort(n *AbortNotice) error {
 	return nil
 }
 
-// Advertise generates the round's two fresh X25519 key pairs and returns
-// them signed (Bonawitz et al. 2017 Fig. 4, round 0).
+// Advertise generates the round's two fresh X25519 key pairs and the
+// self-mask seed b_u, and returns the public keys and a commitment to b_u
+// signed (Bonawitz et al. 2017 Fig. 4, round 0).
 func (c *Client) Advertise() (*AdvertiseMsg, error) {
 	if err := c.expect(StageAdvertise, "advertise"); err != nil {
 		return nil, err
@@ -140,9 +143,14 @@ func (c *Client) Advertise() (*AdvertiseMsg, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.enc, c.mask, c.encID = enc, mask, encID
-	m := &AdvertiseMsg{Session: c.p.session, From: c.me, EncKey: enc.public(), MaskKey: mask.public()}
-	m.Signature = signAdvert(c.ident, m.Session, m.From, m.EncKey, m.MaskKey)
+	var b [32]byte
+	if _, err := io.ReadFull(c.rand, b[:]); err != nil {
+		return nil, fmt.Errorf("secagg: failed to read self-mask seed: %w", err)
+	}
+	c.enc, c.mask, c.encID, c.selfSeed = enc, mask, encID, b
+	m := &AdvertiseMsg{Session: c.p.session, From: c.me, EncKey: enc.public(), MaskKey: mask.public(),
+		SelfCommit: selfCommitment(c.p.session, c.me, b)}
+	signAdvert(c.ident, m)
 	c.stage = StageShareKeys
 	return m, nil
 }
@@ -150,8 +158,8 @@ func (c *Client) Advertise() (*AdvertiseMsg, error) {
 // ShareKeys verifies the neighbours' adverts (adverts of non-neighbours and
 // the client's own are ignored, so the server may broadcast all of them),
 // then Shamir-shares the self-mask seed and the mask secret key among the
-// advertised neighbours and returns one age-encrypted share per neighbour
-// (Fig. 4, round 1). A signature that does not verify against the
+// advertised neighbours and returns one age-encrypted share per neighbour,
+// signed with the identity key (Fig. 4, round 1). A signature that does not verify against the
 // participant's identity key aborts the session with ErrBadSignature.
 func (c *Client) ShareKeys(adverts []*AdvertiseMsg) ([]*EncryptedShare, error) {
 	if err := c.expect(StageShareKeys, "share keys"); err != nil {
@@ -174,7 +182,7 @@ func (c *Client) ShareKeys(adverts []*AdvertiseMsg) ([]*EncryptedShare, error) {
 		if _, dup := peers[a.From]; dup {
 			return nil, fmt.Errorf("%w: two adverts from participant %d", ErrDuplicate, a.From)
 		}
-		if !verifyAdvert(c.p.Participant(a.From).IdentityKey, a.Session, a.From, a.EncKey, a.MaskKey, a.Signature) {
+		if !verifyAdvert(c.p.Participant(a.From).IdentityKey, a) {
 			return nil, c.abort(fmt.Errorf("%w: advert of participant %d (%q) is not signed by its identity key", ErrBadSignature, a.From, c.p.Participant(a.From).ID))
 		}
 		peers[a.From] = &peer{encKey: a.EncKey, maskKey: a.MaskKey}
@@ -188,11 +196,7 @@ func (c *Client) ShareKeys(adverts []*AdvertiseMsg) ([]*EncryptedShare, error) {
 			holders = append(holders, v)
 		}
 	}
-	var b [32]byte
-	if _, err := io.ReadFull(c.rand, b[:]); err != nil {
-		return nil, fmt.Errorf("secagg: failed to read self-mask seed: %w", err)
-	}
-	selfShares, err := shamirSplit(b, holders, c.p.Threshold(), c.rand)
+	selfShares, err := shamirSplit(c.selfSeed, holders, c.p.Threshold(), c.rand)
 	if err != nil {
 		return nil, err
 	}
@@ -208,9 +212,9 @@ func (c *Client) ShareKeys(adverts []*AdvertiseMsg) ([]*EncryptedShare, error) {
 			return nil, err
 		}
 		out[i] = &EncryptedShare{Session: c.p.session, From: c.me, To: v, Ciphertext: ct}
+		out[i].Signature = sign(c.ident, shareSigMessage(out[i]))
 	}
 	c.peers = peers
-	c.selfSeed = b
-	c.stage = StageMaskedInput
+	c.stage = StageCheckShares
 	return out, nil
 }

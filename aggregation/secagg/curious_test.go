@@ -31,9 +31,16 @@ func TestCuriousCoordinator(t *testing.T) {
 	}
 	ads := h.advertise(nil)
 	h.shareKeys(ads, nil)
-	shares, err := h.srv.SharesFor(0)
+	relayed := make([][]*EncryptedShare, 6)
+	for to := range uint32(6) {
+		list, err := h.srv.SharesFor(to)
+		h.must(err)
+		relayed[to] = list
+	}
+	h.checkShares(nil)
+	mr, err := h.srv.MaskRequestFor(0)
 	h.must(err)
-	m, err := h.cl[0].MaskInput(shares, h.inputs[0])
+	m, err := h.cl[0].MaskInput(mr, h.inputs[0])
 	h.must(err)
 
 	// Byte buckets (256) over the 4d bytes, and the top byte of each word
@@ -72,9 +79,7 @@ func TestCuriousCoordinator(t *testing.T) {
 	}
 	own, _ := newKeyPair(zeroReader{})
 	candidates = append(candidates, own.secret(), [32]byte{})
-	for to := range uint32(6) {
-		list, err := h.srv.SharesFor(to)
-		h.must(err)
+	for _, list := range relayed {
 		for _, sh := range list {
 			if bytes.Contains(sh.Ciphertext, []byte(labelSharePlain)) {
 				t.Fatal("share plaintext visible in the ciphertext")

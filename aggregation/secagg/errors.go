@@ -36,3 +36,8 @@ var (
 	// a sum that could wrap modulo 2^32).
 	ErrParams = errors.New("secagg: invalid parameters")
 )
+
+// ErrBlamed: this participant was excluded from the session because a
+// neighbour filed a signed complaint about the share it sent (see
+// Server.Blamed); its input is not in the sum.
+var ErrBlamed = errors.New("secagg: blamed by a neighbour")

@@ -11,7 +11,7 @@ func stateAt(t testing.TB) (*harness, *UnmaskRequest) {
 	h := newHarness(t, 5, 0, 3, 4, 1)
 	h.shareKeys(h.advertise(nil), nil)
 	h.maskInputs(nil)
-	req, err := h.srv.UnmaskRequest()
+	req, err := h.requestUnmask(nil)
 	h.must(err)
 	return h, req
 }
@@ -74,8 +74,9 @@ func FuzzServerOnUnmask(f *testing.F) {
 	})
 }
 
-// FuzzClientMaskInput: hostile share messages never panic a client.
-func FuzzClientMaskInput(f *testing.F) {
+// FuzzClientCheckShares: hostile share messages never panic a client, and
+// a share claiming another sender is never accepted.
+func FuzzClientCheckShares(f *testing.F) {
 	h := newHarness(f, 4, 0, 2, 3, 1)
 	h.shareKeys(h.advertise(nil), nil)
 	sh, err := h.srv.SharesFor(0)
@@ -91,7 +92,7 @@ func FuzzClientMaskInput(f *testing.F) {
 		}
 		c := *h.cl[0]
 		list := append([]*EncryptedShare{&s}, sh[1:]...)
-		if _, err := c.MaskInput(list, h.inputs[0]); err == nil && s.From != sh[0].From {
+		if _, err := c.CheckShares(list); err == nil && s.From != sh[0].From {
 			t.Fatal("accepted a share from an unexpected sender")
 		}
 	})

@@ -15,6 +15,10 @@ const (
 	labelSelfMask   = "fedb2b/secagg/v1/self-mask"
 	labelAdvertSig  = "fedb2b/secagg/v1/advertise-signature"
 	labelSharePlain = "fedb2b/secagg/v1/share-plaintext"
+	labelShareSig   = "fedb2b/secagg/v2/share-signature"
+	labelComplaint  = "fedb2b/secagg/v2/complaint-signature"
+	labelSurvivors  = "fedb2b/secagg/v2/survivor-set-signature"
+	labelSelfCommit = "fedb2b/secagg/v2/self-mask-commitment"
 )
 
 // maskSeed keys one AES-128-CTR mask stream.

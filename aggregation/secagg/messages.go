@@ -16,16 +16,23 @@ type AdvertiseMsg struct {
 	EncKey [32]byte
 	// MaskKey is s^PK, the key agreed with neighbours for pairwise masks.
 	MaskKey [32]byte
-	// Signature is ed25519 over label ‖ Session ‖ From ‖ EncKey ‖ MaskKey.
+	// SelfCommit commits to the self-mask seed b_u (selfCommitment): the
+	// server uses a reconstructed seed only if it matches.
+	SelfCommit [32]byte
+	// Signature is ed25519 over label ‖ Session ‖ From ‖ EncKey ‖ MaskKey
+	// ‖ SelfCommit.
 	Signature [64]byte
 }
 
 // EncryptedShare carries, from From to To, the age ciphertext of From's
-// Shamir shares of its self-mask seed and of its mask secret key.
+// Shamir shares of its self-mask seed and of its mask secret key, signed
+// by From's identity key (over the session, To and SHA-256 of the
+// ciphertext), so only From can produce a share To accepts.
 type EncryptedShare struct {
 	Session    SessionID
 	From, To   uint32
 	Ciphertext []byte
+	Signature  [64]byte
 }
 
 // MaskedInput is a client's masked vector y_u = x_u + PRG(b_u) ±
@@ -37,13 +44,21 @@ type MaskedInput struct {
 }
 
 // UnmaskRequest is the server's survivor set U3 (clients whose masked
-// input is in the sum) and the dropped set (clients that shared keys but
-// whose masked input is not in the sum). Each client checks it against its
-// own view before answering.
+// input is in the sum), the dropped set (clients that shared keys but
+// whose masked input is not in the sum) and at least Params.Quorum
+// signatures of distinct participants on exactly that survivor set (Fig. 4
+// round 4). Each client checks it against its own view before answering.
 type UnmaskRequest struct {
-	Session   SessionID
-	Survivors []uint32
-	Dropped   []uint32
+	Session    SessionID
+	Survivors  []uint32
+	Dropped    []uint32
+	Signatures []SurvivorSignature
+}
+
+// SurvivorSignature is one participant's signature on a survivor set.
+type SurvivorSignature struct {
+	Signer    uint32
+	Signature [64]byte
 }
 
 // RevealedShare is one Shamir share revealed in unmasking: Owner is the
@@ -89,10 +104,11 @@ var (
 
 // MarshalBinary encodes m.
 func (m *AdvertiseMsg) MarshalBinary() ([]byte, error) {
-	b := appendHeader(make([]byte, 0, 2+32+4+32+32+64), tagAdvertise, m.Session)
+	b := appendHeader(make([]byte, 0, 2+32+4+3*32+64), tagAdvertise, m.Session)
 	b = binary.BigEndian.AppendUint32(b, m.From)
 	b = append(b, m.EncKey[:]...)
 	b = append(b, m.MaskKey[:]...)
+	b = append(b, m.SelfCommit[:]...)
 	return append(b, m.Signature[:]...), nil
 }
 
@@ -104,6 +120,7 @@ func (m *AdvertiseMsg) UnmarshalBinary(data []byte) error {
 	v.From = r.u32()
 	r.fixed(v.EncKey[:])
 	r.fixed(v.MaskKey[:])
+	r.fixed(v.SelfCommit[:])
 	r.fixed(v.Signature[:])
 	if err := r.done(); err != nil {
 		return err
@@ -117,11 +134,12 @@ func (m *EncryptedShare) MarshalBinary() ([]byte, error) {
 	if len(m.Ciphertext) > maxShareCiphertext {
 		return nil, fmt.Errorf("%w: share ciphertext of %d bytes exceeds %d", ErrMalformed, len(m.Ciphertext), maxShareCiphertext)
 	}
-	b := appendHeader(make([]byte, 0, 2+32+12+len(m.Ciphertext)), tagEncryptedShare, m.Session)
+	b := appendHeader(make([]byte, 0, 2+32+12+len(m.Ciphertext)+64), tagEncryptedShare, m.Session)
 	b = binary.BigEndian.AppendUint32(b, m.From)
 	b = binary.BigEndian.AppendUint32(b, m.To)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Ciphertext)))
-	return append(b, m.Ciphertext...), nil
+	b = append(b, m.Ciphertext...)
+	return append(b, m.Signature[:]...), nil
 }
 
 // UnmarshalBinary decodes data into m; hostile input gives ErrMalformed.
@@ -135,6 +153,7 @@ func (m *EncryptedShare) UnmarshalBinary(data []byte) error {
 	if ct := r.take(n); ct != nil {
 		v.Ciphertext = append([]byte(nil), ct...)
 	}
+	r.fixed(v.Signature[:])
 	if err := r.done(); err != nil {
 		return err
 	}
@@ -168,12 +187,18 @@ func (m *MaskedInput) UnmarshalBinary(data []byte) error {
 
 // MarshalBinary encodes m.
 func (m *UnmaskRequest) MarshalBinary() ([]byte, error) {
-	if len(m.Survivors) > MaxParticipants || len(m.Dropped) > MaxParticipants {
+	if len(m.Survivors) > MaxParticipants || len(m.Dropped) > MaxParticipants || len(m.Signatures) > MaxParticipants {
 		return nil, fmt.Errorf("%w: unmask request lists more than %d participants", ErrMalformed, MaxParticipants)
 	}
-	b := appendHeader(make([]byte, 0, 2+32+8+4*(len(m.Survivors)+len(m.Dropped))), tagUnmaskRequest, m.Session)
+	b := appendHeader(make([]byte, 0, 2+32+12+4*(len(m.Survivors)+len(m.Dropped))+68*len(m.Signatures)), tagUnmaskRequest, m.Session)
 	b = appendU32s(b, m.Survivors)
-	return appendU32s(b, m.Dropped), nil
+	b = appendU32s(b, m.Dropped)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Signatures)))
+	for _, s := range m.Signatures {
+		b = binary.BigEndian.AppendUint32(b, s.Signer)
+		b = append(b, s.Signature[:]...)
+	}
+	return b, nil
 }
 
 // UnmarshalBinary decodes data into m; hostile input gives ErrMalformed.
@@ -183,6 +208,13 @@ func (m *UnmaskRequest) UnmarshalBinary(data []byte) error {
 	v.Session = s
 	v.Survivors = r.u32s(MaxParticipants, "survivors")
 	v.Dropped = r.u32s(MaxParticipants, "dropped")
+	if n := r.count(MaxParticipants, 68, "signatures"); n > 0 {
+		v.Signatures = make([]SurvivorSignature, n)
+		for i := range v.Signatures {
+			v.Signatures[i].Signer = r.u32()
+			r.fixed(v.Signatures[i].Signature[:])
+		}
+	}
 	if err := r.done(); err != nil {
 		return err
 	}

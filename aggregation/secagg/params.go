@@ -60,6 +60,12 @@ type Config struct {
 	// GraphSeed selects the random neighbour graph (public, chosen by the
 	// coordinator fresh each round).
 	GraphSeed [32]byte
+	// MaxCorrupt c: the number of clients that may collude with a malicious
+	// coordinator, which the consistency check must withstand. It sets the
+	// quorum q = ⌊(n+c)/2⌋+1 of survivor-set signatures a client needs
+	// before it unmasks (any two quorums then share an honest signer, who
+	// signs one set only). 0 ≤ c < t. See doc.go, "Malicious model".
+	MaxCorrupt int
 }
 
 // Params is a validated Config with its derived session ID and graph.
@@ -107,6 +113,9 @@ func NewParams(c Config) (*Params, error) {
 	if c.Threshold <= k/2 || c.Threshold > k {
 		return nil, fmt.Errorf("%w: Threshold must satisfy k/2 < t ≤ k with k=%d neighbours, got t=%d (change Threshold or Neighbours)", ErrParams, k, c.Threshold)
 	}
+	if c.MaxCorrupt < 0 || c.MaxCorrupt >= c.Threshold {
+		return nil, fmt.Errorf("%w: MaxCorrupt must satisfy 0 ≤ c < t = %d, got c=%d (t−1 corrupt holders plus the coordinator must not reach t shares)", ErrParams, c.Threshold, c.MaxCorrupt)
+	}
 	cfg := c
 	cfg.Participants = ps
 	cfg.Neighbours = k
@@ -128,6 +137,7 @@ func sessionID(c *Config) SessionID {
 	put(uint64(c.Threshold))
 	put(uint64(c.Neighbours))
 	put(uint64(c.Dim))
+	put(uint64(c.MaxCorrupt))
 	h.Write(c.GraphSeed[:])
 	put(uint64(len(c.Participants)))
 	for _, p := range c.Participants {
@@ -154,6 +164,16 @@ func (p *Params) Threshold() int { return p.cfg.Threshold }
 
 // Degree returns the effective neighbour count k (after rounding).
 func (p *Params) Degree() int { return p.cfg.Neighbours }
+
+// MaxCorrupt returns c, the number of corrupt clients the session's
+// consistency quorum withstands.
+func (p *Params) MaxCorrupt() int { return p.cfg.MaxCorrupt }
+
+// Quorum returns q = ⌊(n+c)/2⌋+1: the number of distinct participants'
+// signatures on one survivor set a client requires before it unmasks.
+// Since 2q > n+c, two different sets cannot both gather q signatures when
+// at most c signers are corrupt and honest signers sign once.
+func (p *Params) Quorum() int { return (p.N()+p.cfg.MaxCorrupt)/2 + 1 }
 
 // Dim returns the vector length d.
 func (p *Params) Dim() int { return p.cfg.Dim }

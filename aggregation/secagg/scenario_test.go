@@ -76,24 +76,64 @@ func (h *harness) shareKeys(ads []*AdvertiseMsg, skip map[int]bool) {
 	h.must(h.srv.CloseStage(StageShareKeys))
 }
 
-func (h *harness) maskInputs(skip map[int]bool) {
+// checkShares runs the share check for every client still in it.
+func (h *harness) checkShares(skip map[int]bool) {
 	h.t.Helper()
 	for i, c := range h.cl {
-		if skip[i] || c.Stage() != StageMaskedInput {
+		if skip[i] || c.Stage() != StageCheckShares {
 			continue
 		}
 		sh, err := h.srv.SharesFor(uint32(i))
 		h.must(err)
-		m, err := c.MaskInput(sh, h.inputs[i])
+		r, err := c.CheckShares(sh)
+		h.must(err)
+		h.must(h.srv.OnReceipt(uint32(i), r))
+	}
+	h.must(h.srv.CloseStage(StageCheckShares))
+}
+
+// maskInputs runs the share check (if still open, no skips) and the
+// masked-input stage.
+func (h *harness) maskInputs(skip map[int]bool) {
+	h.t.Helper()
+	if h.srv.Stage() == StageCheckShares {
+		h.checkShares(nil)
+	}
+	for i, c := range h.cl {
+		if skip[i] || c.Stage() != StageMaskedInput {
+			continue
+		}
+		req, err := h.srv.MaskRequestFor(uint32(i))
+		h.must(err)
+		m, err := c.MaskInput(req, h.inputs[i])
 		h.must(err)
 		h.must(h.srv.OnMaskedInput(uint32(i), m))
 	}
 }
 
+// requestUnmask runs the consistency stage (every survivor not skipped
+// signs) and returns the unmask request.
+func (h *harness) requestUnmask(skip map[int]bool) (*UnmaskRequest, error) {
+	h.t.Helper()
+	cons, err := h.srv.ConsistencyRequest()
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range cons.Survivors {
+		if skip[int(u)] {
+			continue
+		}
+		resp, err := h.cl[u].SignSurvivors(cons)
+		h.must(err)
+		h.must(h.srv.OnConsistency(u, resp))
+	}
+	return h.srv.UnmaskRequest()
+}
+
 func (h *harness) unmask(req *UnmaskRequest, skip map[int]bool) {
 	h.t.Helper()
 	for _, u := range req.Survivors {
-		if skip[int(u)] {
+		if skip[int(u)] || h.cl[u].Stage() != StageUnmask {
 			continue
 		}
 		resp, err := h.cl[u].Unmask(req)
@@ -123,7 +163,7 @@ func wantErr(t *testing.T, err, sentinel error, what string) {
 func TestScenarioDropAtEachStage(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 8))
 	in := randomInputs(r, 8, 50)
-	for _, st := range []Stage{StageAdvertise, StageShareKeys, StageMaskedInput, StageUnmask} {
+	for _, st := range []Stage{StageAdvertise, StageShareKeys, StageCheckShares, StageMaskedInput, StageConsistency, StageUnmask} {
 		for _, k := range []int{0, 4} {
 			drops, th := map[int]Stage{2: st, 5: st}, 5
 			if k == 4 {
@@ -137,7 +177,7 @@ func TestScenarioDropAtEachStage(t *testing.T) {
 				t.Fatalf("drop at %s (k=%d): %v", st, k, res.Err)
 			}
 			wantSurv := 8 - len(drops)
-			if st == StageUnmask {
+			if st >= StageConsistency {
 				wantSurv = 8
 			}
 			if len(res.Survivors) != wantSurv {
@@ -157,7 +197,7 @@ func TestScenarioDropAtEachStage(t *testing.T) {
 
 func TestScenarioBelowThresholdAbortsAndTellsClients(t *testing.T) {
 	in := randomInputs(rand.New(rand.NewPCG(1, 1)), 6, 10)
-	for _, st := range []Stage{StageAdvertise, StageShareKeys, StageMaskedInput, StageUnmask} {
+	for _, st := range []Stage{StageAdvertise, StageShareKeys, StageCheckShares, StageMaskedInput, StageConsistency, StageUnmask} {
 		drops := map[int]Stage{0: st, 1: st, 2: st} // 3 of 6 left, t = 4
 		res, err := SimulateSession(SimConfig{Round: 2, Threshold: 4}, in, drops, privacy.SeededReader(3))
 		if err != nil {
@@ -178,7 +218,7 @@ func TestScenarioBelowThresholdAbortsAndTellsClients(t *testing.T) {
 func TestScenarioOutOfOrderDuplicateLate(t *testing.T) {
 	h := newHarness(t, 5, 0, 3, 8, 1)
 	// Client: methods out of order.
-	_, err := h.cl[0].MaskInput(nil, h.inputs[0])
+	_, err := h.cl[0].MaskInput(&MaskRequest{Session: h.p.Session()}, h.inputs[0])
 	wantErr(t, err, ErrWrongStage, "mask before advertise")
 	_, err = h.cl[0].Unmask(&UnmaskRequest{Session: h.p.Session()})
 	wantErr(t, err, ErrWrongStage, "unmask before advertise")
@@ -198,18 +238,21 @@ func TestScenarioOutOfOrderDuplicateLate(t *testing.T) {
 	ads, _ := h.srv.Adverts()
 	wantErr(t, h.srv.OnAdvertise(0, m0), ErrWrongStage, "late advert")
 	h.shareKeys(ads, nil)
-	sh4, err := h.srv.SharesFor(4) // client 4 fetched its shares in time...
+	h.checkShares(nil)
+	mr4, err := h.srv.MaskRequestFor(4) // client 4 fetched its request in time...
 	h.must(err)
 	h.maskInputs(map[int]bool{4: true})
-	req, err := h.srv.UnmaskRequest() // ...but the deadline passed before its input
+	cons, err := h.srv.ConsistencyRequest() // ...but the deadline passed before its input
 	h.must(err)
 	_, err = h.srv.SharesFor(4)
 	wantErr(t, err, ErrWrongStage, "shares fetched after the stage closed")
-	late, err := h.cl[4].MaskInput(sh4, h.inputs[4])
+	late, err := h.cl[4].MaskInput(mr4, h.inputs[4])
 	h.must(err)
 	wantErr(t, h.srv.OnMaskedInput(4, late), ErrWrongStage, "late masked input")
-	_, err = h.cl[4].Unmask(req)
-	wantErr(t, err, ErrInconsistent, "request naming client 4 as dropped")
+	_, err = h.cl[4].SignSurvivors(cons)
+	wantErr(t, err, ErrInconsistent, "survivor set naming client 4 as dropped")
+	req, err := h.requestUnmask(map[int]bool{4: true})
+	h.must(err)
 	h.unmask(req, nil)
 	_, err = h.cl[0].Unmask(req)
 	wantErr(t, err, ErrWrongStage, "second unmask")

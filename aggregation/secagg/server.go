@@ -7,9 +7,10 @@ import (
 
 // Server is the coordinator side of one session, a pure state machine. The
 // driver feeds it messages (On*), closes each stage when all expected
-// messages arrived or its deadline passed (Adverts/AdvertsFor,
-// SharesFor, UnmaskRequest, Result close the advertise, share-keys,
-// masked-input and unmask stages), and relays what they return. A message
+// messages arrived or its deadline passed (Adverts/AdvertsFor, SharesFor,
+// MaskRequestFor, ConsistencyRequest, UnmaskRequest, Result close the
+// advertise, share-keys, check-shares, masked-input, consistency and
+// unmask stages), and relays what they return. A message
 // for a closed stage returns ErrWrongStage (late); nothing is changed by a
 // rejected message. The server keeps one running O(d) sum of masked
 // inputs, never the individual vectors. Not safe for concurrent use.
@@ -18,17 +19,23 @@ type Server struct {
 	stage Stage
 	abort *AbortNotice
 
-	adverts []*AdvertiseMsg     // by sender; nil: not in U1
-	inbox   [][]*EncryptedShare // by recipient
-	u2      []bool              // sent shares
-	u3      []bool              // masked input added to sum
-	sum     []uint32
-	req     *UnmaskRequest
-	replied []bool
-	selfSh  [][]share // by owner
-	keySh   [][]share // by owner
-	result  []uint32
-	dropped map[uint32]Stage
+	adverts  []*AdvertiseMsg     // by sender; nil: not in U1
+	inbox    [][]*EncryptedShare // by recipient
+	u2       []bool              // sent shares
+	receipt  []bool              // sent a valid share receipt
+	cut      map[[2]uint32]bool  // pairs separated by a complaint (lo, hi)
+	in2      []bool              // U2': shared, receipted, not excluded
+	u3       []bool              // masked input added to sum
+	sum      []uint32
+	cons     *ConsistencyRequest
+	signedBy []bool
+	sigs     []SurvivorSignature
+	req      *UnmaskRequest
+	replied  []bool
+	selfSh   [][]share // by owner
+	keySh    [][]share // by owner
+	result   []uint32
+	blamed   []Blame
 }
 
 // NewServer starts the coordinator side of the session in StageAdvertise.
@@ -39,13 +46,17 @@ func NewServer(p *Params) (*Server, error) {
 	n := p.N()
 	return &Server{
 		p: p, stage: StageAdvertise,
-		adverts: make([]*AdvertiseMsg, n),
-		inbox:   make([][]*EncryptedShare, n),
-		u2:      make([]bool, n),
-		u3:      make([]bool, n),
-		replied: make([]bool, n),
-		selfSh:  make([][]share, n),
-		keySh:   make([][]share, n),
+		adverts:  make([]*AdvertiseMsg, n),
+		inbox:    make([][]*EncryptedShare, n),
+		u2:       make([]bool, n),
+		receipt:  make([]bool, n),
+		cut:      make(map[[2]uint32]bool),
+		in2:      make([]bool, n),
+		u3:       make([]bool, n),
+		signedBy: make([]bool, n),
+		replied:  make([]bool, n),
+		selfSh:   make([][]share, n),
+		keySh:    make([][]share, n),
 	}, nil
 }
 
@@ -115,7 +126,7 @@ func (s *Server) OnAdvertise(from uint32, m *AdvertiseMsg) error {
 	if s.adverts[from] != nil {
 		return fmt.Errorf("%w: second advert from %d", ErrDuplicate, from)
 	}
-	if !verifyAdvert(s.p.Participant(from).IdentityKey, m.Session, from, m.EncKey, m.MaskKey, m.Signature) {
+	if !verifyAdvert(s.p.Participant(from).IdentityKey, m) {
 		return fmt.Errorf("%w: advert from %d", ErrBadSignature, from)
 	}
 	c := *m
@@ -174,7 +185,10 @@ func (s *Server) AdvertsFor(to uint32) ([]*AdvertiseMsg, error) {
 }
 
 // OnShares accepts the encrypted shares of participant from: exactly one
-// for each of its neighbours that advertised keys.
+// for each of its neighbours that advertised keys, each signed by from's
+// identity key (so the server relays only shares their recipients will
+// accept as authentic, and holds each sender's signature as evidence for
+// complaints).
 func (s *Server) OnShares(from uint32, shares []*EncryptedShare) error {
 	if err := s.expect(StageShareKeys, "shares"); err != nil {
 		return err
@@ -211,6 +225,9 @@ func (s *Server) OnShares(from uint32, shares []*EncryptedShare) error {
 		if len(sh.Ciphertext) > maxShareCiphertext {
 			return fmt.Errorf("%w: share from %d to %d is too long", ErrMalformed, from, sh.To)
 		}
+		if !verifyShare(s.p.Participant(from).IdentityKey, sh) {
+			return fmt.Errorf("%w: share from %d to %d is not signed by its identity key", ErrBadSignature, from, sh.To)
+		}
 		seen[sh.To] = true
 	}
 	if len(seen) != len(want) {
@@ -226,8 +243,9 @@ func (s *Server) OnShares(from uint32, shares []*EncryptedShare) error {
 }
 
 // SharesFor closes the share-keys stage (on first call) and returns the
-// shares addressed to participant to, from every client that sent shares.
-// It aborts with ErrBelowThreshold if fewer than t+1 clients sent shares.
+// shares addressed to participant to, from every client that sent shares,
+// for StageCheckShares. It aborts with ErrBelowThreshold if fewer than
+// t+1 clients sent shares.
 func (s *Server) SharesFor(to uint32) ([]*EncryptedShare, error) {
 	if err := s.p.checkIndex(to); err != nil {
 		return nil, err
@@ -235,7 +253,7 @@ func (s *Server) SharesFor(to uint32) ([]*EncryptedShare, error) {
 	if err := s.CloseStage(StageShareKeys); err != nil {
 		return nil, err
 	}
-	if err := s.expect(StageMaskedInput, "shares for"); err != nil {
+	if err := s.expect(StageCheckShares, "shares for"); err != nil {
 		return nil, err
 	}
 	if !s.u2[to] {
@@ -248,8 +266,7 @@ func (s *Server) closeShareKeys() error {
 	if n := count(s.u2, func(b bool) bool { return b }); n < s.p.Threshold()+1 {
 		return s.abortErr(fmt.Errorf("%w: %d participants sent shares, need at least t+1 = %d", ErrBelowThreshold, n, s.p.Threshold()+1))
 	}
-	s.stage = StageMaskedInput
-	s.sum = make([]uint32, s.p.Dim())
+	s.stage = StageCheckShares
 	return nil
 }
 
@@ -274,8 +291,12 @@ func (s *Server) CloseStage(st Stage) error {
 		return s.closeAdvertise()
 	case StageShareKeys:
 		return s.closeShareKeys()
+	case StageCheckShares:
+		return s.closeCheckShares()
 	case StageMaskedInput:
 		return s.closeMaskedInput()
+	case StageConsistency:
+		return s.closeConsistency()
 	case StageUnmask:
 		if err := s.unmask(); err != nil {
 			return s.abortErr(err)
@@ -297,8 +318,8 @@ func (s *Server) OnMaskedInput(from uint32, m *MaskedInput) error {
 	if err := s.checkSender(from, m.Session, m.From, "masked input"); err != nil {
 		return err
 	}
-	if !s.u2[from] {
-		return fmt.Errorf("%w: masked input from %d, which sent no shares", ErrUnknownParticipant, from)
+	if !s.in2[from] {
+		return fmt.Errorf("%w: masked input from %d, which is not in the session after the share check (no shares, no receipt, or excluded)", ErrUnknownParticipant, from)
 	}
 	if s.u3[from] {
 		return fmt.Errorf("%w: second masked input from %d", ErrDuplicate, from)

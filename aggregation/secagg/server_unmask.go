@@ -5,15 +5,12 @@ import (
 	"slices"
 )
 
-// UnmaskRequest closes the masked-input stage (on first call) and returns
-// the request to send to every survivor. Survivors U3 are the clients whose
-// masked input is in the sum; Dropped are those that sent shares but no
-// masked input. Before anything is revealed it checks that every secret
-// that must be reconstructed has at least t surviving holders: each
-// survivor and each dropped client needs t surviving neighbours. If not,
-// the session aborts with ErrBelowThreshold and nothing is unmasked.
+// UnmaskRequest closes the consistency stage (on first call) and returns
+// the request to send to every survivor: U3, the dropped set and the
+// survivors' signatures on U3. It aborts with ErrBelowThreshold when fewer
+// than Params.Quorum survivors signed.
 func (s *Server) UnmaskRequest() (*UnmaskRequest, error) {
-	if err := s.CloseStage(StageMaskedInput); err != nil {
+	if err := s.CloseStage(StageConsistency); err != nil {
 		return nil, err
 	}
 	if err := s.expect(StageUnmask, "unmask request"); err != nil {
@@ -22,35 +19,42 @@ func (s *Server) UnmaskRequest() (*UnmaskRequest, error) {
 	return s.req, nil
 }
 
+// closeMaskedInput fixes U3 (clients whose masked input is in the sum) and
+// the dropped set (U2' without U3). Before anything is revealed it checks
+// that every secret that must be reconstructed has at least t surviving
+// holders among its owner's partners and that U3 can reach the signature
+// quorum; if not, the session aborts with ErrBelowThreshold and nothing is
+// unmasked.
 func (s *Server) closeMaskedInput() error {
 	t := s.p.Threshold()
 	req := &UnmaskRequest{Session: s.p.session}
-	for u := range s.u2 {
+	for u := range s.in2 {
 		switch {
 		case s.u3[u]:
 			req.Survivors = append(req.Survivors, uint32(u))
-		case s.u2[u]:
+		case s.in2[u]:
 			req.Dropped = append(req.Dropped, uint32(u))
 		}
 	}
-	if len(req.Survivors) < t+1 {
-		return s.abortErr(fmt.Errorf("%w: %d masked inputs arrived, need at least t+1 = %d", ErrBelowThreshold, len(req.Survivors), t+1))
+	if need := max(t+1, s.p.Quorum()); len(req.Survivors) < need {
+		return s.abortErr(fmt.Errorf("%w: %d masked inputs arrived, need at least max(t+1, quorum) = %d", ErrBelowThreshold, len(req.Survivors), need))
 	}
 	for _, list := range [][]uint32{req.Survivors, req.Dropped} {
 		for _, u := range list {
 			if a := s.aliveNeighbours(u); a < t {
-				return s.abortErr(fmt.Errorf("%w: participant %d has %d surviving neighbours, threshold is %d", ErrBelowThreshold, u, a, t))
+				return s.abortErr(fmt.Errorf("%w: participant %d has %d surviving partners, threshold is %d", ErrBelowThreshold, u, a, t))
 			}
 		}
 	}
 	s.req = req
-	s.stage = StageUnmask
+	s.cons = &ConsistencyRequest{Session: s.p.session, Survivors: req.Survivors}
+	s.stage = StageConsistency
 	return nil
 }
 
 func (s *Server) aliveNeighbours(u uint32) int {
 	n := 0
-	for _, v := range s.p.Neighbours(u) {
+	for _, v := range s.partners(u) {
 		if s.u3[v] {
 			n++
 		}
@@ -58,9 +62,9 @@ func (s *Server) aliveNeighbours(u uint32) int {
 	return n
 }
 
-// OnUnmask accepts the unmask response of survivor from. It must hold
-// exactly one share per neighbour in U2: a self-mask share for each
-// surviving neighbour and a key share for each dropped one.
+// OnUnmask accepts the unmask response of survivor from, which must have
+// signed U3. It must hold exactly one share per partner: a self-mask share
+// for each surviving partner and a key share for each dropped one.
 func (s *Server) OnUnmask(from uint32, r *UnmaskResponse) error {
 	if err := s.expect(StageUnmask, "unmask response"); err != nil {
 		return err
@@ -71,17 +75,17 @@ func (s *Server) OnUnmask(from uint32, r *UnmaskResponse) error {
 	if err := s.checkSender(from, r.Session, r.From, "unmask response"); err != nil {
 		return err
 	}
-	if !s.u3[from] {
-		return fmt.Errorf("%w: unmask response from %d, which is not a survivor", ErrUnknownParticipant, from)
+	if !s.signedBy[from] {
+		return fmt.Errorf("%w: unmask response from %d, which did not sign the survivor set", ErrUnknownParticipant, from)
 	}
 	if s.replied[from] {
 		return fmt.Errorf("%w: second unmask response from %d", ErrDuplicate, from)
 	}
 	var wantSelf, wantKey []uint32
-	for _, v := range s.p.Neighbours(from) {
+	for _, v := range s.partners(from) {
 		if s.u3[v] {
 			wantSelf = append(wantSelf, v)
-		} else if s.u2[v] {
+		} else {
 			wantKey = append(wantKey, v)
 		}
 	}
@@ -137,29 +141,30 @@ func (s *Server) unmask() error {
 			return fmt.Errorf("%w: %d shares of dropped participant %d's mask key arrived, threshold is %d", ErrBelowThreshold, len(s.keySh[v]), v, t)
 		}
 	}
-	// Reconstruct every secret before touching the sum.
+	// Reconstruct every secret, checked against its commitment, before
+	// touching the sum; shares that disagree are excluded and blamed.
 	selfSecrets := make([][32]byte, len(s.req.Survivors))
 	for i, u := range s.req.Survivors {
-		b, err := shamirCombine(s.selfSh[u][:t])
+		commit := s.adverts[u].SelfCommit
+		b, bad, err := robustCombine(s.selfSh[u], t, func(b [32]byte) bool { return selfCommitment(s.p.session, u, b) == commit })
 		if err != nil {
 			return fmt.Errorf("self-mask seed of %d: %w", u, err)
 		}
+		s.blameShares(bad, u, "self-mask seed")
 		selfSecrets[i] = b
 	}
 	keys := make([]keyPair, len(s.req.Dropped))
 	for i, v := range s.req.Dropped {
-		sk, err := shamirCombine(s.keySh[v][:t])
+		pub := s.adverts[v].MaskKey
+		sk, bad, err := robustCombine(s.keySh[v], t, func(b [32]byte) bool {
+			kp, err := privateKeyFromBytes(b[:])
+			return err == nil && kp.public() == pub
+		})
 		if err != nil {
 			return fmt.Errorf("mask key of %d: %w", v, err)
 		}
-		kp, err := privateKeyFromBytes(sk[:])
-		if err != nil {
-			return err
-		}
-		if kp.public() != s.adverts[v].MaskKey {
-			return fmt.Errorf("%w: reconstructed mask key of %d does not match its advert", ErrInconsistent, v)
-		}
-		keys[i] = kp
+		s.blameShares(bad, v, "mask key")
+		keys[i], _ = privateKeyFromBytes(sk[:])
 	}
 	var seeds []maskSeed
 	var subs []bool
@@ -168,7 +173,7 @@ func (s *Server) unmask() error {
 		subs = append(subs, true)
 	}
 	for i, v := range s.req.Dropped {
-		for _, u := range s.p.Neighbours(v) {
+		for _, u := range s.partners(v) {
 			if !s.u3[u] {
 				continue
 			}
@@ -188,21 +193,40 @@ func (s *Server) unmask() error {
 	return nil
 }
 
+// blameShares records holders whose revealed shares of owner's secret
+// disagree with the commitment-checked reconstruction.
+func (s *Server) blameShares(bad []uint32, owner uint32, what string) {
+	for _, h := range bad {
+		s.blamed = append(s.blamed, Blame{Accused: h, Complainer: -1, Stage: StageUnmask,
+			Reason: fmt.Sprintf("revealed a share of %d's %s that disagrees with its commitment; the share was excluded", owner, what)})
+	}
+}
+
 // Dropouts reports, for each participant that did not complete, the stage
-// whose message it failed to deliver (for the round summary). A survivor
-// that did not answer the unmask request is listed with StageUnmask
-// although its input is in the sum.
+// whose message it failed to deliver (for the round summary); a client
+// excluded after the share check (no receipt, or too few partners left
+// after complaints) is listed with StageCheckShares. A survivor that did
+// not sign the survivor set or answer the unmask request is listed with
+// StageConsistency or StageUnmask although its input is in the sum.
 func (s *Server) Dropouts() map[uint32]Stage {
 	out := make(map[uint32]Stage)
+	st := s.stage
+	if st == StageAborted {
+		st = s.abort.Stage
+	}
 	for u := range s.u2 {
 		switch {
 		case s.adverts[u] == nil:
 			out[uint32(u)] = StageAdvertise
 		case !s.u2[u]:
 			out[uint32(u)] = StageShareKeys
-		case !s.u3[u]:
+		case st > StageCheckShares && !s.in2[u] || st == StageCheckShares && !s.receipt[u]:
+			out[uint32(u)] = StageCheckShares
+		case st > StageMaskedInput && !s.u3[u]:
 			out[uint32(u)] = StageMaskedInput
-		case s.req != nil && !s.replied[u]:
+		case st > StageConsistency && !s.signedBy[u]:
+			out[uint32(u)] = StageConsistency
+		case st >= StageUnmask && !s.replied[u]:
 			out[uint32(u)] = StageUnmask
 		}
 	}

@@ -88,27 +88,49 @@ func randomElement(r io.Reader) (*big.Int, error) {
 // shamirCombine reconstructs f(0) from shares with distinct holders by
 // Lagrange interpolation. The caller passes exactly t shares. It fails if
 // a share is not a field element or if the result is not a 32-byte value
-// (possible only with inconsistent shares, though most such go unnoticed).
+// (possible only with inconsistent shares; most such go unnoticed here,
+// which is why the server checks every result against a commitment, see
+// robustCombine).
 func shamirCombine(shares []share) ([32]byte, error) {
 	var out [32]byte
-	if len(shares) == 0 {
-		return out, fmt.Errorf("%w: no shares to combine", ErrBelowThreshold)
+	xs, ys, err := sharePoints(shares)
+	if err != nil {
+		return out, err
 	}
-	xs := make([]*big.Int, len(shares))
-	ys := make([]*big.Int, len(shares))
+	acc := lagrangeAt(xs, ys, new(big.Int))
+	if acc.Cmp(two256) >= 0 {
+		return out, fmt.Errorf("%w: shares do not reconstruct a 32-byte secret", ErrInconsistent)
+	}
+	acc.FillBytes(out[:])
+	return out, nil
+}
+
+// sharePoints checks shares (non-empty, distinct holders, field elements)
+// and returns their points (holder+1, y).
+func sharePoints(shares []share) (xs, ys []*big.Int, err error) {
+	if len(shares) == 0 {
+		return nil, nil, fmt.Errorf("%w: no shares to combine", ErrBelowThreshold)
+	}
+	xs = make([]*big.Int, len(shares))
+	ys = make([]*big.Int, len(shares))
 	seen := make(map[uint32]bool, len(shares))
 	for i, s := range shares {
 		if seen[s.holder] {
-			return out, fmt.Errorf("%w: two shares from holder %d", ErrInconsistent, s.holder)
+			return nil, nil, fmt.Errorf("%w: two shares from holder %d", ErrInconsistent, s.holder)
 		}
 		seen[s.holder] = true
 		xs[i] = new(big.Int).SetUint64(uint64(s.holder) + 1)
 		ys[i] = new(big.Int).SetBytes(s.y[:])
 		if ys[i].Cmp(fieldP) >= 0 {
-			return out, fmt.Errorf("%w: share from holder %d is not a field element", ErrMalformed, s.holder)
+			return nil, nil, fmt.Errorf("%w: share from holder %d is not a field element", ErrMalformed, s.holder)
 		}
 	}
-	// f(0) = Σ_i y_i · Π_{j≠i} x_j / (x_j − x_i).
+	return xs, ys, nil
+}
+
+// lagrangeAt evaluates at x the polynomial of degree len(xs)−1 through the
+// points (xs[i], ys[i]): Σ_i y_i · Π_{j≠i} (x − x_j) / (x_i − x_j) mod p.
+func lagrangeAt(xs, ys []*big.Int, x *big.Int) *big.Int {
 	acc := new(big.Int)
 	num, den, tmp := new(big.Int), new(big.Int), new(big.Int)
 	for i := range xs {
@@ -118,9 +140,10 @@ func shamirCombine(shares []share) ([32]byte, error) {
 			if i == j {
 				continue
 			}
-			num.Mul(num, xs[j])
+			tmp.Sub(x, xs[j])
+			num.Mul(num, tmp)
 			num.Mod(num, fieldP)
-			tmp.Sub(xs[j], xs[i])
+			tmp.Sub(xs[i], xs[j])
 			den.Mul(den, tmp)
 			den.Mod(den, fieldP)
 		}
@@ -130,9 +153,5 @@ func shamirCombine(shares []share) ([32]byte, error) {
 		acc.Add(acc, tmp)
 		acc.Mod(acc, fieldP)
 	}
-	if acc.Cmp(two256) >= 0 {
-		return out, fmt.Errorf("%w: shares do not reconstruct a 32-byte secret", ErrInconsistent)
-	}
-	acc.FillBytes(out[:])
-	return out, nil
+	return acc
 }

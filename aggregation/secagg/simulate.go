@@ -18,8 +18,9 @@ type SimConfig struct {
 // vector, all of length d) and a server, relaying every message through
 // MarshalBinary/UnmarshalBinary as a real transport would. dropAt[i] = s
 // makes client i vanish before it sends its stage-s message (StageAdvertise:
-// it never advertises; StageUnmask: its masked input is in the sum but it
-// never answers the unmask request). Identity keys, the graph seed and all
+// it never advertises; StageConsistency or StageUnmask: its masked input is
+// in the sum but it never signs the survivor set / answers the unmask
+// request). Identity keys, the graph seed and all
 // client randomness come from rand.
 //
 // It returns the unmasked sum mod 2^32 and the survivors (the clients whose
@@ -197,16 +198,39 @@ func (s *simRun) run(inputs [][]uint32) error {
 		return err
 	}
 	for i := range n {
-		if !s.live(i, StageMaskedInput) {
+		if !s.live(i, StageCheckShares) {
 			continue
 		}
 		sh, err := s.srv.SharesFor(uint32(i))
 		if err == nil {
 			sh, err = relayAll(sh)
 		}
+		var r *ShareReceipt
+		if err == nil {
+			r, err = s.clients[i].CheckShares(sh)
+		}
+		if err == nil {
+			r, err = relay(r)
+		}
+		if err == nil {
+			err = s.srv.OnReceipt(uint32(i), r)
+		}
+		s.fail(i, err)
+	}
+	if err := s.srv.CloseStage(StageCheckShares); err != nil {
+		return err
+	}
+	for i := range n {
+		if !s.live(i, StageMaskedInput) {
+			continue
+		}
+		req, err := s.srv.MaskRequestFor(uint32(i))
+		if err == nil {
+			req, err = relay(req)
+		}
 		var m *MaskedInput
 		if err == nil {
-			m, err = s.clients[i].MaskInput(sh, inputs[i])
+			m, err = s.clients[i].MaskInput(req, inputs[i])
 		}
 		if err == nil {
 			m, err = relay(m)
@@ -216,13 +240,35 @@ func (s *simRun) run(inputs [][]uint32) error {
 		}
 		s.fail(i, err)
 	}
+	cons, err := s.srv.ConsistencyRequest()
+	if err != nil {
+		return err
+	}
+	for _, u := range cons.Survivors {
+		i := int(u)
+		if !s.live(i, StageConsistency) {
+			continue
+		}
+		in, err := relay(cons)
+		var resp *ConsistencyResponse
+		if err == nil {
+			resp, err = s.clients[i].SignSurvivors(in)
+		}
+		if err == nil {
+			resp, err = relay(resp)
+		}
+		if err == nil {
+			err = s.srv.OnConsistency(u, resp)
+		}
+		s.fail(i, err)
+	}
 	req, err := s.srv.UnmaskRequest()
 	if err != nil {
 		return err
 	}
 	for _, u := range req.Survivors {
 		i := int(u)
-		if !s.live(i, StageUnmask) {
+		if !s.live(i, StageUnmask) || s.clients[i].Stage() != StageUnmask {
 			continue
 		}
 		in, err := relay(req)

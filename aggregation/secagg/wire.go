@@ -10,7 +10,7 @@ import (
 // integers big-endian, lists as a uint32 count followed by the items. A
 // decoder checks every length against the bytes left and the package
 // limits before allocating, and rejects trailing bytes.
-const wireVersion = 1
+const wireVersion = 2
 
 // Message type bytes.
 const (
@@ -20,6 +20,10 @@ const (
 	tagUnmaskRequest  = 0xA4
 	tagUnmaskResponse = 0xA5
 	tagAbort          = 0xA6
+	tagShareReceipt   = 0xA7
+	tagMaskRequest    = 0xA8
+	tagConsistencyReq = 0xA9
+	tagConsistencySig = 0xAA
 )
 
 func appendHeader(b []byte, tag byte, s SessionID) []byte {

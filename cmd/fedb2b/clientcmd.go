@@ -178,7 +178,8 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 //   - "exit-after-ledger:R": right after round R's spend is durable in the
 //     ledger and before anything of that round is sent;
 //   - "exit-before:R:STAGE": before sending round R's secure-aggregation
-//     message of STAGE (advertise, share_keys, masked_input or unmask).
+//     message of STAGE (advertise, share_keys, check_shares, masked_input,
+//     consistency or unmask).
 //
 // Empty means no fault.
 func faultHooks(spec string) (client.Hooks, error) {
@@ -192,9 +193,9 @@ func faultHooks(spec string) (client.Hooks, error) {
 			return client.Hooks{}, fmt.Errorf("FEDB2B_FAULT=%q: want exit-before:ROUND:STAGE", spec)
 		}
 		switch stage {
-		case "advertise", "share_keys", "masked_input", "unmask":
+		case "advertise", "share_keys", "check_shares", "masked_input", "consistency", "unmask":
 		default:
-			return client.Hooks{}, fmt.Errorf("FEDB2B_FAULT=%q: stage %q: want advertise, share_keys, masked_input or unmask", spec, stage)
+			return client.Hooks{}, fmt.Errorf("FEDB2B_FAULT=%q: stage %q: want advertise, share_keys, check_shares, masked_input, consistency or unmask", spec, stage)
 		}
 		return client.Hooks{BeforeStage: func(r int, st string) error {
 			if r == round && st == stage {
