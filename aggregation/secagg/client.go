@@ -44,6 +44,7 @@ type Client struct {
 	selfSeed  [32]byte            // b_u
 	peers     map[uint32]*peer    // neighbours with a verified advert (U1 ∩ N(u))
 	signed    []uint32            // the one survivor set this client signed
+	excluded  map[uint32]bool     // the server's MaskRequest.Excluded
 }
 
 // peer is what the client knows about one neighbour.

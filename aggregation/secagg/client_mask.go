@@ -136,6 +136,7 @@ func (c *Client) MaskInput(req *MaskRequest, input []uint32) (*MaskedInput, erro
 	for _, v := range partners {
 		c.peers[v].inMask = true
 	}
+	c.excluded = excluded
 	y := slices.Clone(input)
 	seeds = append(seeds, selfSeed(c.selfSeed[:], c.p.session, c.me))
 	subs = append(subs, false)

@@ -58,7 +58,13 @@ func (c *Client) checkSurvivors(alive map[uint32]bool) error {
 			continue
 		}
 		if pe := c.peers[v]; pe == nil || !pe.inMask {
-			return fmt.Errorf("%w: survivor set lists neighbour %d, whose shares this client did not use", ErrInconsistent, v)
+			// A neighbour separated from this client (excluded by the
+			// server after a complaint) may survive: it gets nothing.
+			// One whose shares simply never arrived may not.
+			if !c.excluded[v] {
+				return fmt.Errorf("%w: survivor set lists neighbour %d, whose shares never reached this client", ErrInconsistent, v)
+			}
+			continue
 		}
 		nAlive++
 	}

@@ -1,6 +1,7 @@
 package secagg
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"math/rand/v2"
 	"slices"
@@ -16,20 +17,26 @@ type harness struct {
 	p      *Params
 	srv    *Server
 	cl     []*Client
+	keys   []ed25519.PrivateKey
 	inputs [][]uint32
 }
 
 func newHarness(t testing.TB, n, k, th, d int, round uint64) *harness {
+	return newHarnessC(t, n, k, th, 0, d, round)
+}
+
+// newHarnessC is newHarness with MaxCorrupt c.
+func newHarnessC(t testing.TB, n, k, th, c, d int, round uint64) *harness {
 	t.Helper()
 	ps, keys := testParticipants(n, 11) // same identities every round
 	var seed [32]byte
 	seed[0] = byte(round)
-	p, err := NewParams(Config{Round: round, Participants: ps, Threshold: th, Neighbours: k, Dim: d, GraphSeed: seed})
+	p, err := NewParams(Config{Round: round, Participants: ps, Threshold: th, Neighbours: k, Dim: d, GraphSeed: seed, MaxCorrupt: c})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, _ := NewServer(p)
-	h := &harness{t: t, p: p, srv: srv, inputs: randomInputs(rand.New(rand.NewPCG(round, 5)), n, d)}
+	h := &harness{t: t, p: p, srv: srv, keys: keys, inputs: randomInputs(rand.New(rand.NewPCG(round, 5)), n, d)}
 	rd := privacy.SeededReader(round*1000 + 1)
 	for i := range n {
 		c, err := NewClient(ClientConfig{Params: p, ID: ps[i].ID, Identity: keys[i], Rand: rd})
