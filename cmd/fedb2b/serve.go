@@ -356,7 +356,8 @@ func taskLabels(list, file, textCol, labelCol string) ([]string, error) {
 // the process exit with status 3, like a crash, as soon as round R reaches
 // STAGE, after that event is in the ledger and the store. STAGE is train
 // (the round started, before any plan is handed out), share_keys,
-// masked_input, unmask (the secure-aggregation stage opened) or evaluate
+// check_shares, masked_input, consistency, unmask (the secure-aggregation
+// stage opened) or evaluate
 // (the round's version is committed, evaluation starts). Empty means none.
 type coordinatorFault struct {
 	round int
@@ -374,10 +375,10 @@ func parseCoordinatorFault(spec string) (coordinatorFault, error) {
 		return coordinatorFault{}, fmt.Errorf("FEDB2B_FAULT=%q: want exit-at:ROUND:STAGE", spec)
 	}
 	switch stage {
-	case "train", "share_keys", "masked_input", "unmask", "evaluate":
+	case "train", "share_keys", "check_shares", "masked_input", "consistency", "unmask", "evaluate":
 		f.stage = stage
 	default:
-		return coordinatorFault{}, fmt.Errorf("FEDB2B_FAULT=%q: stage %q: want train, share_keys, masked_input, unmask or evaluate", spec, stage)
+		return coordinatorFault{}, fmt.Errorf("FEDB2B_FAULT=%q: stage %q: want train, share_keys, check_shares, masked_input, consistency, unmask or evaluate", spec, stage)
 	}
 	return f, nil
 }

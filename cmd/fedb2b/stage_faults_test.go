@@ -142,7 +142,7 @@ func TestStageFaults(t *testing.T) {
 		t.Skip("builds the binary and runs processes")
 	}
 	bin := buildBinary(t)
-	for _, stage := range []string{"train", "share_keys", "masked_input", "unmask", "evaluate"} {
+	for _, stage := range []string{"train", "share_keys", "check_shares", "masked_input", "consistency", "unmask", "evaluate"} {
 		t.Run("coordinator/"+stage, func(t *testing.T) {
 			t.Parallel() // the processes mostly wait for deadlines
 			p := newFedProcs(t, bin)
@@ -174,30 +174,31 @@ func TestStageFaults(t *testing.T) {
 			// handed out: no tenant spent anything in round 2. Later,
 			// every tenant recorded its spend before advertising. The
 			// masked inputs (the releases) go out in the masked_input
-			// stage; unmask opens while the coordinator handles the
-			// last one, so that tenant never got an answer (nor may
+			// stage; consistency opens while the coordinator handles
+			// the last one, so that tenant never got an answer (nor may
 			// others whose answers were still in flight when it
 			// exited): their spends stay pending intents, counted but
-			// not released — the conservative outcome. By evaluate
-			// every release was acknowledged.
+			// not released — the conservative outcome. By unmask (after
+			// the consistency stage) and evaluate every release was
+			// acknowledged.
 			intents := ledgerTenants(t, p.dir, faultRound, ledger.StatusIntent)
 			released := ledgerTenants(t, p.dir, faultRound, ledger.StatusReleased)
 			wantIntents, wantReleased := faultTenants, 0
 			switch stage {
 			case "train":
 				wantIntents = 0
-			case "unmask":
+			case "consistency":
 				wantReleased = faultTenants - 1
-			case "evaluate":
+			case "unmask", "evaluate":
 				wantReleased = faultTenants
 			}
-			inFlight := stage == "unmask" && len(released) >= 1 && len(released) < wantReleased
+			inFlight := stage == "consistency" && len(released) >= 1 && len(released) < wantReleased
 			if len(intents) != wantIntents || (len(released) != wantReleased && !inFlight) {
 				t.Errorf("round %d: tenants with an intent %v, with a release %v; want %d and %d", faultRound, intents, released, wantIntents, wantReleased)
 			}
 		})
 	}
-	for _, stage := range []string{"advertise", "share_keys", "masked_input", "unmask"} {
+	for _, stage := range []string{"advertise", "share_keys", "check_shares", "masked_input", "consistency", "unmask"} {
 		t.Run("client/"+stage, func(t *testing.T) {
 			t.Parallel()
 			p := newFedProcs(t, bin)
@@ -230,7 +231,7 @@ func TestStageFaults(t *testing.T) {
 			if r2 == nil {
 				t.Fatalf("round %d did not finish: %+v", faultRound, rounds)
 			}
-			if in, want := slices.Contains(r2.Survivors, dead), stage == "unmask"; in != want {
+			if in, want := slices.Contains(r2.Survivors, dead), stage == "unmask" || stage == "consistency"; in != want {
 				t.Errorf("round %d survivors %v: %s in the sum = %v, want %v", faultRound, r2.Survivors, dead, in, want)
 			}
 			// Its round-2 spend is on record (and counted) either way.
