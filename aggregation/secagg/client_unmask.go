@@ -146,6 +146,9 @@ func (c *Client) checkQuorum(sigs []SurvivorSignature) error {
 	msgFor := func(signer uint32) []byte { return survivorSigMessage(c.p.session, signer, c.signed) }
 	valid := make(map[uint32]bool, len(sigs))
 	for _, s := range sigs {
+		if len(valid) == c.p.Quorum() {
+			break // enough: verifying the rest adds nothing
+		}
 		if c.p.checkIndex(s.Signer) != nil || valid[s.Signer] {
 			continue
 		}
