@@ -621,6 +621,11 @@ type TrainPlan struct {
 	// Gaussian noise at this record-level ε (and the tenant's δ); 0 asks for
 	// the exact count, which a tenant's policy may refuse.
 	WeightEpsilon float64 `protobuf:"fixed64,28,opt,name=weight_epsilon,json=weightEpsilon,proto3" json:"weight_epsilon,omitempty"`
+	// max_corrupt c: the number of cohort members that may collude with a
+	// malicious coordinator which the secure-aggregation session withstands:
+	// a client unmasks only for a survivor set signed by floor((n+c)/2)+1
+	// members (aggregation/secagg, "Malicious model"). 0 <= c < threshold.
+	MaxCorrupt    int32 `protobuf:"varint,29,opt,name=max_corrupt,json=maxCorrupt,proto3" json:"max_corrupt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -847,6 +852,13 @@ func (x *TrainPlan) GetBitWeight() float64 {
 func (x *TrainPlan) GetWeightEpsilon() float64 {
 	if x != nil {
 		return x.WeightEpsilon
+	}
+	return 0
+}
+
+func (x *TrainPlan) GetMaxCorrupt() int32 {
+	if x != nil {
+		return x.MaxCorrupt
 	}
 	return 0
 }
@@ -1687,7 +1699,7 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x06secagg\x18\x05 \x01(\v2\x15.fedb2b.v1.SecAggStepH\x00R\x06secaggB\b\n" +
 	"\x06action\",\n" +
 	"\x04Wait\x12$\n" +
-	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\x88\a\n" +
+	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xa9\a\n" +
 	"\tTrainPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12\x1f\n" +
@@ -1729,7 +1741,9 @@ const file_fedb2b_proto_rawDesc = "" +
 	"max_weight\x18\x1a \x01(\x01R\tmaxWeight\x12\x1d\n" +
 	"\n" +
 	"bit_weight\x18\x1b \x01(\x01R\tbitWeight\x12%\n" +
-	"\x0eweight_epsilon\x18\x1c \x01(\x01R\rweightEpsilon\"h\n" +
+	"\x0eweight_epsilon\x18\x1c \x01(\x01R\rweightEpsilon\x12\x1f\n" +
+	"\vmax_corrupt\x18\x1d \x01(\x05R\n" +
+	"maxCorrupt\"h\n" +
 	"\bEvalPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12!\n" +

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
@@ -54,6 +55,17 @@ type Config struct {
 	// the coordinator cannot substitute keys; without it (a coordinator
 	// without TLS) the coordinator is trusted with the identity keys.
 	CA *x509.Certificate
+	// AllowInsecurePlainAggregation lets this tenant send its plain update
+	// (and example count) in rounds whose plan turns secure aggregation
+	// off, so the coordinator sees them. Off by default: such rounds are
+	// declined, and a coordinator cannot talk the tenant out of secure
+	// aggregation (the downgrade attack of issue #14).
+	AllowInsecurePlainAggregation bool
+	// SecAgg is the tenant's own minimum for secure-aggregation parameters
+	// (threshold, corruption quorum, noise shares), checked against the
+	// cohort actually given; the zero value is the safe default (see
+	// aggregation/secagg, "Malicious model").
+	SecAgg secagg.Policy
 	// Reconnect bounds how long the client retries an unreachable
 	// coordinator (0: DefaultReconnect).
 	Reconnect time.Duration

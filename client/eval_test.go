@@ -30,6 +30,15 @@ func evalRun(t *testing.T, evalEps float64, pol Policy) (coordinator.Event, []Sp
 // or abandonment event when the round was not evaluated.
 func evalRunWeighted(t *testing.T, evalEps, weightEps float64, pol Policy) (coordinator.Event, []Spend) {
 	t.Helper()
+	e, spends, _ := plainRun(t, evalEps, weightEps, pol, true)
+	return e, spends
+}
+
+// plainRun runs one plain-aggregation round of one tenant against an
+// in-process coordinator; allowPlain is the tenant's
+// AllowInsecurePlainAggregation. It also returns the client's Result.
+func plainRun(t *testing.T, evalEps, weightEps float64, pol Policy, allowPlain bool) (coordinator.Event, []Spend, Result) {
+	t.Helper()
 	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 128})
 	if err != nil {
 		t.Fatal(err)
@@ -67,18 +76,20 @@ func evalRunWeighted(t *testing.T, evalEps, weightEps float64, pol Policy) (coor
 	defer cancel()
 	go svc.Run(ctx, 10*time.Millisecond)
 	log := &MemSpendLog{}
-	c, err := New(Config{Tenant: "a", Encoder: enc, Train: train, Test: test, Policy: pol, Spends: log, Rand: privacy.SeededReader(3)})
+	c, err := New(Config{Tenant: "a", Encoder: enc, Train: train, Test: test, Policy: pol, Spends: log, Rand: privacy.SeededReader(3),
+		AllowInsecurePlainAggregation: allowPlain})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Run(ctx, conn); err != nil {
+	res, err := c.Run(ctx, conn)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for {
 		select {
 		case e := <-events:
 			if e.Kind == coordinator.EvEvaluated || e.Kind == coordinator.EvRoundAbandoned {
-				return e, log.Spends()
+				return e, log.Spends(), res
 			}
 		case <-ctx.Done():
 			t.Fatal("no evaluation event")

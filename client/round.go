@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/models"
@@ -33,7 +34,19 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	if wt.spend != nil {
 		prior = append(prior, *wt.spend)
 	}
-	dec, err := c.cfg.Policy.Decide(c.task.ID, spend, int(p.GetCohortSize()), prior)
+	// The cohort is counted from the list the plan gives (the one the
+	// secure-aggregation session is built from), not from the number the
+	// coordinator declares.
+	cohort := int(p.GetCohortSize())
+	if p.GetSecure() {
+		cohort = len(p.GetCohort())
+		if reason := c.secureParamsRefused(p); reason != "" {
+			why = reason
+		}
+	} else if !c.cfg.AllowInsecurePlainAggregation {
+		why = "the plan turns secure aggregation off, so the coordinator would see this tenant's update and example count; this tenant requires secure aggregation (AllowInsecurePlainAggregation, --insecure-allow-plain-aggregation)"
+	}
+	dec, err := c.cfg.Policy.Decide(c.task.ID, spend, cohort, prior)
 	if err != nil {
 		return err
 	}
@@ -273,4 +286,27 @@ func (c *Client) releaseAll(hash [32]byte, intents ...uint64) error {
 		}
 	}
 	return nil
+}
+
+// secureParamsRefused checks a secure plan's session parameters against
+// the tenant's secagg.Policy before anything is spent or trained: the
+// cohort counted from the plan's list, the threshold and corruption
+// quorum, and the number of noise shares. It returns why the round is
+// refused, or "".
+func (c *Client) secureParamsRefused(p *api.TrainPlan) string {
+	params, err := secureParams(p, 1, c.cfg.CA, time.Now())
+	if err != nil {
+		// Substituted or unverifiable identity keys: startSecure refuses
+		// the session with this error, as before.
+		return ""
+	}
+	if err := c.cfg.SecAgg.Check(params); err != nil {
+		return fmt.Sprintf("unsafe secure-aggregation parameters: %v", err)
+	}
+	if p.GetDdgGamma() != 0 {
+		if err := c.cfg.SecAgg.CheckNoiseShares(int(p.GetDdgShares()), params); err != nil {
+			return fmt.Sprintf("unsafe tenant-level noise split: %v", err)
+		}
+	}
+	return ""
 }

@@ -50,7 +50,7 @@ func secureParams(p *api.TrainPlan, dim int, ca *x509.Certificate, now time.Time
 		return nil, fmt.Errorf("plan asks for %d-bit aggregation, this client does %d", p.GetBits(), secagg.Bits)
 	}
 	return secagg.NewParams(secagg.Config{Round: uint64(p.GetRound()), Participants: parts, Threshold: int(p.GetThreshold()),
-		Neighbours: int(p.GetNeighbours()), Dim: dim, GraphSeed: seed})
+		Neighbours: int(p.GetNeighbours()), Dim: dim, GraphSeed: seed, MaxCorrupt: int(p.GetMaxCorrupt())})
 }
 
 // startSecure quantises delta and advertises this client's keys.

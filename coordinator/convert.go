@@ -21,6 +21,7 @@ func ActionToProto(a Action) *api.PollResponse {
 		if s := p.Secure; s != nil {
 			tp.Secure, tp.UpdateClip, tp.QuantScale, tp.Bits = true, s.ClipNorm, s.Scale, secagg.Bits
 			tp.Threshold, tp.Neighbours, tp.SessionSeed = int32(s.Threshold), int32(s.Neighbours), s.Seed[:]
+			tp.MaxCorrupt = int32(s.MaxCorrupt)
 			tp.MaxWeight, tp.BitWeight = s.MaxWeight, s.BitWeight
 			for _, k := range s.Keys {
 				tp.CohortKeys = append(tp.CohortKeys, k)

@@ -23,9 +23,16 @@ import (
 // aggregation/secagg): the coordinator then sees only masked vectors and
 // learns only the sum of the surviving clients' clipped, quantised updates.
 type SecureConfig struct {
-	// Threshold t of the Shamir sharing; 0 takes ⌊k/2⌋+1, the smallest
-	// value the protocol allows (most dropout tolerance).
+	// Threshold t of the Shamir sharing; 0 takes max(⌊k/2⌋+1, c+1), the
+	// smallest value the protocol and the corruption bound allow (most
+	// dropout tolerance).
 	Threshold int
+	// MaxCorrupt c: cohort members that may collude with a malicious
+	// coordinator which the session withstands (its consistency quorum is
+	// ⌊(n+c)/2⌋+1 signatures). 0 takes ⌈n/3⌉−1, what a tenant's default
+	// policy (secagg.Policy) requires; negative means 0 (tenants with the
+	// default policy then refuse the round).
+	MaxCorrupt int
 	// Neighbours k of each client; 0 gives the full graph (plain SecAgg).
 	Neighbours int
 	// ClipNorm S bounds each client's update (L2) before quantisation.
@@ -60,6 +67,7 @@ type TenantDP struct {
 // SecurePlan is the secure-aggregation part of a Plan.
 type SecurePlan struct {
 	Threshold, Neighbours int
+	MaxCorrupt            int
 	ClipNorm, Scale       float64
 	Seed                  [32]byte
 	Keys                  []ed25519.PublicKey // Keys[i] belongs to Plan.Cohort[i]
@@ -110,11 +118,19 @@ func (f *Federation) startSecure(r *round) error {
 	if k == 0 || k >= n-1 {
 		k = n - 1
 	}
+	c := sc.MaxCorrupt
+	if c == 0 {
+		c = secagg.Policy{}.Corrupt(n)
+	}
+	c = max(c, 0)
 	t := sc.Threshold
 	if t == 0 {
-		t = k/2 + 1
+		t = max(k/2+1, c+1)
 	}
-	plan := SecurePlan{Threshold: t, Neighbours: k, ClipNorm: sc.ClipNorm, Scale: sc.Scale}
+	if t <= c || t > k {
+		return fmt.Errorf("coordinator: secure aggregation with %d neighbours cannot have a threshold t with %d < t ≤ %d (threshold %d): raise Neighbours or lower MaxCorrupt", k, c, k, t)
+	}
+	plan := SecurePlan{Threshold: t, Neighbours: k, MaxCorrupt: c, ClipNorm: sc.ClipNorm, Scale: sc.Scale}
 	if f.clipper != nil {
 		plan.ClipNorm = f.clipper.Clip()
 	}
@@ -148,8 +164,11 @@ func (f *Federation) startSecure(r *round) error {
 			clip = adaptive.JointClipNorm(plan.ClipNorm, plan.BitWeight)
 			dim++
 		}
+		// The noise is split into at most t − c + 1 shares: a sum the
+		// coordinator can learn holds at least that many honest
+		// contributions (secagg.Policy.CheckNoiseShares).
 		p, err := ddg.Plan(ddg.Goal{Epsilon: dp.Epsilon, Delta: dp.Delta, Rounds: f.cfg.Rounds, Dim: dim,
-			ClipNorm: clip, Threshold: f.cfg.MinClients, Cohort: n, Bits: secagg.Bits})
+			ClipNorm: clip, Threshold: min(f.cfg.MinClients, secagg.MinHonestInSum(t, c)), Cohort: n, Bits: secagg.Bits})
 		if err != nil {
 			return fmt.Errorf("tenant-level DP plan: %w", err)
 		}
@@ -173,7 +192,7 @@ func (f *Federation) startSecure(r *round) error {
 		}
 	}
 	params, err := secagg.NewParams(secagg.Config{Round: uint64(r.number), Participants: parts, Threshold: t,
-		Neighbours: k, Dim: dim, GraphSeed: plan.Seed})
+		Neighbours: k, Dim: dim, GraphSeed: plan.Seed, MaxCorrupt: c})
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,11 @@ type Config struct {
 	// InsecurePlainAggregation sends plain updates (the coordinator sees
 	// each one); the default is secure aggregation.
 	InsecurePlainAggregation bool
+	// TenantsRequireSecure leaves the tenants' default policy in place with
+	// InsecurePlainAggregation: they decline every plain round (the
+	// downgrade test); otherwise the simulated tenants opt in to plain
+	// rounds (client.Config.AllowInsecurePlainAggregation).
+	TenantsRequireSecure bool
 	// UpdateClip S bounds each update's L2 norm in secure aggregation.
 	UpdateClip float64
 	// MaxWeight caps each tenant's FedAvg weight (its example count) in

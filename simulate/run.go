@@ -453,6 +453,7 @@ func newTenantClient(cfg Config, td tenantRef, log client.SpendLog, drop *dropPo
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6),
 			RequireNoisedCounts: cfg.EvalEpsilon > 0 && cfg.WeightEpsilon > 0},
 		Spends: log, Rand: rnd, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
+		AllowInsecurePlainAggregation: cfg.InsecurePlainAggregation && !cfg.TenantsRequireSecure,
 	})
 }
 
@@ -471,7 +472,7 @@ func planDrops(cfg Config, names []string) map[string]*dropPoint {
 		return out
 	}
 	r := mrand.New(mrand.NewPCG(cfg.Seed, 0xd209))
-	stages := []string{"advertise", "share_keys", "masked_input", "unmask"}
+	stages := []string{"advertise", "share_keys", "check_shares", "masked_input", "consistency", "unmask"}
 	for _, i := range r.Perm(len(names))[:cfg.DropTenants] {
 		out[names[i]] = &dropPoint{round: 1 + r.IntN(cfg.Rounds), stage: stages[r.IntN(len(stages))]}
 	}

@@ -52,6 +52,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	tlsDir := fs.String("tls-dir", "", "credentials made by 'fedb2b client enroll --dir' (mutual TLS 1.3)")
 	serverName := fs.String("server-name", "localhost", "name in the coordinator's certificate")
 	noTLS := fs.Bool("insecure-no-tls", false, "INSECURE: plain gRPC without TLS (tests on one machine only)")
+	allowPlain := fs.Bool("insecure-allow-plain-aggregation", false, "INSECURE: take part in rounds without secure aggregation, so the coordinator sees this tenant's update and example count (default: decline them)")
 	var ak ageKeyFlags
 	ak.register(fs, false)
 	var files fileFlags
@@ -150,6 +151,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	c, err := client.New(client.Config{
 		Hooks:  hooks,
 		Tenant: *tenant, Encoder: enc, Train: train, Test: test, Spends: spends, Log: log, Identity: identity, CA: pinnedCA, ModelOut: *modelOut,
+		AllowInsecurePlainAggregation: *allowPlain,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: *epsCap, Delta: *delta}, MinNoise: *minNoise, MinCohort: *minCohort,
 			RequireNoisedCounts: !*exactEval},
 	})
