@@ -85,6 +85,10 @@ type Hooks struct {
 	AfterUpdate func(round int) error
 	// BeforeStage runs before each secure-aggregation message is sent.
 	BeforeStage func(round int, stage string) error
+	// TamperSecure, if set, rewrites the encoded messages of each
+	// secure-aggregation stage before they are sent (a test playing a
+	// hostile tenant; never set in production).
+	TamperSecure func(round int, stage string, msgs [][]byte) [][]byte
 }
 
 // Result summarises a client's run.

@@ -287,6 +287,9 @@ func (c *Client) sendSecure(ctx context.Context, conn api.FederationClient, roun
 		}
 		step.Messages = append(step.Messages, b)
 	}
+	if h := c.cfg.Hooks.TamperSecure; h != nil {
+		step.Messages = h(round, st.String(), step.Messages)
+	}
 	err := c.send(ctx, conn, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: int64(round), Payload: &api.SubmitRequest_Secagg{Secagg: step}})
 	if err != nil {
 		return fmt.Errorf("client: send %s of round %d: %w", st, round, err)

@@ -82,6 +82,9 @@ type Event struct {
 	Declined     map[string]string // tenant → reason it gave
 	Dropped      []string          // invited, no answer by the deadline
 	DroppedAt    map[string]string // secure rounds: tenant → stage it vanished in
+	// Blamed lists a secure round's complaints and bad revealed shares,
+	// "accused: reason" (aggregation/secagg, Server.Blamed).
+	Blamed []string
 	// Artifacts holds, per participant, the SHA-256 of what it released
 	// to the coordinator (UpdateHash of a plain update; the bytes of a
 	// masked input), which the tenant's own ledger records too.

@@ -424,6 +424,9 @@ func (f *Federation) roundEvent(now time.Time, parts []string) Event {
 	}
 	if r.sec != nil {
 		ev.DroppedAt = maps.Clone(r.sec.dropped)
+		for _, b := range r.sec.server.Blamed() {
+			ev.Blamed = append(ev.Blamed, fmt.Sprintf("%s: %s", r.sec.params.Participant(b.Accused).ID, b.Reason))
+		}
 	}
 	return ev
 }

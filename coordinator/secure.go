@@ -47,6 +47,10 @@ type SecureConfig struct {
 	// MaxWeight, so only Σ w·Δ and Σ w are revealed. Ignored with TenantDP
 	// (tenant-level sensitivity needs every tenant to count once).
 	MaxWeight float64
+	// MinTotalWeight is a public floor on the round's Σ w (weighted
+	// rounds): a smaller total, which would amplify the weighted mean, is
+	// refused (0: Σ w must be positive).
+	MinTotalWeight float64
 	// AdaptiveClip, with TenantDP, makes the clip norm follow a target
 	// quantile of the update norms (Andrew et al. 2021): ClipNorm is the
 	// start, and the clipped-or-not bits travel as one extra coordinate
@@ -454,6 +458,10 @@ func (f *Federation) finishSecure(now time.Time) {
 		}
 	} else {
 		s.quant.Decode(dec, sum)
+		if err := checkSecureSum(s.plan, s.quant, f.cfg.Secure.MinTotalWeight, dec, len(survivors)); err != nil {
+			f.abandon(now, fmt.Sprintf("secure aggregation sum refused: %v", err))
+			return
+		}
 	}
 	if w := s.plan.BitWeight; w > 0 {
 		updates, bitSum, err := adaptive.DecodeBitSum(dec, w)
@@ -480,4 +488,17 @@ func (f *Federation) finishSecure(now time.Time) {
 		agg.WeightedSum, agg.TotalWeight = dec[:d], dec[d]
 	}
 	f.aggregate(now, parts, agg)
+}
+
+// checkSecureSum refuses a decoded (noise-free) sum that m honest clipped
+// inputs cannot produce (secagg.SumBounds): secure aggregation hides each
+// input, so a client that skipped clipping or claimed a huge weight shows
+// only here. Rounds with tenant-level noise are not checked (the noise has
+// no hard bound).
+func checkSecureSum(plan SecurePlan, q secagg.Quantizer, minWeight float64, dec []float64, m int) error {
+	b := secagg.SumBounds{Clients: m, ClipNorm: q.ClipNorm, Step: 1 / q.Scale, WeightIndex: -1}
+	if plan.MaxWeight > 0 {
+		b.WeightIndex, b.MaxWeight, b.MinTotalWeight = len(dec)-1, plan.MaxWeight, minWeight
+	}
+	return b.Check(dec)
 }

@@ -64,6 +64,10 @@ type Config struct {
 	// downgrade test); otherwise the simulated tenants opt in to plain
 	// rounds (client.Config.AllowInsecurePlainAggregation).
 	TenantsRequireSecure bool
+	// HostileTenant names a tenant that sends, in every secure round,
+	// share ciphertexts that do not decrypt (signed with its own key, so
+	// the coordinator relays them): the hostile-tenant test of issue #14.
+	HostileTenant string
 	// UpdateClip S bounds each update's L2 norm in secure aggregation.
 	UpdateClip float64
 	// MaxWeight caps each tenant's FedAvg weight (its example count) in

@@ -15,16 +15,19 @@ type Metrics struct {
 
 // RoundReport is what one round did.
 type RoundReport struct {
-	Round        int                `json:"round"`
-	Metrics                         // of the version this round produced
-	Participants int                `json:"participants"`
-	Tenants      []string           `json:"participant_names"`
-	Dropped      []string           `json:"dropped,omitempty"`
-	Declined     map[string]string  `json:"declined,omitempty"`
-	Evaluators   int                `json:"evaluators"`
-	Abandoned    bool               `json:"abandoned,omitempty"`
-	Reason       string             `json:"reason,omitempty"`
-	Epsilon      map[string]float64 `json:"epsilon_per_tenant"`
+	Round        int               `json:"round"`
+	Metrics                        // of the version this round produced
+	Participants int               `json:"participants"`
+	Tenants      []string          `json:"participant_names"`
+	Dropped      []string          `json:"dropped,omitempty"`
+	Declined     map[string]string `json:"declined,omitempty"`
+	// Blamed: the secure round's complaints and bad shares ("accused:
+	// reason", coordinator.Event.Blamed).
+	Blamed     []string           `json:"blamed,omitempty"`
+	Evaluators int                `json:"evaluators"`
+	Abandoned  bool               `json:"abandoned,omitempty"`
+	Reason     string             `json:"reason,omitempty"`
+	Epsilon    map[string]float64 `json:"epsilon_per_tenant"`
 	// Evaluated says whether the round's version was evaluated (not when
 	// abandoned or skipped by EvalEvery).
 	Evaluated bool `json:"evaluated"`

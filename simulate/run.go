@@ -293,7 +293,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		switch e.Kind {
 		case coordinator.EvRoundAggregated, coordinator.EvRoundAbandoned:
 			cur = RoundReport{Round: e.Round, Participants: len(e.Participants), Tenants: e.Participants, Dropped: e.Dropped, Declined: e.Declined,
-				Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason, UpdateClip: e.UpdateClip}
+				Blamed: e.Blamed, Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason, UpdateClip: e.UpdateClip}
 			if e.TenantDP != nil {
 				for _, name := range e.Participants {
 					if tenantAcc[name] == nil {
@@ -441,6 +441,9 @@ func newTenantClient(cfg Config, td tenantRef, log client.SpendLog, drop *dropPo
 			return nil
 		}
 	}
+	if td.name == cfg.HostileTenant {
+		hooks.TamperSecure = garbageShares(identity)
+	}
 	// Clients are created one after another, each with its own stream
 	// derived from cfg.Rand, so a seeded run is reproducible and no
 	// reader is shared between goroutines.
@@ -504,4 +507,30 @@ func deriveReader(seed io.Reader) (io.Reader, error) {
 		return nil, nil
 	}
 	return privacy.DeriveReader(seed)
+}
+
+// garbageShares makes a hostile tenant's share ciphertexts undecryptable
+// while keeping them signed with its identity key: its neighbours file
+// complaints and the honest tenants must still finish the round.
+func garbageShares(identity ed25519.PrivateKey) func(int, string, [][]byte) [][]byte {
+	return func(_ int, stage string, msgs [][]byte) [][]byte {
+		if stage != secagg.StageShareKeys.String() {
+			return msgs
+		}
+		out := make([][]byte, 0, len(msgs))
+		for _, b := range msgs {
+			var sh secagg.EncryptedShare
+			if sh.UnmarshalBinary(b) != nil {
+				return msgs
+			}
+			sh.Ciphertext = []byte("hostile: not an age file")
+			sh.Sign(identity)
+			nb, err := sh.MarshalBinary()
+			if err != nil {
+				return msgs
+			}
+			out = append(out, nb)
+		}
+		return out
+	}
 }

@@ -213,7 +213,7 @@ func (c *Client) ShareKeys(adverts []*AdvertiseMsg) ([]*EncryptedShare, error) {
 			return nil, err
 		}
 		out[i] = &EncryptedShare{Session: c.p.session, From: c.me, To: v, Ciphertext: ct}
-		out[i].Signature = sign(c.ident, shareSigMessage(out[i]))
+		out[i].Sign(c.ident)
 	}
 	c.peers = peers
 	c.stage = StageCheckShares

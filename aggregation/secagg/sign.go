@@ -89,3 +89,9 @@ func selfCommitment(session SessionID, owner uint32, b [32]byte) [32]byte {
 func verifySig(pub ed25519.PublicKey, msg []byte, sig [64]byte) bool {
 	return ed25519.Verify(pub, msg, sig[:])
 }
+
+// Sign sets m.Signature: the sender's identity-key signature over the
+// session, recipient and SHA-256 of the ciphertext (Client.ShareKeys signs
+// every share it makes; exported for drivers and tests that play a hostile
+// tenant, whose own key signs whatever it sends).
+func (m *EncryptedShare) Sign(key ed25519.PrivateKey) { m.Signature = sign(key, shareSigMessage(m)) }
