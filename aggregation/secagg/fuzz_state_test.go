@@ -35,7 +35,7 @@ func FuzzClientUnmask(f *testing.F) {
 		c := *h.cl[0]
 		resp, err := c.Unmask(&r)
 		if err != nil {
-			for _, s := range []error{ErrWrongSession, ErrInconsistent, ErrBelowThreshold, ErrUnknownParticipant, ErrDuplicate} {
+			for _, s := range []error{ErrWrongSession, ErrInconsistent, ErrBelowThreshold, ErrUnknownParticipant, ErrDuplicate, ErrBadSignature} {
 				if errors.Is(err, s) {
 					return
 				}
@@ -94,6 +94,36 @@ func FuzzClientCheckShares(f *testing.F) {
 		list := append([]*EncryptedShare{&s}, sh[1:]...)
 		if _, err := c.CheckShares(list); err == nil && s.From != sh[0].From {
 			t.Fatal("accepted a share from an unexpected sender")
+		}
+	})
+}
+
+// FuzzServerOnReceipt: hostile share receipts never panic the server, and
+// one that is refused records no blame.
+func FuzzServerOnReceipt(f *testing.F) {
+	h := newHarness(f, 5, 0, 3, 4, 1)
+	h.shareKeys(h.advertise(nil), nil)
+	sh, err := h.srv.SharesFor(1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	r, err := h.cl[1].CheckShares(sh)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := r.MarshalBinary()
+	f.Add(uint32(1), good)
+	f.Fuzz(func(t *testing.T, from uint32, data []byte) {
+		var m ShareReceipt
+		if m.UnmarshalBinary(data) != nil {
+			return
+		}
+		s := *h.srv
+		s.receipt = append([]bool(nil), h.srv.receipt...)
+		s.cut = map[[2]uint32]bool{}
+		s.blamed = nil
+		if err := s.OnReceipt(from, &m); err != nil && len(s.blamed) != 0 {
+			t.Fatal("a refused receipt recorded a blame")
 		}
 	})
 }

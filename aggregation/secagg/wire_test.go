@@ -20,12 +20,18 @@ func sampleMessages() map[string][2]wireMsg {
 	var v [fieldBytes]byte
 	v[0], v[32] = 1, 2
 	return map[string][2]wireMsg{
-		"advertise": {&AdvertiseMsg{Session: s, From: 3, EncKey: [32]byte{1}, MaskKey: [32]byte{2}, Signature: [64]byte{3}}, new(AdvertiseMsg)},
-		"share":     {&EncryptedShare{Session: s, From: 1, To: 2, Ciphertext: []byte("ciphertext")}, new(EncryptedShare)},
-		"masked":    {&MaskedInput{Session: s, From: 4, Vector: []uint32{0, 1, 1 << 31, ^uint32(0)}}, new(MaskedInput)},
-		"request":   {&UnmaskRequest{Session: s, Survivors: []uint32{0, 2, 5}, Dropped: []uint32{1}}, new(UnmaskRequest)},
-		"response":  {&UnmaskResponse{Session: s, From: 2, SelfShares: []RevealedShare{{Owner: 0, Value: v}}, KeyShares: []RevealedShare{{Owner: 1, Value: v}, {Owner: 3}}}, new(UnmaskResponse)},
-		"abort":     {&AbortNotice{Session: s, Stage: StageUnmask, Reason: "too few survivors"}, new(AbortNotice)},
+		"advertise": {&AdvertiseMsg{Session: s, From: 3, EncKey: [32]byte{1}, MaskKey: [32]byte{2}, SelfCommit: [32]byte{5}, Signature: [64]byte{3}}, new(AdvertiseMsg)},
+		"share":     {&EncryptedShare{Session: s, From: 1, To: 2, Ciphertext: []byte("ciphertext"), Signature: [64]byte{4}}, new(EncryptedShare)},
+		"receipt": {&ShareReceipt{Session: s, From: 2, Complaints: []Complaint{{Accused: 1, CipherHash: [32]byte{6}, Signature: [64]byte{7}}}},
+			new(ShareReceipt)},
+		"maskreq": {&MaskRequest{Session: s, Excluded: []uint32{1, 4}}, new(MaskRequest)},
+		"consreq": {&ConsistencyRequest{Session: s, Survivors: []uint32{0, 2, 3}}, new(ConsistencyRequest)},
+		"conssig": {&ConsistencyResponse{Session: s, From: 3, Signature: [64]byte{8}}, new(ConsistencyResponse)},
+		"masked":  {&MaskedInput{Session: s, From: 4, Vector: []uint32{0, 1, 1 << 31, ^uint32(0)}}, new(MaskedInput)},
+		"request": {&UnmaskRequest{Session: s, Survivors: []uint32{0, 2, 5}, Dropped: []uint32{1},
+			Signatures: []SurvivorSignature{{Signer: 2, Signature: [64]byte{9}}}}, new(UnmaskRequest)},
+		"response": {&UnmaskResponse{Session: s, From: 2, SelfShares: []RevealedShare{{Owner: 0, Value: v}}, KeyShares: []RevealedShare{{Owner: 1, Value: v}, {Owner: 3}}}, new(UnmaskResponse)},
+		"abort":    {&AbortNotice{Session: s, Stage: StageUnmask, Reason: "too few survivors"}, new(AbortNotice)},
 	}
 }
 
@@ -124,6 +130,22 @@ func FuzzUnmaskRequest(f *testing.F) {
 
 func FuzzUnmaskResponse(f *testing.F) {
 	fuzzDecoder(f, sampleMessages()["response"][0].(*UnmaskResponse))
+}
+
+func FuzzShareReceipt(f *testing.F) {
+	fuzzDecoder(f, sampleMessages()["receipt"][0].(*ShareReceipt))
+}
+
+func FuzzMaskRequest(f *testing.F) {
+	fuzzDecoder(f, sampleMessages()["maskreq"][0].(*MaskRequest))
+}
+
+func FuzzConsistencyRequest(f *testing.F) {
+	fuzzDecoder(f, sampleMessages()["consreq"][0].(*ConsistencyRequest))
+}
+
+func FuzzConsistencyResponse(f *testing.F) {
+	fuzzDecoder(f, sampleMessages()["conssig"][0].(*ConsistencyResponse))
 }
 
 func FuzzAbortNotice(f *testing.F) {
