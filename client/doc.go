@@ -2,8 +2,15 @@
 // next to its private data, and takes part in a federation.
 //
 // For each round the coordinator offers, the client checks the plan against
-// the tenant's policy (minimum noise, minimum cohort) and its record-level
-// privacy budget, computed by its own RDP accountant from its own spend log.
+// the tenant's policy (minimum noise, minimum cohort counted from the
+// cohort list the plan gives) and its record-level privacy budget, computed
+// by its own RDP accountant from its own spend log. It declines a plan
+// with secure aggregation off unless Config.AllowInsecurePlainAggregation
+// (--insecure-allow-plain-aggregation) says otherwise, and a secure plan
+// whose threshold, corruption quorum or noise split fails Config.SecAgg
+// (aggregation/secagg.Policy): the coordinator cannot talk it out of
+// either. A peer's bad share or a refused survivor set ends that round's
+// session for this client, never the client.
 // It declines with a reason, or records the spend durably (write-ahead)
 // before it releases anything, trains the adapter locally with DP-SGD on a
 // frozen base encoder, and sends only the update.

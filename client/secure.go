@@ -197,7 +197,12 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 		}
 		r, err := s.c.CheckShares(shares)
 		if err != nil {
-			return fmt.Errorf("client: round %d: %w", round, err)
+			// Only the relay can cause this (a share forged, altered,
+			// misaddressed or replayed: the coordinator checks senders'
+			// signatures): refuse the round, keep serving.
+			c.log.Warn("refused the relayed shares", "round", round, "err", err)
+			c.sec = nil
+			return nil
 		}
 		if n := len(r.Complaints); n > 0 {
 			c.log.Warn("filed complaints about neighbours' shares", "round", round, "complaints", n)
