@@ -111,7 +111,7 @@ func (c *Client) MaskInput(req *MaskRequest, input []uint32) (*MaskedInput, erro
 		return nil, err
 	}
 	if excluded[c.me] {
-		return nil, c.abort(fmt.Errorf("%w: the server excluded this client (%d) after a complaint about its shares", ErrBlamed, c.me))
+		return nil, c.abort(fmt.Errorf("%w: the server excluded this client (%d): complaints about its shares left it fewer than t partners, or its shares or receipt did not arrive in time", ErrBlamed, c.me))
 	}
 	var partners []uint32
 	for _, v := range c.p.Neighbours(c.me) {

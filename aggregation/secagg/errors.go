@@ -37,7 +37,8 @@ var (
 	ErrParams = errors.New("secagg: invalid parameters")
 )
 
-// ErrBlamed: this participant was excluded from the session because a
-// neighbour filed a signed complaint about the share it sent (see
-// Server.Blamed); its input is not in the sum.
+// ErrBlamed: the server excluded this participant after the share check
+// (complaints about its shares left it fewer than t partners, see
+// Server.Blamed, or its shares or receipt came too late); its input is not
+// in the sum.
 var ErrBlamed = errors.New("secagg: blamed by a neighbour")
