@@ -65,10 +65,16 @@
 // MarshalBinary/UnmarshalBinary (versioned, length-checked; hostile bytes
 // give ErrMalformed, never a panic), so a transport carries them as opaque
 // bytes. The server driver closes each stage (Server.CloseStage, or
-// implicitly through Adverts, SharesFor, UnmaskRequest, Result) when all
-// messages arrived or its deadline passed; a message for a closed stage is
-// rejected as late (ErrWrongStage). Errors wrap the exported sentinels
-// (errors.Is). Simulate runs a whole session in memory.
+// implicitly through Adverts, SharesFor, MaskRequestFor,
+// ConsistencyRequest, UnmaskRequest, Result) when all messages arrived or
+// its deadline passed; a message for a closed stage is rejected as late
+// (ErrWrongStage). Client methods, in order: Advertise, ShareKeys,
+// CheckShares, MaskInput, SignSurvivors, Unmask. Errors wrap the exported
+// sentinels (errors.Is). Simulate runs a whole session in memory.
+//
+// The wire format is version 2 (signed shares, commitments, the two new
+// stages): a version-1 peer's messages are refused as malformed, so
+// coordinator and tenants upgrade together.
 //
 // # Arithmetic
 //
