@@ -182,7 +182,10 @@
 //     (no range proofs). SumBounds lets the coordinator refuse decoded sums
 //     that m honest clipped inputs cannot produce (norm, total weight above
 //     m·cap or below a public floor), but a malicious input inside those
-//     bounds is undetected. Verifiable input validation is out of scope:
+//     bounds is undetected, and one outside them makes the coordinator
+//     refuse the whole round (it cannot tell whose input it was): a
+//     hostile tenant can still stop rounds that way. Verifiable input
+//     validation is out of scope:
 //     see ACORN (Bell et al., USENIX Security 2023), RoFL (Lycklama et al.,
 //     IEEE S&P 2023) and EIFFeL (Roy Chowdhury et al., CCS 2022).
 //   - The coordinator can drop honest clients, choose the graph seed and
@@ -191,6 +194,9 @@
 //     round and report any sum to others (no verifiable aggregation).
 //   - A client that lies in a complaint is not identified (the pair is
 //     separated; operators see both names in Server.Blamed).
+//   - The consistency quorum is global: each client verifies q ≈ (n+c)/2
+//     signatures, so its cost grows with n while masking grows with k
+//     (README, benchmarks).
 //   - More than c corrupt clients, or a compromised CA key (see above).
 //
 // Keys are fresh every round (the mask key of a dropped client is revealed
