@@ -57,7 +57,7 @@ func TestCAApartFromCoordinator(t *testing.T) {
 		t.Fatalf("the coordinator's registry view holds invitation hashes:\n%s", b)
 	}
 	// The coordinator refuses to run from the CA directory.
-	if _, e, code := runCLI(t, append([]string{"coordinator", "--tls-dir", ca, "--labels", "a,b", "--workdir", filepath.Join(dir, "refused")}, opArgs...)...); code != 1 || !strings.Contains(e, "holds the CA private key") {
+	if _, e, code := runCLI(t, append([]string{"coordinator", "--tls-dir", ca, "--labels", "a,b", "--listen", "127.0.0.1:0", "--workdir", filepath.Join(dir, "refused")}, opArgs...)...); code != 1 || !strings.Contains(e, "holds the CA private key") {
 		t.Fatalf("coordinator on the CA directory: %d %q", code, e)
 	}
 

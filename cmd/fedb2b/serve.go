@@ -93,6 +93,12 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	fail := func(err error) int { fmt.Fprintf(stderr, "fedb2b coordinator: %v\n", err); return 1 }
+	if *tlsDir != "" {
+		// Before anything is created: never run from the CA's directory.
+		if err := pki.CheckServerDir(*tlsDir); err != nil {
+			return fail(err)
+		}
+	}
 	names, err := taskLabels(*labels, *labelsFrom, *textCol, *labelCol)
 	if err != nil {
 		return fail(err)
