@@ -172,8 +172,9 @@ func RunIntent(ctx context.Context, ex []dataset.Example, cfg IntentConfig) (*In
 		for j := i; j < len(oos); j += cfg.Tenants {
 			p = append(p, oos[j])
 		}
-		rest, test := dataset.TrainTestSplit(p, cfg.TestFraction, cfg.Seed+uint64(i)+1)
-		train, val := dataset.TrainTestSplit(rest, cfg.ValFraction, cfg.Seed+uint64(i)+101)
+		key := dataset.SimulationSplitKey(cfg.Seed, i)
+		rest, test := dataset.TrainTestSplit(p, cfg.TestFraction, key)
+		train, val := dataset.TrainTestSplit(rest, cfg.ValFraction, key.Derive("validation"))
 		t := &intentSplits{name: fmt.Sprintf("tenant-%d", i+1)}
 		t.raw = intentTenant{name: t.name, test: test}
 		var trainIn []dataset.Example

@@ -102,7 +102,7 @@ func prepare(cfg *Config) (*splitData, error) {
 	labels, _ := dataset.LabelIndex(data)
 	s := &splitData{labels: labels}
 	for i, p := range parts {
-		train, test := dataset.TrainTestSplit(p, cfg.TestFraction, cfg.Seed+uint64(i)+1)
+		train, test := dataset.TrainTestSplit(p, cfg.TestFraction, dataset.SimulationSplitKey(cfg.Seed, i))
 		s.tenants = append(s.tenants, tenantData{name: fmt.Sprintf("tenant-%d", i+1), train: train, test: test})
 	}
 	kind, err := modeltask.Lookup(modeltask.KindClassify)

@@ -39,7 +39,7 @@ func TestRunTaskWithOwnLearners(t *testing.T) {
 	fed := TaskFederation{Spec: spec, Initial: clf.Params(), Central: models.TrainConfig{Steps: 300, LearningRate: 2, BatchSize: 64}}
 	var allTrain, allTest []dataset.Example
 	for i, p := range parts {
-		train, test := dataset.TrainTestSplit(p, 0.2, uint64(i))
+		train, test := dataset.TrainTestSplit(p, 0.2, dataset.SimulationSplitKey(0, i))
 		fed.Tenants = append(fed.Tenants, TaskTenant{Name: fmt.Sprintf("t%d", i), Learner: modeltask.NewClassifier(enc, train, test, nil)})
 		allTrain, allTest = append(allTrain, train...), append(allTest, test...)
 	}
@@ -67,7 +67,7 @@ func TestRunTaskWithOwnLearners(t *testing.T) {
 	// The exact figure counts every held-out example once.
 	var held float64
 	for i, p := range parts {
-		_, test := dataset.TrainTestSplit(p, 0.2, uint64(i))
+		_, test := dataset.TrainTestSplit(p, 0.2, dataset.SimulationSplitKey(0, i))
 		held += float64(len(test))
 	}
 	if ex := rep.FinalExactValues; ex["examples"] != held || !(ex["accuracy"] > 0) {

@@ -42,7 +42,6 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	onBad := fs.String("on-bad-row", "skip", "skip (and count) or fail on a malformed row")
 	testFrac := fs.Float64("test-fraction", 0.2, "held-out fraction for federated evaluation")
 	exactEval := fs.Bool("allow-exact-counts", false, "release exact evaluation statistics and example counts when the coordinator asks for them (default: only noised ones, charged to the budget)")
-	seed := fs.Uint64("split-seed", 1, "seed of the train/held-out split")
 	workdir := fs.String("workdir", ".", "directory for this tenant's files (keys, privacy ledger)")
 	epsCap := fs.Float64("epsilon-cap", 8, "this tenant's record-level ε cap over all rounds")
 	delta := fs.Float64("delta", 1e-5, "δ of this tenant's guarantee")
@@ -102,7 +101,6 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if rep.Skipped > 0 {
 		fmt.Fprintf(stderr, "fedb2b client: %s: skipped %d of %d rows; first: %v\n", *data, rep.Skipped, rep.Rows, rep.Bad[0])
 	}
-	train, test := dataset.TrainTestSplit(ex, *testFrac, *seed)
 	if err := os.MkdirAll(*workdir, 0o700); err != nil {
 		return fail(err)
 	}
@@ -113,6 +111,10 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	// Each record's side of the split is a keyed hash of that record alone
+	// (the key derived from this tenant's identity key), so adding or
+	// removing a record moves no other between training and held-out.
+	train, test := dataset.TrainTestSplit(ex, *testFrac, dataset.SplitKeyFrom(identity.Seed()))
 	var pinnedCA *x509.Certificate
 	if creds != nil {
 		// Peers take this tenant's identity key from its certificate:

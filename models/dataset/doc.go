@@ -50,7 +50,8 @@
 //
 // SplitDirichlet partitions examples among simulated tenants with
 // Dirichlet label skew (the usual non-IID benchmark), TrainTestSplit holds
-// out a stratified test part, LabelIndex fixes a sorted label order that
+// out a test part in which each record's side depends on that record alone
+// (a keyed hash: removing one record moves no other between the parts), LabelIndex fixes a sorted label order that
 // all parties derive alike, and LabelSkew measures how non-IID a split is.
 // WriteCSV and WriteTenantFiles write the parts (one CSV per tenant,
 // replaced atomically). The seeds of these functions make simulations

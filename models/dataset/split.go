@@ -16,7 +16,6 @@ var ErrSplit = errors.New("invalid split")
 // the same seed used for Synthesize and a split gives unrelated draws.
 const (
 	streamDirichlet = 0x6469726963686c74 // "dirichlt"
-	streamTrainTest = 0x7472616e74657374 // "trantest"
 )
 
 // SplitOptions tunes SplitDirichlet.
@@ -178,43 +177,4 @@ func LabelSkew(parts [][]Example) float64 {
 		skew += float64(len(p)) / float64(total) * tv / 2
 	}
 	return skew
-}
-
-// TrainTestSplit splits ex into train and test, stratified by label: of
-// each label's n examples, round(testFraction·n) chosen at random go to
-// test, but at least one and at most n-1 when n >= 2 and 0 < testFraction
-// < 1 (so every label with two examples is in both parts); a label with a
-// single example stays in train. testFraction <= 0 (or NaN) puts everything
-// in train, >= 1 everything in test. Both parts keep input order; the
-// result depends only on (ex, testFraction, seed).
-func TrainTestSplit(ex []Example, testFraction float64, seed uint64) (train, test []Example) {
-	switch {
-	case !(testFraction > 0):
-		return slices.Clone(ex), nil
-	case testFraction >= 1:
-		return nil, slices.Clone(ex)
-	}
-	r := rand.New(rand.NewPCG(seed, streamTrainTest))
-	isTest := make([]bool, len(ex))
-	_, groups := groupByLabel(ex)
-	for _, g := range groups {
-		n := len(g)
-		k := int(math.Round(testFraction * float64(n)))
-		if n >= 2 {
-			k = min(max(k, 1), n-1)
-		} else {
-			k = 0
-		}
-		for _, j := range r.Perm(n)[:k] {
-			isTest[g[j]] = true
-		}
-	}
-	for i, e := range ex {
-		if isTest[i] {
-			test = append(test, e)
-		} else {
-			train = append(train, e)
-		}
-	}
-	return train, test
 }

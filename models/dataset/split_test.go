@@ -227,53 +227,6 @@ func TestGammaMean(t *testing.T) {
 	}
 }
 
-func TestTrainTestSplit(t *testing.T) {
-	ex := numbered(1000, 7)
-	ex = append(ex, Example{Text: "single", Label: "only-one", Line: 5000})
-	train, test := TrainTestSplit(ex, 0.2, 3)
-	checkPartition(t, ex, [][]Example{train, test})
-	if len(test) < 190 || len(test) > 210 {
-		t.Errorf("test has %d of %d examples, want about 20%%", len(test), len(ex))
-	}
-	trainCount, testCount := map[string]int{}, map[string]int{}
-	for _, e := range train {
-		trainCount[e.Label]++
-	}
-	for _, e := range test {
-		testCount[e.Label]++
-	}
-	for l, n := range trainCount {
-		if l == "only-one" {
-			if testCount[l] != 0 || n != 1 {
-				t.Errorf("a single-example label must stay in train")
-			}
-			continue
-		}
-		total := n + testCount[l]
-		if want := int(math.Round(0.2 * float64(total))); testCount[l] != want {
-			t.Errorf("label %s: %d of %d in test, want %d (stratified)", l, testCount[l], total, want)
-		}
-	}
-	train2, test2 := TrainTestSplit(ex, 0.2, 3)
-	if !slices.Equal(train, train2) || !slices.Equal(test, test2) {
-		t.Error("same seed, different split")
-	}
-	// Small labels: at least one on each side.
-	small := numbered(6, 3) // two per label
-	tr, te := TrainTestSplit(small, 0.01, 1)
-	if len(tr) != 3 || len(te) != 3 {
-		t.Errorf("two per label at fraction 0.01: %d train, %d test, want 3 and 3", len(tr), len(te))
-	}
-	for _, f := range []float64{0, -1, math.NaN()} {
-		if tr, te := TrainTestSplit(ex, f, 1); len(tr) != len(ex) || len(te) != 0 {
-			t.Errorf("fraction %v: want everything in train", f)
-		}
-	}
-	if tr, te := TrainTestSplit(ex, 1, 1); len(tr) != 0 || len(te) != len(ex) {
-		t.Error("fraction 1: want everything in test")
-	}
-}
-
 func TestLabelIndex(t *testing.T) {
 	a := []Example{{Label: "b"}, {Label: "a"}, {Label: ""}}
 	b := []Example{{Label: "c"}, {Label: "a"}}

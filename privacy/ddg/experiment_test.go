@@ -82,7 +82,7 @@ func TestTenantDPExperiment(t *testing.T) {
 	var teX [][]float64
 	var teY []int
 	for i, p := range parts {
-		train, test := dataset.TrainTestSplit(p, 0.2, uint64(i)+2)
+		train, test := dataset.TrainTestSplit(p, 0.2, dataset.SimulationSplitKey(2, i))
 		trX[i], trY[i] = featurize(train)
 		f, y := featurize(test)
 		teX, teY = append(teX, f...), append(teY, y...)
