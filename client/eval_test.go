@@ -59,7 +59,8 @@ func plainRun(t *testing.T, evalEps, weightEps float64, pol Policy, allowPlain b
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := protocol.TaskSpec{ID: "t", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams()}
+	spec := protocol.TaskSpec{ID: "t", Kind: task.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams(),
+		Options: map[string]string{task.OptionExpectedBatch: "4"}}
 	spec.EvalLen = task.ClassStatsLen(spec)
 	fed, err := coordinator.New(coordinator.Config{
 		Task: spec, Rounds: 1, Strategy: &aggregation.FedAvg{}, EvalEpsilon: evalEps,

@@ -166,7 +166,8 @@ func federationCase(t *testing.T, tamper func(*api.TrainPlan)) (map[string]Resul
 	if err != nil {
 		t.Fatal(err)
 	}
-	task := protocol.TaskSpec{ID: "t", Kind: "classify", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams(), EvalLen: 2 + 3*len(labels)}
+	task := protocol.TaskSpec{ID: "t", Kind: "classify", EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 2, Labels: labels, Seed: 1, NumParams: clf.NumParams(), EvalLen: 2 + 3*len(labels),
+		Options: map[string]string{"expected_batch": "4"}}
 	fed, err := coordinator.New(coordinator.Config{
 		Task: task, Rounds: 1, Strategy: &aggregation.FedAvg{},
 		Train:     protocol.TrainParams{SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1, LocalSteps: 2, LearningRate: 0.1},

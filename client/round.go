@@ -8,6 +8,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy/scalar"
 	"github.com/fedb2b/fedb2b/protocol"
 )
@@ -19,6 +20,24 @@ func (c *Client) spendOf(p *api.TrainPlan) Spend {
 		Task: c.task.ID, Round: int(p.GetRound()), SampleRate: t.SampleRate,
 		NoiseMultiplier: t.NoiseMultiplier, ClipNorm: t.ClipNorm, Steps: t.LocalSteps,
 	}
+}
+
+// TrainConfigOf is the DP-SGD configuration a client trains with for a
+// plan's training parameters t of task spec: the plan's (q, C, z, steps,
+// learning rate) and the task's public expected batch
+// (task.ExpectedBatch), never one computed from the tenant's data. It
+// fails when the task announces no expected batch. The empirical privacy
+// audit (privacy/empirical/scenario) trains through it.
+func TrainConfigOf(t protocol.TrainParams, spec protocol.TaskSpec) (models.TrainConfig, error) {
+	b, err := task.ExpectedBatch(spec)
+	if err != nil {
+		return models.TrainConfig{}, err
+	}
+	return models.TrainConfig{
+		Steps: t.LocalSteps, SampleRate: t.SampleRate, ClipNorm: t.ClipNorm,
+		NoiseMultiplier: t.NoiseMultiplier, LearningRate: t.LearningRate, Private: true,
+		ExpectedBatch: b,
+	}, nil
 }
 
 func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *api.TrainPlan, res *Result) error {
@@ -49,6 +68,10 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	dec, err := c.cfg.Policy.Decide(c.task.ID, spend, cohort, prior)
 	if err != nil {
 		return err
+	}
+	tc, tcErr := TrainConfigOf(protocol.TrainParamsFromProto(p), c.task)
+	if why == "" && tcErr != nil {
+		why = tcErr.Error()
 	}
 	if why != "" {
 		dec = Decision{Reason: why}
@@ -81,10 +104,7 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 			return fmt.Errorf("client: round %d: not releasing: %w", round, err)
 		}
 	}
-	stats, err := c.learner.Train(models.TrainConfig{
-		Steps: spend.Steps, SampleRate: spend.SampleRate, ClipNorm: spend.ClipNorm,
-		NoiseMultiplier: spend.NoiseMultiplier, LearningRate: protocol.TrainParamsFromProto(p).LearningRate, Private: true,
-	}, c.rng)
+	stats, err := c.learner.Train(tc, c.rng)
 	if err != nil {
 		return fmt.Errorf("client: round %d: training: %w", round, err)
 	}

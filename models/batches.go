@@ -32,12 +32,13 @@ func NewBatches(cfg TrainConfig, n int) *Batches {
 }
 
 // Next returns the next batch (valid until the next call), the
-// denominator of the step's mean gradient (q·n for DP-SGD, the batch size
-// otherwise) and the per-example clip norm (0: no clipping).
+// denominator of the step's mean gradient (the public ExpectedBatch for
+// DP-SGD, the batch size otherwise) and the per-example clip norm (0: no
+// clipping).
 func (b *Batches) Next(rng *mrand.Rand) (batch []int, denom, clip float64) {
 	if b.cfg.Private {
 		b.batch = privacy.PoissonSample(b.n, b.cfg.SampleRate, rng, b.batch)
-		return b.batch, b.cfg.SampleRate * float64(b.n), b.cfg.ClipNorm
+		return b.batch, b.cfg.ExpectedBatch, b.cfg.ClipNorm
 	}
 	if b.perm == nil {
 		b.perm = make([]int, b.n)

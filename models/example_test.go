@@ -23,7 +23,8 @@ func Example() {
 
 	rng, _ := privacy.NewRand(privacy.SeededReader(1)) // production: privacy.NewRand(crypto/rand.Reader)
 	cfg := models.TrainConfig{Steps: 100, LearningRate: 1, Momentum: 0.5,
-		Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 0.5}
+		Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 0.5,
+		ExpectedBatch: 4} // public: fixed by the plan, not q·N of the tenant's N
 	if _, err := clf.Train(u, labels, cfg, rng); err != nil {
 		fmt.Println(err)
 		return

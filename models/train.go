@@ -22,10 +22,13 @@ const clipEpsilon = 1e-12
 // sampling (each example independently with probability SampleRate q),
 // per-example gradients clipped to L2 norm ≤ ClipNorm C (factor
 // min(1, C/(‖g‖+1e-12))), summed, plus N(0, (z·C)²) noise on every
-// coordinate (z = NoiseMultiplier), divided by the expected batch size q·N
-// (not the realised one, which would itself depend on the data; this is the
-// unbiased normalisation that the RDP accountant of the sampled Gaussian
-// assumes), then an SGD step. The privacy of the run is that of Steps
+// coordinate (z = NoiseMultiplier), divided by ExpectedBatch, then an SGD
+// step. ExpectedBatch is a public constant of the plan or task, never
+// computed from the tenant's data: dividing by the realised batch or by
+// q·N with the tenant's true N would make the scale of the noise in every
+// update reveal N (issue #13, finding 2; privacy/empirical's audit
+// catches it). The sampled-Gaussian accountant covers the noised sum; a
+// public divisor is post-processing. The privacy of the run is that of Steps
 // compositions of the sampled Gaussian mechanism with (q, z); the privacy
 // package accounts it.
 //
@@ -43,6 +46,10 @@ type TrainConfig struct {
 	SampleRate      float64 // q in (0, 1]
 	ClipNorm        float64 // C > 0
 	NoiseMultiplier float64 // z > 0
+	// ExpectedBatch > 0 divides the noised sum of every private step: the
+	// plan's public expected batch size (task.ExpectedBatch), the same for
+	// every tenant, never q·N of a tenant's own N.
+	ExpectedBatch float64
 
 	BatchSize int // non-private minibatch size, ≥ 1
 }
@@ -65,6 +72,8 @@ func (cfg TrainConfig) Check() error {
 			return fmt.Errorf("models: clip norm %v must be positive and finite", cfg.ClipNorm)
 		case !(cfg.NoiseMultiplier > 0) || math.IsInf(cfg.NoiseMultiplier, 0):
 			return fmt.Errorf("models: noise multiplier %v must be positive and finite", cfg.NoiseMultiplier)
+		case !(cfg.ExpectedBatch > 0) || math.IsInf(cfg.ExpectedBatch, 0):
+			return fmt.Errorf("models: expected batch %v must be positive and finite (a public constant of the plan, not q·N of the tenant's own N)", cfg.ExpectedBatch)
 		}
 	} else if cfg.BatchSize < 1 {
 		return fmt.Errorf("models: batch size %d must be at least 1", cfg.BatchSize)
@@ -83,7 +92,7 @@ type TrainStats struct {
 	ClippedFraction float64
 }
 
-// ErrDiverged is returned by Train when a parameter or the loss became NaN
+// ErrDiverged is returned by Train when a parameter became NaN
 // or infinite;
 // the classifier is then restored to its parameters before the call.
 var ErrDiverged = errors.New("models: training diverged")
@@ -126,7 +135,12 @@ func (c *Classifier) Train(f [][]float64, y []int, cfg TrainConfig, rng *mrand.R
 			st.ClippedFraction = float64(clipped) / float64(st.Examples)
 		}
 	}
-	diverged := math.IsNaN(lossSum) || math.IsInf(lossSum, 0) // logits overflowed
+	// Private training checks only the parameters (noised: post-processing
+	// of the mechanism's output): whether training goes on must not depend
+	// on the un-noised loss of the private examples (#13, finding 6). An
+	// example whose gradient is not finite contributes nothing
+	// (accumulate). Non-private training also checks the loss.
+	diverged := !cfg.Private && (math.IsNaN(lossSum) || math.IsInf(lossSum, 0))
 	for _, p := range c.trainable() {
 		if diverged || firstNonFinite(p) >= 0 {
 			_ = c.SetParams(before)

@@ -69,6 +69,7 @@ func TestTrainNonPrivateAndPrivate(t *testing.T) {
 			cfg := TrainConfig{Steps: 150, LearningRate: 0.5, Momentum: 0.5, BatchSize: 32}
 			if private {
 				cfg.Private, cfg.SampleRate, cfg.ClipNorm, cfg.NoiseMultiplier = true, 0.1, 1, 1
+				cfg.ExpectedBatch = 0.1 * float64(len(f))
 			}
 			st, err := c.Train(f, y, cfg, testRand(t, 2))
 			if err != nil {
@@ -94,7 +95,7 @@ func TestTrainDeterministic(t *testing.T) {
 	run := func() []float64 {
 		c, _ := NewClassifier(ClassifierConfig{InputDim: 32, Rank: 4, Classes: 3, Seed: 1})
 		f, _ := c.Project(x)
-		cfg := TrainConfig{Steps: 20, LearningRate: 0.3, Private: true, SampleRate: 0.2, ClipNorm: 0.5, NoiseMultiplier: 1.1}
+		cfg := TrainConfig{Steps: 20, LearningRate: 0.3, Private: true, SampleRate: 0.2, ClipNorm: 0.5, NoiseMultiplier: 1.1, ExpectedBatch: 40}
 		if _, err := c.Train(f, y, cfg, testRand(t, 9)); err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +114,8 @@ func TestTrainDeterministic(t *testing.T) {
 
 // TestPrivateNoiseScale checks the noise normalisation: with a zero learning
 // signal (all examples clipped to nothing is impossible, so use q tiny) the
-// update is noise N(0, (zC)²)/(qN) per coordinate times the learning rate.
+// update is noise N(0, (zC)²)/B per coordinate times the learning rate,
+// with B the public ExpectedBatch whatever the number of examples N.
 func TestPrivateNoiseScale(t *testing.T) {
 	c, _ := NewClassifier(ClassifierConfig{InputDim: 16, Rank: 16, Classes: 40, Seed: 1})
 	x := make([][]float64, 1000)
@@ -122,15 +124,18 @@ func TestPrivateNoiseScale(t *testing.T) {
 	}
 	y := make([]int, len(x))
 	f, _ := c.Project(x)
-	cfg := TrainConfig{Steps: 1, LearningRate: 1, Private: true, SampleRate: 1e-9, ClipNorm: 2, NoiseMultiplier: 3}
-	if _, err := c.Train(f, y, cfg, testRand(t, 4)); err != nil {
-		t.Fatal(err)
-	}
-	b, _, _ := c.Tensor(TensorLoRAB)
-	want := 3 * 2 / (1e-9 * 1000) // zC/(qN)
-	sd := math.Sqrt(sumSq(b) / float64(len(b)))
-	if math.Abs(sd/want-1) > 0.15 { // 640 samples: relative sd error ≈ 3 %
-		t.Fatalf("noise sd %g, want %g", sd, want)
+	cfg := TrainConfig{Steps: 1, LearningRate: 1, Private: true, SampleRate: 1e-9, ClipNorm: 2, NoiseMultiplier: 3, ExpectedBatch: 1e-6}
+	want := 3 * 2 / 1e-6 // zC/B
+	for _, n := range []int{1000, 500} { // the noise must not depend on N
+		c, _ := NewClassifier(ClassifierConfig{InputDim: 16, Rank: 16, Classes: 40, Seed: 1})
+		if _, err := c.Train(f[:n], y[:n], cfg, testRand(t, 4)); err != nil {
+			t.Fatal(err)
+		}
+		b, _, _ := c.Tensor(TensorLoRAB)
+		sd := math.Sqrt(sumSq(b) / float64(len(b)))
+		if math.Abs(sd/want-1) > 0.15 { // 640 samples: relative sd error ≈ 3 %
+			t.Fatalf("N=%d: noise sd %g, want %g", n, sd, want)
+		}
 	}
 }
 
@@ -147,7 +152,9 @@ func TestTrainErrors(t *testing.T) {
 		{Steps: 1, LearningRate: 0.1, Momentum: 1, BatchSize: 1},
 		{Steps: 1, LearningRate: 0.1, Private: true, SampleRate: 0, ClipNorm: 1, NoiseMultiplier: 1},
 		{Steps: 1, LearningRate: 0.1, Private: true, SampleRate: 0.1, ClipNorm: -1, NoiseMultiplier: 1},
-		{Steps: 1, LearningRate: 0.1, Private: true, SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 0},
+		{Steps: 1, LearningRate: 0.1, Private: true, SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 0, ExpectedBatch: 1},
+		{Steps: 1, LearningRate: 0.1, Private: true, SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1},
+		{Steps: 1, LearningRate: 0.1, Private: true, SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1, ExpectedBatch: math.Inf(1)},
 	}
 	for _, cfg := range bad {
 		if _, err := c.Train(f, y, cfg, rng); err == nil {

@@ -85,7 +85,8 @@ func runBaselines(ctx context.Context, cfg Config, s *splitData, rep *Report) er
 			return err
 		}
 		_, err = clf.Train(f, y, models.TrainConfig{Steps: cfg.Rounds * cfg.LocalSteps, LearningRate: cfg.LearningRate, Momentum: cfg.Momentum,
-			Private: true, SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier}, rng)
+			Private: true, SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier,
+			ExpectedBatch: cfg.ExpectedBatch}, rng)
 		if err != nil {
 			return fmt.Errorf("simulate: local-only baseline of %s: %w", t.name, err)
 		}

@@ -31,12 +31,16 @@ type Config struct {
 	Rank      int
 	LoRAAlpha float64
 
-	Rounds       int
-	LocalSteps   int
-	SampleRate   float64
-	ClipNorm     float64
-	LearningRate float64
-	Momentum     float64
+	Rounds     int
+	LocalSteps int
+	SampleRate float64
+	// ExpectedBatch is DP-SGD's public normaliser, announced with the
+	// task when its spec has none (task.OptionExpectedBatch); 0 means
+	// SampleRate·models.DefaultExpectedRecords. Never a tenant's q·N.
+	ExpectedBatch float64
+	ClipNorm      float64
+	LearningRate  float64
+	Momentum      float64
 	// Noise multiplier z; when 0 it is calibrated so that every tenant's
 	// record-level ε after all rounds is TargetEpsilon at Delta.
 	NoiseMultiplier float64
@@ -175,6 +179,7 @@ func (c *Config) fill() error {
 	c.Rounds = cmp.Or(c.Rounds, d.Rounds)
 	c.LocalSteps = cmp.Or(c.LocalSteps, d.LocalSteps)
 	c.SampleRate = cmp.Or(c.SampleRate, d.SampleRate)
+	c.ExpectedBatch = cmp.Or(c.ExpectedBatch, c.SampleRate*models.DefaultExpectedRecords)
 	c.ClipNorm = cmp.Or(c.ClipNorm, d.ClipNorm)
 	c.LearningRate = cmp.Or(c.LearningRate, d.LearningRate)
 	c.Delta = cmp.Or(c.Delta, d.Delta)

@@ -36,6 +36,9 @@ type IntentConfig struct {
 	Rounds          int     // [40]
 	LocalSteps      int     // [10]
 	SampleRate      float64 // [0.3]
+	// ExpectedBatch is DP-SGD's public normaliser (models.TrainConfig)
+	// [SampleRate·models.DefaultExpectedRecords].
+	ExpectedBatch float64
 	ClipNorm        float64 // [1]
 	LearningRate    float64 // [8]
 	Momentum        float64 // [0.9]
@@ -71,6 +74,7 @@ func (c *IntentConfig) fill() error {
 	c.Rounds = cmp.Or(c.Rounds, 40)
 	c.LocalSteps = cmp.Or(c.LocalSteps, 10)
 	c.SampleRate = cmp.Or(c.SampleRate, 0.3)
+	c.ExpectedBatch = cmp.Or(c.ExpectedBatch, c.SampleRate*models.DefaultExpectedRecords)
 	c.ClipNorm = cmp.Or(c.ClipNorm, 1)
 	c.LearningRate = cmp.Or(c.LearningRate, 8)
 	c.Momentum = cmp.Or(c.Momentum, 0.9)
@@ -218,7 +222,7 @@ func federateIntents(ctx context.Context, c IntentConfig, labels []string, clf *
 	for _, t := range ts {
 		fed.Tenants = append(fed.Tenants, TaskTenant{Name: t.name, Learner: modeltask.NewIntent(c.Encoder, t.raw.train, t.raw.test, nil)})
 	}
-	cfg := Config{Encoder: c.Encoder, Rounds: c.Rounds, LocalSteps: c.LocalSteps, SampleRate: c.SampleRate, ClipNorm: c.ClipNorm,
+	cfg := Config{Encoder: c.Encoder, Rounds: c.Rounds, LocalSteps: c.LocalSteps, SampleRate: c.SampleRate, ExpectedBatch: c.ExpectedBatch, ClipNorm: c.ClipNorm,
 		LearningRate: c.LearningRate, ServerLR: c.ServerLR, TargetEpsilon: c.TargetEpsilon, NoiseMultiplier: c.NoiseMultiplier, Delta: c.Delta,
 		EvalEpsilon: c.EvalEpsilon, WeightEpsilon: Defaults().WeightEpsilon, RoundTimeout: time.Minute, Rand: c.Rand}
 	rep, err := RunTask(ctx, cfg, fed, nil)
@@ -243,7 +247,7 @@ func finishIntent(clf *models.Classifier, ts []*intentSplits, labels []string, g
 		return err
 	}
 	tc := models.TrainConfig{Steps: cfg.LocalSteps, LearningRate: cfg.LearningRate, Momentum: cfg.Momentum, Private: true,
-		SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: res.NoiseMultiplier}
+		SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: res.NoiseMultiplier, ExpectedBatch: cfg.ExpectedBatch}
 	if err := clf.SetParams(global); err != nil {
 		return err
 	}

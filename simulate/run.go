@@ -141,6 +141,12 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	task := t.Spec
+	if _, err := modeltask.ExpectedBatch(task); err != nil {
+		// The operator's public normaliser, announced with the task.
+		if err := modeltask.SetExpectedBatch(&task, cfg.ExpectedBatch); err != nil {
+			return fmt.Errorf("simulate: %w", err)
+		}
+	}
 	names := t.names()
 	ccfg := coordinator.Config{
 		Task: task, Rounds: cfg.Rounds, Strategy: cfg.strategy(),

@@ -67,6 +67,9 @@ func RunTask(ctx context.Context, cfg Config, t TaskFederation, onRound func(Rou
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
+	if b, err := modeltask.ExpectedBatch(t.Spec); err == nil {
+		cfg.ExpectedBatch = b // the task's own, for the baselines too
+	}
 	if err := calibrateFor(&cfg, kind); err != nil {
 		return nil, err
 	}
@@ -140,7 +143,7 @@ func taskBaselines(ctx context.Context, cfg Config, t TaskFederation, kind model
 		return nil
 	}
 	local := models.TrainConfig{Steps: cfg.Rounds * cfg.LocalSteps, LearningRate: cfg.LearningRate, Private: true,
-		SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier}
+		SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier, ExpectedBatch: cfg.ExpectedBatch}
 	if err := run("local_only", t.Tenants, local); err != nil {
 		return nil, err
 	}

@@ -36,6 +36,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.IntVar(&cfg.Rounds, "rounds", d.Rounds, "federated rounds")
 	fs.IntVar(&cfg.LocalSteps, "local-steps", d.LocalSteps, "DP-SGD steps per tenant per round")
 	fs.Float64Var(&cfg.SampleRate, "q", d.SampleRate, "Poisson sampling rate per DP-SGD step")
+	fs.Float64Var(&cfg.ExpectedBatch, "expected-batch", 0, "DP-SGD's public normaliser announced with the task (0: q·1000); never a tenant's own q·N")
 	fs.Float64Var(&cfg.ClipNorm, "clip", d.ClipNorm, "per-example clip norm C")
 	fs.Float64Var(&cfg.LearningRate, "lr", d.LearningRate, "local learning rate")
 	fs.Float64Var(&cfg.NoiseMultiplier, "noise", 0, "noise multiplier z (0: calibrate to --epsilon)")

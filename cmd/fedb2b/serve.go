@@ -56,6 +56,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	minClients := fs.Int("min-clients", 3, "updates needed for a round to aggregate (secure aggregation needs at least 3)")
 	timeout := fs.Duration("round-timeout", 60*time.Second, "deadline of each round stage")
 	q := fs.Float64("q", d.SampleRate, "Poisson sampling rate of DP-SGD")
+	expBatch := fs.Float64("expected-batch", 0, "DP-SGD's public normaliser announced with the task: every tenant divides its noised gradient sum by it (0: q·1000, a planning figure; never a tenant's own count)")
 	clip := fs.Float64("clip", d.ClipNorm, "per-example clip norm")
 	steps := fs.Int("local-steps", d.LocalSteps, "DP-SGD steps per round")
 	lr := fs.Float64("lr", d.LearningRate, "local learning rate")
@@ -113,6 +114,12 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	spec, initial, err := modeltask.ClassifySpec(*kindName, modeltask.ClassifySetup{ID: *taskID, Labels: names, Seed: *seed, Rank: *rank,
 		Adapter: *adapter, LoRALayers: *loraLayers}, enc)
 	if err != nil {
+		return fail(err)
+	}
+	if *expBatch == 0 {
+		*expBatch = *q * models.DefaultExpectedRecords
+	}
+	if err := modeltask.SetExpectedBatch(&spec, *expBatch); err != nil {
 		return fail(err)
 	}
 	kind, err := modeltask.Lookup(spec.Kind)

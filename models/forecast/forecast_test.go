@@ -128,16 +128,16 @@ func TestHeadDPSGDClipsAndLearns(t *testing.T) {
 		z = append(z, 0.2+0.5*a)
 	}
 	h := &Head{W: []float64{0, 0}, Delta: 1}
-	cfg := TrainConfig{Steps: 2000, LearningRate: 0.5, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: 1}
+	cfg := TrainConfig{Steps: 2000, LearningRate: 0.5, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: 1, ExpectedBatch: 100}
 	if err := h.Train(x, z, cfg, rng); err != nil {
 		t.Fatal(err)
 	}
 	if math.Abs(h.W[0]-0.2) > 0.05 || math.Abs(h.W[1]-0.5) > 0.1 {
 		t.Fatalf("weights %v, want ≈ [0.2 0.5]", h.W)
 	}
-	// One example with a huge residual moves w by at most lr·C/(qN) plus noise.
+	// One example with a huge residual moves w by at most lr·C/B plus noise.
 	h2 := &Head{W: []float64{0}, Delta: 100}
-	err := h2.Train([][]float64{{1}}, []float64{1000}, TrainConfig{Steps: 1, LearningRate: 1, Private: true, SampleRate: 1, ClipNorm: 0.5, NoiseMultiplier: 1e-9}, rng)
+	err := h2.Train([][]float64{{1}}, []float64{1000}, TrainConfig{Steps: 1, LearningRate: 1, Private: true, SampleRate: 1, ClipNorm: 0.5, NoiseMultiplier: 1e-9, ExpectedBatch: 1}, rng)
 	if err != nil || !near(math.Round(h2.W[0]*1e6)/1e6, 0.5) {
 		t.Fatalf("clipped step gave %v (%v), want 0.5", h2.W, err)
 	}

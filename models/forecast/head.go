@@ -62,6 +62,10 @@ type TrainConfig struct {
 	Private      bool
 	// DP-SGD: Poisson sampling rate q, clip norm C, noise multiplier z.
 	SampleRate, ClipNorm, NoiseMultiplier float64
+	// ExpectedBatch divides every private step's noised sum: a public
+	// constant of the plan, never q·N of the tenant's own N (which the
+	// noise scale would then reveal).
+	ExpectedBatch float64
 	// BatchSize is the minibatch size without Private.
 	BatchSize int
 }
@@ -74,6 +78,9 @@ func (c TrainConfig) Check() error {
 	if c.Private {
 		if !(c.SampleRate > 0 && c.SampleRate <= 1) || !(c.ClipNorm > 0) || !(c.NoiseMultiplier > 0) {
 			return fmt.Errorf("forecast: DP-SGD needs q in (0,1], C > 0, z > 0; got q=%v C=%v z=%v", c.SampleRate, c.ClipNorm, c.NoiseMultiplier)
+		}
+		if !(c.ExpectedBatch > 0) || math.IsInf(c.ExpectedBatch, 0) {
+			return fmt.Errorf("forecast: DP-SGD needs a public expected batch > 0, got %v", c.ExpectedBatch)
 		}
 	} else if c.BatchSize < 1 {
 		return fmt.Errorf("forecast: batch size %d < 1", c.BatchSize)
@@ -116,7 +123,7 @@ type TrainStats struct {
 // Train runs cfg.Steps steps on the rows x with targets z (from Target).
 // With Private every step is a DP-SGD step: Poisson sampling with rate q,
 // each per-example gradient ψ(w·x−z)·x clipped to L2 norm C, their sum plus
-// N(0, (zC)²) per coordinate, divided by the expected batch q·N. All
+// N(0, (zC)²) per coordinate, divided by the public ExpectedBatch. All
 // randomness comes from rng (privacy.NewRand in production).
 func (h *Head) Train(x [][]float64, z []float64, cfg TrainConfig, rng *mrand.Rand) error {
 	_, err := h.TrainWithStats(x, z, cfg, rng)
@@ -147,7 +154,7 @@ func (h *Head) TrainWithStats(x [][]float64, z []float64, cfg TrainConfig, rng *
 		var denom float64
 		if cfg.Private {
 			batch = privacy.PoissonSample(len(x), cfg.SampleRate, rng, batch[:0])
-			denom = cfg.SampleRate * float64(len(x))
+			denom = cfg.ExpectedBatch
 		} else {
 			batch = batch[:0]
 			for len(batch) < cfg.BatchSize && len(batch) < len(x) {

@@ -78,7 +78,7 @@ func TestTrainWithStats(t *testing.T) {
 		z = append(z, 0.3+0.5*a)
 	}
 	h := &Head{W: make([]float64, 3), Delta: DefaultHuberDelta}
-	cfg := TrainConfig{Steps: 50, LearningRate: 0.1, Private: true, SampleRate: 0.1, ClipNorm: 0.5, NoiseMultiplier: 0.5}
+	cfg := TrainConfig{Steps: 50, LearningRate: 0.1, Private: true, SampleRate: 0.1, ClipNorm: 0.5, NoiseMultiplier: 0.5, ExpectedBatch: 40}
 	first, err := h.TrainWithStats(x, z, cfg, r)
 	if err != nil || first.Steps != 50 || first.Examples < 1000 || first.Examples > 3000 {
 		t.Fatalf("%+v, %v", first, err)

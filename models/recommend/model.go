@@ -89,6 +89,11 @@ type TrainConfig struct {
 	// to every coordinate of the sum. Without Private no clipping or noise.
 	Private                               bool
 	SampleRate, ClipNorm, NoiseMultiplier float64
+	// ExpectedBatch divides every private step's noised sum of customer
+	// gradients: a public constant of the plan, never q·N of the tenant's
+	// own number of customers (which the noise scale would then reveal).
+	// Without Private the divisor is q·N.
+	ExpectedBatch float64
 }
 
 // Check validates c.
@@ -101,6 +106,9 @@ func (c TrainConfig) Check() error {
 	}
 	if c.Private && (!(c.ClipNorm > 0) || !(c.NoiseMultiplier > 0)) {
 		return fmt.Errorf("recommend: DP training needs C > 0 and z > 0, got %v and %v", c.ClipNorm, c.NoiseMultiplier)
+	}
+	if c.Private && (!(c.ExpectedBatch > 0) || math.IsInf(c.ExpectedBatch, 0)) {
+		return fmt.Errorf("recommend: expected batch %v must be positive and finite (public: not q·N of the tenant's own N)", c.ExpectedBatch)
 	}
 	return nil
 }
@@ -199,7 +207,11 @@ func Train(t *Tower, l *Local, x [][]float64, td *TenantData, cfg TrainConfig, r
 		if cfg.Private {
 			privacy.AddGaussian(g, cfg.NoiseMultiplier*cfg.ClipNorm, rng)
 		}
-		lr := cfg.LearningRate / (cfg.SampleRate * float64(n))
+		denom := cfg.SampleRate * float64(n) // non-private only
+		if cfg.Private {
+			denom = cfg.ExpectedBatch
+		}
+		lr := cfg.LearningRate / denom
 		for i := range t.W {
 			t.W[i] -= lr * g[i]
 		}

@@ -85,9 +85,10 @@ func TestTrainLearnsAndClips(t *testing.T) {
 	if !(sa[0] > sa[2] && sa[1] > sa[3] && sb[2] > sb[0] && sb[3] > sb[1]) {
 		t.Fatalf("scores a %v b %v", sa, sb)
 	}
-	// One private step with tiny noise moves W by at most lr·C/(q·n) per customer.
+	// One private step with tiny noise moves W by at most lr·C/B per
+	// customer (B the public expected batch, here 2).
 	w0 := append([]float64(nil), tw.W...)
-	pc := TrainConfig{Steps: 1, LearningRate: 1, CustomerRate: 0, PairsPerCust: 1, Private: true, SampleRate: 1, ClipNorm: 1e-3, NoiseMultiplier: 1e-9}
+	pc := TrainConfig{Steps: 1, LearningRate: 1, CustomerRate: 0, PairsPerCust: 1, Private: true, SampleRate: 1, ClipNorm: 1e-3, NoiseMultiplier: 1e-9, ExpectedBatch: 2}
 	if st, err = Train(tw, l, x, td, pc, rng); err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +103,11 @@ func TestTrainLearnsAndClips(t *testing.T) {
 	if math.Sqrt(d2) > 2*1e-3/2+1e-9 {
 		t.Fatalf("private step moved W by %v > 2·C/n", math.Sqrt(d2))
 	}
-	if _, err := Train(tw, l, x, td, TrainConfig{Steps: 1, LearningRate: 1, PairsPerCust: 1, Private: true, SampleRate: 1}, rng); err == nil {
+	if _, err := Train(tw, l, x, td, TrainConfig{Steps: 1, LearningRate: 1, PairsPerCust: 1, Private: true, SampleRate: 1, ExpectedBatch: 2}, rng); err == nil {
 		t.Fatal("DP config without C and z accepted")
+	}
+	if _, err := Train(tw, l, x, td, TrainConfig{Steps: 1, LearningRate: 1, PairsPerCust: 1, Private: true, SampleRate: 1, ClipNorm: 1, NoiseMultiplier: 1}, rng); err == nil {
+		t.Fatal("DP config without a public expected batch accepted")
 	}
 }
 

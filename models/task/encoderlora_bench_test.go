@@ -77,7 +77,7 @@ func BenchmarkEncoderLoRAStep(b *testing.B) {
 		}
 		ex = append(ex, dataset.Example{Text: string(s), Label: labels[i%4]})
 	}
-	step := models.TrainConfig{Steps: 1, LearningRate: 0.1, Private: true, SampleRate: 1, ClipNorm: 1, NoiseMultiplier: 1}
+	step := models.TrainConfig{Steps: 1, LearningRate: 0.1, Private: true, SampleRate: 1, ClipNorm: 1, NoiseMultiplier: 1, ExpectedBatch: 32}
 	rng, _ := privacy.NewRand(privacy.SeededReader(1))
 	run := func(b *testing.B, l task.Learner) {
 		for b.Loop() {

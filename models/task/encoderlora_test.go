@@ -159,7 +159,7 @@ func TestEncoderLoRAAggregationExact(t *testing.T) {
 		if err := l.SetParams(randomParams(l, uint64(10+i), 0.05)); err != nil {
 			t.Fatal(err)
 		}
-		cfg := models.TrainConfig{Steps: 5, LearningRate: 0.5, Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1}
+		cfg := models.TrainConfig{Steps: 5, LearningRate: 0.5, Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1, ExpectedBatch: 9}
 		if _, err := l.Train(cfg, mrand.New(mrand.NewPCG(uint64(i), 1))); err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +219,7 @@ func TestEncoderLoRAClipsWholeExampleGradient(t *testing.T) {
 		t.Fatalf("gradient norm %g too small for the test", gn)
 	}
 	rng, _ := privacy.NewRand(privacy.SeededReader(1))
-	st, err := l.Train(models.TrainConfig{Steps: 1, LearningRate: lr, Private: true, SampleRate: 1, ClipNorm: clip, NoiseMultiplier: 1e-9}, rng)
+	st, err := l.Train(models.TrainConfig{Steps: 1, LearningRate: lr, Private: true, SampleRate: 1, ClipNorm: clip, NoiseMultiplier: 1e-9, ExpectedBatch: 1}, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestEncoderLoRATrainingImprovesAccuracy(t *testing.T) {
 	enc := loadTinyBERT(t, bert.Options{Pooling: bert.PoolMean, Normalize: true})
 	for _, cfg := range []models.TrainConfig{
 		{Steps: 60, LearningRate: 0.5, Momentum: 0.9, BatchSize: 16},
-		{Steps: 60, LearningRate: 0.5, Momentum: 0.9, Private: true, SampleRate: 0.25, ClipNorm: 1, NoiseMultiplier: 0.5},
+		{Steps: 60, LearningRate: 0.5, Momentum: 0.9, Private: true, SampleRate: 0.25, ClipNorm: 1, NoiseMultiplier: 0.5, ExpectedBatch: 15},
 	} {
 		l := newToyLearner(t, enc, toySpec(enc, "2", "4"), toyExamples(5, 20), toyExamples(6, 20))
 		acc := func() float64 {
@@ -274,7 +274,7 @@ func TestEncoderLoRATrainingImprovesAccuracy(t *testing.T) {
 func TestEncoderLoRADeterministicAndDivergence(t *testing.T) {
 	enc := loadTinyBERT(t, bert.Options{})
 	spec := toySpec(enc, "1", "2")
-	cfg := models.TrainConfig{Steps: 4, LearningRate: 0.3, Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1}
+	cfg := models.TrainConfig{Steps: 4, LearningRate: 0.3, Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1, ExpectedBatch: 7.5}
 	var runs [2][]float64
 	for i := range runs {
 		l := newToyLearner(t, enc, spec, toyExamples(8, 5), nil)

@@ -200,7 +200,7 @@ func (l *EncoderLoRA) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.Tra
 				}
 				norm := math.Sqrt(nn)
 				if math.IsNaN(norm) || math.IsInf(norm, 0) {
-					return nil // contributes nothing; the loss flags divergence
+					return nil // contributes nothing
 				}
 				if norm > clip {
 					clips[w]++
@@ -237,7 +237,11 @@ func (l *EncoderLoRA) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.Tra
 				theta[j] -= cfg.LearningRate * mom[j]
 			}
 		}
-		if math.IsNaN(lossSum) || math.IsInf(lossSum, 0) || l.SetParams(theta) != nil {
+		// In private training only the (noised) parameters decide
+		// divergence, never the un-noised loss of private examples (#13,
+		// finding 6).
+		lossBad := !cfg.Private && (math.IsNaN(lossSum) || math.IsInf(lossSum, 0))
+		if lossBad || l.SetParams(theta) != nil {
 			_ = l.SetParams(before)
 			return st, fmt.Errorf("%w after %d steps (lower the learning rate)", models.ErrDiverged, st.Steps)
 		}

@@ -170,7 +170,7 @@ func ForecastSpec(id string, enc models.Encoder, s forecast.Setup, seed uint64) 
 
 // ForecastSetupOf reads the forecasting setup an announced spec carries.
 func ForecastSetupOf(spec protocol.TaskSpec) (forecast.Setup, error) {
-	s, err := forecast.ParseSetup(spec.Options)
+	s, err := forecast.ParseSetup(withoutCommon(spec.Options))
 	if err != nil {
 		return forecast.Setup{}, fmt.Errorf("task %q: %w", spec.ID, err)
 	}
@@ -301,7 +301,7 @@ func (l *Forecaster) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.Trai
 	}
 	st, err := l.head.TrainWithStats(l.data.TrainX, l.data.TrainZ, forecast.TrainConfig{
 		Steps: cfg.Steps, LearningRate: cfg.LearningRate, Private: cfg.Private, SampleRate: cfg.SampleRate,
-		ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier, BatchSize: cfg.BatchSize,
+		ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier, ExpectedBatch: cfg.ExpectedBatch, BatchSize: cfg.BatchSize,
 	}, rng)
 	return models.TrainStats{Steps: st.Steps, Examples: st.Examples, MeanLoss: st.MeanLoss, ClippedFraction: st.ClippedFraction}, err
 }

@@ -300,11 +300,11 @@ func TestForecasterLearner(t *testing.T) {
 		t.Errorf("kind MAE %v vs forecast.Errors %v (n=%d, examples %v)", mw, e.Metrics(), e.N, m1["examples"])
 	}
 
-	st, err = l.Train(models.TrainConfig{Steps: 20, LearningRate: 1, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: 1.1}, rng)
+	st, err = l.Train(models.TrainConfig{Steps: 20, LearningRate: 1, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: 1.1, ExpectedBatch: 50}, rng)
 	if err != nil || st.Steps != 20 || st.ClippedFraction < 0 || st.ClippedFraction > 1 {
 		t.Fatalf("DP-SGD: %+v, %v", st, err)
 	}
-	if _, err := l.Train(models.TrainConfig{Steps: 1, LearningRate: 1, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: 1, Momentum: 0.9}, rng); err == nil || !strings.Contains(err.Error(), "momentum") {
+	if _, err := l.Train(models.TrainConfig{Steps: 1, LearningRate: 1, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: 1, Momentum: 0.9, ExpectedBatch: 50}, rng); err == nil || !strings.Contains(err.Error(), "momentum") {
 		t.Errorf("momentum: %v", err)
 	}
 	if _, err := l.Train(models.TrainConfig{Steps: 1, LearningRate: 1, Private: true}, rng); err == nil {

@@ -336,10 +336,11 @@ func (l *Recommender) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.Tra
 	}
 	rc := recommend.TrainConfig{Steps: cfg.Steps, LearningRate: cfg.LearningRate, CustomerRate: l.opt.CustomerRate,
 		PairsPerCust: l.opt.PairsPerCust, Private: cfg.Private, SampleRate: cfg.SampleRate,
-		ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier}
+		ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier, ExpectedBatch: cfg.ExpectedBatch}
 	if !cfg.Private && rc.SampleRate == 0 {
 		rc.SampleRate = 1
 	}
+
 	st, err := recommend.Train(l.tower, l.local, l.x, l.td, rc, rng)
 	return models.TrainStats{Steps: st.Steps, Examples: st.Customers, MeanLoss: st.MeanLoss, ClippedFraction: st.ClippedFraction}, err
 }

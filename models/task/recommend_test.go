@@ -131,7 +131,7 @@ func TestRecommendEvalStatsPerCustomerSensitivity(t *testing.T) {
 	full := recLearner(t, f, spec, tx)
 	// A released tower: the initial one moved by training on this tenant.
 	rng, _ := privacy.NewRand(privacy.SeededReader(11))
-	if _, err := full.Train(models.TrainConfig{Steps: 20, LearningRate: 0.2, Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1}, rng); err != nil {
+	if _, err := full.Train(models.TrainConfig{Steps: 20, LearningRate: 0.2, Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1, ExpectedBatch: 37}, rng); err != nil {
 		t.Fatal(err)
 	}
 	tower := full.Params()
@@ -272,10 +272,10 @@ func TestRecommenderRejects(t *testing.T) {
 		t.Errorf("infinite parameter: %v", err)
 	}
 	rng, _ := privacy.NewRand(privacy.SeededReader(1))
-	if _, err := l.Train(models.TrainConfig{Steps: 1, LearningRate: 0.1, Private: true, SampleRate: 0.5, ClipNorm: 1}, rng); err == nil {
+	if _, err := l.Train(models.TrainConfig{Steps: 1, LearningRate: 0.1, Private: true, SampleRate: 0.5, ClipNorm: 1, ExpectedBatch: 37}, rng); err == nil {
 		t.Error("private plan without noise accepted")
 	}
-	if _, err := l.Train(models.TrainConfig{Steps: 1, LearningRate: 0.1, Momentum: 0.9, Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1}, rng); err == nil {
+	if _, err := l.Train(models.TrainConfig{Steps: 1, LearningRate: 0.1, Momentum: 0.9, Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 1, ExpectedBatch: 37}, rng); err == nil {
 		t.Error("momentum accepted")
 	}
 }
