@@ -125,7 +125,7 @@ func TestPrivateNoiseScale(t *testing.T) {
 	y := make([]int, len(x))
 	f, _ := c.Project(x)
 	cfg := TrainConfig{Steps: 1, LearningRate: 1, Private: true, SampleRate: 1e-9, ClipNorm: 2, NoiseMultiplier: 3, ExpectedBatch: 1e-6}
-	want := 3 * 2 / 1e-6 // zC/B
+	want := 3 * 2 / 1e-6                 // zC/B
 	for _, n := range []int{1000, 500} { // the noise must not depend on N
 		c, _ := NewClassifier(ClassifierConfig{InputDim: 16, Rank: 16, Classes: 40, Seed: 1})
 		if _, err := c.Train(f[:n], y[:n], cfg, testRand(t, 4)); err != nil {

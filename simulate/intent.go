@@ -32,13 +32,13 @@ type IntentConfig struct {
 	// too few: the default is CalibrateQuantile).
 	Joint bool
 
-	Rank            int     // [models.DefaultRank]
-	Rounds          int     // [40]
-	LocalSteps      int     // [10]
-	SampleRate      float64 // [0.3]
+	Rank       int     // [models.DefaultRank]
+	Rounds     int     // [40]
+	LocalSteps int     // [10]
+	SampleRate float64 // [0.3]
 	// ExpectedBatch is DP-SGD's public normaliser (models.TrainConfig)
 	// [SampleRate·models.DefaultExpectedRecords].
-	ExpectedBatch float64
+	ExpectedBatch   float64
 	ClipNorm        float64 // [1]
 	LearningRate    float64 // [8]
 	Momentum        float64 // [0.9]
