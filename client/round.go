@@ -224,8 +224,8 @@ func (c *Client) noiseEval(round int, eps float64, stats []int64) (intent uint64
 	if intent, err = c.cfg.Spends.Record(sp, b); err != nil {
 		return 0, "", fmt.Errorf("client: evaluation of round %d: not releasing: %w", round, err)
 	}
-	if _, err := scalar.ReleaseInts(stats, c.kind.L0, c.kind.LInf, eps, b.Delta, scalar.Gaussian); err != nil {
-		return 0, "", fmt.Errorf("client: evaluation noise: %w", err)
+	if err := NoiseStats(c.kind, stats, eps, b.Delta); err != nil {
+		return 0, "", err
 	}
 	return intent, "", nil
 }
@@ -278,12 +278,24 @@ func (c *Client) weightRelease(p *api.TrainPlan) (weightRelease, string) {
 // plan asks for it (one record moves n by one), then clamped to
 // [1, maxWeight] (post-processing).
 func (wt weightRelease) value(n int, maxWeight float64) (float64, error) {
+	if wt.rec == nil {
+		return ReleaseWeight(n, maxWeight, 0, 0)
+	}
+	return ReleaseWeight(n, maxWeight, wt.rec.Epsilon, wt.rec.Delta)
+}
+
+// ReleaseWeight is the weight a client sends for n training records: n
+// capped at maxWeight (> 0), noised at (eps, delta) by the Google DP
+// library's Gaussian (one record moves n by one) unless eps is 0 (the
+// exact count), then clamped to [1, maxWeight] (post-processing). The
+// empirical audit (simulate/empirical) releases through it.
+func ReleaseWeight(n int, maxWeight, eps, delta float64) (float64, error) {
 	w := int64(n)
 	if maxWeight > 0 {
 		w = min(w, int64(maxWeight))
 	}
-	if wt.rec != nil {
-		noised, _, err := scalar.ReleaseInt(w, 1, wt.rec.Epsilon, wt.rec.Delta, scalar.Gaussian)
+	if eps > 0 {
+		noised, _, err := scalar.ReleaseInt(w, 1, eps, delta, scalar.Gaussian)
 		if err != nil {
 			return 0, fmt.Errorf("weight noise: %w", err)
 		}
@@ -293,6 +305,21 @@ func (wt weightRelease) value(n int, maxWeight float64) (float64, error) {
 		}
 	}
 	return float64(w), nil
+}
+
+// NoiseStats noises evaluation statistics of kind k in place for release
+// at (eps, delta), as the client does before an evaluation leaves it:
+// the Google DP library's Gaussian calibrated to the kind's contribution
+// bounds (L0, LInf); counts are not clamped. eps 0 leaves them exact. The
+// empirical audit (simulate/empirical) releases through it.
+func NoiseStats(k task.Kind, stats []int64, eps, delta float64) error {
+	if eps == 0 {
+		return nil
+	}
+	if _, err := scalar.ReleaseInts(stats, k.L0, k.LInf, eps, delta, scalar.Gaussian); err != nil {
+		return fmt.Errorf("client: evaluation noise: %w", err)
+	}
+	return nil
 }
 
 // releaseAll marks every non-zero intent released with the artefact hash.

@@ -30,11 +30,11 @@ func TestRunTaskWithOwnLearners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: enc.Dim(), Rank: 16, Classes: len(labels), Seed: 9})
+	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: enc.Dim(), Rank: 64, Classes: len(labels), Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := protocol.TaskSpec{ID: "hand-made", Kind: modeltask.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 16, Labels: labels, Seed: 9, NumParams: clf.NumParams()}
+	spec := protocol.TaskSpec{ID: "hand-made", Kind: modeltask.KindClassify, EncoderID: enc.ID(), InputDim: enc.Dim(), Rank: 64, Labels: labels, Seed: 9, NumParams: clf.NumParams()}
 	spec.EvalLen = modeltask.ClassStatsLen(spec)
 	fed := TaskFederation{Spec: spec, Initial: clf.Params(), Central: models.TrainConfig{Steps: 300, LearningRate: 2, BatchSize: 64}}
 	var allTrain, allTest []dataset.Example

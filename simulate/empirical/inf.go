@@ -1,0 +1,5 @@
+package empirical
+
+import "math"
+
+var inf = math.Inf(1)
