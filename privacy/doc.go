@@ -37,12 +37,14 @@
 // # Units
 //
 //   - ε is natural-log based; δ is a probability in (0, 1).
-//   - Adjacency is add-or-remove-one: two data sets are neighbours if one is
-//     the other with one unit added or removed. For DP-SGD inside a tenant
-//     the unit is a record (record-level DP, sensitivity = clipping norm);
-//     for DP-FedAvg the unit is a whole tenant (tenant-level DP). The
-//     accountant does not know which unit it protects: its caller (the
-//     ledger) records the unit next to every ε.
+//   - Adjacency of these accountants is add-or-remove-one: two data sets
+//     are neighbours if one is the other with one unit added or removed.
+//     For DP-SGD inside a tenant the unit is a record (record-level DP,
+//     sensitivity = clipping norm). Tenant-level DP (package privacy/ddg)
+//     is accounted separately, for one tenant's update replaced by zero
+//     (not replaced by another update, which doubles the sensitivity).
+//     The accountant does not know which unit it protects: its caller (the
+//     ledger) records the unit next to every ε (ledger.Unit.Adjacency).
 //   - q is the per-step Poisson sampling probability of a unit; σ (sigma) is
 //     the noise multiplier: noise standard deviation divided by the L2
 //     sensitivity (the clipping norm), so it is unit-free.

@@ -165,7 +165,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "\nINSECURE: plain aggregation, the coordinator saw every tenant's update")
 	}
 	if tl := rep.Privacy.TenantLevel; tl != nil {
-		fmt.Fprintf(stdout, "privacy: tenant-level (distributed discrete Gaussian inside secure aggregation), δ=%g, ε per tenant: %s\n", tl.Delta, epsList(tl.EpsilonPerTenant))
+		fmt.Fprintf(stdout, "privacy: tenant-level (distributed discrete Gaussian inside secure aggregation; adjacency: one tenant's update replaced by zero), δ=%g, ε per tenant: %s\n", tl.Delta, epsList(tl.EpsilonPerTenant))
 		if cfg.TenantDPEvaluation {
 			fmt.Fprintln(stdout, "privacy: the tenant-level ε covers the model updates; the evaluation statistics each tenant released carry record-level DP only")
 		} else {

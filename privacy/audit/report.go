@@ -135,7 +135,7 @@ ul{margin:4px 0 0 18px;padding:0}
 {{range .R.Received}}<tr data-tenant="{{.Tenant}}"><td>{{.Party}}</td><td>{{.Tenant}}</td><td>{{range $k, $n := .Kinds}}{{$k}} {{$n}}; {{end}}</td><td class="num">{{.LastHead}}</td><td><code>{{.File}}</code></td></tr>
 {{end}}</tbody></table></section>
 {{end}}{{range .Sections}}{{$b := .Budget}}{{$c := .Chart}}<section class="budget" id="budget-{{.ID}}" data-tenant="{{$b.Tenant}}" data-unit="{{$b.Unit}}" data-party="{{$b.Party}}">
-<h2>Tenant {{$b.Tenant}} · {{$b.Unit}}-level · {{if eq $b.Party $b.Tenant}}the tenant's own ledger{{else}}{{$b.Party}}'s view (not the tenant's budget){{end}}</h2>
+<h2>Tenant {{$b.Tenant}} · {{$b.Unit}}-level ({{$b.Unit.Adjacency}}) · {{if eq $b.Party $b.Tenant}}the tenant's own ledger{{else}}{{$b.Party}}'s view (not the tenant's budget){{end}}</h2>
 <p class="summary">ε = <strong>{{num $b.Epsilon}}</strong> of cap {{num $b.Cap}} at δ = {{num $b.Delta}} over {{len $b.Points}} spend(s){{if $b.Pending}}, <span class="pending">{{$b.Pending}} pending (intent without release; counted)</span>{{end}} · <code>{{$b.File}}</code></p>
 <svg class="eps-chart" id="chart-{{.ID}}" data-tenant="{{$b.Tenant}}" data-unit="{{$b.Unit}}" xmlns="http://www.w3.org/2000/svg" width="{{$c.W}}" height="{{$c.H}}" viewBox="0 0 {{$c.W}} {{$c.H}}" role="img">
 <title>{{$c.Title}}</title>

@@ -16,9 +16,10 @@ var orders = func() []float64 {
 }()
 
 // RDP returns the Rényi DP of one round at order α > 1, for the
-// replace-by-zero (or replace-one) change of one client's vector, from
-// Kairouz, Liu and Steinke 2021 (Theorem 1 with Proposition 14, omitting
-// the optional L1 term):
+// replace-by-zero change of one client's vector (the sums differ by at
+// most Δ₂; replace-one, a vector replaced by another, needs 2Δ₂: see
+// RDPReplaceOne), from Kairouz, Liu and Steinke 2021 (Theorem 1 with
+// Proposition 14, omitting the optional L1 term):
 //
 //	RDP(α) = min{ α·s²/2 + τ·D,  (α/2)·(s + √D·τ)² },  s = Δ₂/(√n·σ/γ)
 //
@@ -26,8 +27,15 @@ var orders = func() []float64 {
 // with more survivors than Threshold only adds independent noise
 // (post-processing), so the bound holds for every accepted round. No
 // subsampling amplification is assumed: every round counts in full.
-func (p Params) RDP(alpha float64) float64 {
-	s := p.NormBound() / (math.Sqrt(float64(p.Threshold)) * p.IntSigma())
+func (p Params) RDP(alpha float64) float64 { return p.rdp(alpha, 1) }
+
+// RDPReplaceOne is RDP for replace-one adjacency: one client's vector
+// replaced by another, so the sums differ by up to 2Δ₂ (s doubled).
+func (p Params) RDPReplaceOne(alpha float64) float64 { return p.rdp(alpha, 2) }
+
+// rdp is the bound with the sensitivity scaled by k.
+func (p Params) rdp(alpha, k float64) float64 {
+	s := k * p.NormBound() / (math.Sqrt(float64(p.Threshold)) * p.IntSigma())
 	tau := p.Tau()
 	d := float64(p.PaddedDim())
 	t1 := alpha*s*s/2 + tau*d
@@ -53,7 +61,21 @@ func Epsilon(p Params, rounds int, delta float64) (float64, error) {
 	return epsilon(p, rounds, delta)
 }
 
+// EpsilonReplaceOne is Epsilon under replace-one adjacency (RDPReplaceOne):
+// what the same parameters give when neighbours differ in one tenant's
+// update replaced by another rather than by zero.
+func EpsilonReplaceOne(p Params, rounds int, delta float64) (float64, error) {
+	if err := p.Validate(); err != nil {
+		return 0, err
+	}
+	return epsilonOf(p.RDPReplaceOne, rounds, delta)
+}
+
 func epsilon(p Params, rounds int, delta float64) (float64, error) {
+	return epsilonOf(p.RDP, rounds, delta)
+}
+
+func epsilonOf(rdp func(float64) float64, rounds int, delta float64) (float64, error) {
 	if err := checkDelta(delta); err != nil {
 		return 0, err
 	}
@@ -66,7 +88,7 @@ func epsilon(p Params, rounds int, delta float64) (float64, error) {
 	best := math.Inf(1)
 	ld := math.Log(delta)
 	for _, a := range orders {
-		e := float64(rounds)*p.RDP(a) + math.Log((a-1)/a) - (ld+math.Log(a))/(a-1)
+		e := float64(rounds)*rdp(a) + math.Log((a-1)/a) - (ld+math.Log(a))/(a-1)
 		best = math.Min(best, e)
 	}
 	return math.Max(best, 0), nil

@@ -186,3 +186,35 @@ func TestWithClipKeepsEpsilon(t *testing.T) {
 		t.Errorf("noise multiplier changed")
 	}
 }
+
+// TestReplaceOneAdjacency attacks the adjacency claim (issue #13 finding
+// 5): replace-one neighbours' sums differ by up to 2Δ₂, so the same
+// parameters give a much larger ε than the replace-by-zero one Epsilon
+// states. For the demo's tenant-level configuration (8 rounds, 5 tenants,
+// threshold 3 = MinClients, update clip 100, d = 15·256 + 15) the
+// replace-by-zero plan for ε = 8 is worth about 19 under replace-one.
+func TestReplaceOneAdjacency(t *testing.T) {
+	p, err := Plan(Goal{Epsilon: 8, Delta: 1e-5, Rounds: 8, Dim: 15*256 + 15, ClipNorm: 100, Threshold: 3, Cohort: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero, err := Epsilon(p, 8, 1e-5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := EpsilonReplaceOne(p, 8, 1e-5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("replace-by-zero ε %.3f, replace-one ε %.3f", zero, one)
+	if !(zero <= 8) || !(one > 2*zero) {
+		t.Fatalf("replace-by-zero ε %v, replace-one ε %v: want ≤ 8 and more than twice it", zero, one)
+	}
+	// Replace-one is replace-by-zero with the sensitivity doubled.
+	q := p
+	for _, a := range []float64{1.5, 4, 32} {
+		if got, want := p.RDPReplaceOne(a), q.rdp(a, 2); got != want || !(got > 3.9*p.RDP(a)) {
+			t.Errorf("α=%v: replace-one RDP %v, replace-by-zero %v", a, got, p.RDP(a))
+		}
+	}
+}

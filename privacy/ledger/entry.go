@@ -21,11 +21,30 @@ import (
 // Unit is the privacy unit an ε protects.
 type Unit string
 
-// The privacy units.
+// The privacy units, each with its adjacency (Unit.Adjacency).
 const (
-	UnitRecord Unit = "record" // record-level DP inside one tenant (DP-SGD)
-	UnitTenant Unit = "tenant" // tenant-level DP over the federation (DP-FedAvg)
+	// UnitRecord is record-level DP inside one tenant (DP-SGD, noised
+	// counts and evaluations): neighbours add or remove one record (the
+	// task kind's unit: a text, a message, a forecast row, a customer).
+	UnitRecord Unit = "record"
+	// UnitTenant is tenant-level DP over the federation (distributed
+	// discrete Gaussian inside secure aggregation): neighbours differ in
+	// one tenant's update replaced by zero. Replacing it by another
+	// update moves the sum twice as far and is not what these entries
+	// bound (ddg.EpsilonReplaceOne gives that figure).
+	UnitTenant Unit = "tenant"
 )
+
+// Adjacency states the neighbouring relation the ε of unit u is for.
+func (u Unit) Adjacency() string {
+	switch u {
+	case UnitRecord:
+		return "add or remove one record"
+	case UnitTenant:
+		return "one tenant's update replaced by zero"
+	}
+	return "unknown"
+}
 
 // Status says what an entry records.
 type Status string
