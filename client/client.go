@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	mrand "math/rand/v2"
 	"time"
 
@@ -97,10 +98,17 @@ type Result struct {
 	Declined []int
 	// Clipped lists the secure rounds whose update exceeded the plan's
 	// bound S and was scaled down to it before quantisation.
-	Clipped      []int
-	Epsilon      float64 // record-level ε spent at Policy.Budget.Delta
-	FinalVersion int
-	Reason       string
+	Clipped []int
+	// Epsilon is the record-level ε spent at Policy.Budget.Delta: +Inf
+	// when the run made an exact release (ExactReleases > 0), which only
+	// a tenant without RequireNoisedCounts does.
+	Epsilon float64
+	// ExactReleases counts this run's exact evaluation statistics and
+	// example counts. They are not in the ledger (it holds finite ε only):
+	// a restarted client does not remember them.
+	ExactReleases int
+	FinalVersion  int
+	Reason        string
 }
 
 // Client is one tenant's participant. Create with New, then Run.
@@ -112,6 +120,7 @@ type Client struct {
 	kind    task.Kind
 	learner task.Learner
 	sec     *secSession
+	exact   int // exact releases made in this run
 }
 
 // New checks cfg and returns a client.
@@ -176,6 +185,9 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 		if errors.Is(err, errFinished) {
 			if res.Epsilon, err = Epsilon(c.cfg.Spends.Spends(), c.cfg.Policy.Budget.Delta); err != nil {
 				return res, err
+			}
+			if res.ExactReleases = c.exact; c.exact > 0 {
+				res.Epsilon = math.Inf(1) // an exact count: no finite ε holds
 			}
 			return res, c.saveFinal(ctx, conn, res.FinalVersion)
 		}

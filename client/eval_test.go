@@ -83,6 +83,7 @@ func plainRun(t *testing.T, evalEps, weightEps float64, pol Policy, allowPlain b
 		t.Fatal(err)
 	}
 	res, err := c.Run(ctx, conn)
+	lastRun = res
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +98,9 @@ func plainRun(t *testing.T, evalEps, weightEps float64, pol Policy, allowPlain b
 		}
 	}
 }
+
+// lastRun is the client's result of the last evalRunWeighted.
+var lastRun Result
 
 func TestEvaluationRelease(t *testing.T) {
 	budget := Budget{Epsilon: 8, Delta: 1e-5}
@@ -113,6 +117,11 @@ func TestEvaluationRelease(t *testing.T) {
 		e, _ := evalRun(t, 0, Policy{Budget: budget})
 		if len(e.Evaluators) != 1 || e.Stats[0] != 20 {
 			t.Fatalf("evaluators %v, stats %v: want the 20 held-out examples counted exactly", e.Evaluators, e.Stats)
+		}
+		// Finding 3 of issue #13: an exact release has ε = ∞, never the
+		// finite ε of the noised releases alone.
+		if lastRun.ExactReleases != 1 || !math.IsInf(lastRun.Epsilon, 1) {
+			t.Fatalf("result %+v: want one exact release and ε = +Inf", lastRun)
 		}
 	})
 	t.Run("noised statistics are charged", func(t *testing.T) {
@@ -159,6 +168,9 @@ func TestExactWeights(t *testing.T) {
 	e, spends = evalRunWeighted(t, 0.5, 0, Policy{Budget: budget})
 	if e.Kind != coordinator.EvEvaluated || len(spends) != 2 || spends[0].Kind != SpendDPSGD || spends[1].ClipNorm != math.Sqrt(5) {
 		t.Fatalf("event %+v, spends %+v: want training and the evaluation only", e, spends)
+	}
+	if lastRun.ExactReleases != 1 || !math.IsInf(lastRun.Epsilon, 1) {
+		t.Fatalf("result %+v: want the exact count counted and ε = +Inf", lastRun)
 	}
 }
 

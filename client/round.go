@@ -104,6 +104,9 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 			return fmt.Errorf("client: round %d: not releasing: %w", round, err)
 		}
 	}
+	if wt.weighted && wt.rec == nil {
+		c.exact++ // the exact example count leaves with this round
+	}
 	stats, err := c.learner.Train(tc, c.rng)
 	if err != nil {
 		return fmt.Errorf("client: round %d: training: %w", round, err)
@@ -186,6 +189,9 @@ func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api
 		}
 		if res.Declined == "" {
 			res.Stats = stats
+			if eps == 0 {
+				c.exact++ // allowed by the policy: ε = ∞ from here on
+			}
 		}
 	}
 	if res.Declined != "" {

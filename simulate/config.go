@@ -139,6 +139,25 @@ type Config struct {
 }
 
 // evaluates says whether the federation releases evaluation statistics.
+// ExactReleases lists the exact (un-noised) record-level releases c asks
+// for: evaluation statistics with EvalEpsilon 0, example counts with
+// WeightEpsilon 0 in weighted rounds. Under add/remove-one adjacency an
+// exact count has ε = ∞; the demo refuses such a run unless told to allow
+// it, and the report then gives every tenant that took part ε = ∞.
+func (c Config) ExactReleases() []string {
+	if c.TenantEpsilon > 0 && !c.TenantDPEvaluation {
+		return nil // tenant-level runs release no evaluation and no counts
+	}
+	var out []string
+	if c.evaluates() && c.EvalEpsilon == 0 {
+		out = append(out, "evaluation statistics (eval ε 0)")
+	}
+	if c.weighted() && c.WeightEpsilon == 0 {
+		out = append(out, "example counts (weight ε 0)")
+	}
+	return out
+}
+
 func (c Config) evaluates() bool { return c.TenantEpsilon == 0 || c.TenantDPEvaluation }
 
 // Defaults returns the demo's configuration: synthetic data, 5 tenants.

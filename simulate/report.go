@@ -1,9 +1,11 @@
 package simulate
 
 import (
+	"encoding/json"
 	"github.com/fedb2b/fedb2b/models"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/protocol"
+	"math"
 )
 
 // Metrics are classification metrics over a summed confusion matrix.
@@ -23,11 +25,11 @@ type RoundReport struct {
 	Declined     map[string]string `json:"declined,omitempty"`
 	// Blamed: the secure round's complaints and bad shares ("accused:
 	// reason", coordinator.Event.Blamed).
-	Blamed     []string           `json:"blamed,omitempty"`
-	Evaluators int                `json:"evaluators"`
-	Abandoned  bool               `json:"abandoned,omitempty"`
-	Reason     string             `json:"reason,omitempty"`
-	Epsilon    map[string]float64 `json:"epsilon_per_tenant"`
+	Blamed     []string `json:"blamed,omitempty"`
+	Evaluators int      `json:"evaluators"`
+	Abandoned  bool     `json:"abandoned,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	Epsilon    Epsilons `json:"epsilon_per_tenant"`
 	// Evaluated says whether the round's version was evaluated (not when
 	// abandoned or skipped by EvalEvery).
 	Evaluated bool `json:"evaluated"`
@@ -39,12 +41,17 @@ type RoundReport struct {
 
 // PrivacyReport states the privacy unit and what each tenant spent.
 type PrivacyReport struct {
-	Unit             string             `json:"unit"`
-	Delta            float64            `json:"delta"`
-	NoiseMultiplier  float64            `json:"noise_multiplier"`
-	SampleRate       float64            `json:"sample_rate"`
-	StepsPerRound    int                `json:"steps_per_round"`
-	EpsilonPerTenant map[string]float64 `json:"epsilon_per_tenant"`
+	Unit             string   `json:"unit"`
+	Delta            float64  `json:"delta"`
+	NoiseMultiplier  float64  `json:"noise_multiplier"`
+	SampleRate       float64  `json:"sample_rate"`
+	StepsPerRound    int      `json:"steps_per_round"`
+	EpsilonPerTenant Epsilons `json:"epsilon_per_tenant"`
+	// ExactReleases names the exact (un-noised) record-level releases the
+	// run made (Config.ExactReleases); each tenant that took part then has
+	// ε = ∞ (null in JSON, with EpsilonInfinite set).
+	ExactReleases   []string `json:"exact_releases,omitempty"`
+	EpsilonInfinite bool     `json:"epsilon_infinite,omitempty"`
 	// TenantLevel is set when tenant-level DP was added inside secure
 	// aggregation.
 	TenantLevel *TenantLevelReport `json:"tenant_level,omitempty"`
@@ -151,8 +158,27 @@ type Report struct {
 	SecureAggregation *SecureReport `json:"secure_aggregation,omitempty"`
 	dropped           []DroppedTenant
 	// Ledgers lists each party's ledger and public key (with Workdir).
-	Ledgers []PartyFiles       `json:"ledgers,omitempty"`
-	Epsilon map[string]float64 `json:"-"`
+	Ledgers []PartyFiles `json:"ledgers,omitempty"`
+	Epsilon Epsilons     `json:"-"`
+}
+
+// Epsilons maps tenants to ε. An infinite ε (an exact release) is
+// written as JSON null, which is what JSON has for it; the report says
+// so in PrivacyReport.EpsilonInfinite.
+type Epsilons map[string]float64
+
+// MarshalJSON writes finite values as numbers and infinite or NaN ones
+// as null.
+func (m Epsilons) MarshalJSON() ([]byte, error) {
+	out := make(map[string]*float64, len(m))
+	for k, v := range m {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			out[k] = nil
+			continue
+		}
+		out[k] = &v
+	}
+	return json.Marshal(out)
 }
 
 func summarise(cfg Config, s *splitData) DataSummary {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	mrand "math/rand/v2"
 	"net"
 	"os"
@@ -279,8 +280,9 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 
 	// spent is each tenant's ε through round r (all rounds if r = 0): a
 	// fast tenant may already have recorded the next round's spend.
-	spent := func(r int) map[string]float64 {
-		m := map[string]float64{}
+	exact := len(cfg.ExactReleases()) > 0
+	spent := func(r int) Epsilons {
+		m := Epsilons{}
 		for i, name := range names {
 			var upto []client.Spend
 			for _, sp := range logs[i].Spends() {
@@ -289,6 +291,9 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 				}
 			}
 			m[name], _ = client.Epsilon(upto, cfg.Delta)
+			if exact && len(upto) > 0 {
+				m[name] = math.Inf(1) // it took part: an exact release
+			}
 		}
 		return m
 	}
@@ -408,7 +413,8 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		}
 	}
 	rep.Privacy = PrivacyReport{Unit: "record", Delta: cfg.Delta, NoiseMultiplier: cfg.NoiseMultiplier,
-		SampleRate: cfg.SampleRate, StepsPerRound: cfg.LocalSteps, EpsilonPerTenant: rep.Epsilon}
+		SampleRate: cfg.SampleRate, StepsPerRound: cfg.LocalSteps, EpsilonPerTenant: rep.Epsilon,
+		ExactReleases: cfg.ExactReleases(), EpsilonInfinite: exact}
 	if cfg.TenantEpsilon > 0 {
 		tl := &TenantLevelReport{Unit: "tenant", Delta: cfg.Delta, Target: cfg.TenantEpsilon, EpsilonPerTenant: map[string]float64{}}
 		for _, name := range names {

@@ -171,8 +171,12 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	fmt.Fprintf(stdout, "%s: trained in rounds %v, declined %v, record-level ε spent %.4f at δ=%g (cap %g); final version %d (%s)\n",
-		*tenant, res.Rounds, res.Declined, res.Epsilon, *delta, *epsCap, res.FinalVersion, res.Reason)
+	spent := fmt.Sprintf("%.4f", res.Epsilon)
+	if res.ExactReleases > 0 {
+		spent = fmt.Sprintf("∞ (%d exact releases allowed by --allow-exact-counts)", res.ExactReleases)
+	}
+	fmt.Fprintf(stdout, "%s: trained in rounds %v, declined %v, record-level ε spent %s at δ=%g (cap %g); final version %d (%s)\n",
+		*tenant, res.Rounds, res.Declined, spent, *delta, *epsCap, res.FinalVersion, res.Reason)
 	return 0
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
 	"os/signal"
 	"slices"
@@ -24,6 +25,17 @@ import (
 func init() {
 	register("demo", "run a whole federation in one process over loopback gRPC, with baselines", runDemo)
 	register("simulate", "same as demo (for experiments: every flag of demo)", runDemo)
+}
+
+// allowExactFlag registers --allow-exact-releases.
+func allowExactFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("allow-exact-releases", false, "record-level runs only: allow exact evaluation statistics (--eval-epsilon 0) or example counts (--weight-epsilon 0); their ε is ∞ and is reported so (default: refused)")
+}
+
+// refuseExact returns the error of a record-level run that asks for the
+// exact releases listed without --allow-exact-releases.
+func refuseExact(exact []string) error {
+	return fmt.Errorf("%s would leave each tenant exactly: under add/remove-one adjacency an exact count has record-level ε = ∞; give a positive --eval-epsilon and --weight-epsilon, or --allow-exact-releases to run anyway with ε reported as ∞", strings.Join(exact, " and "))
 }
 
 func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol, jsonOut, peftOut *string, verbose *bool) {
@@ -80,6 +92,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg simulate.Config
 	data, textCol, labelCol, jsonOut, peftOut, verbose := demoFlags(fs, &cfg)
+	allowExact := allowExactFlag(fs)
 	encFlags := addEncoderFlags(fs)
 	var files fileFlags
 	files.register(fs)
@@ -90,6 +103,10 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	if flagSet(fs, "max-weight") && cfg.MaxWeight == 0 {
 		cfg.MaxWeight = -1 // simulate.Config: negative means unweighted
+	}
+	if ex := cfg.ExactReleases(); len(ex) > 0 && !*allowExact {
+		fmt.Fprintf(stderr, "fedb2b demo: %v\n", refuseExact(ex))
+		return 1
 	}
 	if cfg.Adapter == modeltask.AdapterEncoderLoRA && !flagSet(fs, "rank") {
 		cfg.Rank = 8
@@ -174,6 +191,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "privacy: record-level, δ=%g, noise multiplier z=%.4f, q=%g, %d steps per round\n",
 		rep.Privacy.Delta, rep.Privacy.NoiseMultiplier, rep.Privacy.SampleRate, rep.Privacy.StepsPerRound)
+	if ex := rep.Privacy.ExactReleases; len(ex) > 0 {
+		fmt.Fprintf(stdout, "privacy: EXACT releases (%s): record-level ε = ∞ for every tenant that took part\n", strings.Join(ex, ", "))
+	}
 	if cfg.EvalEpsilon > 0 && (cfg.TenantEpsilon == 0 || cfg.TenantDPEvaluation) {
 		fmt.Fprintf(stdout, "privacy: evaluation statistics noised by each tenant at record-level ε=%g per round (Gaussian, Google DP library), within the same budget\n", cfg.EvalEpsilon)
 	}
@@ -228,9 +248,17 @@ func epsList(m map[string]float64) string {
 	names := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = fmt.Sprintf("%.2f", m[n])
+		parts[i] = fmtEps(m[n])
 	}
 	return strings.Join(parts, " ")
+}
+
+// fmtEps prints ε with two decimals, or ∞.
+func fmtEps(e float64) string {
+	if math.IsInf(e, 1) {
+		return "∞"
+	}
+	return fmt.Sprintf("%.2f", e)
 }
 
 // writeJSONFile writes v as indented JSON, atomically (models.WriteFileAtomic).

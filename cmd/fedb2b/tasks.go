@@ -95,6 +95,10 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	if *data == "" {
 		return fail(fmt.Errorf("--data is required for this task"))
 	}
+	if !(*evalEps > 0) {
+		// Exact evaluation statistics have record-level ε = ∞.
+		return fail(refuseExact([]string{"exact evaluation statistics (--eval-epsilon 0)"}))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	sum := taskSummary{Task: task, Baselines: map[string]map[string]float64{},
