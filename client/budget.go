@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/fedb2b/fedb2b/privacy/ledger"
@@ -89,6 +90,7 @@ func epsilonOf(acc *privacy.RDPAccountant, delta float64) (float64, error) {
 type MemSpendLog struct {
 	mu     sync.Mutex
 	spends []Spend
+	tenant []ledger.Params // tenant-level releases
 }
 
 // Spends implements SpendLog.
@@ -109,8 +111,36 @@ func (l *MemSpendLog) Record(s Spend, _ Budget) (uint64, error) {
 // Released implements SpendLog.
 func (l *MemSpendLog) Released(uint64, [32]byte) error { return nil }
 
-// RecordTenantLevel implements SpendLog; the memory log keeps only
-// record-level spends.
-func (l *MemSpendLog) RecordTenantLevel(string, int, ledger.Params, float64, float64) (uint64, error) {
+// RecordTenantLevel implements SpendLog: it keeps p and refuses it when
+// the tenant-level ε at delta would exceed cap.
+func (l *MemSpendLog) RecordTenantLevel(_ string, _ int, p ledger.Params, delta, cap float64) (uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	eps, ok, err := l.checkTenantLevel(p, delta, cap)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, fmt.Errorf("%w: unit tenant: ε would reach %.6g, cap %.6g", ledger.ErrBudgetExceeded, eps, cap)
+	}
+	l.tenant = append(l.tenant, p)
 	return 0, nil
+}
+
+// CheckTenantLevel implements TenantLevelChecker.
+func (l *MemSpendLog) CheckTenantLevel(p ledger.Params, delta, cap float64) (float64, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.checkTenantLevel(p, delta, cap)
+}
+
+func (l *MemSpendLog) checkTenantLevel(p ledger.Params, delta, cap float64) (float64, bool, error) {
+	acc := privacy.NewRDPAccountant(nil)
+	for _, q := range append(slices.Clone(l.tenant), p) {
+		if err := acc.ComposeRDP(ledger.DDGParams(q).RDP, q.Steps); err != nil {
+			return 0, false, err
+		}
+	}
+	eps, _, err := acc.Epsilon(delta)
+	return eps, err == nil && eps <= cap, err
 }

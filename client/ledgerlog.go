@@ -71,6 +71,12 @@ func (s *LedgerSpendLog) Released(id uint64, hash [32]byte) error {
 	return nil
 }
 
+// CheckTenantLevel implements TenantLevelChecker with the ledger's own
+// replay of the tenant's tenant-level entries.
+func (s *LedgerSpendLog) CheckTenantLevel(p ledger.Params, delta, cap float64) (float64, bool, error) {
+	return s.l.Check(s.tenant, ledger.UnitTenant, ledger.Plan{Mechanism: ledger.MechDDG, Params: p}, cap, delta)
+}
+
 // RecordTenantLevel implements SpendLog.
 func (s *LedgerSpendLog) RecordTenantLevel(task string, round int, p ledger.Params, delta, cap float64) (uint64, error) {
 	e, err := s.l.Append(ledger.Entry{

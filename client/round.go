@@ -73,6 +73,11 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	if why == "" && tcErr != nil {
 		why = tcErr.Error()
 	}
+	if why == "" {
+		if why, err = c.tenantLevelDecline(p); err != nil {
+			return fmt.Errorf("client: round %d: %w", round, err)
+		}
+	}
 	if why != "" {
 		dec = Decision{Reason: why}
 	}

@@ -27,6 +27,10 @@ type secSession struct {
 	weight uint64 // the noised example count's intent (0 if none)
 	c      *secagg.Client
 	input  []uint32 // the quantised update, masked at StageMaskedInput
+	// shares is the number of noise shares the tenant-level accounting
+	// relies on (ddg.Params.Threshold; 0 without tenant-level DP): the
+	// client helps unmask only a sum of at least that many inputs.
+	shares int
 }
 
 // secureParams rebuilds the session parameters from a plan; every party
@@ -82,9 +86,7 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 		if capEps == 0 {
 			capEps = math.MaxFloat64
 		}
-		tenantIntent, err = c.cfg.Spends.RecordTenantLevel(c.task.ID, round, ledger.Params{Steps: 1, Dim: dp.Dim, ClipNorm: dp.ClipNorm,
-			Gamma: dp.Gamma, ShareSigma: dp.Sigma, Beta: dp.Beta, Shares: dp.Threshold, CohortSize: dp.Cohort, Bits: dp.Bits},
-			p.GetTenantDelta(), capEps)
+		tenantIntent, err = c.cfg.Spends.RecordTenantLevel(c.task.ID, round, tenantParams(dp), p.GetTenantDelta(), capEps)
 		if err != nil {
 			return fmt.Errorf("client: round %d: not releasing: %w", round, err)
 		}
@@ -140,6 +142,9 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}
 	c.sec = &secSession{round: round, intent: intent, tenant: tenantIntent, weight: wt.intent, c: sc, input: input}
+	if dp != nil {
+		c.sec.shares = dp.Threshold
+	}
 	adv, err := sc.Advertise()
 	if err != nil {
 		return err
@@ -260,6 +265,14 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 		if err := req.UnmarshalBinary(msgs[0]); err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
+		if n := len(req.Survivors); s.shares > 0 && n < s.shares {
+			// Tenant-level noise is calibrated to s.shares noise
+			// shares; a sum of fewer carries less noise than the
+			// accounting assumes (issue #13 finding 4). Not unmasked.
+			c.log.Warn("refused unmask request: fewer survivors than the noise shares the tenant-level ε assumes", "round", round, "survivors", n, "shares", s.shares)
+			c.sec = nil
+			return nil
+		}
 		resp, err := s.c.Unmask(&req)
 		if err != nil {
 			// Refusing is the point: a request that could unmask an
@@ -300,6 +313,44 @@ func (c *Client) sendSecure(ctx context.Context, conn api.FederationClient, roun
 		return fmt.Errorf("client: send %s of round %d: %w", st, round, err)
 	}
 	return nil
+}
+
+// tenantParams is the ledger record of one round of dp.
+func tenantParams(dp *ddg.Params) ledger.Params {
+	return ledger.Params{Steps: 1, Dim: dp.Dim, ClipNorm: dp.ClipNorm, Gamma: dp.Gamma, ShareSigma: dp.Sigma,
+		Beta: dp.Beta, Shares: dp.Threshold, CohortSize: dp.Cohort, Bits: dp.Bits}
+}
+
+// TenantLevelChecker is implemented by spend logs that can say, before
+// anything is trained or recorded, whether a tenant-level release fits
+// the tenant's cap; a client then declines a round that would not.
+type TenantLevelChecker interface {
+	CheckTenantLevel(p ledger.Params, delta, cap float64) (eps float64, ok bool, err error)
+}
+
+// tenantLevelDecline returns why the tenant declines plan p's tenant-level
+// release (its cap, Policy.TenantEpsilon, would be exceeded), or "".
+func (c *Client) tenantLevelDecline(p *api.TrainPlan) (string, error) {
+	chk, ok := c.cfg.Spends.(TenantLevelChecker)
+	if !ok || !p.GetSecure() {
+		return "", nil
+	}
+	dp, err := tenantDP(p, c.learner.NumParams())
+	if err != nil || dp == nil {
+		return "", err
+	}
+	capEps := c.cfg.Policy.TenantEpsilon
+	if capEps == 0 {
+		return "", nil
+	}
+	eps, fits, err := chk.CheckTenantLevel(tenantParams(dp), p.GetTenantDelta(), capEps)
+	if err != nil {
+		return "", err
+	}
+	if !fits {
+		return fmt.Sprintf("round %d would raise tenant-level ε to %.4g, above this tenant's cap %g", p.GetRound(), eps, capEps), nil
+	}
+	return "", nil
 }
 
 // tenantDP rebuilds a round's distributed discrete Gaussian parameters

@@ -93,6 +93,11 @@ type Event struct {
 	// DP rounds only) and TenantDelta its δ.
 	TenantDP    *ddg.Params
 	TenantDelta float64
+	// TenantCharged lists, on an abandoned tenant-level round, the tenants
+	// whose tenant-level spend counts although no sum was released: they
+	// advertised keys, so their own ledgers hold the round's intent (the
+	// simulation's and the demo's tenant-level ε charge them too).
+	TenantCharged []string
 	// UpdateClip is a secure round's update clip norm S (it moves between
 	// rounds under adaptive clipping).
 	UpdateClip float64

@@ -438,6 +438,9 @@ func (f *Federation) abandon(now time.Time, reason string) {
 	ev := f.roundEvent(now, nil)
 	f.failed++
 	ev.Kind, ev.Version, ev.Reason = EvRoundAbandoned, f.Latest(), reason
+	if r.sec != nil && r.sec.plan.DDG != nil && len(r.sec.advertised) > 0 {
+		ev.TenantDP, ev.TenantDelta, ev.TenantCharged = r.sec.plan.DDG, r.sec.plan.TenantDelta, r.sec.advertised
+	}
 	f.events = append(f.events, ev)
 	if r.sec != nil {
 		notice := r.sec.server.Abort(reason)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"time"
 
@@ -100,6 +101,10 @@ type secureRound struct {
 	expect  map[string]bool // whose message of the current stage is awaited
 	sent    map[string]bool // who sent a valid one
 	dropped map[string]string
+	// advertised lists who advertised keys: in a tenant-level round each
+	// recorded its tenant-level spend before that, so an abandoned round
+	// still counts for them.
+	advertised []string
 }
 
 func (s *secureRound) stage() secagg.Stage { return s.server.Stage() }
@@ -412,6 +417,16 @@ func (f *Federation) advanceSecure(now time.Time) bool {
 		} else if r.answers[name] != declined {
 			s.dropped[name] = st.String()
 		}
+	}
+	if st == secagg.StageAdvertise {
+		s.advertised = slices.Sorted(maps.Keys(next))
+	}
+	if st == secagg.StageMaskedInput && s.plan.DDG != nil && len(next) < s.plan.DDG.Threshold {
+		// The tenant-level noise is calibrated to DDG.Threshold shares:
+		// unmasking fewer inputs would release an under-noised sum, so
+		// the round stops before unmasking (issue #13 finding 4).
+		f.abandon(now, fmt.Sprintf("secure aggregation stopped before unmasking: %d masked inputs, the tenant-level noise needs %d", len(next), s.plan.DDG.Threshold))
+		return true
 	}
 	if err := s.server.CloseStage(st); err != nil {
 		f.abandon(now, fmt.Sprintf("secure aggregation stopped in stage %s: %v", st, err))

@@ -83,6 +83,10 @@ type Config struct {
 	// DropTenants tenants vanish (their client stops and disconnects) at a
 	// random secure-aggregation stage of a random round.
 	DropTenants int
+	// DropAt makes the named tenants vanish before sending the given
+	// stage's message of the given round (fault injection, added to
+	// DropTenants' random choices).
+	DropAt map[string]DropPoint
 
 	// TenantEpsilon, if positive, adds tenant-level DP inside secure
 	// aggregation (distributed discrete Gaussian) calibrated so that each

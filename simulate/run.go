@@ -305,15 +305,8 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		case coordinator.EvRoundAggregated, coordinator.EvRoundAbandoned:
 			cur = RoundReport{Round: e.Round, Participants: len(e.Participants), Tenants: e.Participants, Dropped: e.Dropped, Declined: e.Declined,
 				Blamed: e.Blamed, Abandoned: e.Kind == coordinator.EvRoundAbandoned, Reason: e.Reason, UpdateClip: e.UpdateClip}
-			if e.TenantDP != nil {
-				for _, name := range e.Participants {
-					if tenantAcc[name] == nil {
-						tenantAcc[name] = privacy.NewRDPAccountant(nil)
-					}
-					if err := tenantAcc[name].ComposeRDP(e.TenantDP.RDP, 1); err != nil {
-						return err
-					}
-				}
+			if err := chargeTenantLevel(tenantAcc, e); err != nil {
+				return err
 			}
 			for _, name := range slices.Sorted(maps.Keys(e.DroppedAt)) {
 				rep.dropped = append(rep.dropped, DroppedTenant{Round: e.Round, Tenant: name, Stage: e.DroppedAt[name]})
@@ -447,7 +440,7 @@ func newTenantClient(cfg Config, td tenantRef, log client.SpendLog, drop *dropPo
 	}
 	if drop != nil {
 		hooks.BeforeStage = func(round int, stage string) error {
-			if round > drop.round || (round == drop.round && stage == drop.stage) {
+			if round > drop.Round || (round == drop.Round && stage == drop.Stage) {
 				return errKilled
 			}
 			return nil
@@ -472,24 +465,32 @@ func newTenantClient(cfg Config, td tenantRef, log client.SpendLog, drop *dropPo
 	})
 }
 
-// dropPoint is where a tenant vanishes: before sending stage's message
-// of round (a real disconnect: its client stops and closes its connection).
-type dropPoint struct {
-	round int
-	stage string
+// DropPoint is where a tenant vanishes: before sending Stage's message
+// (advertise, share_keys, masked_input or unmask) of Round (a real
+// disconnect: its client stops and closes its connection).
+type DropPoint struct {
+	Round int
+	Stage string
 }
+
+type dropPoint = DropPoint
 
 // planDrops picks cfg.DropTenants tenants and a random stage of a random
 // round for each (fault injection, so math/rand seeded by cfg.Seed).
 func planDrops(cfg Config, names []string) map[string]*dropPoint {
 	out := map[string]*dropPoint{}
+	for name, d := range cfg.DropAt {
+		out[name] = &d
+	}
 	if cfg.DropTenants == 0 {
 		return out
 	}
 	r := mrand.New(mrand.NewPCG(cfg.Seed, 0xd209))
 	stages := []string{"advertise", "share_keys", "check_shares", "masked_input", "consistency", "unmask"}
 	for _, i := range r.Perm(len(names))[:cfg.DropTenants] {
-		out[names[i]] = &dropPoint{round: 1 + r.IntN(cfg.Rounds), stage: stages[r.IntN(len(stages))]}
+		if out[names[i]] == nil {
+			out[names[i]] = &dropPoint{Round: 1 + r.IntN(cfg.Rounds), Stage: stages[r.IntN(len(stages))]}
+		}
 	}
 	return out
 }
@@ -545,4 +546,27 @@ func garbageShares(identity ed25519.PrivateKey) func(int, string, [][]byte) [][]
 		}
 		return out
 	}
+}
+
+// chargeTenantLevel composes the tenant-level release of a finished or
+// abandoned round into the accountant of every tenant it counts for: the
+// participants of an aggregated round, and every tenant that advertised
+// (and so recorded its spend) in an abandoned one.
+func chargeTenantLevel(acc map[string]*privacy.RDPAccountant, e coordinator.Event) error {
+	if e.TenantDP == nil {
+		return nil
+	}
+	charged := e.Participants
+	if e.Kind == coordinator.EvRoundAbandoned {
+		charged = e.TenantCharged
+	}
+	for _, name := range charged {
+		if acc[name] == nil {
+			acc[name] = privacy.NewRDPAccountant(nil)
+		}
+		if err := acc[name].ComposeRDP(e.TenantDP.RDP, 1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
