@@ -72,7 +72,7 @@ func encoderRun(t *testing.T, enc models.Encoder, data []dataset.Example, rounds
 	cfg := Config{
 		Tenants: 3, MinClients: 3, Alpha: 1, Seed: 3, Data: data,
 		Encoder: enc, Rank: 64,
-		Rounds: rounds, LocalSteps: 20, SampleRate: 0.1, TargetEpsilon: 8,
+		Rounds: rounds, LocalSteps: 20, SampleRate: 0.1, TargetEpsilon: 8, EvalEpsilon: 0.5, WeightEpsilon: 0.05,
 		LearningRate: 1, ServerLR: 1,
 		RoundTimeout: 10 * time.Second,
 		Rand:         privacy.SeededReader(17),

@@ -17,7 +17,7 @@ func TestRunIntentSmallClinc(t *testing.T) {
 	}
 	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 1024})
 	res, err := RunIntent(context.Background(), ex, IntentConfig{Tenants: 3, Alpha: 5, Rank: 32, Rounds: 5, LocalSteps: 30, SampleRate: 0.2,
-		LearningRate: 4, CentralSteps: 300, RejectRate: 0.1, Encoder: enc, Rand: privacy.SeededReader(3)})
+		LearningRate: 4, CentralSteps: 300, RejectRate: 0.1, EvalEpsilon: 0.5, Encoder: enc, Rand: privacy.SeededReader(3)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestKilledTenantRoundStillCompletes(t *testing.T) {
 	}
 	cfg := Config{
 		Tenants: 3, Rounds: 3, MinClients: 2, SynthRecords: 3000, Seed: 7,
-		LocalSteps: 40, SampleRate: 0.1, TargetEpsilon: 8,
+		LocalSteps: 40, SampleRate: 0.1, TargetEpsilon: 8, EvalEpsilon: 0.5, WeightEpsilon: 0.05,
 		RoundTimeout: 1500 * time.Millisecond,
 		KillTenant:   "tenant-2", KillRound: 2,
 		Rand:                     privacy.SeededReader(99),
@@ -88,7 +88,7 @@ func TestSecureRoundsSurviveDrops(t *testing.T) {
 	}
 	cfg := Config{
 		Tenants: 5, Rounds: 3, MinClients: 3, SynthRecords: 2000, Seed: 3,
-		LocalSteps: 30, SampleRate: 0.05, TargetEpsilon: 8,
+		LocalSteps: 30, SampleRate: 0.05, TargetEpsilon: 8, EvalEpsilon: 0.5, WeightEpsilon: 0.05,
 		RoundTimeout: 2 * time.Second, DropTenants: 1,
 		Rand: privacy.SeededReader(5),
 	}
@@ -126,7 +126,7 @@ func TestWorkdirLedgersVerify(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Config{
 		Tenants: 4, Rounds: 2, MinClients: 3, SynthRecords: 1200, Seed: 11,
-		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 6, RoundTimeout: 3 * time.Second,
+		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 6, EvalEpsilon: 0.5, WeightEpsilon: 0.05, RoundTimeout: 3 * time.Second,
 		Workdir: dir, Rand: privacy.SeededReader(12),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -290,7 +290,7 @@ func TestNoisedEvaluation(t *testing.T) {
 	}
 	cfg := Config{
 		Tenants: 4, Rounds: 2, MinClients: 3, SynthRecords: 1200, Seed: 41,
-		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8, EvalEpsilon: 1,
+		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8, EvalEpsilon: 1, WeightEpsilon: 0.05,
 		RoundTimeout: 3 * time.Second, Workdir: t.TempDir(), Rand: privacy.SeededReader(42),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

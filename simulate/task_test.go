@@ -44,7 +44,7 @@ func TestRunTaskWithOwnLearners(t *testing.T) {
 		allTrain, allTest = append(allTrain, train...), append(allTest, test...)
 	}
 	fed.Pooled = modeltask.NewClassifier(enc, allTrain, allTest, nil)
-	cfg := Config{Encoder: enc, Rounds: 3, LocalSteps: 20, SampleRate: 0.1, TargetEpsilon: 8, EvalEpsilon: 1,
+	cfg := Config{Encoder: enc, Rounds: 3, LocalSteps: 20, SampleRate: 0.1, TargetEpsilon: 8, EvalEpsilon: 1, WeightEpsilon: 0.05,
 		RoundTimeout: 5 * time.Second, Rand: privacy.SeededReader(6), Baselines: true}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -16,21 +16,30 @@ import (
 )
 
 func init() {
-	register("audit", "verify privacy ledgers and render reports: 'audit verify', 'audit report'", runAudit)
+	register("audit", "verify privacy ledgers and render reports: 'audit verify', 'audit report'; audit the releases empirically: 'audit empirical'", runAudit)
 }
 
 const auditUsage = `usage: fedb2b audit verify [--pub [PARTY=]FILE]... LEDGER...
        fedb2b audit report [--pub [PARTY=]FILE]... LEDGER... [--out FILE] [--format html|json]
+       fedb2b audit empirical [--trials N] [--kinds k,...] [--bert DIR] [--broken] [--exact] [--alpha A] [--json FILE]
 
 --pub names a public key file (keys new writes signing.pub); PARTY= binds the
 key to the ledger party it may sign for. Without --pub, signatures are not
 checked. verify exits 0 when every check passes, 1 when one fails, 2 on
-usage errors.`
+usage errors.
+
+empirical runs the client's own training and release code on neighbouring
+data sets many times and prints a Clopper–Pearson lower bound on ε next to
+the accountant's ε for each release (simulate/empirical); it exits 1 when a
+lower bound exceeds its claim.`
 
 func runAudit(args []string, stdout, stderr io.Writer) int {
-	sub, code, ok := subcommand("audit", auditUsage, args, stdout, stderr, "verify", "report")
+	sub, code, ok := subcommand("audit", auditUsage, args, stdout, stderr, "verify", "report", "empirical")
 	if !ok {
 		return code
+	}
+	if sub == "empirical" {
+		return runAuditEmpirical(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("audit "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -22,3 +22,14 @@ func TestDemoRefusesExactReleases(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditEmpiricalCommand runs a small empirical audit through the
+// command: it passes (exit 0) and shows the broken normalisation caught.
+func TestAuditEmpiricalCommand(t *testing.T) {
+	var o, e bytes.Buffer
+	code := run([]string{"audit", "empirical", "--trials", "200", "--kinds", "recommend", "--broken", "--exact"}, &o, &e)
+	if code != 0 || !strings.Contains(o.String(), "recommend/update (broken: q·N)") || !strings.Contains(o.String(), "caught (expected)") ||
+		!strings.Contains(o.String(), "separated without error") {
+		t.Fatalf("exit %d\n%s\n%s", code, o.String(), e.String())
+	}
+}

@@ -3,6 +3,7 @@ package task_test
 import (
 	"context"
 	"fmt"
+	"math"
 	mrand "math/rand/v2"
 	"strings"
 	"testing"
@@ -75,7 +76,7 @@ func TestEncoderLoRAFederated(t *testing.T) {
 		fed.Tenants = append(fed.Tenants, simulate.TaskTenant{Name: fmt.Sprint("t", i), Learner: task.NewEncoderLoRA(enc, train, test, nil)})
 	}
 	cfg := simulate.Config{Encoder: enc, Rounds: 6, LocalSteps: 10, SampleRate: 0.2, ClipNorm: 1, LearningRate: 1.5,
-		TargetEpsilon: 8, RoundTimeout: 10 * time.Second, Rand: privacy.SeededReader(3)}
+		TargetEpsilon: 8, WeightEpsilon: 0.05, RoundTimeout: 10 * time.Second, Rand: privacy.SeededReader(3)}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	rep, err := simulate.RunTask(ctx, cfg, fed, nil)
@@ -99,9 +100,11 @@ func TestEncoderLoRAFederated(t *testing.T) {
 	if bn == 0 {
 		t.Fatal("the global encoder adapters did not move")
 	}
+	// The rounds are evaluated exactly (to compare exact figures), so
+	// every tenant's record-level ε is reported as ∞ (#13 finding 3).
 	for name, e := range rep.Epsilon {
-		if !(e > 0 && e <= 8*(1+1e-6)) {
-			t.Errorf("%s: ε %v, want in (0, 8]", name, e)
+		if !math.IsInf(e, 1) {
+			t.Errorf("%s: ε %v after exact evaluations, want +Inf", name, e)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package task_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -108,7 +109,7 @@ func TestRecommendFederated(t *testing.T) {
 	f := loadRecFixture(t)
 	names := []string{"France", "Germany", "Spain"}
 	cfg := simulate.Config{Rounds: 8, LocalSteps: 5, SampleRate: 0.3, ClipNorm: 1, LearningRate: 0.2, ServerLR: 1,
-		TargetEpsilon: 8, RoundTimeout: 20 * time.Second, Rand: privacy.SeededReader(4)}
+		TargetEpsilon: 8, WeightEpsilon: 0.05, RoundTimeout: 20 * time.Second, Rand: privacy.SeededReader(4)}
 	rep, b := recFederation(t, f, names, task.RecommendOptions{TowerDim: 8, FeatureDim: 64}, cfg)
 	logRec(t, rep, b)
 	if len(rep.Rounds) != cfg.Rounds || len(rep.FinalModel) != 8*64 {
@@ -120,9 +121,11 @@ func TestRecommendFederated(t *testing.T) {
 			t.Fatalf("round %d: %+v", r.Round, r)
 		}
 	}
+	// The rounds are evaluated exactly (to compare exact figures), so
+	// every tenant's record-level ε is reported as ∞ (#13 finding 3).
 	for n, e := range rep.Epsilon {
-		if !(e > 7 && e <= 8*(1+1e-6)) {
-			t.Errorf("%s: ε %v, want just under 8", n, e)
+		if !math.IsInf(e, 1) {
+			t.Errorf("%s: ε %v after exact evaluations, want +Inf", n, e)
 		}
 	}
 	untrained := recUntrained(t, f, names, task.RecommendOptions{TowerDim: 8, FeatureDim: 64})
@@ -186,7 +189,7 @@ func TestRecommendRetailExperiment(t *testing.T) {
 	f := recFixture{enc: enc, cat: recommend.BuildCatalog(tx, cut), cut: cut, names: names, tenants: parts}
 	t.Logf("catalog %d products (sha256 %s), cut %s, tenants %v", len(f.cat.Codes), f.cat.Hash()[:12], cut.Format(time.DateOnly), names)
 	cfg := simulate.Config{Rounds: p.Rounds, LocalSteps: p.LocalSteps, SampleRate: p.SampleRate, ClipNorm: 1, LearningRate: p.LR,
-		ServerLR: 1, TargetEpsilon: p.Epsilon, EvalEpsilon: p.EvalEpsilon, RoundTimeout: 2 * time.Minute, Rand: privacy.SeededReader(1)}
+		ServerLR: 1, TargetEpsilon: p.Epsilon, EvalEpsilon: p.EvalEpsilon, WeightEpsilon: 0.05, RoundTimeout: 2 * time.Minute, Rand: privacy.SeededReader(1)}
 	o := task.RecommendOptions{TowerDim: p.TowerDim, FeatureDim: p.FeatureDim, Gamma: p.Gamma, CustomerRate: p.CustomerRate}
 	rep, b := recFederation(t, f, names, o, cfg)
 	logRec(t, rep, b)
