@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/fedb2b/fedb2b/privacy"
@@ -202,5 +203,32 @@ func TestStepNoAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per step", allocs)
+	}
+}
+
+// TestPrivateTrainingIgnoresUnnoisedLoss: issue #13 finding 6. Whether a
+// private run goes on must not depend on the un-noised loss of private
+// examples: one record whose loss is not finite contributes nothing and
+// training continues (formerly the non-finite loss sum aborted it with
+// ErrDiverged). Non-private training still stops on it.
+func TestPrivateTrainingIgnoresUnnoisedLoss(t *testing.T) {
+	c, _ := NewClassifier(ClassifierConfig{InputDim: 8, Rank: 8, Classes: 3, Seed: 1})
+	x, y := blobs(30, 8, 3, 1)
+	f, _ := c.Project(x)
+	f[0] = slices.Clone(f[0])
+	for i := range f[0] {
+		f[0][i] = math.Inf(1) // this record's logits and loss are not finite
+	}
+	cfg := TrainConfig{Steps: 5, LearningRate: 0.1, Private: true, SampleRate: 1, ClipNorm: 1, NoiseMultiplier: 1, ExpectedBatch: 30}
+	if _, err := c.Train(f, y, cfg, testRand(t, 3)); err != nil {
+		t.Fatalf("private training stopped on an un-noised loss: %v", err)
+	}
+	for _, p := range c.Params() {
+		if math.IsNaN(p) || math.IsInf(p, 0) {
+			t.Fatal("a non-finite record leaked into the parameters")
+		}
+	}
+	if _, err := c.Train(f, y, TrainConfig{Steps: 5, LearningRate: 0.1, BatchSize: 30}, testRand(t, 3)); !errors.Is(err, ErrDiverged) {
+		t.Fatalf("non-private training on the same data: %v, want ErrDiverged", err)
 	}
 }
