@@ -100,7 +100,18 @@ func prepare(cfg *Config) (*splitData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulate: split: %w", err)
 	}
+	// The task's label set is public: the generator's industry list for
+	// synthetic data, never what the tenants' records happen to contain.
+	// A --data file stands for a public benchmark whose label set is
+	// published with it; its labels are read from the pooled file, which
+	// only a simulation holds.
 	labels, _ := dataset.LabelIndex(data)
+	if cfg.Data == nil {
+		labels = labels[:0]
+		for _, ind := range dataset.Industries() {
+			labels = append(labels, ind.ID)
+		}
+	}
 	s := &splitData{labels: labels}
 	for i, p := range parts {
 		train, test := dataset.TrainTestSplit(p, cfg.TestFraction, dataset.SimulationSplitKey(cfg.Seed, i))

@@ -66,7 +66,7 @@ func TestCAApartFromCoordinator(t *testing.T) {
 	caSrv := start(&caOut, append([]string{"ca", "serve", "--dir", ca, "--listen", caAddr, "--mirror", filepath.Join(coordTLS, "registry.json")}, opArgs...)...)
 	defer func() { caSrv.Process.Kill(); caSrv.Wait() }()
 	coord := start(&coordOut, append([]string{"coordinator", "--tls-dir", coordTLS, "--listen", coordAddr,
-		"--labels-from", filepath.Join(dir, "data", "tenant-1.csv"), "--tenants", "3", "--min-clients", "3", "--rounds", "2",
+		"--labels-from", filepath.Join(dir, "data", "labels.txt"), "--tenants", "3", "--min-clients", "3", "--rounds", "2",
 		"--round-timeout", "20s", "--local-steps", "5", "--workdir", filepath.Join(dir, "coordinator")}, opArgs...)...)
 	var outs [4]syncBuffer
 	var clients []*exec.Cmd

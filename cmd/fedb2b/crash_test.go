@@ -62,7 +62,7 @@ func TestClientKilledBetweenLedgerAndSend(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var coordOut bytes.Buffer
-	coord := exec.CommandContext(ctx, bin, append([]string{"coordinator", "--listen", addr, "--labels-from", filepath.Join(dir, "data", "tenant-1.csv"),
+	coord := exec.CommandContext(ctx, bin, append([]string{"coordinator", "--listen", addr, "--labels-from", filepath.Join(dir, "data", "labels.txt"),
 		"--tenants", "4", "--min-clients", "3", "--rounds", "3", "--round-timeout", "4s", "--local-steps", "10",
 		"--workdir", filepath.Join(dir, "coordinator"), "--insecure-no-tls"}, keyArgs...)...)
 	coord.Stdout, coord.Stderr = &coordOut, &coordOut

@@ -4,7 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
+	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 )
 
@@ -46,5 +49,17 @@ func runData(args []string, stdout, stderr io.Writer) int {
 	for i, f := range files {
 		fmt.Fprintf(stdout, "%s\t%d records\n", f, len(parts[i]))
 	}
+	// The task's public label list: every industry the generator knows,
+	// whichever of them the tenants' files happen to contain.
+	var labels strings.Builder
+	for _, ind := range dataset.Industries() {
+		labels.WriteString(ind.ID + "\n")
+	}
+	lf := filepath.Join(*out, "labels.txt")
+	if err := models.WriteFileAtomic(lf, []byte(labels.String()), 0o644); err != nil {
+		fmt.Fprintf(stderr, "fedb2b data synth: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s\tthe task's public label list (%d labels)\n", lf, len(dataset.Industries()))
 	return 0
 }

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,5 +34,27 @@ func TestAuditEmpiricalCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(o.String(), "recommend/update (broken: q·N)") || !strings.Contains(o.String(), "caught (expected)") ||
 		!strings.Contains(o.String(), "separated without error") {
 		t.Fatalf("exit %d\n%s\n%s", code, o.String(), e.String())
+	}
+}
+
+// TestLabelsFromIsAPublicList: issue #13 finding 6. The coordinator's
+// label set comes from the task's public label list, not from a tenant's
+// data file (whose label column is private).
+func TestLabelsFromIsAPublicList(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "labels.txt")
+	data := filepath.Join(dir, "tenant-1.csv")
+	if err := os.WriteFile(list, []byte("# industries\nsoftware\nretail\n\nlogistics\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(data, []byte("text,label\n\"a shop\",retail\n\"a coder\",software\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := taskLabels("", list)
+	if err != nil || !slices.Equal(got, []string{"software", "retail", "logistics"}) {
+		t.Fatalf("labels %v, %v", got, err)
+	}
+	if _, err := taskLabels("", data); err == nil || !strings.Contains(err.Error(), "not a data file") {
+		t.Fatalf("a tenant's data file was accepted as the label list: %v", err)
 	}
 }

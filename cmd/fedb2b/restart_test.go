@@ -53,7 +53,7 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	coordinator := func(out *syncBuffer) *exec.Cmd {
-		c := exec.CommandContext(ctx, bin, append([]string{"coordinator", "--listen", addr, "--labels-from", filepath.Join(dir, "data", "tenant-1.csv"),
+		c := exec.CommandContext(ctx, bin, append([]string{"coordinator", "--listen", addr, "--labels-from", filepath.Join(dir, "data", "labels.txt"),
 			"--tenants", "4", "--min-clients", "3", "--rounds", "4", "--round-timeout", "5s", "--local-steps", "10",
 			"--workdir", filepath.Join(dir, "coordinator"), "--insecure-no-tls"}, keyArgs...)...)
 		c.Stdout, c.Stderr = out, out

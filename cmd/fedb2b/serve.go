@@ -29,7 +29,6 @@ import (
 	"github.com/fedb2b/fedb2b/coordinator/pki"
 	"github.com/fedb2b/fedb2b/coordinator/store"
 	"github.com/fedb2b/fedb2b/models"
-	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
@@ -47,9 +46,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	d := simulate.Defaults()
 	listen := fs.String("listen", "127.0.0.1:7070", "address to listen on")
 	labels := fs.String("labels", "", "comma-separated class labels of the task")
-	labelsFrom := fs.String("labels-from", "", "CSV or JSONL whose label column lists the task's labels (only labels are read)")
-	labelCol := fs.String("label-col", "label", "label column of --labels-from")
-	textCol := fs.String("text-col", "text", "text column of --labels-from")
+	labelsFrom := fs.String("labels-from", "", "the task's public label list, one label per line (for example labels.txt of 'fedb2b data synth'); never a tenant's data file")
 	taskID := fs.String("task-id", "classify-industry", "task ID (the task's name in ledgers and on the dashboard; the kind is --kind)")
 	rounds := fs.Int("rounds", d.Rounds, "rounds to run")
 	tenants := fs.Int("tenants", 3, "tenants that must be ready before round 1")
@@ -100,7 +97,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 	}
-	names, err := taskLabels(*labels, *labelsFrom, *textCol, *labelCol)
+	names, err := taskLabels(*labels, *labelsFrom)
 	if err != nil {
 		return fail(err)
 	}
@@ -339,7 +336,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 }
 
 // taskLabels reads the task's label set from a list or a data file.
-func taskLabels(list, file, textCol, labelCol string) ([]string, error) {
+func taskLabels(list, file string) ([]string, error) {
 	if (list == "") == (file == "") {
 		return nil, fmt.Errorf("give exactly one of --labels and --labels-from")
 	}
@@ -356,12 +353,30 @@ func taskLabels(list, file, textCol, labelCol string) ([]string, error) {
 		}
 		return out, nil
 	}
-	ex, _, err := dataset.LoadFile(file, dataset.LoadOptions{TextCol: textCol, LabelCol: labelCol})
+	// A public label list (the task definition), never a tenant's data
+	// file: the label set a tenant's records happen to contain is itself
+	// private (#13 finding 6).
+	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	names, _ := dataset.LabelIndex(ex)
-	return names, nil
+	var out []string
+	seen := map[string]bool{}
+	for i, line := range strings.Split(string(b), "\n") {
+		l := strings.TrimSpace(line)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if strings.ContainsAny(l, ",\t") || seen[l] {
+			return nil, fmt.Errorf("--labels-from %s:%d: %q is not one new label per line (a label list, not a data file)", file, i+1, l)
+		}
+		seen[l] = true
+		out = append(out, l)
+	}
+	if len(out) < 2 {
+		return nil, fmt.Errorf("--labels-from %s: %d labels, need at least 2", file, len(out))
+	}
+	return out, nil
 }
 
 // coordinatorFault is the fault-injection setting FEDB2B_FAULT of the

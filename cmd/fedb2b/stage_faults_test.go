@@ -89,7 +89,7 @@ func secretIdentity(t *testing.T, dir string) []string {
 // coordinator starts the coordinator with fault in FEDB2B_FAULT ("" for none).
 func (p *fedProcs) coordinator(fault string, out *syncBuffer) *exec.Cmd {
 	p.t.Helper()
-	args := append([]string{"coordinator", "--listen", p.addr, "--labels-from", filepath.Join(p.dir, "data", "tenant-1.csv"),
+	args := append([]string{"coordinator", "--listen", p.addr, "--labels-from", filepath.Join(p.dir, "data", "labels.txt"),
 		"--tenants", fmt.Sprint(faultTenants), "--min-clients", "3", "--rounds", fmt.Sprint(faultRounds), "--round-timeout", "4s",
 		"--local-steps", "10", "--workdir", filepath.Join(p.dir, "coordinator"), "--insecure-no-tls"}, append(p.keyArgs, p.coordArgs...)...)
 	c := exec.CommandContext(p.ctx, p.bin, args...)
