@@ -62,7 +62,7 @@ const (
 )
 
 func init() {
-	Register(Kind{Name: KindForecast, Unit: "product-week row", EvalLen: func(protocol.TaskSpec) int { return ForecastStatsLen },
+	Register(Kind{Name: KindForecast, Unit: "product-week row (not a customer: one customer's orders change many rows)", EvalLen: func(protocol.TaskSpec) int { return ForecastStatsLen },
 		L0: ForecastL0, LInf: ForecastUnit, Metrics: forecastMetrics})
 }
 

@@ -11,6 +11,15 @@
 // coincide for a scalar. Epsilon and Delta are per release; compose
 // releases in the ledger's accountant.
 //
+// Gaussian caveat: the library samples its Gaussian noise through a
+// binomial approximation on a grid (the library's
+// Secure_Noise_Generation.pdf), which is robust against floating-point
+// attacks but is not exactly the Gaussian the (ε, δ) of a Record is
+// computed for; its distance from it is of the order of 1e-18 per
+// release. fedb2b does not add that to the δ it records: with at most
+// 10⁴ releases per tenant the sum stays below 1e-14, far below the δ = 1e-5
+// of the defaults, but the recorded δ does not include it.
+//
 // Cost: the library's noise takes about 10 µs per value here: use this
 // package for scalars and short vectors, never for model updates (see
 // privacy/ddg and privacy.AddGaussian).
