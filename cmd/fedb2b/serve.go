@@ -282,6 +282,9 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	go svc.Run(ctx, 100*time.Millisecond)
 	fmt.Fprintf(stdout, "coordinator listening on %s: task %s, %d labels, %d rounds, z=%.4f (record-level ε=%g at δ=%g per tenant over all rounds)\n",
 		lis.Addr(), *taskID, len(names), *rounds, *noise, *eps, *delta)
+	if *evalEps == 0 || (*weightEps == 0 && (*insecure || *maxWeight > 0)) {
+		fmt.Fprintln(stdout, "coordinator: this plan asks for exact evaluation statistics or example counts; tenants decline them unless started with --allow-exact-counts, and a tenant that releases one has record-level ε = ∞, not the figure above")
+	}
 	defer srv.Stop()
 	for {
 		select {
