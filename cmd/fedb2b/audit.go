@@ -21,7 +21,7 @@ func init() {
 
 const auditUsage = `usage: fedb2b audit verify [--pub [PARTY=]FILE]... LEDGER...
        fedb2b audit report [--pub [PARTY=]FILE]... LEDGER... [--out FILE] [--format html|json]
-       fedb2b audit empirical [--trials N] [--kinds k,...] [--bert DIR] [--broken] [--exact] [--alpha A] [--json FILE]
+       fedb2b audit empirical [--trials N] [--kinds k,...] [--bert DIR] [--broken] [--exact] [--confidence C] [--json FILE]
 
 --pub names a public key file (keys new writes signing.pub); PARTY= binds the
 key to the ledger party it may sign for. Without --pub, signatures are not

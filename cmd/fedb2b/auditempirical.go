@@ -36,11 +36,13 @@ func runAuditEmpirical(args []string, stdout, stderr io.Writer) int {
 	bertDir := fs.String("bert", "", "BERT-family model directory for the encoder-lora kind")
 	broken := fs.Bool("broken", false, "also audit the former normalisation by q·N of the tenant's own N (must be caught)")
 	exact := fs.Bool("exact", false, "also audit exact evaluation and count releases (ε = ∞: must be separated)")
-	alpha := fs.Float64("alpha", 0.05, "probability that a reported lower bound is wrong")
+	confidence := fs.Float64("confidence", 0.95, "confidence of each lower bound (the probability it is wrong is 1 − this)")
 	jsonOut := fs.String("json", "", "write the results to this file")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
+	alpha := new(float64)
+	*alpha = 1 - *confidence
 	o := empirical.Options{BERTDir: *bertDir, Broken: *broken, Exact: *exact}
 	if *kinds != "" {
 		o.Kinds = strings.Split(*kinds, ",")
