@@ -21,8 +21,16 @@
 // step of every round), its example count (the FedAvg weight) and the
 // task's evaluation statistics of its held-out split, both noised with the
 // Google DP library's Gaussian at the plan's ε and charged to the same
-// budget (a tenant with RequireNoisedCounts declines exact ones). Keys and
-// raw data never leave the process.
+// budget. A tenant with RequireNoisedCounts (the command's default)
+// declines exact ones; one that allows them has ε = ∞ (Result.Epsilon is
+// +Inf after an exact release). DP-SGD divides by the task's public
+// expected batch (TrainConfigOf), never by anything computed from the
+// tenant's own data, and the train/held-out split puts each record on a
+// side by a keyed hash of that record alone, so add/remove-one neighbours
+// stay neighbours. In tenant-level rounds the client helps unmask only a
+// sum of at least as many inputs as the noise shares its plan assumes, and
+// declines rounds beyond Policy.TenantEpsilon. Keys and raw data never
+// leave the process.
 //
 // Units: ε and δ are record-level (add-or-remove one record of this tenant),
 // composed over all rounds this tenant trained in.

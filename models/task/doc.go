@@ -28,6 +28,10 @@
 // single unit beyond the stated ε. Metrics read noised sums robustly
 // (clamping and ratios bounded: post-processing).
 //
+// Every private learner divides its noised gradient sum by the public
+// expected batch the task announces (OptionExpectedBatch), the same for
+// every tenant, never by q·N of the tenant's own N.
+//
 // Privacy unit: Kind.Unit, with add/remove adjacency. Kind.L0 and
 // Kind.LInf bound how one unit changes the statistics: at most L0 entries,
 // each by at most LInf, so the L2 sensitivity is √L0·LInf. Predictions a
