@@ -88,7 +88,7 @@ func TestSecureRoundsSurviveDrops(t *testing.T) {
 	}
 	cfg := Config{
 		Tenants: 5, Rounds: 3, MinClients: 3, SynthRecords: 2000, Seed: 3,
-		LocalSteps: 30, SampleRate: 0.05, TargetEpsilon: 8, EvalEpsilon: 0.5, WeightEpsilon: 0.05,
+		LocalSteps: 30, SampleRate: 0.05, TargetEpsilon: 8, WeightEpsilon: 0.05, // exact evaluation: rounds compared
 		RoundTimeout: 2 * time.Second, DropTenants: 1,
 		Rand: privacy.SeededReader(5),
 	}
