@@ -13,7 +13,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/privacy"
@@ -89,20 +88,12 @@ func TestLoad200Clients(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Every tenant spent exactly the ε of its three rounds of DP-SGD: it
-	// trained and released an update in every round.
-	var spends []client.Spend
-	for r := 1; r <= rounds; r++ {
-		spends = append(spends, client.Spend{Round: r, SampleRate: cfg.SampleRate,
-			NoiseMultiplier: rep.Privacy.NoiseMultiplier, Steps: cfg.LocalSteps})
-	}
-	wantEps, err := client.Epsilon(spends, rep.Privacy.Delta)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The load run releases exact example counts and evaluations (the
+	// Config's zero ε), so every tenant's record-level ε is reported as ∞
+	// (issue #13); that it trained in every round is checked below.
 	for name, e := range rep.Epsilon {
-		if math.Abs(e-wantEps) > 1e-9*wantEps {
-			t.Errorf("%s spent ε = %v, want %v (%d rounds)", name, e, wantEps, rounds)
+		if !math.IsInf(e, 1) {
+			t.Errorf("%s: ε = %v after exact releases, want +Inf", name, e)
 		}
 	}
 	if len(rep.Epsilon) != tenants {
