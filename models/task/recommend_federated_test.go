@@ -109,7 +109,7 @@ func TestRecommendFederated(t *testing.T) {
 	f := loadRecFixture(t)
 	names := []string{"France", "Germany", "Spain"}
 	cfg := simulate.Config{Rounds: 8, LocalSteps: 5, SampleRate: 0.3, ClipNorm: 1, LearningRate: 0.2, ServerLR: 1,
-		TargetEpsilon: 8, WeightEpsilon: 0.05, RoundTimeout: 20 * time.Second, Rand: privacy.SeededReader(4)}
+		TargetEpsilon: 8, MaxWeight: -1, RoundTimeout: 20 * time.Second, Rand: privacy.SeededReader(4)} // unweighted: no count released
 	rep, b := recFederation(t, f, names, task.RecommendOptions{TowerDim: 8, FeatureDim: 64}, cfg)
 	logRec(t, rep, b)
 	if len(rep.Rounds) != cfg.Rounds || len(rep.FinalModel) != 8*64 {
