@@ -26,7 +26,7 @@ func TestHostileTenantHonestFinish(t *testing.T) {
 	cfg := Config{
 		Tenants: 10, Rounds: 3, MinClients: 3, SynthRecords: 3000, Seed: 4,
 		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8,
-		RoundTimeout: 3 * time.Second, HostileTenant: hostile,
+		RoundTimeout: 10 * time.Second, HostileTenant: hostile,
 		Rand: privacy.SeededReader(6),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

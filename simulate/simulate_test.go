@@ -89,7 +89,7 @@ func TestSecureRoundsSurviveDrops(t *testing.T) {
 	cfg := Config{
 		Tenants: 5, Rounds: 3, MinClients: 3, SynthRecords: 2000, Seed: 3,
 		LocalSteps: 30, SampleRate: 0.05, TargetEpsilon: 8, WeightEpsilon: 0.05, // exact evaluation: rounds compared
-		RoundTimeout: 2 * time.Second, DropTenants: 1,
+		RoundTimeout: 4 * time.Second, DropTenants: 1,
 		Rand: privacy.SeededReader(5),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -126,7 +126,7 @@ func TestWorkdirLedgersVerify(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Config{
 		Tenants: 4, Rounds: 2, MinClients: 3, SynthRecords: 1200, Seed: 11,
-		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 6, EvalEpsilon: 0.5, WeightEpsilon: 0.05, RoundTimeout: 3 * time.Second,
+		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 6, EvalEpsilon: 0.5, WeightEpsilon: 0.05, RoundTimeout: 10 * time.Second,
 		Workdir: dir, Rand: privacy.SeededReader(12),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -170,7 +170,7 @@ func TestTenantLevelDPInsideSecureAggregation(t *testing.T) {
 	cfg := Config{
 		Tenants: 5, Rounds: 2, MinClients: 4, SynthRecords: 1500, Seed: 21,
 		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8, TenantEpsilon: 8, UpdateClip: 5,
-		RoundTimeout: 3 * time.Second, Workdir: dir, Rand: privacy.SeededReader(22),
+		RoundTimeout: 10 * time.Second, Workdir: dir, Rand: privacy.SeededReader(22),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -256,7 +256,7 @@ func TestAdaptiveClippingMovesTheClip(t *testing.T) {
 	cfg := Config{
 		Tenants: 5, Rounds: 3, MinClients: 4, SynthRecords: 1500, Seed: 31,
 		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8, TenantEpsilon: 8, UpdateClip: 50,
-		AdaptiveQuantile: 0.5, RoundTimeout: 3 * time.Second, Workdir: t.TempDir(), Rand: privacy.SeededReader(32),
+		AdaptiveQuantile: 0.5, RoundTimeout: 10 * time.Second, Workdir: t.TempDir(), Rand: privacy.SeededReader(32),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -291,7 +291,7 @@ func TestNoisedEvaluation(t *testing.T) {
 	cfg := Config{
 		Tenants: 4, Rounds: 2, MinClients: 3, SynthRecords: 1200, Seed: 41,
 		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8, EvalEpsilon: 1, WeightEpsilon: 0.05,
-		RoundTimeout: 3 * time.Second, Workdir: t.TempDir(), Rand: privacy.SeededReader(42),
+		RoundTimeout: 10 * time.Second, Workdir: t.TempDir(), Rand: privacy.SeededReader(42),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -30,7 +30,7 @@ func TestRewrittenTenantLedgerFails(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Config{
 		Tenants: 4, Rounds: 2, MinClients: 3, SynthRecords: 1200, Seed: 11,
-		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8, RoundTimeout: 3 * time.Second,
+		LocalSteps: 20, SampleRate: 0.05, TargetEpsilon: 8, RoundTimeout: 10 * time.Second,
 		EvalEpsilon: 0.5, WeightEpsilon: 0.05, MaxWeight: 10000,
 		Workdir: dir, Rand: privacy.SeededReader(13),
 	}

@@ -35,7 +35,7 @@ func TestTenantLevelSumNeverHoldsFewerNoiseSharesThanPlanned(t *testing.T) {
 	cfg := Config{
 		Tenants: 7, Rounds: 2, MinClients: 6, Threshold: 4, SynthRecords: 1400, Seed: 3,
 		LocalSteps: 5, SampleRate: 0.1, TargetEpsilon: 8, TenantEpsilon: 8, UpdateClip: 5,
-		RoundTimeout: 3 * time.Second, Workdir: dir, Rand: privacy.SeededReader(4),
+		RoundTimeout: 5 * time.Second, Workdir: dir, Rand: privacy.SeededReader(4),
 		InsecureNoTLS: true, // the secure-aggregation logic is under test, not TLS: faster on a loaded machine
 		DropAt:        map[string]DropPoint{"tenant-1": {1, "masked_input"}, "tenant-2": {1, "masked_input"}},
 	}
