@@ -33,10 +33,14 @@ type secSession struct {
 	shares int
 }
 
-// secureParams rebuilds the session parameters from a plan; every party
-// derives the same session ID from them. With a pinned CA the identity keys
-// come from the cohort's CA-signed certificates (see cohortIdentities).
-func secureParams(p *api.TrainPlan, dim int, ca *x509.Certificate, now time.Time) (*secagg.Params, error) {
+// secureParams rebuilds the session parameters from a plan of task; every
+// party derives the same session ID from them. The task ID is the
+// session's context: the spend ledger refuses a second session of one
+// (task, round), so this client never signs in two sessions with one ID
+// (a coordinator that repeats round number and graph seed across tasks
+// cannot replay survivor-set signatures). With a pinned CA the identity
+// keys come from the cohort's CA-signed certificates (see cohortIdentities).
+func secureParams(p *api.TrainPlan, task string, dim int, ca *x509.Certificate, now time.Time) (*secagg.Params, error) {
 	keys, err := cohortIdentities(p, ca, now)
 	if err != nil {
 		return nil, err
@@ -54,7 +58,7 @@ func secureParams(p *api.TrainPlan, dim int, ca *x509.Certificate, now time.Time
 		return nil, fmt.Errorf("plan asks for %d-bit aggregation, this client does %d", p.GetBits(), secagg.Bits)
 	}
 	return secagg.NewParams(secagg.Config{Round: uint64(p.GetRound()), Participants: parts, Threshold: int(p.GetThreshold()),
-		Neighbours: int(p.GetNeighbours()), Dim: dim, GraphSeed: seed, MaxCorrupt: int(p.GetMaxCorrupt())})
+		Neighbours: int(p.GetNeighbours()), Dim: dim, GraphSeed: seed, MaxCorrupt: int(p.GetMaxCorrupt()), Context: []byte(task)})
 }
 
 // startSecure quantises delta and advertises this client's keys.
@@ -74,7 +78,7 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 	} else if weighted {
 		dim++ // the weight travels as the last coordinate
 	}
-	params, err := secureParams(p, dim, c.cfg.CA, time.Now())
+	params, err := secureParams(p, c.task.ID, dim, c.cfg.CA, time.Now())
 	if err != nil {
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}

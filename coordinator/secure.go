@@ -201,7 +201,7 @@ func (f *Federation) startSecure(r *round) error {
 		}
 	}
 	params, err := secagg.NewParams(secagg.Config{Round: uint64(r.number), Participants: parts, Threshold: t,
-		Neighbours: k, Dim: dim, GraphSeed: plan.Seed, MaxCorrupt: c})
+		Neighbours: k, Dim: dim, GraphSeed: plan.Seed, MaxCorrupt: c, Context: []byte(f.cfg.Task.ID)})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,8 @@
 //
 // Every party builds the same Params from the round plan (Config): the
 // session ID is SHA-256 over the round, parameters (t, k, d, MaxCorrupt),
-// sorted participant set with identity keys, and graph seed. Then, per
+// sorted participant set with identity keys, graph seed and the
+// application context (fedb2b: the task ID). Then, per
 // round, with fresh keys (every signature below is ed25519 by the
 // sender's long-term identity key over a distinct label, the session ID
 // and the sender's index):
@@ -122,7 +123,12 @@
 //
 // Guarantee: the coordinator learns the honest inputs only through sums,
 // each over at least t − c + 1 honest clients (MinHonestInSum).
-// Argument: an honest client signs one survivor set and unmasks only for a
+// Argument (for a client that never joins two sessions with one session
+// ID: every field but the context is the coordinator's choice, so fedb2b
+// binds the task ID and its spend ledger refuses a second (task, round);
+// TestRedteamSurvivorSignatureReplayAcrossSessions recovers an input by
+// replaying a signature between two tasks' round 1 without that):
+// an honest client signs one survivor set and unmasks only for a
 // set carrying q valid signatures of distinct participants; two different
 // sets with q signers each share 2q − n > c signers, so one of them is
 // honest and signed both — impossible. Hence every honest client that

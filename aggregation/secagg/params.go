@@ -27,8 +27,11 @@ const (
 
 // SessionID identifies one secure-aggregation session: SHA-256 over the
 // round, the parameters, the sorted participant set with identity keys,
-// the graph seed and the application context (Config.Context). It salts every key derivation and is signed with every
-// advertised key, so messages cannot be replayed across rounds.
+// the graph seed and the application context (Config.Context). It salts
+// every key derivation and is signed with every advertised key, so
+// messages cannot be replayed across sessions — provided no client takes
+// part in two sessions with the same Config, which only the context (a
+// value the client dedupes, not the coordinator) can guarantee.
 type SessionID [32]byte
 
 // String returns the hex form (safe to log: it is public).
@@ -157,8 +160,8 @@ func sessionID(c *Config) SessionID {
 		h.Write([]byte(p.ID))
 		h.Write(p.IdentityKey)
 	}
-	// put(uint64(len(c.Context)))
-	// h.Write(c.Context)
+	put(uint64(len(c.Context)))
+	h.Write(c.Context)
 	var s SessionID
 	h.Sum(s[:0])
 	return s
