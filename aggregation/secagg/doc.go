@@ -25,6 +25,8 @@
 //     for the shares it receives) and s (agrees pairwise mask seeds) —
 //     draws its self-mask seed b_u, and signs both public keys and a
 //     commitment H(b_u) (SHA-256, labelled, bound to session and owner).
+//     An advert with a low-order X25519 key is refused (server) or
+//     ignored (client): it would make every neighbour's agreement fail.
 //  2. ShareKeys: each client Shamir-shares (threshold t) b_u and s_u^SK
 //     among its advertised neighbours; each share is age-encrypted to the
 //     neighbour's c key, bound to session, sender and recipient, and the
@@ -187,9 +189,11 @@
 //   - Input validity: a client can put any vector in Z_{2^32} into the sum
 //     (no range proofs). SumBounds lets the coordinator refuse decoded sums
 //     that m honest clipped inputs cannot produce (norm, total weight above
-//     m·cap or below a public floor), but a malicious input inside those
-//     bounds is undetected, and one outside them makes the coordinator
-//     refuse the whole round (it cannot tell whose input it was): a
+//     m·cap or below a public floor, a weighted mean longer than the update
+//     clip — a negative weight cannot amplify the mean), but a malicious
+//     input inside those bounds is undetected, and one outside them makes
+//     the coordinator refuse the whole round (it cannot tell whose input it
+//     was): a
 //     hostile tenant can still stop rounds that way. Verifiable input
 //     validation is out of scope:
 //     see ACORN (Bell et al., USENIX Security 2023), RoFL (Lycklama et al.,
