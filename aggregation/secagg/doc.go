@@ -193,8 +193,7 @@
 //     clip — a negative weight cannot amplify the mean), but a malicious
 //     input inside those bounds is undetected, and one outside them makes
 //     the coordinator refuse the whole round (it cannot tell whose input it
-//     was): a
-//     hostile tenant can still stop rounds that way. Verifiable input
+//     was): a hostile tenant can still stop rounds that way. Verifiable input
 //     validation is out of scope:
 //     see ACORN (Bell et al., USENIX Security 2023), RoFL (Lycklama et al.,
 //     IEEE S&P 2023) and EIFFeL (Roy Chowdhury et al., CCS 2022).
