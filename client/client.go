@@ -121,6 +121,7 @@ type Client struct {
 	learner task.Learner
 	sec     *secSession
 	exact   int // exact releases made in this run
+	secLeft int // the secure round this client left (0: none)
 }
 
 // New checks cfg and returns a client.

@@ -352,7 +352,7 @@ func (c *Client) releaseAll(hash [32]byte, intents ...uint64) error {
 // quorum, and the number of noise shares. It returns why the round is
 // refused, or "".
 func (c *Client) secureParamsRefused(p *api.TrainPlan) string {
-	params, err := secureParams(p, 1, c.cfg.CA, time.Now())
+	params, err := secureParams(p, c.task.ID, 1, c.cfg.CA, time.Now())
 	if err != nil {
 		// Substituted or unverifiable identity keys: startSecure refuses
 		// the session with this error, as before.

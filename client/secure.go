@@ -33,10 +33,14 @@ type secSession struct {
 	shares int
 }
 
-// secureParams rebuilds the session parameters from a plan; every party
-// derives the same session ID from them. With a pinned CA the identity keys
-// come from the cohort's CA-signed certificates (see cohortIdentities).
-func secureParams(p *api.TrainPlan, dim int, ca *x509.Certificate, now time.Time) (*secagg.Params, error) {
+// secureParams rebuilds the session parameters from a plan of task; every
+// party derives the same session ID from them. The task ID is the
+// session's context: the spend ledger refuses a second session of one
+// (task, round), so this client never signs in two sessions with one ID
+// (a coordinator that repeats round number and graph seed across tasks
+// cannot replay survivor-set signatures). With a pinned CA the identity
+// keys come from the cohort's CA-signed certificates (see cohortIdentities).
+func secureParams(p *api.TrainPlan, task string, dim int, ca *x509.Certificate, now time.Time) (*secagg.Params, error) {
 	keys, err := cohortIdentities(p, ca, now)
 	if err != nil {
 		return nil, err
@@ -54,7 +58,7 @@ func secureParams(p *api.TrainPlan, dim int, ca *x509.Certificate, now time.Time
 		return nil, fmt.Errorf("plan asks for %d-bit aggregation, this client does %d", p.GetBits(), secagg.Bits)
 	}
 	return secagg.NewParams(secagg.Config{Round: uint64(p.GetRound()), Participants: parts, Threshold: int(p.GetThreshold()),
-		Neighbours: int(p.GetNeighbours()), Dim: dim, GraphSeed: seed, MaxCorrupt: int(p.GetMaxCorrupt())})
+		Neighbours: int(p.GetNeighbours()), Dim: dim, GraphSeed: seed, MaxCorrupt: int(p.GetMaxCorrupt()), Context: []byte(task)})
 }
 
 // startSecure quantises delta and advertises this client's keys.
@@ -74,7 +78,7 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 	} else if weighted {
 		dim++ // the weight travels as the last coordinate
 	}
-	params, err := secureParams(p, dim, c.cfg.CA, time.Now())
+	params, err := secureParams(p, c.task.ID, dim, c.cfg.CA, time.Now())
 	if err != nil {
 		return fmt.Errorf("client: round %d: %w", round, err)
 	}
@@ -164,7 +168,19 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			}
 			c.log.Warn("secure aggregation aborted", "round", round, "reason", s.c.Err())
 		}
-		c.sec = nil
+		c.leaveSecure(round)
+		return nil
+	}
+	if (s == nil || s.round != round) && round == c.secLeft && c.secLeft != 0 {
+		// A stage of the round this client left (too few peers, excluded,
+		// refused a request): the coordinator serves it to every cohort
+		// member until the stage's deadline. Not an error; poll again
+		// shortly.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(leftRoundPause):
+		}
 		return nil
 	}
 	if s == nil || s.round != round {
@@ -186,6 +202,14 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			}
 		}
 		shares, err := s.c.ShareKeys(ads)
+		if errors.Is(err, secagg.ErrBelowThreshold) {
+			// Too few neighbours advertised keys (they declined, dropped,
+			// or a hostile tenant stayed silent): nothing was released and
+			// the round is lost for this tenant, not the federation.
+			c.log.Warn("left out of secure aggregation", "round", round, "err", err)
+			c.leaveSecure(round)
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
@@ -206,7 +230,7 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			// misaddressed or replayed: the coordinator checks senders'
 			// signatures): refuse the round, keep serving.
 			c.log.Warn("refused the relayed shares", "round", round, "err", err)
-			c.sec = nil
+			c.leaveSecure(round)
 			return nil
 		}
 		if n := len(r.Complaints); n > 0 {
@@ -226,7 +250,7 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			// Out of this round (a neighbour complained about our
 			// share, or too few usable peers): nothing was released.
 			c.log.Warn("left out of secure aggregation", "round", round, "err", err)
-			c.sec = nil
+			c.leaveSecure(round)
 			return nil
 		}
 		if err != nil {
@@ -253,7 +277,7 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 		resp, err := s.c.SignSurvivors(&req)
 		if err != nil {
 			c.log.Warn("refused to sign the survivor set", "round", round, "err", err)
-			c.sec = nil
+			c.leaveSecure(round)
 			return nil
 		}
 		out = append(out, resp)
@@ -278,15 +302,27 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			// Refusing is the point: a request that could unmask an
 			// individual input gets no answer.
 			c.log.Warn("refused unmask request", "round", round, "err", err)
-			c.sec = nil
+			c.leaveSecure(round)
 			return nil
 		}
 		out = append(out, resp)
-		c.sec = nil
+		c.leaveSecure(round)
 	default:
 		return fmt.Errorf("client: coordinator sent unexpected secure stage %s", st)
 	}
 	return c.sendSecure(ctx, conn, round, st, out...)
+}
+
+// leftRoundPause is how long a client that left a secure round waits
+// before polling again when the coordinator still serves that round's
+// stage to it.
+const leftRoundPause = 50 * time.Millisecond
+
+// leaveSecure ends this client's part in the secure round: nothing more
+// is released for it, and its remaining stages are ignored.
+func (c *Client) leaveSecure(round int) {
+	c.sec = nil
+	c.secLeft = round
 }
 
 type binaryMessage interface{ MarshalBinary() ([]byte, error) }

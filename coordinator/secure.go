@@ -201,7 +201,7 @@ func (f *Federation) startSecure(r *round) error {
 		}
 	}
 	params, err := secagg.NewParams(secagg.Config{Round: uint64(r.number), Participants: parts, Threshold: t,
-		Neighbours: k, Dim: dim, GraphSeed: plan.Seed, MaxCorrupt: c})
+		Neighbours: k, Dim: dim, GraphSeed: plan.Seed, MaxCorrupt: c, Context: []byte(f.cfg.Task.ID)})
 	if err != nil {
 		return err
 	}
@@ -513,7 +513,14 @@ func (f *Federation) finishSecure(now time.Time) {
 func checkSecureSum(plan SecurePlan, q secagg.Quantizer, minWeight float64, dec []float64, m int) error {
 	b := secagg.SumBounds{Clients: m, ClipNorm: q.ClipNorm, Step: 1 / q.Scale, WeightIndex: -1}
 	if plan.MaxWeight > 0 {
+		// Every honest weight is at least min(1, cap) (a positive example
+		// count, capped), so a smaller total is never honest; the floor
+		// also keeps the rounding slack of the mean check below small.
+		minWeight = max(minWeight, min(1, plan.MaxWeight))
 		b.WeightIndex, b.MaxWeight, b.MinTotalWeight = len(dec)-1, plan.MaxWeight, minWeight
+		// The mean of positively weighted clipped updates is no longer
+		// than the clip: a hostile weight that shrinks Σ w is refused.
+		b.UpdateClip = plan.ClipNorm
 	}
 	return b.Check(dec)
 }

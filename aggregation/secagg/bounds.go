@@ -26,6 +26,13 @@ type SumBounds struct {
 	// MinTotalWeight: a public floor on Σ w; a smaller positive total
 	// would amplify the weighted mean Σ w·Δ / Σ w.
 	MinTotalWeight float64
+	// UpdateClip S (with WeightIndex ≥ 0): the L2 bound of one update Δ
+	// before weighting. Honest weights are positive, so the weighted mean
+	// Σ w·Δ / Σ w is a convex combination of updates clipped to S and
+	// Check refuses ‖Σ w·Δ‖ > S·(Σ w + m·Step) + m·Step·√d: a hostile
+	// negative weight that shrinks Σ w cannot amplify the mean (0: not
+	// checked).
+	UpdateClip float64
 }
 
 // Check refuses a decoded sum that m honest inputs cannot produce: an L2
@@ -60,6 +67,13 @@ func (b SumBounds) Check(sum []float64) error {
 	}
 	if w < b.MinTotalWeight || w <= 0 {
 		return fmt.Errorf("%w: total weight %.6g is below the floor %.6g", ErrInconsistent, w, b.MinTotalWeight)
+	}
+	if b.UpdateClip > 0 {
+		ws := ss - w*w // the weighted updates: every coordinate but Σ w
+		d := float64(len(sum) - 1)
+		if lim := b.UpdateClip*(w+m*b.Step) + m*b.Step*math.Sqrt(d); math.Sqrt(max(ws, 0)) > lim {
+			return fmt.Errorf("%w: the weighted mean has L2 norm %.6g, but positive weights on updates clipped to %.6g give at most %.6g", ErrInconsistent, math.Sqrt(max(ws, 0))/w, b.UpdateClip, lim/w)
+		}
 	}
 	return nil
 }

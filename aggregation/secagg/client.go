@@ -157,7 +157,9 @@ func (c *Client) Advertise() (*AdvertiseMsg, error) {
 }
 
 // ShareKeys verifies the neighbours' adverts (adverts of non-neighbours and
-// the client's own are ignored, so the server may broadcast all of them),
+// the client's own are ignored, so the server may broadcast all of them;
+// a neighbour whose signed advert has a low-order key counts as not
+// advertised),
 // then Shamir-shares the self-mask seed and the mask secret key among the
 // advertised neighbours and returns one age-encrypted share per neighbour,
 // signed with the identity key (Fig. 4, round 1). A signature that does not verify against the
@@ -185,6 +187,11 @@ func (c *Client) ShareKeys(adverts []*AdvertiseMsg) ([]*EncryptedShare, error) {
 		}
 		if !verifyAdvert(c.p.Participant(a.From).IdentityKey, a) {
 			return nil, c.abort(fmt.Errorf("%w: advert of participant %d (%q) is not signed by its identity key", ErrBadSignature, a.From, c.p.Participant(a.From).ID))
+		}
+		if !usableAdvert(a) {
+			// Signed by the neighbour with a low-order key (the server
+			// refuses such adverts): it is as if it had not advertised.
+			continue
 		}
 		peers[a.From] = &peer{encKey: a.EncKey, maskKey: a.MaskKey}
 	}

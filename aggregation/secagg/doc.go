@@ -15,7 +15,8 @@
 //
 // Every party builds the same Params from the round plan (Config): the
 // session ID is SHA-256 over the round, parameters (t, k, d, MaxCorrupt),
-// sorted participant set with identity keys, and graph seed. Then, per
+// sorted participant set with identity keys, graph seed and the
+// application context (fedb2b: the task ID). Then, per
 // round, with fresh keys (every signature below is ed25519 by the
 // sender's long-term identity key over a distinct label, the session ID
 // and the sender's index):
@@ -24,6 +25,8 @@
 //     for the shares it receives) and s (agrees pairwise mask seeds) —
 //     draws its self-mask seed b_u, and signs both public keys and a
 //     commitment H(b_u) (SHA-256, labelled, bound to session and owner).
+//     An advert with a low-order X25519 key is refused (server) or
+//     ignored (client): it would make every neighbour's agreement fail.
 //  2. ShareKeys: each client Shamir-shares (threshold t) b_u and s_u^SK
 //     among its advertised neighbours; each share is age-encrypted to the
 //     neighbour's c key, bound to session, sender and recipient, and the
@@ -122,7 +125,12 @@
 //
 // Guarantee: the coordinator learns the honest inputs only through sums,
 // each over at least t − c + 1 honest clients (MinHonestInSum).
-// Argument: an honest client signs one survivor set and unmasks only for a
+// Argument (for a client that never joins two sessions with one session
+// ID: every field but the context is the coordinator's choice, so fedb2b
+// binds the task ID and its spend ledger refuses a second (task, round);
+// TestRedteamSurvivorSignatureReplayAcrossSessions recovers an input by
+// replaying a signature between two tasks' round 1 without that):
+// an honest client signs one survivor set and unmasks only for a
 // set carrying q valid signatures of distinct participants; two different
 // sets with q signers each share 2q − n > c signers, so one of them is
 // honest and signed both — impossible. Hence every honest client that
@@ -181,10 +189,11 @@
 //   - Input validity: a client can put any vector in Z_{2^32} into the sum
 //     (no range proofs). SumBounds lets the coordinator refuse decoded sums
 //     that m honest clipped inputs cannot produce (norm, total weight above
-//     m·cap or below a public floor), but a malicious input inside those
-//     bounds is undetected, and one outside them makes the coordinator
-//     refuse the whole round (it cannot tell whose input it was): a
-//     hostile tenant can still stop rounds that way. Verifiable input
+//     m·cap or below a public floor, a weighted mean longer than the update
+//     clip — a negative weight cannot amplify the mean), but a malicious
+//     input inside those bounds is undetected, and one outside them makes
+//     the coordinator refuse the whole round (it cannot tell whose input it
+//     was): a hostile tenant can still stop rounds that way. Verifiable input
 //     validation is out of scope:
 //     see ACORN (Bell et al., USENIX Security 2023), RoFL (Lycklama et al.,
 //     IEEE S&P 2023) and EIFFeL (Roy Chowdhury et al., CCS 2022).

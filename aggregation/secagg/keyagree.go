@@ -65,3 +65,34 @@ func (k keyPair) agree(peer [32]byte) ([]byte, error) {
 	}
 	return s, nil
 }
+
+// probeKey is a fixed X25519 key used only to test peers' public keys.
+var probeKey = func() *ecdh.PrivateKey {
+	var b [32]byte
+	b[0] = 1
+	k, err := ecdh.X25519().NewPrivateKey(b[:])
+	if err != nil {
+		panic("secagg: probe key: " + err.Error())
+	}
+	return k
+}()
+
+// usablePublicKey reports whether pub is an X25519 public key with which
+// agreement succeeds: not a low-order point (those give the all-zero
+// secret for every private key, which crypto/ecdh refuses, so an agreement
+// with pub would fail for every neighbour).
+func usablePublicKey(pub [32]byte) bool {
+	k, err := ecdh.X25519().NewPublicKey(pub[:])
+	if err != nil {
+		return false
+	}
+	_, err = probeKey.ECDH(k)
+	return err == nil
+}
+
+// usableAdvert reports whether both keys of an advert are usable: a
+// signed advert with a low-order key is its sender's fault, and relaying
+// it would make every neighbour's share encryption or mask agreement fail.
+func usableAdvert(m *AdvertiseMsg) bool {
+	return usablePublicKey(m.EncKey) && usablePublicKey(m.MaskKey)
+}

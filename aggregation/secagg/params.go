@@ -26,9 +26,12 @@ const (
 )
 
 // SessionID identifies one secure-aggregation session: SHA-256 over the
-// round, the parameters, the sorted participant set with identity keys and
-// the graph seed. It salts every key derivation and is signed with every
-// advertised key, so messages cannot be replayed across rounds.
+// round, the parameters, the sorted participant set with identity keys,
+// the graph seed and the application context (Config.Context). It salts
+// every key derivation and is signed with every advertised key, so
+// messages cannot be replayed across sessions — provided no client takes
+// part in two sessions with the same Config, which only the context (a
+// value the client dedupes, not the coordinator) can guarantee.
 type SessionID [32]byte
 
 // String returns the hex form (safe to log: it is public).
@@ -66,6 +69,14 @@ type Config struct {
 	// before it unmasks (any two quorums then share an honest signer, who
 	// signs one set only). 0 ≤ c < t. See doc.go, "Malicious model".
 	MaxCorrupt int
+	// Context binds the session to the application's own name for it (in
+	// fedb2b the task ID). Every other field is chosen by the coordinator,
+	// so a malicious one could repeat them (round 1 of two tasks, a reused
+	// graph seed) and replay survivor-set signatures from one session into
+	// the other; a client that never takes part twice in the same
+	// (context, round) — fedb2b's spend ledger refuses it — never signs in
+	// two sessions with one ID. At most 1024 bytes.
+	Context []byte
 }
 
 // Params is a validated Config with its derived session ID and graph.
@@ -116,7 +127,11 @@ func NewParams(c Config) (*Params, error) {
 	if c.MaxCorrupt < 0 || c.MaxCorrupt >= c.Threshold {
 		return nil, fmt.Errorf("%w: MaxCorrupt must satisfy 0 ≤ c < t = %d, got c=%d (t−1 corrupt holders plus the coordinator must not reach t shares)", ErrParams, c.Threshold, c.MaxCorrupt)
 	}
+	if len(c.Context) > 1024 {
+		return nil, fmt.Errorf("%w: Context has %d bytes, at most 1024", ErrParams, len(c.Context))
+	}
 	cfg := c
+	cfg.Context = bytes.Clone(c.Context)
 	cfg.Participants = ps
 	cfg.Neighbours = k
 	p := &Params{cfg: cfg, byID: byID}
@@ -145,6 +160,8 @@ func sessionID(c *Config) SessionID {
 		h.Write([]byte(p.ID))
 		h.Write(p.IdentityKey)
 	}
+	put(uint64(len(c.Context)))
+	h.Write(c.Context)
 	var s SessionID
 	h.Sum(s[:0])
 	return s

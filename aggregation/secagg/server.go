@@ -129,6 +129,11 @@ func (s *Server) OnAdvertise(from uint32, m *AdvertiseMsg) error {
 	if !verifyAdvert(s.p.Participant(from).IdentityKey, m) {
 		return fmt.Errorf("%w: advert from %d", ErrBadSignature, from)
 	}
+	if !usableAdvert(m) {
+		// The sender's own fault (it signed the keys): it counts as not
+		// advertised, so no neighbour shares with it or masks with it.
+		return fmt.Errorf("%w: advert from %d has a low-order X25519 key", ErrMalformed, from)
+	}
 	c := *m
 	s.adverts[from] = &c
 	return nil
