@@ -9,10 +9,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -211,6 +213,7 @@ func federationCase(t *testing.T, tamper func(*api.TrainPlan)) (map[string]Resul
 	go svc.Run(ctx, 10*time.Millisecond)
 
 	errs, results := map[string]error{}, map[string]Result{}
+	logs = map[string]*syncLog{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, name := range []string{"acme", "globex", "initech"} {
@@ -234,9 +237,11 @@ func federationCase(t *testing.T, tamper func(*api.TrainPlan)) (map[string]Resul
 		for j := range 40 {
 			train = append(train, dataset.Example{Text: fmt.Sprintf("order %d of %s", j, labels[j%2]), Label: labels[j%2]})
 		}
+		logs[name] = &syncLog{}
 		c, err := New(Config{Tenant: name, Encoder: enc, Train: train, Test: train[:10], Spends: &MemSpendLog{},
 			Policy:   Policy{Budget: Budget{Epsilon: 100, Delta: 1e-5}},
-			Identity: priv, CA: creds.CA, Reconnect: time.Second, Rand: rand.Reader})
+			Identity: priv, CA: creds.CA, Reconnect: time.Second, Rand: rand.Reader,
+			Log: slog.New(slog.NewTextHandler(logs[name], nil))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,10 +258,22 @@ func federationCase(t *testing.T, tamper func(*api.TrainPlan)) (map[string]Resul
 	return results, errs
 }
 
+// logs holds each tenant's log of the last federationCase.
+var logs map[string]*syncLog
+
+// syncLog is a log buffer safe for the client's goroutines.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *syncLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
 // An honest round over mutual TLS completes with the identity keys taken
 // from the certificates; a coordinator that substitutes one tenant's
 // identity key (alone, or with a forged certificate for it) is refused by
-// every client before it advertises anything.
+// every client before it spends, trains or advertises anything.
 func TestCoordinatorCannotSubstituteIdentityKeys(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -281,14 +298,20 @@ func TestCoordinatorCannotSubstituteIdentityKeys(t *testing.T) {
 			p.CohortKeys[2], p.CohortCerts[2] = evil, forged[p.Cohort[2]]
 		}, "does not verify against the pinned CA"},
 	} {
-		_, errs := federationCase(t, tc.tamper)
+		tampered, errs := federationCase(t, tc.tamper)
 		if len(errs) != 3 {
 			t.Fatalf("%s: %d results", name, len(errs))
 		}
+		// Every client declines the round before spending or training,
+		// says why, and keeps running (a coordinator cannot make it
+		// burn budget or exit).
 		for tenant, err := range errs {
-			t.Logf("%s: %s: %v", name, tenant, err)
-			if err == nil || !strings.Contains(err.Error(), "refusing the session") || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("%s: %s: got %v, want a refusal containing %q", name, tenant, err, tc.want)
+			res, log := tampered[tenant], logs[tenant].String()
+			if err != nil || len(res.Rounds) != 0 || !slices.Contains(res.Declined, 1) || res.Epsilon != 0 {
+				t.Errorf("%s: %s: err %v, result %+v: want round 1 declined, nothing spent", name, tenant, err, res)
+			}
+			if !strings.Contains(log, "refusing the secure session before spending") || !strings.Contains(log, tc.want) {
+				t.Errorf("%s: %s: log lacks a refusal containing %q:\n%s", name, tenant, tc.want, log)
 			}
 		}
 	}

@@ -354,9 +354,11 @@ func (c *Client) releaseAll(hash [32]byte, intents ...uint64) error {
 func (c *Client) secureParamsRefused(p *api.TrainPlan) string {
 	params, err := secureParams(p, c.task.ID, 1, c.cfg.CA, time.Now())
 	if err != nil {
-		// Substituted or unverifiable identity keys: startSecure refuses
-		// the session with this error, as before.
-		return ""
+		// Substituted or unverifiable identity keys: declined before
+		// anything is spent or trained (the red team found the spend
+		// recorded and the process ended when this waited for
+		// startSecure).
+		return fmt.Sprintf("refusing the secure session before spending: %v", err)
 	}
 	if err := c.cfg.SecAgg.Check(params); err != nil {
 		return fmt.Sprintf("unsafe secure-aggregation parameters: %v", err)
