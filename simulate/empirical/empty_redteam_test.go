@@ -1,0 +1,107 @@
+package empirical
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/forecast"
+	"github.com/fedb2b/fedb2b/models/recommend"
+	"github.com/fedb2b/fedb2b/models/task"
+	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/protocol"
+)
+
+// Red-team attack on issue #13 (add/remove-one record-level DP of one
+// round's update): the neighbours D = {one training unit} and D′ = {}.
+// A learner that returns before its DP-SGD loop when it has no training
+// units sends an update of exactly zero for D′, while D's update always
+// carries Gaussian noise: the two are told apart with certainty (ε = ∞),
+// whatever the accountant claims for the round. Every private learner
+// must run its steps (empty Poisson batches, noise only) whatever its N.
+
+// emptyTrials is the number of runs per world of the boundary attacks.
+const emptyTrials = 300
+
+func emptyAuditParams() protocol.TrainParams {
+	return protocol.TrainParams{SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 3, LocalSteps: 1, LearningRate: 1}
+}
+
+func runEmptyAudit(t *testing.T, p pair) {
+	t.Helper()
+	if n0, n1 := p.learners[0].TrainSize(), p.learners[1].TrainSize(); n0 != 1 || n1 != 0 {
+		t.Fatalf("audit data: %d and %d training units, want 1 and 0", n0, n1)
+	}
+	s, err := updateScenario(p, emptyAuditParams(), 1e-5, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(s, emptyTrials, 0.05, privacy.SeededReader(13))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s, D′ empty: claimed ε %.3f, lower bound %.3f (max %.2f), FP %d/%d FN %d/%d", r.Scenario, r.Claimed, r.Epsilon, r.MaxEpsilon, r.FP, r.N0, r.FN, r.N1)
+	if r.Violated() {
+		t.Errorf("%s: one unit against none is told apart: lower bound %.3f exceeds the claimed ε %.3f", r.Scenario, r.Epsilon, r.Claimed)
+	}
+}
+
+// TestRedteamForecastUpdateEmptyTenant: one forecast training row
+// against none.
+func TestRedteamForecastUpdateEmptyTenant(t *testing.T) {
+	// Product 10001 sells only in the held-out weeks (no training row);
+	// product 10099's single sale in week 2 adds one training row.
+	base := []forecast.Transaction{sale(4, "c1", "10001", 3), sale(5, "c1", "10001", 2)}
+	withZ := append(slices.Clone(base), sale(2, "c2", "10099", 7))
+	cal, err := forecast.CalendarOf(append(slices.Clone(withZ), sale(0, "c0", "10002", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, initial, err := task.ForecastSpec("redteam-forecast", enc, forecast.Setup{Calendar: cal, Holdout: 2, TextDim: 64}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec, err = withBatch(spec); err != nil {
+		t.Fatal(err)
+	}
+	p, err := build(context.Background(), task.KindForecast, "forecast row", spec, initial,
+		[2]task.Factory{task.NewForecast(enc, withZ, nil), task.NewForecast(enc, base, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runEmptyAudit(t, p)
+}
+
+// TestRedteamRecommendUpdateEmptyTenant: one customer against none.
+func TestRedteamRecommendUpdateEmptyTenant(t *testing.T) {
+	var all []forecast.Transaction
+	for p := range 20 { // the public catalogue
+		all = append(all, sale(0, "seed", fmt.Sprintf("200%02d", p), 1))
+	}
+	cut := week0.AddDate(0, 0, 7*9)
+	cat := recommend.BuildCatalog(all, cut)
+	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, initial, err := task.RecommendSpec("redteam-recommend", enc, cat, task.RecommendOptions{Cut: cut, TowerDim: 8, FeatureDim: 16}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec, err = withBatch(spec); err != nil {
+		t.Fatal(err)
+	}
+	one := []forecast.Transaction{sale(1, "c0", "20001", 1), sale(2, "c0", "20005", 1), sale(11, "c0", "20007", 1)}
+	p, err := build(context.Background(), task.KindRecommend, "customer", spec, initial,
+		[2]task.Factory{task.NewRecommender(enc, cat, one), task.NewRecommender(enc, cat, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runEmptyAudit(t, p)
+}
