@@ -139,7 +139,11 @@ func (h *Head) TrainWithStats(x [][]float64, z []float64, cfg TrainConfig, rng *
 	if len(x) != len(z) {
 		return st, fmt.Errorf("forecast: %d rows but %d targets", len(x), len(z))
 	}
-	if len(x) == 0 || cfg.Steps == 0 {
+	// DP-SGD runs its steps whatever the number of rows: with none, every
+	// Poisson batch is empty and the step is noise only. Returning early
+	// would send an exactly-zero update that tells an empty tenant from
+	// one with a single row (ε = ∞ for that pair of neighbours).
+	if cfg.Steps == 0 || (len(x) == 0 && !cfg.Private) {
 		return st, nil
 	}
 	var lossSum float64

@@ -137,7 +137,10 @@ func Train(t *Tower, l *Local, x [][]float64, td *TenantData, cfg TrainConfig, r
 	if len(l.U) != n {
 		return st, fmt.Errorf("recommend: %d customer vectors for %d customers", len(l.U), n)
 	}
-	if n == 0 || len(x) < 2 {
+	// The catalogue size is public; the number of customers is not:
+	// DP-SGD runs its steps (noise only) even without customers, else an
+	// exactly-zero update tells an empty tenant from one with a customer.
+	if len(x) < 2 || (n == 0 && !cfg.Private) {
 		return st, nil
 	}
 	var loss float64
