@@ -3,6 +3,7 @@ package forecast
 import (
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -91,8 +92,15 @@ func TestTrainWithStats(t *testing.T) {
 	if !(later.MeanLoss < first.MeanLoss) {
 		t.Errorf("mean loss %v then %v", first.MeanLoss, later.MeanLoss)
 	}
-	if st, err := h.TrainWithStats(nil, nil, cfg, r); err != nil || st != (TrainStats{}) {
+	// Without rows DP-SGD still runs its steps, noise only: an early
+	// return would send an exactly-zero update that tells an empty tenant
+	// from one with a row (simulate/empirical TestRedteamForecastUpdateEmptyTenant).
+	before := append([]float64(nil), h.W...)
+	if st, err := h.TrainWithStats(nil, nil, cfg, r); err != nil || st.Steps != 50 || st.Examples != 0 {
 		t.Errorf("no rows: %+v, %v", st, err)
+	}
+	if slices.Equal(before, h.W) {
+		t.Errorf("no rows: private training left the weights exactly unchanged (no noise)")
 	}
 }
 
