@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fedb2b/fedb2b/models"
@@ -104,4 +105,64 @@ func TestRedteamRecommendUpdateEmptyTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	runEmptyAudit(t, p)
+}
+
+// TestRedteamForecastCustomerLevel measures what the forecast evaluation
+// release (claimed ε per held-out product-week row) gives away about one
+// customer: D′ removes every order line of a customer who buys 30
+// products in both held-out weeks (more than the evaluation clip), which
+// changes 60 held-out rows. The
+// measured lower bound is far above the per-row claim, so the kind must
+// keep saying that its unit is not a customer (task.Kind.Unit), and
+// every printed forecast ε is per row, not per customer.
+func TestRedteamForecastCustomerLevel(t *testing.T) {
+	var other, mine []forecast.Transaction
+	for p := range 30 {
+		prod := fmt.Sprintf("100%02d", p)
+		for w := range 6 {
+			other = append(other, sale(w, "c1", prod, float64(2+(w+p)%3)))
+		}
+		mine = append(mine, sale(4, "c9", prod, 1000), sale(5, "c9", prod, 1000))
+	}
+	withC := append(slices.Clone(other), mine...)
+	cal, err := forecast.CalendarOf(withC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, initial, err := task.ForecastSpec("redteam-forecast-customer", enc, forecast.Setup{Calendar: cal, Holdout: 2, TextDim: 64}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec, err = withBatch(spec); err != nil {
+		t.Fatal(err)
+	}
+	p, err := build(context.Background(), task.KindForecast, "customer", spec, initial,
+		[2]task.Factory{task.NewForecast(enc, withC, nil), task.NewForecast(enc, other, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := evalScenario(p, 1, 1e-5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(s, emptyTrials, 0.05, privacy.SeededReader(14))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("forecast/eval, D′ without one customer (60 held-out rows changed): claimed ε %.3f per row, lower bound %.3f (max %.2f), FP %d/%d FN %d/%d",
+		r.Claimed, r.Epsilon, r.MaxEpsilon, r.FP, r.N0, r.FN, r.N1)
+	k, err := task.Lookup(task.KindForecast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Violated() && !strings.Contains(k.Unit, "not a customer") {
+		t.Errorf("one customer is told apart at ε ≥ %.3f above the per-row claim %.3f, but the forecast unit %q no longer says it is not customer-level", r.Epsilon, r.Claimed, k.Unit)
+	}
+	if !r.Violated() {
+		t.Logf("no customer-level violation measured: the forecast evaluation may now protect customers")
+	}
 }
