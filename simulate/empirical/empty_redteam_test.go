@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/bert"
+	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/forecast"
 	"github.com/fedb2b/fedb2b/models/recommend"
 	"github.com/fedb2b/fedb2b/models/task"
@@ -164,5 +166,51 @@ func TestRedteamForecastCustomerLevel(t *testing.T) {
 	}
 	if !r.Violated() {
 		t.Logf("no customer-level violation measured: the forecast evaluation may now protect customers")
+	}
+}
+
+// TestRedteamTextUpdateEmptyTenant: one labelled text against none, for
+// the head-only classifier, the intent learner and encoder-LoRA. Before
+// the fix their private training failed without examples (an error where
+// D released an update), and the client refused to start a tenant with
+// no training records: either way D and D′ were told apart.
+func TestRedteamTextUpdateEmptyTenant(t *testing.T) {
+	ex := dataset.Synthesize(dataset.SynthConfig{Seed: 13, Records: 12, ZhFraction: dataset.EnglishOnly})
+	labels, _ := dataset.LabelIndex(ex)
+	for _, k := range []string{task.KindClassify, task.KindIntent, KindEncoderLoRA} {
+		t.Run(k, func(t *testing.T) {
+			setup := task.ClassifySetup{ID: "redteam-" + k, Labels: labels, Seed: 3, Rank: 16, Alpha: 16}
+			kind := k
+			var enc models.Encoder
+			var err error
+			if k == KindEncoderLoRA {
+				be, err := bert.Load(tinyBERT, bert.Options{Pooling: bert.PoolMean, Normalize: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				enc, kind = be, task.KindClassify
+				setup.Adapter, setup.LoRALayers, setup.Rank, setup.Alpha = task.AdapterEncoderLoRA, 1, 4, 8
+			} else if enc, err = models.NewHashingEncoder(models.HashingConfig{Dim: 256}); err != nil {
+				t.Fatal(err)
+			}
+			spec, initial, err := task.ClassifySpec(kind, setup, enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if spec, err = withBatch(spec); err != nil {
+				t.Fatal(err)
+			}
+			factory := func(train []dataset.Example) task.Factory {
+				if kind == task.KindIntent {
+					return task.NewIntent(enc, train, ex[1:], nil)
+				}
+				return task.NewClassifier(enc, train, ex[1:], nil)
+			}
+			p, err := build(context.Background(), k, "labelled text", spec, initial, [2]task.Factory{factory(ex[:1]), factory(nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runEmptyAudit(t, p)
+		})
 	}
 }
