@@ -300,8 +300,12 @@ func (c *Client) prepare(ctx context.Context, spec protocol.TaskSpec) error {
 	if l.NumParams() != spec.NumParams {
 		return fmt.Errorf("client: task %q announces %d parameters, its adapter has %d", spec.ID, spec.NumParams, l.NumParams())
 	}
+	// A tenant without training records still takes part: its DP-SGD
+	// steps are noise only. Refusing to start would tell the coordinator
+	// that this tenant has at least one record (ε = ∞ between one record
+	// and none).
 	if l.TrainSize() == 0 {
-		return fmt.Errorf("client: tenant %q has no training records for task %q", c.cfg.Tenant, spec.ID)
+		c.log.Warn("no training records for this task: the updates sent are noise only", "task", spec.ID)
 	}
 	c.task, c.kind, c.learner = spec, kind, l
 	return nil

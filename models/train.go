@@ -104,8 +104,12 @@ func (c *Classifier) Train(f [][]float64, y []int, cfg TrainConfig, rng *mrand.R
 	if err := cfg.Check(); err != nil {
 		return TrainStats{}, err
 	}
-	if err := c.checkTrainData(f, y); err != nil {
-		return TrainStats{}, err
+	// DP-SGD runs its steps (noise only) without examples: failing would
+	// tell a tenant with none from one with a single example.
+	if !cfg.Private || len(f) > 0 || len(y) > 0 {
+		if err := c.checkTrainData(f, y); err != nil {
+			return TrainStats{}, err
+		}
 	}
 	if rng == nil {
 		return TrainStats{}, errors.New("models: train needs a random generator")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -305,8 +306,19 @@ func TestEncoderLoRADeterministicAndDivergence(t *testing.T) {
 		t.Fatal("nil generator accepted")
 	}
 	empty := newToyLearner(t, enc, spec, nil, nil)
-	if _, err := empty.Train(cfg, mrand.New(mrand.NewPCG(1, 1))); err == nil || !strings.Contains(err.Error(), "no training examples") {
-		t.Fatalf("no data: %v", err)
+	plain := models.TrainConfig{Steps: 4, LearningRate: 0.3, BatchSize: 4}
+	if _, err := empty.Train(plain, mrand.New(mrand.NewPCG(1, 1))); err == nil || !strings.Contains(err.Error(), "no training examples") {
+		t.Fatalf("no data, non-private: %v", err)
+	}
+	// Private training without examples runs its steps, noise only: an
+	// error would tell an empty tenant from one with an example
+	// (simulate/empirical TestRedteamTextUpdateEmptyTenant).
+	before := empty.Params()
+	if st, err := empty.Train(cfg, mrand.New(mrand.NewPCG(1, 1))); err != nil || st.Steps != cfg.Steps || st.Examples != 0 {
+		t.Fatalf("no data, private: %+v, %v", st, err)
+	}
+	if slices.Equal(before, empty.Params()) {
+		t.Fatal("no data, private: parameters exactly unchanged (no noise)")
 	}
 	s, err := empty.EvalStats()
 	if err != nil || len(s) != ClassStatsLen(spec) || s[0] != 0 {
