@@ -246,7 +246,7 @@ func NewForecast(enc models.Encoder, tx []forecast.Transaction, log *slog.Logger
 			return nil, fmt.Errorf("task %q: %d held-out rows exceed the maximum of %d", spec.ID, len(td.TestX), MaxForecastEvalRows)
 		}
 		if len(td.TrainX) == 0 {
-			log.Warn("no training rows before the hold-out: this tenant only evaluates", "task", spec.ID)
+			log.Warn("no training rows before the hold-out: this tenant's updates are noise only", "task", spec.ID)
 		}
 		log.Info("forecasting data", "task", spec.ID, "series", td.Series, "train_rows", len(td.TrainX), "test_rows", len(td.TestX))
 		return &Forecaster{head: forecast.NewHead(f.Dim()), data: td, clip: c.EvalClip}, nil
