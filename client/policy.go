@@ -23,7 +23,8 @@ type Policy struct {
 	// Gaussian mechanism and recorded and accounted like any other spend.
 	RequireNoisedCounts bool
 	// TenantEpsilon caps the tenant-level ε (distributed discrete
-	// Gaussian) its ledger accepts; 0 means no cap.
+	// Gaussian) its ledger accepts; 0 means no cap. With a cap, rounds
+	// without tenant-level noise (tenant-level ε = ∞) are declined.
 	TenantEpsilon float64
 }
 

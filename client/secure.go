@@ -365,19 +365,33 @@ type TenantLevelChecker interface {
 }
 
 // tenantLevelDecline returns why the tenant declines plan p's tenant-level
-// release (its cap, Policy.TenantEpsilon, would be exceeded), or "".
+// release (its cap, Policy.TenantEpsilon, would be exceeded, or the round
+// adds no tenant-level noise at all: ε = ∞), or "".
 func (c *Client) tenantLevelDecline(p *api.TrainPlan) (string, error) {
-	chk, ok := c.cfg.Spends.(TenantLevelChecker)
-	if !ok || !p.GetSecure() {
-		return "", nil
-	}
-	dp, err := tenantDP(p, c.learner.NumParams())
-	if err != nil || dp == nil {
-		return "", err
+	var dp *ddg.Params
+	if p.GetSecure() {
+		var err error
+		if dp, err = tenantDP(p, c.learner.NumParams()); err != nil {
+			return "", err
+		}
 	}
 	capEps := c.cfg.Policy.TenantEpsilon
 	if capEps == 0 {
 		return "", nil
+	}
+	// With a cap, a round without tenant-level noise (a plain round, or
+	// a secure one whose plan omits the distributed discrete Gaussian)
+	// has tenant-level ε = ∞: declined, or a coordinator could bypass
+	// the cap by leaving the noise out.
+	if !p.GetSecure() {
+		return fmt.Sprintf("round %d is not securely aggregated, so its tenant-level ε is ∞, above this tenant's tenant-level cap %g", p.GetRound(), capEps), nil
+	}
+	if dp == nil {
+		return fmt.Sprintf("round %d adds no tenant-level noise (no distributed discrete Gaussian), so its tenant-level ε is ∞, above this tenant's tenant-level cap %g", p.GetRound(), capEps), nil
+	}
+	chk, ok := c.cfg.Spends.(TenantLevelChecker)
+	if !ok {
+		return "", fmt.Errorf("a tenant-level cap of %g needs a spend log that checks tenant-level releases (%T does not)", capEps, c.cfg.Spends)
 	}
 	eps, fits, err := chk.CheckTenantLevel(tenantParams(dp), p.GetTenantDelta(), capEps)
 	if err != nil {

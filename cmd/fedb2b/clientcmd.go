@@ -45,7 +45,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	workdir := fs.String("workdir", ".", "directory for this tenant's files (keys, privacy ledger)")
 	epsCap := fs.Float64("epsilon-cap", 8, "this tenant's record-level ε cap over all rounds")
 	delta := fs.Float64("delta", 1e-5, "δ of this tenant's guarantee")
-	tenantCap := fs.Float64("tenant-epsilon-cap", 0, "this tenant's tenant-level ε cap (distributed discrete Gaussian rounds, every round it advertised in counted, abandoned ones too); rounds that would exceed it are declined (0: no cap)")
+	tenantCap := fs.Float64("tenant-epsilon-cap", 0, "this tenant's tenant-level ε cap (distributed discrete Gaussian rounds, every round it advertised in counted, abandoned ones too); rounds that would exceed it, and rounds without tenant-level noise, are declined (0: no cap)")
 	minNoise := fs.Float64("min-noise", 0, "refuse rounds with a smaller noise multiplier")
 	minCohort := fs.Int("min-cohort", 0, "refuse rounds with a smaller cohort")
 	keyFile := fs.String("key", "", "this tenant's age-encrypted ed25519 identity and ledger-signing key (default WORKDIR/signing.key.age; created on first run with signing.pub beside it, encrypted as --passphrase-env or --identity say)")
