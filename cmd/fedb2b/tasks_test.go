@@ -7,15 +7,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fedb2b/fedb2b/models/forecast"
 )
 
 func TestDemoTaskDispatch(t *testing.T) {
 	s := demoSummary(t, "forecast", "../../models/forecast/testdata/transactions_small.csv", "--epsilon", "8", "--rounds", "6")
 	var o, e bytes.Buffer
 	if s.Task != "forecast" || len(s.Final) != 4 || s.Final["examples"] != s.Baselines["zero"]["examples"] || s.Federation["mae"] < 0 ||
-		s.Baselines["seasonal_naive"] == nil || s.Baselines["moving_average"] == nil || s.Baselines["centralized"]["examples"] != s.Final["examples"] ||
+		s.Baselines["centralized"]["examples"] != s.Final["examples"] ||
 		s.Baselines["local_only"]["examples"] != s.Final["examples"] || !(s.Privacy.Epsilon > 7 && s.Privacy.Epsilon <= 8*(1+1e-6)) {
 		t.Fatalf("summary %+v", s)
+	}
+	// Every classical baseline of the panel is reported, on the same rows.
+	for _, b := range forecast.Panel(1, 4) {
+		if s.Baselines[b.Name]["examples"] != s.Final["examples"] {
+			t.Errorf("baseline %s: %v", b.Name, s.Baselines[b.Name])
+		}
 	}
 	o.Reset()
 	e.Reset()
@@ -43,7 +51,8 @@ func TestDemoTasksOverCoordinator(t *testing.T) {
 		}},
 		{"recommend", "../../models/forecast/testdata/transactions_small.csv", []string{"--epsilon", "8", "--rounds", "3"}, func(s taskSummary) bool {
 			return s.Final["customers"] > 0 && s.Deployed["customers"] == s.Final["customers"] && s.Baselines["popularity"] != nil && s.Federation != nil &&
-				s.Baselines["centralized_deployed"] != nil && s.Baselines["local_only"]["customers"] == s.Final["customers"]
+				s.Baselines["centralized_deployed"] != nil && s.Baselines["local_only"]["customers"] == s.Final["customers"] &&
+				s.Baselines["buy_again"] != nil && s.Baselines["own_orders"] != nil && s.Baselines["own_recent"] != nil
 		}},
 	}
 	for _, c := range cases {

@@ -1,8 +1,8 @@
 package forecast
 
 import (
-	"context"
 	"fmt"
+	"slices"
 )
 
 // SeasonalNaive forecasts week t as the demand of week t−season (0 before
@@ -33,45 +33,139 @@ func MovingAverage(s *Series, t, window int) float64 {
 	return sum / float64(n)
 }
 
-// BaselineErrors are the baselines' errors pooled over tenants.
-type BaselineErrors struct {
-	SeasonalNaive Errors
-	MovingAverage Errors
-	Zero          Errors // the all-zero forecast
+// Median forecasts week t as the median demand of weeks t−k … t−1 (fewer
+// at the start of the calendar; the mean of the middle two for an even
+// count; 0 if none). Under absolute error it is the natural simple
+// forecast of intermittent demand: the median of a series that sells in
+// fewer than half of its weeks is 0.
+func Median(s *Series, t, k int) float64 {
+	var w []float64
+	for j := 1; j <= k && t-j >= 0; j++ {
+		if t-j < len(s.Qty) {
+			w = append(w, s.Qty[t-j])
+		}
+	}
+	if len(w) == 0 {
+		return 0
+	}
+	slices.Sort(w)
+	m := len(w) / 2
+	if len(w)%2 == 1 {
+		return w[m]
+	}
+	return (w[m-1] + w[m]) / 2
 }
 
-// HoldoutBaselines returns the errors of the seasonal-naive (period season)
-// and moving-average (window weeks) forecasts, and of the all-zero
-// forecast, pooled over every tenant's rows in the last holdout weeks of
-// cal: exactly the active (product, week) rows Prepare holds back, so the
+// CrostonAlpha is the smoothing constant of Croston's method and SBA (the
+// customary 0.1).
+const CrostonAlpha = 0.1
+
+// Croston forecasts week t from weeks < t by Croston's method for
+// intermittent demand with smoothing alpha: the demand size z and the
+// interval p between demands are smoothed separately, updated only in
+// weeks with demand, and the forecast is z/p. They start at the first
+// demand: z is its size and p the weeks from the start of the calendar to
+// it (inclusive). 0 before any demand. With sba, the forecast is the
+// Syntetos–Boylan approximation (1−alpha/2)·z/p, which removes Croston's
+// upward bias.
+func Croston(s *Series, t int, alpha float64, sba bool) float64 {
+	var z, p float64
+	last := -1
+	for k := 0; k < t && k < len(s.Qty); k++ {
+		q := s.Qty[k]
+		if q <= 0 {
+			continue
+		}
+		if last < 0 {
+			z, p = q, float64(k+1)
+		} else {
+			z += alpha * (q - z)
+			p += alpha * (float64(k-last) - p)
+		}
+		last = k
+	}
+	if last < 0 {
+		return 0
+	}
+	f := z / p
+	if sba {
+		f *= 1 - alpha/2
+	}
+	return f
+}
+
+// Baseline is a model-free forecast of week t of a series from weeks < t.
+type Baseline struct {
+	Name     string
+	Forecast func(s *Series, t int) float64
+}
+
+// Panel is the fixed set of classical baselines every forecasting run
+// reports beside its model: the all-zero forecast, the seasonal naive
+// forecast of period season, moving averages over 4, 8 and 13 weeks and
+// over window weeks (if another length), medians of the last 4, 8 and 13
+// weeks, Croston and SBA (CrostonAlpha). Each is something a seller can
+// compute alone from its own series.
+func Panel(season, window int) []Baseline {
+	p := []Baseline{
+		{"zero", func(*Series, int) float64 { return 0 }},
+		{"seasonal_naive", func(s *Series, t int) float64 { return SeasonalNaive(s, t, season) }},
+	}
+	for _, k := range []int{4, 8, 13} {
+		p = append(p, Baseline{fmt.Sprintf("moving_average_%d", k), func(s *Series, t int) float64 { return MovingAverage(s, t, k) }})
+	}
+	if window != 4 && window != 8 && window != 13 {
+		p = append(p, Baseline{fmt.Sprintf("moving_average_%d", window), func(s *Series, t int) float64 { return MovingAverage(s, t, window) }})
+	}
+	for _, k := range []int{4, 8, 13} {
+		p = append(p, Baseline{fmt.Sprintf("median_%d", k), func(s *Series, t int) float64 { return Median(s, t, k) }})
+	}
+	return append(p,
+		Baseline{"croston", func(s *Series, t int) float64 { return Croston(s, t, CrostonAlpha, false) }},
+		Baseline{"sba", func(s *Series, t int) float64 { return Croston(s, t, CrostonAlpha, true) }})
+}
+
+// HoldoutBaselines returns the errors of every baseline of panel, by
+// name, pooled over every tenant's rows in the last holdout weeks of cal:
+// exactly the active (product, week) rows Prepare holds back, so the
 // figures stand beside a head evaluated with TenantData.Evaluate (or the
 // federated task's evaluation) on the same weeks. tenants[i] is the i-th
 // tenant's transactions; lines outside cal are ignored.
-func HoldoutBaselines(tenants [][]Transaction, cal Calendar, holdout, season, window int) (BaselineErrors, error) {
-	var b BaselineErrors
-	err := HoldoutForecasts(tenants, cal, holdout, season, window, func(y, naive, movAvg float64) {
-		b.SeasonalNaive.Add(naive, y)
-		b.MovingAverage.Add(movAvg, y)
-		b.Zero.Add(0, y)
+func HoldoutBaselines(tenants [][]Transaction, cal Calendar, holdout int, panel []Baseline) (map[string]Errors, error) {
+	errs := make([]Errors, len(panel))
+	err := HoldoutForecasts(tenants, cal, holdout, panel, func(y float64, f []float64) {
+		for i, v := range f {
+			errs[i].Add(v, y)
+		}
 	})
-	return b, err
+	out := map[string]Errors{}
+	for i, b := range panel {
+		out[b.Name] = errs[i]
+	}
+	return out, err
 }
 
-// HoldoutForecasts calls row with the actual demand and the two baselines'
-// forecasts of every held-back row of every tenant (see HoldoutBaselines),
-// tenant by tenant, in Prepare's order.
-func HoldoutForecasts(tenants [][]Transaction, cal Calendar, holdout, season, window int, row func(y, naive, movAvg float64)) error {
-	f, err := NewFeaturizer(nil, 0, 0, cal)
-	if err != nil {
-		return err
+// HoldoutForecasts calls row with the actual demand and the forecasts of
+// every baseline of panel (in panel order) of every held-back row of every
+// tenant (see HoldoutBaselines), tenant by tenant, in Prepare's order.
+func HoldoutForecasts(tenants [][]Transaction, cal Calendar, holdout int, panel []Baseline, row func(y float64, f []float64)) error {
+	if holdout < 1 || holdout >= cal.Weeks-1 {
+		return fmt.Errorf("forecast: hold-out of %d weeks does not fit a calendar of %d weeks", holdout, cal.Weeks)
 	}
-	for i, tx := range tenants {
-		td, err := Prepare(context.Background(), f, "", WeeklySeries(tx, cal, false), holdout, season, window)
-		if err != nil {
-			return fmt.Errorf("forecast: tenant %d: %w", i, err)
-		}
-		for j, y := range td.TestY {
-			row(y, td.TestNaive[j], td.TestMovAvg[j])
+	f := make([]float64, len(panel))
+	for _, tx := range tenants {
+		ss := WeeklySeries(tx, cal, false)
+		for i := range ss {
+			s := &ss[i]
+			for t := cal.Weeks - holdout; t < cal.Weeks; t++ {
+				if !Active(s, t) {
+					continue
+				}
+				for j, b := range panel {
+					f[j] = b.Forecast(s, t)
+				}
+				row(s.Qty[t], f)
+			}
 		}
 	}
 	return nil

@@ -18,13 +18,14 @@ const (
 	// Scale divides log1p quantities (log1p(3000) ≈ 8 becomes 1.6).
 	Scale = 5.0
 	// numBase is the number of features before the text projection.
-	numBase = 16
+	numBase = 22
 )
 
 // BaseFeatureNames names the non-text features in order.
 var BaseFeatureNames = [numBase]string{
 	"bias", "lag1", "lag2", "lag3", "lag4", "mean4", "mean8", "mean13",
 	"nonzero8", "since_last", "age", "log_price", "woy_sin", "woy_cos", "woy_sin2", "woy_cos2",
+	"median4", "median8", "median13", "nonzero4", "nonzero13", "sba",
 }
 
 // Featurizer turns a series' history into the feature row of a target week.
@@ -142,7 +143,7 @@ func (f *Featurizer) Row(dst []float64, s *Series, text []float64, t int) {
 		return sum / float64(m)
 	}
 	l := func(v float64) float64 { return math.Log1p(v) / Scale }
-	nz, last, first := 0, -1, -1
+	nz, nz4, nz13, last, first := 0, 0, 0, -1, -1
 	for k := 0; k < t && k < len(q); k++ {
 		if q[k] > 0 {
 			if first < 0 {
@@ -151,6 +152,12 @@ func (f *Featurizer) Row(dst []float64, s *Series, text []float64, t int) {
 			last = k
 			if k >= t-8 {
 				nz++
+			}
+			if k >= t-4 {
+				nz4++
+			}
+			if k >= t-13 {
+				nz13++
 			}
 		}
 	}
@@ -169,6 +176,9 @@ func (f *Featurizer) Row(dst []float64, s *Series, text []float64, t int) {
 	dst[11] = math.Log1p(s.Price) / Scale
 	dst[12], dst[13] = math.Sin(woy), math.Cos(woy)
 	dst[14], dst[15] = math.Sin(2*woy), math.Cos(2*woy)
+	dst[16], dst[17], dst[18] = l(Median(s, t, 4)), l(Median(s, t, 8)), l(Median(s, t, 13))
+	dst[19], dst[20] = float64(nz4)/4, float64(nz13)/13
+	dst[21] = l(Croston(s, t, CrostonAlpha, true))
 	copy(dst[numBase:], text)
 }
 

@@ -25,7 +25,17 @@ type Setup struct {
 	// federated evaluation statistics, in units (default 500, at most
 	// MaxEvalClip).
 	EvalClip float64
+	// Quantile is the level τ of the head's pinball loss (Head.Tau;
+	// default DefaultQuantile, the median, which minimises absolute
+	// error); -1 selects the Huber loss of the mean-type head instead.
+	Quantile float64
 }
+
+// DefaultQuantile is the default Setup.Quantile.
+const DefaultQuantile = 0.5
+
+// Tau is the head's Tau for the setup: Quantile, or 0 (Huber) for -1.
+func (s Setup) Tau() float64 { return max(s.Quantile, 0) }
 
 // DefaultEvalClip is the default evaluation clip in units: above the
 // 99.9th percentile (322) and near the maximum (900) of the weekly demand
@@ -46,6 +56,7 @@ const (
 	OptWindow   = "window"    // moving-average window
 	OptTextDim  = "text_dim"  // description features (0: none)
 	OptEvalClip = "eval_clip" // evaluation clip B, units
+	OptQuantile = "quantile"  // pinball level τ in (0, 1), or -1 for Huber
 )
 
 // Filled returns s with defaults for zero fields (TextDim -1 becomes 0)
@@ -59,6 +70,7 @@ func (s Setup) Filled() (Setup, error) {
 		s.TextDim = 0
 	}
 	s.EvalClip = cmp.Or(s.EvalClip, DefaultEvalClip)
+	s.Quantile = cmp.Or(s.Quantile, DefaultQuantile)
 	return s, s.check()
 }
 
@@ -79,6 +91,8 @@ func (s Setup) check() error {
 		return fmt.Errorf("forecast: text dimension %d outside [0, 1024]", s.TextDim)
 	case !(s.EvalClip > 0 && s.EvalClip <= MaxEvalClip):
 		return fmt.Errorf("forecast: evaluation clip %v units outside (0, %d]", s.EvalClip, MaxEvalClip)
+	case s.Quantile != -1 && !(s.Quantile > 0 && s.Quantile < 1):
+		return fmt.Errorf("forecast: quantile %v outside (0, 1) (or -1 for the Huber loss)", s.Quantile)
 	}
 	return nil
 }
@@ -96,6 +110,7 @@ func (s Setup) Options() map[string]string {
 		OptWindow:   strconv.Itoa(s.Window),
 		OptTextDim:  strconv.Itoa(max(s.TextDim, 0)),
 		OptEvalClip: strconv.FormatFloat(s.EvalClip, 'g', -1, 64),
+		OptQuantile: strconv.FormatFloat(s.Quantile, 'g', -1, 64),
 	}
 }
 
@@ -130,6 +145,11 @@ func ParseSetup(opts map[string]string) (Setup, error) {
 			s.EvalClip, err = strconv.ParseFloat(v, 64)
 			if err == nil && (s.EvalClip <= 0 || math.IsNaN(s.EvalClip)) {
 				err = errors.New("not positive")
+			}
+		case OptQuantile:
+			s.Quantile, err = strconv.ParseFloat(v, 64)
+			if err == nil && s.Quantile == 0 {
+				err = errors.New("0 is not a quantile level (-1 selects the Huber loss)")
 			}
 		default:
 			return Setup{}, fmt.Errorf("forecast: unknown task option %q", k)

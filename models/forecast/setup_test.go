@@ -12,9 +12,13 @@ import (
 // 10, 0, 20, 30, 0, 40 (a return in week 1 is not demand); product 10002
 // first sells in week 5, so it is not active in the held-back weeks.
 //
-//	week  y   naive (t−1)  MA4
-//	4     0   30           (10+0+20+30)/4 = 15
-//	5     40  0            (0+20+30+0)/4 = 12.5
+//	week  y   naive (t−1)  MA4                       median4
+//	4     0   30           (10+0+20+30)/4 = 15       (10+20)/2 = 15
+//	5     40  0            (0+20+30+0)/4 = 12.5      (0+20)/2 = 10
+//
+// Croston (α = 0.1): demands in weeks 0, 2, 3 before week 4: z = 10, p = 1;
+// then z = 11, p = 1.1; then z = 12.9, p = 1.09: forecast 12.9/1.09 for
+// both held-back weeks (week 4 has no demand), SBA 0.95 of that.
 func TestHoldoutBaselinesHandComputed(t *testing.T) {
 	epoch := time.Date(2010, 11, 29, 0, 0, 0, 0, time.UTC)
 	at := func(week int) time.Time { return epoch.AddDate(0, 0, 7*week+2) }
@@ -27,9 +31,12 @@ func TestHoldoutBaselinesHandComputed(t *testing.T) {
 	tx = append(tx, Transaction{Time: at(1), Product: "10001", Quantity: -7},
 		Transaction{Time: at(5), Product: "10002", Quantity: 9})
 	cal := Calendar{Epoch: epoch, Weeks: 6}
-	b, err := HoldoutBaselines([][]Transaction{tx}, cal, 2, 1, 4)
+	b, err := HoldoutBaselines([][]Transaction{tx}, cal, 2, Panel(1, 4))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(b) != 10 {
+		t.Fatalf("%d baselines, want 10", len(b))
 	}
 	check := func(name string, e Errors, mae, rmse, wape float64) {
 		t.Helper()
@@ -37,10 +44,15 @@ func TestHoldoutBaselinesHandComputed(t *testing.T) {
 			t.Errorf("%s: n=%d %v, want MAE %v RMSE %v WAPE %v", name, e.N, e.Metrics(), mae, rmse, wape)
 		}
 	}
-	check("seasonal naive", b.SeasonalNaive, 35, math.Sqrt((900+1600)/2.0), 70.0/40)
-	check("moving average", b.MovingAverage, 21.25, math.Sqrt((225+27.5*27.5)/2), 42.5/40)
-	check("zero", b.Zero, 20, math.Sqrt(1600/2.0), 1)
-	if _, err := HoldoutBaselines([][]Transaction{tx}, cal, 5, 1, 4); err == nil {
+	check("seasonal naive", b["seasonal_naive"], 35, math.Sqrt((900+1600)/2.0), 70.0/40)
+	check("moving average", b["moving_average_4"], 21.25, math.Sqrt((225+27.5*27.5)/2), 42.5/40)
+	check("median", b["median_4"], 22.5, math.Sqrt((225+900)/2.0), 45.0/40)
+	check("zero", b["zero"], 20, math.Sqrt(1600/2.0), 1)
+	c := 12.9 / 1.09
+	check("croston", b["croston"], (c+40-c)/2, math.Sqrt((c*c+(40-c)*(40-c))/2), 40.0/40)
+	s := 0.95 * c
+	check("sba", b["sba"], (s+40-s)/2, math.Sqrt((s*s+(40-s)*(40-s))/2), 40.0/40)
+	if _, err := HoldoutBaselines([][]Transaction{tx}, cal, 5, Panel(1, 4)); err == nil {
 		t.Error("a hold-out of 5 of 6 weeks accepted")
 	}
 }

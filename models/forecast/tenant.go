@@ -6,8 +6,7 @@ import (
 )
 
 // TenantData is one tenant's forecasting examples: training rows for target
-// weeks before the hold-out, test rows for the held-back last weeks (with
-// the baselines' forecasts alongside).
+// weeks before the hold-out, test rows for the held-back last weeks.
 type TenantData struct {
 	Name          string
 	Series        int
@@ -15,15 +14,13 @@ type TenantData struct {
 	TrainZ        []float64
 	TestX         [][]float64
 	TestY         []float64 // units
-	TestNaive     []float64 // seasonal-naive forecasts
-	TestMovAvg    []float64 // moving-average forecasts
 	firstTestWeek int
 }
 
 // Prepare builds a tenant's examples from its weekly series: every
 // active (series, week t) with t ≥ 1 is an example; weeks in
 // the last holdout weeks of the calendar are test examples.
-func Prepare(ctx context.Context, f *Featurizer, name string, ss []Series, holdout, season, window int) (*TenantData, error) {
+func Prepare(ctx context.Context, f *Featurizer, name string, ss []Series, holdout int) (*TenantData, error) {
 	weeks := f.Cal.Weeks
 	if holdout < 1 || holdout >= weeks-1 {
 		return nil, fmt.Errorf("forecast: hold-out of %d weeks does not fit a calendar of %d weeks", holdout, weeks)
@@ -48,8 +45,6 @@ func Prepare(ctx context.Context, f *Featurizer, name string, ss []Series, holdo
 			}
 			td.TestX = append(td.TestX, row)
 			td.TestY = append(td.TestY, s.Qty[t])
-			td.TestNaive = append(td.TestNaive, SeasonalNaive(s, t, season))
-			td.TestMovAvg = append(td.TestMovAvg, MovingAverage(s, t, window))
 		}
 	}
 	return td, nil

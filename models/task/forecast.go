@@ -238,7 +238,7 @@ func NewForecast(enc models.Encoder, tx []forecast.Transaction, log *slog.Logger
 			return nil, fmt.Errorf("task %q: input dimension %d and %d parameters announced, the features have %d", spec.ID, spec.InputDim, spec.NumParams, f.Dim())
 		}
 		ss := forecast.WeeklySeries(tx, c.Calendar, false)
-		td, err := forecast.Prepare(ctx, f, spec.ID, ss, c.Holdout, c.Season, c.Window)
+		td, err := forecast.Prepare(ctx, f, spec.ID, ss, c.Holdout)
 		if err != nil {
 			return nil, fmt.Errorf("task %q: %w", spec.ID, err)
 		}
@@ -249,7 +249,9 @@ func NewForecast(enc models.Encoder, tx []forecast.Transaction, log *slog.Logger
 			log.Warn("no training rows before the hold-out: this tenant's updates are noise only", "task", spec.ID)
 		}
 		log.Info("forecasting data", "task", spec.ID, "series", td.Series, "train_rows", len(td.TrainX), "test_rows", len(td.TestX))
-		return &Forecaster{head: forecast.NewHead(f.Dim()), data: td, clip: c.EvalClip}, nil
+		head := forecast.NewHead(f.Dim())
+		head.Tau = c.Tau()
+		return &Forecaster{head: head, data: td, clip: c.EvalClip}, nil
 	}
 }
 
@@ -320,35 +322,34 @@ func (l *Forecaster) EvalStats() ([]int64, error) {
 // use only: they are not noised).
 func (l *Forecaster) Errors() forecast.Errors { return l.data.Evaluate(l.head) }
 
-// ForecastBaselines returns the metrics of the seasonal-naive, the
-// moving-average and the all-zero forecasts ("seasonal_naive",
-// "moving_average", "zero") on the held-out rows of the given tenants'
-// order lines, computed exactly as the task's evaluation (same rows, same
-// clip and fixed point, no noise): figures to print beside the federated
-// result. It reads every tenant's data, so it is for simulations and
-// experiments, not for a deployment.
+// ForecastBaselines returns the metrics of every baseline of
+// forecast.Panel (the setup's season and window) on the held-out rows of
+// the given tenants' order lines, by the baseline's name, computed exactly
+// as the task's evaluation (same rows, same clip and fixed point, no
+// noise): figures to print beside the federated result. It reads every
+// tenant's data, so it is for simulations and experiments, not for a
+// deployment.
 func ForecastBaselines(spec protocol.TaskSpec, tenants [][]forecast.Transaction) (map[string]map[string]float64, error) {
 	c, err := ForecastSetupOf(spec)
 	if err != nil {
 		return nil, err
 	}
-	var naive, movAvg, zero [ForecastStatsLen]int64
-	add := func(dst *[ForecastStatsLen]int64, r [ForecastStatsLen]int64) {
-		for i, v := range r {
-			dst[i] += v
+	panel := forecast.Panel(c.Season, c.Window)
+	sums := make([][ForecastStatsLen]int64, len(panel))
+	err = forecast.HoldoutForecasts(tenants, c.Calendar, c.Holdout, panel, func(y float64, f []float64) {
+		for i, v := range f {
+			r := ForecastRow(v, y, c.EvalClip)
+			for j, x := range r {
+				sums[i][j] += x
+			}
 		}
-	}
-	err = forecast.HoldoutForecasts(tenants, c.Calendar, c.Holdout, c.Season, c.Window, func(y, n, m float64) {
-		add(&naive, ForecastRow(n, y, c.EvalClip))
-		add(&movAvg, ForecastRow(m, y, c.EvalClip))
-		add(&zero, ForecastRow(0, y, c.EvalClip))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("task %q: %w", spec.ID, err)
 	}
 	out := map[string]map[string]float64{}
-	for name, s := range map[string][ForecastStatsLen]int64{"seasonal_naive": naive, "moving_average": movAvg, "zero": zero} {
-		if out[name], err = forecastValues(s[:], c.EvalClip); err != nil {
+	for i, b := range panel {
+		if out[b.Name], err = forecastValues(sums[i][:], c.EvalClip); err != nil {
 			return nil, err
 		}
 	}

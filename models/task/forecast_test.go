@@ -188,7 +188,7 @@ func TestForecastSpecAndMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.Kind != KindForecast || spec.InputDim != 24 || spec.NumParams != 24 || len(init) != 24 || spec.EvalLen != 4 || spec.EncoderID != enc.ID() {
+	if spec.Kind != KindForecast || spec.InputDim != 30 || spec.NumParams != 30 || len(init) != 30 || spec.EvalLen != 4 || spec.EncoderID != enc.ID() {
 		t.Fatalf("spec %+v, %d initial parameters", spec, len(init))
 	}
 	if spec.Options["eval_clip"] != "500" || spec.Options["holdout"] != "4" || spec.Options["text_dim"] != "8" {
@@ -239,7 +239,7 @@ func TestForecastSetupOptionsRejected(t *testing.T) {
 	if _, err := forecast.ParseSetup(map[string]string{"weeks": "44"}); err == nil || !strings.Contains(err.Error(), "epoch") {
 		t.Errorf("missing epoch: %v", err)
 	}
-	if s, err := forecast.ParseSetup(map[string]string{"epoch": "2010-11-29", "weeks": "44", "text_dim": "0"}); err != nil || s.TextDim != 0 || s.Dim() != 16 {
+	if s, err := forecast.ParseSetup(map[string]string{"epoch": "2010-11-29", "weeks": "44", "text_dim": "0"}); err != nil || s.TextDim != 0 || s.Dim() != 22 {
 		t.Errorf("explicit text_dim 0: %+v, %v", s, err)
 	}
 }
@@ -252,12 +252,21 @@ func TestForecasterLearner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Without a public expected batch, private training must refuse to
+	// run rather than divide by the tenant's own row count.
+	bare, err := NewForecast(enc, tx, nil)(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bare.Train(models.TrainConfig{Steps: 1, LearningRate: 1, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: 1}, mrand.New(mrand.NewPCG(1, 1))); err == nil || !strings.Contains(err.Error(), "expected batch") {
+		t.Fatalf("private training without a public expected batch: %v", err)
+	}
 	l, err := NewForecast(enc, tx, nil)(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := l.(*Forecaster)
-	if f.NumParams() != 24 || f.TrainSize() == 0 || len(f.data.TestX) == 0 {
+	if f.NumParams() != 30 || f.TrainSize() == 0 || len(f.data.TestX) == 0 {
 		t.Fatalf("%d params, %d train rows, %d test rows", f.NumParams(), f.TrainSize(), len(f.data.TestX))
 	}
 	if err := l.SetParams(init); err != nil {
@@ -278,7 +287,7 @@ func TestForecasterLearner(t *testing.T) {
 	}
 
 	rng, _ := privacy.NewRand(privacy.SeededReader(3))
-	cfg := models.TrainConfig{Steps: 100, LearningRate: 0.5, BatchSize: 64}
+	cfg := models.TrainConfig{Steps: 100, LearningRate: 0.05, BatchSize: 64}
 	st0, err := l.Train(cfg, rng)
 	if err != nil || st0.Steps != 100 || st0.Examples != 100*64 || !(st0.MeanLoss > 0) {
 		t.Fatalf("non-private training: %+v, %v", st0, err)
@@ -330,8 +339,8 @@ func TestForecastFactoryRefuses(t *testing.T) {
 		{"kind", enc, func(s *protocol.TaskSpec) { s.Kind = KindClassify }, "kind"},
 		{"encoder", other, func(*protocol.TaskSpec) {}, "need encoder"},
 		{"no encoder", nil, func(*protocol.TaskSpec) {}, "this tenant has none"},
-		{"input dim", enc, func(s *protocol.TaskSpec) { s.InputDim = 30 }, "input dimension 30"},
-		{"params", enc, func(s *protocol.TaskSpec) { s.NumParams = 23 }, "23 parameters"},
+		{"input dim", enc, func(s *protocol.TaskSpec) { s.InputDim = 40 }, "input dimension 40"},
+		{"params", enc, func(s *protocol.TaskSpec) { s.NumParams = 29 }, "29 parameters"},
 		{"options", enc, func(s *protocol.TaskSpec) { s.Options = nil }, "missing"},
 	} {
 		s := spec
@@ -344,7 +353,7 @@ func TestForecastFactoryRefuses(t *testing.T) {
 	noText := testSetup(t, tx)
 	noText.TextDim = -1
 	spec, _, err = ForecastSpec("demand", enc, noText, 7)
-	if err != nil || spec.InputDim != 16 {
+	if err != nil || spec.InputDim != 22 {
 		t.Fatalf("no text: %+v, %v", spec, err)
 	}
 	if _, err := NewForecast(nil, tx, nil)(ctx, spec); err != nil {
@@ -369,13 +378,16 @@ func TestForecastBaselines(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ = s.Filled()
-	want, err := forecast.HoldoutBaselines(tenants, s.Calendar, s.Holdout, s.Season, s.Window)
+	want, err := forecast.HoldoutBaselines(tenants, s.Calendar, s.Holdout, forecast.Panel(s.Season, s.Window))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, e := range map[string]forecast.Errors{"seasonal_naive": want.SeasonalNaive, "moving_average": want.MovingAverage, "zero": want.Zero} {
+	if len(got) != len(want) || len(want) < 10 {
+		t.Fatalf("%d baselines, forecast.Panel has %d", len(got), len(want))
+	}
+	for name, e := range want {
 		g := got[name]
-		if g["examples"] != float64(e.N) || math.Abs(g["mae"]-e.MAE()) > 1e-3 || math.Abs(g["rmse"]-e.RMSE()) > 0.05 || math.Abs(g["wape"]-e.WAPE()) > 1e-6 {
+		if g["examples"] != float64(e.N) || math.Abs(g["mae"]-e.MAE()) > 1e-3 || math.Abs(g["rmse"]-e.RMSE()) > 0.05 || math.Abs(g["wape"]-e.WAPE()) > 1e-5 {
 			t.Errorf("%s: %v, forecast.Errors %v (n=%d)", name, g, e.Metrics(), e.N)
 		}
 	}
