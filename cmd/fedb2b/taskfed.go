@@ -102,6 +102,13 @@ func forecastRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, eps
 	return t, groups, nil
 }
 
+// The recommendation demo's history weight and half-life (days), chosen on
+// the development cut (8 weeks earlier; TestRecommendTuneExperiment).
+const (
+	recommendGamma    = 3
+	recommendHalfLife = 120
+)
+
 // recommendRun is the recommendation task over the tenants of tx split by
 // country: the catalog is the products sold before the cut (standing in
 // for the platform's public product list), the last 8 weeks are held back.
@@ -111,7 +118,7 @@ func recommendRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, ep
 		return taskRun{}, nil, err
 	}
 	cat := recommend.BuildCatalog(tx, cut)
-	o := modeltask.RecommendOptions{Cut: cut, TowerDim: 32, FeatureDim: 256}
+	o := modeltask.RecommendOptions{Cut: cut, TowerDim: 32, FeatureDim: 256, Gamma: recommendGamma, HalfLife: recommendHalfLife}
 	spec, initial, err := modeltask.RecommendSpec("recommend", enc, cat, o, seed)
 	if err != nil {
 		return taskRun{}, nil, err
@@ -130,5 +137,5 @@ func recommendRun(tx []forecast.Transaction, enc models.Encoder, seed uint64, ep
 	t.cfg = simulate.Config{Encoder: enc, Rounds: 20, LocalSteps: 5, SampleRate: 0.2, ClipNorm: 1, LearningRate: 0.2, ServerLR: 1,
 		TargetEpsilon: eps, Delta: 1e-5, EvalEpsilon: evalEps, EvalEvery: evalEvery, RoundTimeout: 2 * time.Minute, Baselines: true,
 		WeightEpsilon: simulate.Defaults().WeightEpsilon}
-	return t, func() recommend.Baselines { return modeltask.RecommendBaselines(cat, cut, 10, groups) }, nil
+	return t, func() recommend.Baselines { return modeltask.RecommendBaselines(cat, cut, 10, o.HalfLife, groups) }, nil
 }

@@ -167,6 +167,8 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 			sum.Baselines["popularity"] = b.Popularity.Metrics()
 			sum.Baselines["global_popularity"] = b.GlobalPopularity.Metrics()
 			sum.Baselines["buy_again"] = b.Repeat.Metrics()
+			sum.Baselines["own_orders"] = b.OwnOrders.Metrics()
+			sum.Baselines["own_recent"] = b.OwnRecent.Metrics()
 		}
 	default:
 		return fail(fmt.Errorf("unknown task (want classify, intent, forecast or recommend)"))

@@ -30,12 +30,16 @@ type Baselines struct {
 	// ordered each product; TenantData.OrderScores): no model, nothing from
 	// other customers.
 	OwnOrders Ranking
+	// OwnRecent ranks by the customer's recency-weighted order history
+	// only (TenantData.HistoryScores at the given half-life): the
+	// history part of the task's ranking without any model.
+	OwnRecent Ranking
 }
 
 // ComputeBaselines ranks every evaluated customer of tds over a catalog of
-// n products, at k.
-func ComputeBaselines(tds []*TenantData, n, k int) Baselines {
-	b := Baselines{Popularity: Ranking{K: k}, GlobalPopularity: Ranking{K: k}, Repeat: Ranking{K: k}, OwnOrders: Ranking{K: k}}
+// n products, at k (OwnRecent with the given half-life in days).
+func ComputeBaselines(tds []*TenantData, n, k int, halfLife float64) Baselines {
+	b := Baselines{Popularity: Ranking{K: k}, GlobalPopularity: Ranking{K: k}, Repeat: Ranking{K: k}, OwnOrders: Ranking{K: k}, OwnRecent: Ranking{K: k}}
 	pops := make([][]float64, len(tds))
 	global := make([]float64, n)
 	for i, td := range tds {
@@ -55,6 +59,7 @@ func ComputeBaselines(tds []*TenantData, n, k int) Baselines {
 			b.GlobalPopularity.Add(glob, rel)
 			b.Repeat.Add(TopK(RepeatScores(td.Train[c], pops[i]), k), rel)
 			b.OwnOrders.Add(TopK(td.OrderScores(c, n), k), rel)
+			b.OwnRecent.Add(TopK(td.HistoryScores(c, n, halfLife), k), rel)
 		}
 	}
 	return b

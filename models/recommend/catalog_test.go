@@ -74,7 +74,7 @@ func TestComputeBaselinesHandComputed(t *testing.T) {
 		Test: []map[int]bool{{2: true}, {1: true, 3: true}}}
 	b := &TenantData{Customers: []string{"c3", "c4"}, Train: [][]int{{2, 3}, {0}}, Orders: [][]int{{1, 2}, {1}},
 		Test: []map[int]bool{{2: true}, nil}}
-	got := ComputeBaselines([]*TenantData{a, b}, 4, 2)
+	got := ComputeBaselines([]*TenantData{a, b}, 4, 2, 0)
 	// Popularity recall: c1 0, c2 1/2, c3 1 → 1.5/3.
 	// Global: c1 0, c2 1/2 ([1,0]), c3 0 → 0.5/3.
 	// Repeat: c1 [1,0] → 0; c2 [1,0] → 1/2; c3 [2,3] → 1 → 1.5/3.
@@ -126,5 +126,14 @@ func TestSplitOrders(t *testing.T) {
 	}
 	if s := td.OrderScores(0, 3); s[0] != 2 || s[1] != 1 || s[2] != 0 {
 		t.Fatalf("order scores %v", s)
+	}
+	// Order days 3 and 5 January and 6 January, cut 10 January: ages 7, 5
+	// and 4 days; half-life 7 days.
+	h := td.HistoryScores(0, 3, 7)
+	if !near(h[0], math.Exp2(-1)+math.Exp2(-5.0/7)) || !near(h[1], math.Exp2(-4.0/7)) || h[2] != 0 {
+		t.Fatalf("history scores %v", h)
+	}
+	if s := td.HistoryScores(0, 3, 0); s[0] != 2 || s[1] != 1 {
+		t.Fatalf("history scores without half-life %v, want the order counts", s)
 	}
 }

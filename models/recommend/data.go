@@ -3,6 +3,7 @@ package recommend
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -82,12 +83,14 @@ func (c *Catalog) Features(ctx context.Context, enc models.Encoder, dim int, see
 // both periods (they train but are not evaluated). Products first sold in
 // the held-back period are not in the catalog and are dropped from Test.
 // Orders[i][j] is the number of days before the cut on which customer i
-// ordered product Train[i][j] (at least 1).
+// ordered product Train[i][j] (at least 1), and Ages[i][j] lists those
+// days' distances from the cut in days (each > 0).
 type TenantData struct {
 	Name      string
 	Customers []string
 	Train     [][]int
 	Orders    [][]int
+	Ages      [][][]float64
 	Test      []map[int]bool
 }
 
@@ -102,6 +105,8 @@ func Split(name string, tx []forecast.Transaction, cat *Catalog, cut time.Time) 
 	}
 	days := map[day]bool{}
 	orders := map[string]map[int]int{}
+	ages := map[string]map[int][]float64{}
+	cutDay := time.Date(cut.Year(), cut.Month(), cut.Day(), 0, 0, 0, 0, time.UTC)
 	for _, t := range tx {
 		if t.Quantity <= 0 {
 			continue
@@ -122,8 +127,11 @@ func Split(name string, tx []forecast.Transaction, cat *Catalog, cut time.Time) 
 			days[d] = true
 			if orders[t.Customer] == nil {
 				orders[t.Customer] = map[int]int{}
+				ages[t.Customer] = map[int][]float64{}
 			}
 			orders[t.Customer][p]++
+			od := time.Date(t.Time.Year(), t.Time.Month(), t.Time.Day(), 0, 0, 0, 0, time.UTC)
+			ages[t.Customer][p] = append(ages[t.Customer][p], max(cutDay.Sub(od).Hours()/24, 1))
 		}
 	}
 	td := &TenantData{Name: name}
@@ -138,11 +146,14 @@ func Split(name string, tx []forecast.Transaction, cat *Catalog, cut time.Time) 
 		}
 		sort.Ints(items)
 		n := make([]int, len(items))
+		a := make([][]float64, len(items))
 		for j, p := range items {
 			n[j] = orders[c][p]
+			a[j] = ages[c][p]
 		}
 		td.Train = append(td.Train, items)
 		td.Orders = append(td.Orders, n)
+		td.Ages = append(td.Ages, a)
 		td.Test = append(td.Test, test[c])
 	}
 	return td
@@ -183,6 +194,30 @@ func (td *TenantData) OrderScores(c, n int) []float64 {
 		s[p] = 1
 		if c < len(td.Orders) && j < len(td.Orders[c]) {
 			s[p] = float64(td.Orders[c][j])
+		}
+	}
+	return s
+}
+
+// HistoryScores scores the catalog (n products) for customer c by its own
+// order history only, each order day weighted by recency: Σ over the days
+// it ordered product p before the cut of 2^(−age/halfLife), age in days
+// (0 for products it never ordered). A halfLife ≤ 0 weighs every day 1,
+// which is OrderScores. Nothing from other customers enters, so one
+// customer's data move only its own scores. Without Ages (a TenantData
+// built by hand) it is OrderScores.
+func (td *TenantData) HistoryScores(c, n int, halfLife float64) []float64 {
+	if halfLife <= 0 || c >= len(td.Ages) {
+		return td.OrderScores(c, n)
+	}
+	s := make([]float64, n)
+	for j, p := range td.Train[c] {
+		if j >= len(td.Ages[c]) {
+			s[p] = 1
+			continue
+		}
+		for _, a := range td.Ages[c][j] {
+			s[p] += math.Exp2(-a / halfLife)
 		}
 	}
 	return s

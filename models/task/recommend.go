@@ -46,6 +46,7 @@ const (
 	RecOptCustomerRate = "customer_rate"
 	RecOptPairs        = "pairs_per_customer"
 	RecOptGamma        = "gamma"
+	RecOptHalfLife     = "half_life_days"
 )
 
 func init() {
@@ -119,11 +120,16 @@ type RecommendOptions struct {
 	K            int     // metrics at K; default 10
 	CustomerRate float64 // learning rate of the local customer vectors; default 0.5
 	PairsPerCust int     // BPR pairs per sampled customer; default 8
-	// Gamma is added to a product's score for each day the customer
-	// ordered it before the cut (its own data only, so the per-customer
-	// bound holds); default 0. A large Gamma ranks the customer's own
-	// history first, most often ordered first, and the model fills the rest.
+	// Gamma weighs the customer's own recency-weighted order history in
+	// the ranking: Gamma·Σ 2^(−age/HalfLife) over the days it ordered the
+	// product before the cut (recommend.TenantData.HistoryScores; its own
+	// data only, so the per-customer bound holds); default 0. A large Gamma
+	// ranks the customer's own history first, most recent and frequent
+	// first, and the model fills the rest ("buy again" plus what to add).
 	Gamma float64
+	// HalfLife is the half-life in days of an order day's weight in the
+	// history score; 0 (the default) weighs every day 1 (order counts).
+	HalfLife float64
 }
 
 func (o *RecommendOptions) fill() {
@@ -160,6 +166,8 @@ func (o RecommendOptions) check() error {
 		return fmt.Errorf("pairs per customer %d outside [1, 1000]", o.PairsPerCust)
 	case !(o.Gamma >= 0 && o.Gamma <= 1e9):
 		return fmt.Errorf("gamma %v outside [0, 1e9]", o.Gamma)
+	case !(o.HalfLife >= 0 && o.HalfLife <= 1e6):
+		return fmt.Errorf("half-life %v days outside [0, 1e6]", o.HalfLife)
 	}
 	return nil
 }
@@ -191,6 +199,7 @@ func ParseRecommendOptions(spec protocol.TaskSpec) (RecommendOptions, error) {
 	get(RecOptCustomerRate, atof(&o.CustomerRate))
 	get(RecOptPairs, atoi(&o.PairsPerCust))
 	get(RecOptGamma, atof(&o.Gamma))
+	get(RecOptHalfLife, atof(&o.HalfLife))
 	if len(errs) > 0 {
 		return o, fmt.Errorf("task %q: %w", spec.ID, errs[0])
 	}
@@ -207,6 +216,7 @@ func (o RecommendOptions) Options() map[string]string {
 		RecOptCatalog: o.CatalogHash, RecOptCut: o.Cut.UTC().Format(time.RFC3339),
 		RecOptFeatureDim: strconv.Itoa(o.FeatureDim), RecOptK: strconv.Itoa(o.K),
 		RecOptCustomerRate: f(o.CustomerRate), RecOptPairs: strconv.Itoa(o.PairsPerCust), RecOptGamma: f(o.Gamma),
+		RecOptHalfLife: f(o.HalfLife),
 	}
 }
 
@@ -235,12 +245,12 @@ func RecommendSpec(id string, enc models.Encoder, cat *recommend.Catalog, o Reco
 // (then popularity) and the customer's own order history alone. It needs
 // every tenant's data, so it is for simulations, where the baselines are
 // printed beside the federated figures.
-func RecommendBaselines(cat *recommend.Catalog, cut time.Time, k int, tenants [][]forecast.Transaction) recommend.Baselines {
+func RecommendBaselines(cat *recommend.Catalog, cut time.Time, k int, halfLife float64, tenants [][]forecast.Transaction) recommend.Baselines {
 	tds := make([]*recommend.TenantData, len(tenants))
 	for i, tx := range tenants {
 		tds[i] = recommend.Split(strconv.Itoa(i), tx, cat, cut)
 	}
-	return recommend.ComputeBaselines(tds, len(cat.Codes), k)
+	return recommend.ComputeBaselines(tds, len(cat.Codes), k, halfLife)
 }
 
 // Recommender is the recommendation Learner: the shared tower (the
@@ -346,7 +356,7 @@ func (l *Recommender) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.Tra
 }
 
 // EvalStats ranks the catalog for every evaluated customer by u·W·x
-// (+ Gamma per day it ordered the product before the cut) and returns the
+// (+ Gamma times its recency-weighted history score) and returns the
 // sums of RecommendCustomerStats over them.
 func (l *Recommender) EvalStats() ([]int64, error) { return l.stats(nil, 0), nil }
 
@@ -374,7 +384,7 @@ func (l *Recommender) stats(pop []float64, beta float64) []int64 {
 		}
 		sc := recommend.Scores(l.local.U[c], v, pop, nil, beta, 0)
 		if l.opt.Gamma != 0 {
-			for p, o := range l.td.OrderScores(c, len(sc)) {
+			for p, o := range l.td.HistoryScores(c, len(sc), l.opt.HalfLife) {
 				sc[p] += l.opt.Gamma * o
 			}
 		}

@@ -42,7 +42,7 @@ func recFederation(t *testing.T, f recFixture, names []string, o task.RecommendO
 	if k == 0 {
 		k = 10
 	}
-	return rep, task.RecommendBaselines(f.cat, f.cut, k, txs)
+	return rep, task.RecommendBaselines(f.cat, f.cut, k, 0, txs)
 }
 
 // recUntrained evaluates, exactly, the initial tower with the initial

@@ -300,7 +300,7 @@ func TestRecommenderTrainsAndMatchesBaselines(t *testing.T) {
 		evaluated += int64(l.Evaluated())
 		txs = append(txs, f.tenants[n])
 	}
-	b := task.RecommendBaselines(f.cat, f.cut, 10, txs)
+	b := task.RecommendBaselines(f.cat, f.cut, 10, 0, txs)
 	if b.Popularity.Customers != evaluated || evaluated == 0 {
 		t.Fatalf("baselines rank %d customers, learners evaluate %d", b.Popularity.Customers, evaluated)
 	}
@@ -379,7 +379,21 @@ func sameRanking(t *testing.T, what string, m map[string]float64, want recommend
 func TestRecommendEvalStatsMatchOwnOrders(t *testing.T) {
 	f := loadRecFixture(t)
 	m, txs := zeroTower(t, f, task.RecommendOptions{TowerDim: 8, FeatureDim: 64, Gamma: 1}, (*task.Recommender).EvalStats)
-	sameRanking(t, "zero tower", m, task.RecommendBaselines(f.cat, f.cut, 10, txs).OwnOrders)
+	sameRanking(t, "zero tower", m, task.RecommendBaselines(f.cat, f.cut, 10, 0, txs).OwnOrders)
+}
+
+// With a half-life the history score weighs each order day by its recency:
+// with a zero tower the learner must rank as the own-recent baseline, and
+// that ranking must differ from plain order counts somewhere (else the
+// half-life would not be exercised).
+func TestRecommendEvalStatsMatchOwnRecent(t *testing.T) {
+	f := loadRecFixture(t)
+	m, txs := zeroTower(t, f, task.RecommendOptions{TowerDim: 8, FeatureDim: 64, Gamma: 1, HalfLife: 7}, (*task.Recommender).EvalStats)
+	b := task.RecommendBaselines(f.cat, f.cut, 10, 7, txs)
+	sameRanking(t, "zero tower, half-life 7", m, b.OwnRecent)
+	if b.OwnRecent == b.OwnOrders {
+		t.Fatalf("half-life 7 ranks exactly as order counts: %+v", b.OwnRecent)
+	}
 }
 
 // With a zero tower the deployed ranking is the tenant's own popularity
@@ -387,5 +401,5 @@ func TestRecommendEvalStatsMatchOwnOrders(t *testing.T) {
 func TestRecommendDeployedStatsMatchPopularity(t *testing.T) {
 	f := loadRecFixture(t)
 	m, txs := zeroTower(t, f, task.RecommendOptions{TowerDim: 8, FeatureDim: 64}, (*task.Recommender).DeployedStats)
-	sameRanking(t, "zero tower, deployed", m, task.RecommendBaselines(f.cat, f.cut, 10, txs).Popularity)
+	sameRanking(t, "zero tower, deployed", m, task.RecommendBaselines(f.cat, f.cut, 10, 0, txs).Popularity)
 }
