@@ -13,8 +13,9 @@ import (
 )
 
 // KindForecast is weekly demand forecasting per product (package
-// models/forecast): a linear head over lag, rolling-mean, calendar and
-// description features, trained with DP-SGD on each tenant's own order
+// models/forecast): a linear head over lag, rolling-mean, median,
+// intermittency, calendar and description features, trained for the
+// conditional median (pinball loss) with DP-SGD on each tenant's own order
 // lines, evaluated on the last weeks of a shared calendar.
 //
 // Its evaluation statistics are four integers that add up across tenants,
@@ -150,7 +151,7 @@ func ForecastMetrics(stats []int64, clip float64) (mae, rmse, wape float64, err 
 // ForecastSpec returns the task a coordinator announces for forecasting
 // with setup s (zero fields take forecast.Setup's defaults) and the
 // initial parameters (forecast.NewHead's public prior: weight 1 on the
-// 4-week mean). The options carry s; InputDim and NumParams are the
+// 13-week median). The options carry s; InputDim and NumParams are the
 // feature dimension; Seed derives the description projection; EncoderID
 // is enc's (the built-in hashing encoder's when enc is nil): tenants need
 // that encoder when s has description features.
@@ -289,11 +290,12 @@ func (l *Forecaster) SetParams(p []float64) error {
 	return nil
 }
 
-// Train runs cfg on the head (forecast.Head.TrainWithStats: Huber loss of
-// log1p(q)/Scale; with cfg.Private, DP-SGD with Poisson rate q, clip C and
-// noise multiplier z, privacy unit one training row). The head has no
-// momentum: a cfg with Momentum is refused. TrainStats.MeanLoss is the
-// mean Huber loss.
+// Train runs cfg on the head (forecast.Head.TrainWithStats: pinball loss
+// of log1p(q)/Scale at the setup's quantile, or Huber; with cfg.Private,
+// DP-SGD with Poisson rate q, clip C and noise multiplier z, each step
+// divided by the task's public expected batch — a task without one is
+// refused — privacy unit one training row). The head has no momentum: a
+// cfg with Momentum is refused. TrainStats.MeanLoss is the mean loss.
 func (l *Forecaster) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.TrainStats, error) {
 	if err := cfg.Check(); err != nil {
 		return models.TrainStats{}, fmt.Errorf("task: forecast training: %w", err)
