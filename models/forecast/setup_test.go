@@ -133,3 +133,29 @@ func FuzzParseSetup(f *testing.F) {
 		}
 	})
 }
+
+// With Tau 0.5 the head estimates the median of z, not its mean: on
+// targets {0.1, 0.3, 0.3, 1.3, 1.5} (median 0.3, mean 0.7) a bias-only
+// head trained with the pinball loss settles at 0.3, one trained with a
+// wide Huber loss (least squares) at 0.7; Tau 0.75 moves it to the upper
+// quartile, 1.3.
+func TestPinballHeadFindsTheMedian(t *testing.T) {
+	x := [][]float64{{1}, {1}, {1}, {1}, {1}}
+	z := []float64{0.1, 0.3, 0.3, 1.3, 1.5}
+	fit := func(h *Head, lr float64) float64 {
+		r := mrand.New(mrand.NewPCG(4, 4))
+		if err := h.Train(x, z, TrainConfig{Steps: 4000, LearningRate: lr, BatchSize: 5}, r); err != nil {
+			t.Fatal(err)
+		}
+		return h.W[0]
+	}
+	if w := fit(&Head{W: []float64{0}, Tau: 0.5}, 0.002); math.Abs(w-0.3) > 0.01 {
+		t.Errorf("pinball 0.5: %v, want the median 0.3", w)
+	}
+	if w := fit(&Head{W: []float64{0}, Delta: 100}, 0.05); math.Abs(w-0.7) > 0.01 {
+		t.Errorf("least squares: %v, want the mean 0.7", w)
+	}
+	if w := fit(&Head{W: []float64{0}, Tau: 0.75}, 0.002); math.Abs(w-1.3) > 0.01 {
+		t.Errorf("pinball 0.75: %v, want the upper quartile 1.3", w)
+	}
+}
