@@ -165,6 +165,23 @@ func (c *Classifier) Scores(f [][]float64) ([][]float64, error) {
 	return out, nil
 }
 
+// Logits returns, for each feature row, the class logits (Scores before
+// the softmax): out-of-scope scores such as the energy log Σ exp(logits)
+// need them, since probabilities lose their scale.
+func (c *Classifier) Logits(f [][]float64) ([][]float64, error) {
+	if err := c.checkFeatures(f); err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(f))
+	u := make([]float64, c.cfg.Rank)
+	for i, row := range f {
+		z := make([]float64, c.cfg.Classes)
+		c.logits(z, row, u)
+		out[i] = z
+	}
+	return out, nil
+}
+
 // Predict returns the most likely class (lowest index on ties) of each
 // feature row.
 func (c *Classifier) Predict(f [][]float64) ([]int, error) {

@@ -30,6 +30,12 @@ func TestRunIntentSmallClinc(t *testing.T) {
 	if res.Intents != 8 || len(res.Tenants) != 3 || res.Federated.OOS != int64(oosTest) || oosTest == 0 || math.Abs(res.Epsilon-8) > 0.05 {
 		t.Fatalf("result %+v", res)
 	}
+	// The global threshold comes from the last noised evaluation and is
+	// applied to the same test messages.
+	if res.Global.OOS != 12 || res.Global.InScope != res.Federated.InScope || !(res.GlobalThreshold >= 0 && res.GlobalThreshold <= 1) {
+		t.Fatalf("global threshold %v: %+v vs own thresholds %+v", res.GlobalThreshold, res.Global, res.Federated)
+	}
+	t.Logf("global threshold %.4f: %v", res.GlobalThreshold, res.Global.Map())
 	t.Logf("federated acc %.3f %v; local acc %.3f %v; central acc %.3f %v", res.FederatedAcc, res.Federated.Map(), res.LocalAcc, res.Local.Map(), res.CentralizedAcc, res.Centralized.Map())
 	// 8 intents: chance is 1/8.
 	if res.FederatedAcc < 0.3 || res.CentralizedAcc < 0.6 {

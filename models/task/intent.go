@@ -17,18 +17,26 @@ import (
 // adapter is the LoRA classifier over the in-scope intents (spec.Labels);
 // out-of-scope messages (label intent.OOSLabel) are never trained on.
 //
-// Its evaluation statistics are three histograms of the model's
+// Its evaluation statistics are four histograms of the model's
 // confidence c (largest class probability) over IntentBuckets equal
 // buckets of √c in [0, 1] (finer at low confidence, where a softmax over
-// many intents puts most messages): in-scope messages classified correctly, in-scope
-// messages classified wrongly, and out-of-scope messages. A message falls
+// many intents puts most messages): held-out in-scope messages classified
+// correctly, held-out in-scope messages classified wrongly, held-out
+// out-of-scope messages, and the in-scope training messages (the
+// calibration histogram). Every message is in exactly one split and falls
 // in exactly one bucket of one histogram (L0 = 1). No data-dependent
-// threshold enters the release: in-scope accuracy and out-of-scope recall
-// at every bucket boundary follow from the sums, and the global threshold
-// (the highest boundary that rejects at most IntentRejectRate of in-scope
-// messages, the tenants' local default) is chosen from the (noised) sums,
-// which is post-processing. Tenants still calibrate their own threshold locally for
-// `predict` (intent.Detector).
+// threshold enters the release: the global out-of-scope threshold — the
+// highest bucket boundary that rejects at most IntentRejectRate of the
+// calibration messages — is chosen from the (noised) sums, which is
+// post-processing, and in-scope accuracy, out-of-scope recall and the
+// held-out rejection rate at it follow from the held-out histograms.
+// Calibrating on the training messages rather than a small validation
+// split is sound because DP-SGD leaves the model's confidences on its
+// training messages close to those on unseen ones (the held-out rejection
+// rate shows it), and the histogram over all training messages is several
+// times larger, so the same noise moves its 5 % quantile less. Tenants
+// deploy the threshold the last noised evaluation gives (or calibrate
+// their own locally for `predict`, intent.Detector).
 const KindIntent = "intent"
 
 // IntentBuckets is the number of confidence buckets (of √c).
@@ -39,13 +47,17 @@ const IntentBuckets = 40
 const IntentRejectRate = 0.05
 
 func init() {
-	Register(Kind{Name: KindIntent, Unit: "message", EvalLen: func(protocol.TaskSpec) int { return 3 * IntentBuckets }, L0: 1, LInf: 1, Metrics: intentMetrics})
+	Register(Kind{Name: KindIntent, Unit: "message", EvalLen: func(protocol.TaskSpec) int { return IntentStatsLen }, L0: 1, LInf: 1, Metrics: intentMetrics})
 }
 
-// IntentStats returns the histograms of confidences: correct[i] and
-// conf[i] for in-scope messages, oos for out-of-scope ones.
-func IntentStats(inConf []float64, correct []bool, oosConf []float64) []int64 {
-	s := make([]int64, 3*IntentBuckets)
+// IntentStatsLen is the length of the intent statistics.
+const IntentStatsLen = 4 * IntentBuckets
+
+// IntentStats returns the histograms of confidences: inConf[i] and
+// correct[i] for held-out in-scope messages, oosConf for held-out
+// out-of-scope ones, calConf for the in-scope training messages.
+func IntentStats(inConf []float64, correct []bool, oosConf, calConf []float64) []int64 {
+	s := make([]int64, IntentStatsLen)
 	bucket := func(c float64) int { return min(max(int(math.Sqrt(max(c, 0))*IntentBuckets), 0), IntentBuckets-1) }
 	for i, c := range inConf {
 		if correct[i] {
@@ -57,18 +69,22 @@ func IntentStats(inConf []float64, correct []bool, oosConf []float64) []int64 {
 	for _, c := range oosConf {
 		s[2*IntentBuckets+bucket(c)]++
 	}
+	for _, c := range calConf {
+		s[3*IntentBuckets+bucket(c)]++
+	}
 	return s
 }
 
-// IntentMetrics reads summed (possibly noised) histograms: plain in-scope
-// accuracy (no rejection), and at the global threshold τ — the highest
-// bucket boundary that rejects at most IntentRejectRate of the in-scope
-// messages — in-scope accuracy (a rejected message counts as an error),
-// out-of-scope recall and τ.
+// IntentMetrics reads summed (possibly noised) histograms: plain held-out
+// in-scope accuracy (no rejection), and at the global threshold τ — the
+// highest bucket boundary that rejects at most IntentRejectRate of the
+// calibration (training) messages — held-out in-scope accuracy (a
+// rejected message counts as an error), out-of-scope recall, the fraction
+// of held-out in-scope messages rejected ("held_out_reject_rate") and τ.
 func IntentMetrics(stats []int64) (map[string]float64, error) {
 	const b = IntentBuckets
-	if len(stats) != 3*b {
-		return nil, fmt.Errorf("task: %d intent statistics, want %d", len(stats), 3*b)
+	if len(stats) != IntentStatsLen {
+		return nil, fmt.Errorf("task: %d intent statistics, want %d", len(stats), IntentStatsLen)
 	}
 	// Noised buckets are summed as they are (zero-mean noise stays
 	// unbiased) and only the sums are clamped: clamping each bucket at 0
@@ -81,22 +97,23 @@ func IntentMetrics(stats []int64) (map[string]float64, error) {
 		return float64(s)
 	}
 	pos := func(v float64) float64 { return max(v, 0) }
-	right, wrong, oos := pos(sum(0, b)), pos(sum(b, 2*b)), pos(sum(2*b, 3*b))
+	right, wrong, oos, cal := pos(sum(0, b)), pos(sum(b, 2*b)), pos(sum(2*b, 3*b)), pos(sum(3*b, 4*b))
 	ratio := func(a, n float64) float64 {
 		if n <= 0 {
 			return 0
 		}
 		return min(max(a/n, 0), 1)
 	}
-	m := map[string]float64{"accuracy": ratio(right, right+wrong), "in_scope": right + wrong, "out_of_scope": oos}
+	m := map[string]float64{"accuracy": ratio(right, right+wrong), "in_scope": right + wrong, "out_of_scope": oos, "calibration": cal}
 	// Threshold at boundary t/b: buckets below t are rejected.
 	bestT := 0
 	for t := 1; t < b; t++ {
-		if sum(0, t)+sum(b, b+t) > IntentRejectRate*(right+wrong) {
+		if sum(3*b, 3*b+t) > IntentRejectRate*cal {
 			break
 		}
 		bestT = t
 	}
+	m["held_out_reject_rate"] = ratio(sum(0, bestT)+sum(b, b+bestT), right+wrong)
 	m["threshold"] = math.Pow(float64(bestT)/b, 2)
 	m["in_scope_accuracy"] = ratio(right-sum(0, bestT), right+wrong)
 	m["oos_recall"] = ratio(sum(2*b, 2*b+bestT), oos)
@@ -166,9 +183,17 @@ func splitOOS(ex []dataset.Example) (in, oos []dataset.Example) {
 	return in, oos
 }
 
-// EvalStats returns IntentStats of the held-out messages.
+// EvalStats returns IntentStats of the held-out messages and the in-scope
+// training messages.
 func (l *Intent) EvalStats() ([]int64, error) {
-	var inConf, oosConf []float64
+	var inConf, oosConf, calConf []float64
+	if len(l.trainF) > 0 {
+		s, err := l.clf.Scores(l.trainF)
+		if err != nil {
+			return nil, err
+		}
+		calConf, _ = intent.MaxProb(s)
+	}
 	var correct []bool
 	if len(l.tstF) > 0 {
 		s, err := l.clf.Scores(l.tstF)
@@ -189,5 +214,5 @@ func (l *Intent) EvalStats() ([]int64, error) {
 		}
 		oosConf, _ = intent.MaxProb(s)
 	}
-	return IntentStats(inConf, correct, oosConf), nil
+	return IntentStats(inConf, correct, oosConf, calConf), nil
 }
