@@ -12,7 +12,13 @@
 // tenants do not have); CalibrateJoint, when the validation split has
 // out-of-scope messages, maximises the mean of in-scope accuracy and
 // out-of-scope recall. Out-of-scope messages are never trained on: the
-// classes are the in-scope intents only.
+// classes are the in-scope intents only. In a federation the threshold
+// can instead come from noised statistics alone: models/task's KindIntent
+// releases a histogram of the in-scope training messages' confidences and
+// the global threshold rejects at most 5 % of it (simulate.RunIntent's
+// IntentResult.Global). Other scores (energy, max logit, distance to class
+// means) were compared on clinc150 and did not beat the maximum softmax
+// (TestOOSScoreExperiment).
 //
 // # Metrics
 //

@@ -10,9 +10,13 @@
 // matrix W (K×P): v = W·x. Customer tower: one free vector u per customer
 // (length K), kept by the tenant. Training minimises the BPR loss
 // −log σ(u·v⁺ − u·v⁻) over (bought, uniformly sampled) product pairs.
-// Ranking, local to the tenant, scores u·v + Beta·log1p(pop) (+ Gamma if
-// the customer bought the product before), where pop counts the tenant's
-// own customers who bought it.
+// Ranking, local to the tenant, scores u·v + Beta·log1p(pop) + Gamma·h,
+// where pop counts the tenant's own customers who bought the product and h
+// is the customer's own recency-weighted order history
+// (TenantData.HistoryScores: Σ 2^(−age/half-life) over the days it ordered
+// the product): with a large Gamma the customer's history comes first —
+// repeat purchase, the dominant signal in wholesale — and the model
+// decides the order among ties and what to add after it.
 //
 // # Privacy
 //
@@ -43,6 +47,7 @@
 // customers who bought in both periods; Ranking sums add across tenants.
 // Baselines: tenant-local popularity, global popularity (needs pooled data,
 // a reference), "repeat" (the customer's earlier purchases first), a
-// strong reference on wholesale data where customers re-order, and "own
-// orders" (the customer's history alone, most often ordered first).
+// strong reference on wholesale data where customers re-order, "own
+// orders" (the customer's history alone, most often ordered first) and
+// "own recent" (the history score h alone, no model).
 package recommend
