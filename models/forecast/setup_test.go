@@ -159,3 +159,36 @@ func TestPinballHeadFindsTheMedian(t *testing.T) {
 		t.Errorf("pinball 0.75: %v, want the upper quartile 1.3", w)
 	}
 }
+
+// The noise a private step adds must not reveal how many rows the tenant
+// has: with every gradient zero (a pinball head at its targets), a step is
+// pure noise, and its spread must be lr·z·C/B for the public expected
+// batch B whether the tenant holds 100 rows or 400. Dividing by q·N, the
+// former rule, would make the spread 4× smaller for the larger tenant.
+func TestPrivateStepNoiseIndependentOfRowCount(t *testing.T) {
+	spread := func(n int) float64 {
+		x := make([][]float64, n)
+		z := make([]float64, n)
+		for i := range x {
+			x[i] = []float64{1}
+		}
+		r := mrand.New(mrand.NewPCG(uint64(n), 9))
+		cfg := TrainConfig{Steps: 1, LearningRate: 1, Private: true, SampleRate: 0.5, ClipNorm: 1, NoiseMultiplier: 2, ExpectedBatch: 50}
+		var ss float64
+		const trials = 3000
+		for range trials {
+			h := &Head{W: []float64{0}, Tau: 0.5}
+			if err := h.Train(x, z, cfg, r); err != nil {
+				t.Fatal(err)
+			}
+			ss += h.W[0] * h.W[0]
+		}
+		return math.Sqrt(ss / trials)
+	}
+	want := 2.0 / 50
+	for _, n := range []int{100, 400} {
+		if s := spread(n); math.Abs(s-want) > 0.05*want {
+			t.Errorf("%d rows: step noise spread %v, want %v whatever the row count", n, s, want)
+		}
+	}
+}

@@ -123,10 +123,11 @@ func TestRecommendCustomerStatsBound(t *testing.T) {
 
 // Removing one customer's transactions changes the tenant's statistics by
 // at most L0 entries, each by at most LInf — for a trained tower, because a
-// customer's ranking uses only its own data and the released tower.
+// customer's ranking uses only its own data (its recency-weighted order
+// history included) and the released tower.
 func TestRecommendEvalStatsPerCustomerSensitivity(t *testing.T) {
 	f := loadRecFixture(t)
-	spec, w0 := f.spec(t, task.RecommendOptions{TowerDim: 8, FeatureDim: 64, Gamma: 0.5})
+	spec, w0 := f.spec(t, task.RecommendOptions{TowerDim: 8, FeatureDim: 64, Gamma: 0.5, HalfLife: 30})
 	tx := f.tenants["France"]
 	full := recLearner(t, f, spec, tx)
 	// A released tower: the initial one moved by training on this tenant.
