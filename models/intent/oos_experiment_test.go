@@ -37,8 +37,8 @@ func TestOOSScoreExperiment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest, test := dataset.TrainTestSplit(ex, 0.2, 2)
-	train, val := dataset.TrainTestSplit(rest, 0.15, 3)
+	rest, test := dataset.TrainTestSplit(ex, 0.2, dataset.SimulationSplitKey(2, 0))
+	train, val := dataset.TrainTestSplit(rest, 0.15, dataset.SimulationSplitKey(3, 0))
 	var in []dataset.Example
 	for _, e := range train {
 		if e.Label != OOSLabel {

@@ -17,8 +17,8 @@ import (
 // (the demo's evaluation weeks) are dropped and the 8 weeks before them are
 // held back. The tower is trained once by an in-process FedAvg of the
 // tenants' DP-SGD runs (the demo's 20 rounds of 5 steps, noise multiplier
-// FEDB2B_REC_Z, default 1; no secure aggregation: a stand-in for the
-// federation) and every (Gamma, half-life) is read off the same model,
+// FEDB2B_REC_Z, default 1, the demo's expected batch q·1000; no secure
+// aggregation: a stand-in for the federation) and every (Gamma, half-life) is read off the same model,
 // since neither enters training. Set FEDB2B_RETAIL to transactions.csv.
 func TestRecommendTuneExperiment(t *testing.T) {
 	path := os.Getenv("FEDB2B_RETAIL")
@@ -67,7 +67,7 @@ func TestRecommendTuneExperiment(t *testing.T) {
 	z, _ := strconv.ParseFloat(cmpOrStr(os.Getenv("FEDB2B_REC_Z"), "1"), 64)
 	rng := mrand.New(mrand.NewPCG(3, 4))
 	global := append([]float64(nil), init...)
-	cfg := models.TrainConfig{Steps: 5, LearningRate: 0.2, Private: true, SampleRate: 0.2, ClipNorm: 1, NoiseMultiplier: z}
+	cfg := models.TrainConfig{Steps: 5, LearningRate: 0.2, Private: true, SampleRate: 0.2, ClipNorm: 1, NoiseMultiplier: z, ExpectedBatch: 0.2 * models.DefaultExpectedRecords}
 	for r := 0; r < 20; r++ {
 		next := make([]float64, len(global))
 		var wsum float64
