@@ -32,7 +32,7 @@ func TestRunIntentSmallClinc(t *testing.T) {
 	}
 	// The global threshold comes from the last noised evaluation and is
 	// applied to the same test messages.
-	if res.Global.OOS != 12 || res.Global.InScope != res.Federated.InScope || !(res.GlobalThreshold >= 0 && res.GlobalThreshold <= 1) {
+	if res.Global.OOS != int64(oosTest) || res.Global.InScope != res.Federated.InScope || !(res.GlobalThreshold >= 0 && res.GlobalThreshold <= 1) {
 		t.Fatalf("global threshold %v: %+v vs own thresholds %+v", res.GlobalThreshold, res.Global, res.Federated)
 	}
 	t.Logf("global threshold %.4f: %v", res.GlobalThreshold, res.Global.Map())
