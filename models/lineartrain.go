@@ -46,6 +46,19 @@ type LinearTrainConfig struct {
 	ExpectedBatch   float64 // public denominator of the noised sum, > 0
 
 	BatchSize int // non-private minibatch size
+
+	// AverageTail in [0, 1): if positive, the head ends the call at the
+	// mean of its iterates over the last AverageTail fraction of the steps
+	// (tail averaging, Polyak–Ruppert) instead of the last iterate. The
+	// iterates are post-processing of the noised sums, so the privacy is
+	// unchanged; averaging cancels much of the noise the last iterate
+	// carries.
+	AverageTail float64
+
+	// FreezeBias keeps b fixed: the per-example gradient is then x ⊗ g
+	// alone, of norm ‖g‖·‖x‖, so the whole clip budget goes to W instead
+	// of half of it to b for unit-norm x.
+	FreezeBias bool
 }
 
 func (cfg *LinearTrainConfig) fill() {
@@ -92,6 +105,9 @@ func (cfg LinearTrainConfig) Check() error {
 		}
 	} else if cfg.BatchSize < 1 {
 		return fmt.Errorf("models: batch size %d must be at least 1", cfg.BatchSize)
+	}
+	if !(cfg.AverageTail >= 0 && cfg.AverageTail < 1) {
+		return fmt.Errorf("models: average tail %v out of range [0, 1)", cfg.AverageTail)
 	}
 	return nil
 }
@@ -152,14 +168,28 @@ func (t *LinearTrainer) Train(rows []SparseRow, y []int, cfg LinearTrainConfig, 
 	var st TrainStats
 	var lossSum float64
 	var clipped int
+	// Steps from avgFrom on are averaged into avg.
+	avgFrom := cfg.Steps
+	var avg []float64
+	if cfg.AverageTail > 0 {
+		avgFrom = cfg.Steps - max(1, int(math.Round(cfg.AverageTail*float64(cfg.Steps))))
+		avg = make([]float64, h.NumParams())
+	}
 	for step := 0; step < cfg.Steps; step++ {
 		batch, denom, clip := batches.Next(rng)
-		ls, cl := t.accumulate(rows, y, batch, clip)
+		ls, cl := t.accumulate(rows, y, batch, clip, cfg.FreezeBias)
 		if cfg.Private {
 			privacy.AddGaussian(t.sum, cfg.NoiseMultiplier*cfg.ClipNorm, rng)
 			denom = cfg.ExpectedBatch
 		}
+		if cfg.FreezeBias {
+			clear(t.sum[len(h.w):]) // no gradient, no noise: b stays
+		}
 		t.apply(denom, cfg)
+		if step >= avgFrom {
+			axpy(avg[:len(h.w)], 1, h.w)
+			axpy(avg[len(h.w):], 1, h.b)
+		}
 		lossSum += ls
 		clipped += cl
 		st.Examples += len(batch)
@@ -169,6 +199,15 @@ func (t *LinearTrainer) Train(rows []SparseRow, y []int, cfg LinearTrainConfig, 
 		st.MeanLoss = lossSum / float64(st.Examples)
 		if cfg.Private {
 			st.ClippedFraction = float64(clipped) / float64(st.Examples)
+		}
+	}
+	if avg != nil && cfg.Steps > 0 {
+		inv := 1 / float64(cfg.Steps-avgFrom)
+		for i := range avg {
+			avg[i] *= inv
+		}
+		if firstNonFinite(avg) < 0 {
+			_ = h.SetParams(avg)
 		}
 	}
 	if math.IsNaN(lossSum) || math.IsInf(lossSum, 0) || firstNonFinite(h.w) >= 0 || firstNonFinite(h.b) >= 0 {
@@ -184,7 +223,7 @@ func (t *LinearTrainer) Train(rows []SparseRow, y []int, cfg LinearTrainConfig, 
 // ‖∂_i‖ = ‖g_i‖·√(‖x_i‖² + 1) without materialising it; factor_i =
 // min(1, clip/(‖∂_i‖+1e-12)) when clip > 0, else 1. Only the rows of W
 // selected by x_i's non-zero entries are touched.
-func (t *LinearTrainer) accumulate(rows []SparseRow, y []int, batch []int, clip float64) (lossSum float64, clipped int) {
+func (t *LinearTrainer) accumulate(rows []SparseRow, y []int, batch []int, clip float64, freezeBias bool) (lossSum float64, clipped int) {
 	h := t.h
 	k := h.cfg.Classes
 	clear(t.sum)
@@ -198,7 +237,11 @@ func (t *LinearTrainer) accumulate(rows []SparseRow, y []int, batch []int, clip 
 		z[y[i]] -= 1
 		factor := 1.0
 		if clip > 0 {
-			norm := math.Sqrt(sumSq(z) * (x.SqNorm() + 1))
+			xx := x.SqNorm()
+			if !freezeBias {
+				xx++
+			}
+			norm := math.Sqrt(sumSq(z) * xx)
 			if math.IsNaN(norm) || math.IsInf(norm, 0) {
 				continue
 			}
@@ -210,7 +253,9 @@ func (t *LinearTrainer) accumulate(rows []SparseRow, y []int, batch []int, clip 
 		for n, j := range x.Idx {
 			axpy(t.sum[int(j)*k:int(j)*k+k], factor*x.Val[n], z)
 		}
-		axpy(sumB, factor, z)
+		if !freezeBias {
+			axpy(sumB, factor, z)
+		}
 	}
 	return lossSum, clipped
 }
