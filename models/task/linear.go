@@ -8,9 +8,9 @@ import (
 	mrand "math/rand/v2"
 	"strconv"
 
-	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // AdapterLinear selects the full-rank linear softmax head over the
@@ -31,7 +31,7 @@ const DefaultExpectedBatch = 64
 
 // linearSpec completes spec (kind, encoder, labels set) for AdapterLinear
 // and returns the initial (zero) parameters.
-func linearSpec(spec coordinator.TaskSpec) (coordinator.TaskSpec, []float64, error) {
+func linearSpec(spec protocol.TaskSpec) (protocol.TaskSpec, []float64, error) {
 	spec.Options = map[string]string{OptionAdapter: AdapterLinear, OptionExpectedBatch: strconv.Itoa(DefaultExpectedBatch)}
 	spec.Rank = 0
 	h, err := linearHead(spec)
@@ -41,7 +41,7 @@ func linearSpec(spec coordinator.TaskSpec) (coordinator.TaskSpec, []float64, err
 	return spec, h.Params(), nil
 }
 
-func linearHead(spec coordinator.TaskSpec) (*models.LinearHead, error) {
+func linearHead(spec protocol.TaskSpec) (*models.LinearHead, error) {
 	h, err := models.NewLinearHead(models.LinearConfig{InputDim: spec.InputDim, Classes: len(spec.Labels)})
 	if err != nil {
 		return nil, fmt.Errorf("task %q: %w", spec.ID, err)
@@ -50,7 +50,7 @@ func linearHead(spec coordinator.TaskSpec) (*models.LinearHead, error) {
 }
 
 // expectedBatch reads OptionExpectedBatch.
-func expectedBatch(spec coordinator.TaskSpec) (float64, error) {
+func expectedBatch(spec protocol.TaskSpec) (float64, error) {
 	s, ok := spec.Options[OptionExpectedBatch]
 	if !ok {
 		return DefaultExpectedBatch, nil
@@ -79,7 +79,7 @@ func NewLinearClassifier(enc models.Encoder, train, test []dataset.Example, log 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return func(ctx context.Context, spec coordinator.TaskSpec) (Learner, error) {
+	return func(ctx context.Context, spec protocol.TaskSpec) (Learner, error) {
 		if a := spec.Options[OptionAdapter]; a != AdapterLinear {
 			return nil, fmt.Errorf("task %q: option %s = %q: this learner is for %q", spec.ID, OptionAdapter, a, AdapterLinear)
 		}
