@@ -179,7 +179,9 @@ func runLinearExperiment(t *testing.T, file string, e linearExp) {
 		mean += a / float64(len(ten))
 	}
 	t.Logf("%s %s: pooled non-private %.4f (macro-F1 %.4f); alone no DP best %.4f mean %.4f", name, split, pa, pf, best, mean)
+	base := e
 	for _, sw := range sweep(t) {
+		e := base // each point changes only its own fields
 		e.lr, e.q, e.localSteps, e.opt = cmpF(sw.lr, e.lr), cmpF(sw.q, e.q), cmpI(sw.steps, e.localSteps), cmpOr(sw.opt, e.opt)
 		steps := e.rounds * e.localSteps
 		for _, eps := range e.eps {
