@@ -127,9 +127,9 @@ func runLinearExperiment(t *testing.T, file string, e linearExp) {
 	var pooled []models.SparseRow
 	var pooledY []int
 	for i, p := range parts {
-		train, test := dataset.TrainTestSplit(p, 0.2, e.seed+uint64(i)+1)
+		train, test := dataset.TrainTestSplit(p, 0.2, dataset.SimulationSplitKey(e.seed, i))
 		if e.dev {
-			train, test = dataset.TrainTestSplit(train, 0.2, e.seed+uint64(i)+101)
+			train, test = dataset.TrainTestSplit(train, 0.2, dataset.SimulationSplitKey(e.seed+100, i))
 		}
 		var tr tenantRows
 		tr.train, tr.ty = rows(train)

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	mrand "math/rand/v2"
-	"strconv"
 
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
@@ -19,20 +17,18 @@ import (
 // normalised by the public OptionExpectedBatch.
 const AdapterLinear = "linear"
 
-// OptionExpectedBatch is the public expected batch size (decimal, > 0)
-// that divides each noised gradient sum of the linear head. It is part of
-// the announced task, the same at every tenant, and never derived from a
-// tenant's private record count. Absent: DefaultExpectedBatch.
-const OptionExpectedBatch = "expected_batch"
-
-// DefaultExpectedBatch is the expected batch size of a linear task that
-// does not set OptionExpectedBatch (models.DefaultLinearPrivateConfig's).
+// DefaultExpectedBatch is the public expected batch size (OptionExpectedBatch)
+// a linear task announces (models.DefaultLinearPrivateConfig's; under Adam
+// a constant scale of the gradient does not change the step).
 const DefaultExpectedBatch = 64
 
 // linearSpec completes spec (kind, encoder, labels set) for AdapterLinear
 // and returns the initial (zero) parameters.
 func linearSpec(spec protocol.TaskSpec) (protocol.TaskSpec, []float64, error) {
-	spec.Options = map[string]string{OptionAdapter: AdapterLinear, OptionExpectedBatch: strconv.Itoa(DefaultExpectedBatch)}
+	spec.Options = map[string]string{OptionAdapter: AdapterLinear}
+	if err := SetExpectedBatch(&spec, DefaultExpectedBatch); err != nil {
+		return spec, nil, err
+	}
 	spec.Rank = 0
 	h, err := linearHead(spec)
 	if err != nil {
@@ -47,19 +43,6 @@ func linearHead(spec protocol.TaskSpec) (*models.LinearHead, error) {
 		return nil, fmt.Errorf("task %q: %w", spec.ID, err)
 	}
 	return h, nil
-}
-
-// expectedBatch reads OptionExpectedBatch.
-func expectedBatch(spec protocol.TaskSpec) (float64, error) {
-	s, ok := spec.Options[OptionExpectedBatch]
-	if !ok {
-		return DefaultExpectedBatch, nil
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(v > 0) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("task %q: option %s = %q must be a positive number", spec.ID, OptionExpectedBatch, s)
-	}
-	return v, nil
 }
 
 // LinearClassifier is the classification Learner of AdapterLinear: a
@@ -90,7 +73,7 @@ func NewLinearClassifier(enc models.Encoder, train, test []dataset.Example, log 
 		if err != nil {
 			return nil, err
 		}
-		b, err := expectedBatch(spec)
+		b, err := ExpectedBatch(spec)
 		if err != nil {
 			return nil, err
 		}
@@ -137,8 +120,8 @@ func (l *LinearClassifier) SetParams(p []float64) error { return l.head.SetParam
 func (l *LinearClassifier) TrainSize() int              { return len(l.trainX) }
 func (l *LinearClassifier) Head() *models.LinearHead    { return l.head }
 
-// Train runs the round's DP-SGD parameters (q, C, z, steps, learning rate)
-// as DP-Adam with the task's public expected batch and a frozen bias
+// Train runs the round's DP-SGD parameters (q, C, z, steps, learning rate,
+// public expected batch) as DP-Adam with a frozen bias
 // (models.DefaultLinearPrivateConfig); cfg.Momentum is not used.
 func (l *LinearClassifier) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.TrainStats, error) {
 	if len(l.trainX) == 0 {
@@ -146,6 +129,9 @@ func (l *LinearClassifier) Train(cfg models.TrainConfig, rng *mrand.Rand) (model
 	}
 	lc := models.DefaultLinearPrivateConfig(cfg.Steps, cfg.NoiseMultiplier)
 	lc.LearningRate, lc.SampleRate, lc.ClipNorm, lc.ExpectedBatch = cfg.LearningRate, cfg.SampleRate, cfg.ClipNorm, l.batch
+	if cfg.ExpectedBatch > 0 { // the plan's, from the same task option
+		lc.ExpectedBatch = cfg.ExpectedBatch
+	}
 	if !cfg.Private {
 		lc = models.LinearTrainConfig{Steps: cfg.Steps, LearningRate: cfg.LearningRate, BatchSize: max(cfg.BatchSize, 1)}
 	}

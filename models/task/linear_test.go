@@ -14,7 +14,7 @@ import (
 // parameters are the head's, and bad options are refused.
 func TestLinearAdapterTrainsAndChecksOptions(t *testing.T) {
 	data := dataset.Synthesize(dataset.SynthConfig{Seed: 3, Records: 1500})
-	train, test := dataset.TrainTestSplit(data, 0.2, 4)
+	train, test := dataset.TrainTestSplit(data, 0.2, dataset.SimulationSplitKey(4, 0))
 	labels, _ := dataset.LabelIndex(data)
 	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 2048})
 	if err != nil {
