@@ -344,3 +344,20 @@ func TestLinearRejectsBadInput(t *testing.T) {
 		t.Error("label out of range accepted")
 	}
 }
+
+// A tenant with no records still releases a noised update when training
+// privately (an error or a zero update would tell it from a tenant with
+// one record); without DP there is nothing to train on.
+func TestLinearPrivateTrainingWithoutExamplesIsNoiseOnly(t *testing.T) {
+	h := newHead(t, 16, 3)
+	cfg := LinearTrainConfig{Steps: 3, LearningRate: 0.1, Private: true, SampleRate: 0.1, ClipNorm: 1, NoiseMultiplier: 1, ExpectedBatch: 4}
+	if _, err := NewLinearTrainer(h).Train(nil, nil, cfg, testRand(t, 2)); err != nil {
+		t.Fatalf("private training without examples: %v", err)
+	}
+	if maxAbs(h.Params()) == 0 {
+		t.Fatal("private training without examples left the parameters exactly unchanged")
+	}
+	if _, err := NewLinearTrainer(h).Train(nil, nil, LinearTrainConfig{Steps: 1, LearningRate: 0.1, BatchSize: 1}, testRand(t, 2)); err == nil {
+		t.Fatal("non-private training without examples accepted")
+	}
+}

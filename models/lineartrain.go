@@ -148,8 +148,11 @@ func (t *LinearTrainer) Train(rows []SparseRow, y []int, cfg LinearTrainConfig, 
 		return TrainStats{}, err
 	}
 	h := t.h
-	if len(rows) != len(y) || len(rows) == 0 {
-		return TrainStats{}, fmt.Errorf("models: %d rows and %d labels (need the same, at least one)", len(rows), len(y))
+	// Private training without examples still runs its steps (noise
+	// only): an error or an exactly-zero update would tell a tenant with
+	// one record from one with none.
+	if len(rows) != len(y) || (len(rows) == 0 && !cfg.Private) {
+		return TrainStats{}, fmt.Errorf("models: %d rows and %d labels (need the same, at least one without DP)", len(rows), len(y))
 	}
 	if err := h.CheckRows(rows); err != nil {
 		return TrainStats{}, err

@@ -124,9 +124,6 @@ func (l *LinearClassifier) Head() *models.LinearHead    { return l.head }
 // public expected batch) as DP-Adam with a frozen bias
 // (models.DefaultLinearPrivateConfig); cfg.Momentum is not used.
 func (l *LinearClassifier) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.TrainStats, error) {
-	if len(l.trainX) == 0 {
-		return models.TrainStats{}, fmt.Errorf("task: no training examples")
-	}
 	lc := models.DefaultLinearPrivateConfig(cfg.Steps, cfg.NoiseMultiplier)
 	lc.LearningRate, lc.SampleRate, lc.ClipNorm, lc.ExpectedBatch = cfg.LearningRate, cfg.SampleRate, cfg.ClipNorm, l.batch
 	if cfg.ExpectedBatch > 0 { // the plan's, from the same task option
