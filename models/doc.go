@@ -32,6 +32,25 @@
 // Files are safetensors (F64; F32 accepted when reading) with the
 // configuration in __metadata__, written atomically.
 //
+// # Linear head
+//
+// LinearHead is a full-rank linear softmax classifier over the encoder
+// output, logits = b + x·W, with every weight trainable: it keeps all that
+// the hashed features carry, where the LoRA classifier with frozen A keeps
+// a rank-r projection of them. Its inputs are SparseRows (the hashing
+// encoder's vectors have a few hundred non-zero entries), W is stored
+// feature-major so a row touches contiguous weights, and FedAvg of its
+// parameters is exactly FedAvg of the model. LinearTrainer runs DP-SGD on
+// it with Adam (or SGD) as the optimiser: per-example gradient
+// (x ⊗ (p − e_y), p − e_y), norm ‖p − e_y‖·√(‖x‖² + 1) in closed form (or
+// ‖p − e_y‖·‖x‖ with FreezeBias), clipped sums accumulated sparsely, dense
+// Gaussian noise, division by a PUBLIC expected batch size (never q·n, n
+// being private). FitLinear fits it without privacy by L-BFGS on the
+// L2-regularised cross-entropy (scikit-learn's C = 10): the strong local
+// learner for baselines ("each tenant alone", "pooled"), never released.
+// DefaultLinearPrivateConfig and the DefaultLinear* constants were chosen
+// on development splits (defaults.go says how).
+//
 // # Local training
 //
 // Train runs DP-SGD (Poisson sampling with rate q, per-example clipping to

@@ -110,10 +110,11 @@ type Config struct {
 	// evaluation; the report's exact final figure is the simulation's own.
 	TenantDPEvaluation bool
 	// Adapter is the classification adapter: "head" (default, the LoRA
-	// classifier over pooled vectors) or "encoder-lora" (LoRA on the query
-	// and value projections of the top LoRALayers layers of a bert:
-	// encoder, rank Rank, with a linear head; the baselines, which use the
-	// head-only classifier, are then skipped).
+	// classifier over pooled vectors), "linear" (the full-rank linear
+	// head, models.LinearHead, trained by DP-Adam; LinearDefaults gives
+	// its settings) or "encoder-lora" (LoRA on the query and value
+	// projections of the top LoRALayers layers of a bert: encoder, rank
+	// Rank, with a linear head; the baselines are then skipped).
 	Adapter    string
 	LoRALayers int
 	// AdaptiveQuantile in (0, 1), with TenantEpsilon, makes the update
@@ -190,6 +191,26 @@ func Defaults() Config {
 		WeightEpsilon: 0.05,
 		Baselines:     true,
 	}
+}
+
+// LinearDefaults returns Defaults with the linear adapter and its
+// settings (models.DefaultLinearPrivateConfig, chosen on development
+// splits): DP-Adam at learning rate 0.05, 100 local steps per round, q =
+// 0.1, plain FedAvg (server learning rate 1), update clip S = 1000. The encoder is the caller's
+// (the demo uses hashing with models.DefaultLinearDim buckets).
+func LinearDefaults() Config {
+	c := Defaults()
+	d := models.DefaultLinearPrivateConfig(models.DefaultLinearLocalSteps, 1)
+	c.Adapter = "linear"
+	c.LearningRate, c.LocalSteps, c.SampleRate, c.ClipNorm = d.LearningRate, d.Steps, d.SampleRate, d.ClipNorm
+	c.Rounds = models.DefaultLinearRounds
+	c.ServerLR = 1
+	// Every weight trains, so a round's update has many more coordinates
+	// than the LoRA head's: S = 100 clipped every update on the synthetic
+	// demo data. S only bounds the secure sum (the record-level DP comes
+	// from DP-SGD), so a looser bound costs quantisation precision only.
+	c.UpdateClip = 1000
+	return c
 }
 
 func (c *Config) fill() error {

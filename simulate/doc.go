@@ -1,8 +1,12 @@
 // Package simulate runs a whole federation in one process: a coordinator
 // and N tenant clients that talk real gRPC over loopback, on synthetic or
 // real data split across tenants with Dirichlet label skew, followed by the
-// baselines a researcher compares against (each tenant alone with the same
-// DP, and all data pooled without privacy). It backs `fedb2b demo` and
+// baselines a researcher compares against: the honest references (all data
+// pooled, and each tenant alone, without privacy, by logistic regression
+// fitted to convergence on the same features: what pooling would give and
+// what a tenant gets without joining; honest.go), each tenant alone with
+// the federation's own DP (a weak baseline, labelled so), and for the LoRA
+// head the same adapter trained on pooled data. It backs `fedb2b demo` and
 // `fedb2b simulate`.
 //
 // Units: accuracy and macro-F1 are over the union of the tenants' held-out

@@ -71,6 +71,11 @@ func Run(ctx context.Context, cfg Config, onRound func(RoundReport)) (*Report, e
 			return rep, err
 		}
 	}
+	if cfg.Baselines && cfg.Adapter != modeltask.AdapterEncoderLoRA {
+		if err := runHonestBaselines(ctx, cfg, split, rep); err != nil {
+			return rep, err
+		}
+	}
 	return rep, nil
 }
 

@@ -55,7 +55,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	fs.Float64Var(&cfg.TargetEpsilon, "epsilon", d.TargetEpsilon, "record-level ε each tenant spends over all rounds (calibrates z)")
 	fs.Float64Var(&cfg.Delta, "delta", d.Delta, "δ of the record-level guarantee")
 	fs.IntVar(&cfg.Rank, "rank", d.Rank, "LoRA rank (with --adapter encoder-lora: the encoder LoRA rank, default 8)")
-	fs.StringVar(&cfg.Adapter, "adapter", "head", "head (LoRA classifier over pooled vectors) or encoder-lora (LoRA on query/value of the top --lora-layers layers of a bert: encoder, with a linear head)")
+	fs.StringVar(&cfg.Adapter, "adapter", modeltask.AdapterLinear, "linear (full-rank linear softmax head over the encoder output, DP-Adam; its own defaults for --lr, --local-steps, --server-lr and --encoder unless given), head (LoRA classifier over pooled vectors) or encoder-lora (LoRA on query/value of the top --lora-layers layers of a bert: encoder, with a linear head)")
 	peftOut = fs.String("peft-out", "", "with --adapter encoder-lora: write the final federated adapter in Hugging Face PEFT format into this directory")
 	fs.IntVar(&cfg.LoRALayers, "lora-layers", 2, "with --adapter encoder-lora: adapted encoder layers, from the top")
 	fs.StringVar(&cfg.Strategy, "strategy", d.Strategy, "server strategy: fedavg or fedadam")
@@ -110,6 +110,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	if cfg.Adapter == modeltask.AdapterEncoderLoRA && !flagSet(fs, "rank") {
 		cfg.Rank = 8
+	}
+	if cfg.Adapter == modeltask.AdapterLinear {
+		applyLinearDefaults(fs, &cfg, encFlags)
 	}
 	if *verbose {
 		cfg.Log = slog.New(slog.NewTextHandler(stderr, nil))
@@ -197,26 +200,18 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if cfg.EvalEpsilon > 0 && (cfg.TenantEpsilon == 0 || cfg.TenantDPEvaluation) {
 		fmt.Fprintf(stdout, "privacy: evaluation statistics noised by each tenant at record-level ε=%g per round (Gaussian, Google DP library), within the same budget\n", cfg.EvalEpsilon)
 	}
-	fmt.Fprintf(stdout, "\n%-28s %9s %9s\n", "model", "accuracy", "macro-F1")
+	fmt.Fprintf(stdout, "\n%-36s %9s %9s\n", "model", "accuracy", "macro-F1")
 	label := "federated (DP-SGD)"
 	if cfg.EvalEpsilon > 0 {
 		label = "federated, noised eval"
 	}
 	if slices.ContainsFunc(rep.Rounds, func(r simulate.RoundReport) bool { return r.Evaluated }) {
-		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", label, rep.Final.Accuracy, rep.Final.MacroF1)
+		fmt.Fprintf(stdout, "%-36s %9.4f %9.4f\n", label, rep.Final.Accuracy, rep.Final.MacroF1)
 	}
 	if fe := rep.FinalExact; fe != nil {
-		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "federated, exact (sim only)", fe.Accuracy, fe.MacroF1)
+		fmt.Fprintf(stdout, "%-36s %9.4f %9.4f\n", "federated, exact (sim only)", fe.Accuracy, fe.MacroF1)
 	}
-	if b, ok := rep.Baselines["local_only"]; ok {
-		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "local-only, mean (same DP)", b.Accuracy, b.MacroF1)
-		for _, n := range slices.Sorted(maps.Keys(b.PerTenant)) {
-			fmt.Fprintf(stdout, "  %-26s %9.4f %9.4f\n", n, b.PerTenant[n].Accuracy, b.PerTenant[n].MacroF1)
-		}
-	}
-	if b, ok := rep.Baselines["centralized"]; ok {
-		fmt.Fprintf(stdout, "%-28s %9.4f %9.4f\n", "centralized (no privacy)", b.Accuracy, b.MacroF1)
-	}
+	printBaselines(stdout, rep)
 	if *peftOut != "" {
 		if err := modeltask.ExportPEFT(rep.Spec, enc, rep.FinalModel, *peftOut, enc.ID()); err != nil {
 			fmt.Fprintf(stderr, "fedb2b demo: --peft-out: %v\n", err)

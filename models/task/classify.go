@@ -116,6 +116,8 @@ func NewClassifier(enc models.Encoder, train, test []dataset.Example, log *slog.
 		}
 		switch a := spec.Options[OptionAdapter]; a {
 		case "", AdapterHead:
+		case AdapterLinear:
+			return NewLinearClassifier(enc, train, test, log)(ctx, spec)
 		case AdapterEncoderLoRA:
 			be, ok := bertOf(enc)
 			if !ok {
@@ -123,7 +125,7 @@ func NewClassifier(enc models.Encoder, train, test []dataset.Example, log *slog.
 			}
 			return NewEncoderLoRA(be, train, test, log)(ctx, spec)
 		default:
-			return nil, fmt.Errorf("task %q: unknown adapter %q (want %q or %q)", spec.ID, a, AdapterHead, AdapterEncoderLoRA)
+			return nil, fmt.Errorf("task %q: unknown adapter %q (want %q, %q or %q)", spec.ID, a, AdapterHead, AdapterLinear, AdapterEncoderLoRA)
 		}
 		clf, err := headClassifier(spec)
 		if err != nil {

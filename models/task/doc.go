@@ -9,9 +9,11 @@
 // vectors of the announced length and evaluation vectors of the announced
 // length, so a new task is a new Kind and Learner here and nothing else.
 //
-// Kinds: KindClassify (customer/industry classification; head-only LoRA
-// classifier over pooled encoder vectors, or LoRA inside a BERT encoder's
-// top layers, EncoderLoRA, selected by task options), KindIntent
+// Kinds: KindClassify (customer/industry classification; the full-rank
+// linear head over the encoder output, LinearClassifier, trained by DP-Adam
+// with the task's public expected batch size; the head-only LoRA
+// classifier over pooled encoder vectors; or LoRA inside a BERT encoder's
+// top layers, EncoderLoRA; selected by task options), KindIntent
 // (customer-service intents with out-of-scope detection), KindForecast
 // (next-week demand per product), KindRecommend (two-tower
 // recommendation whose customer vectors stay local). NewText serves both

@@ -18,7 +18,8 @@ type ClassifySetup struct {
 	Seed   uint64 // derives the frozen LoRA factors A
 	Rank   int    // head-only: the classifier's LoRA rank; encoder-lora: the encoder LoRA rank
 	Alpha  float64
-	// Adapter is AdapterHead ("" too) or AdapterEncoderLoRA; LoRALayers
+	// Adapter is AdapterHead ("" too), AdapterLinear (Rank unused) or
+	// AdapterEncoderLoRA; LoRALayers
 	// is the number of adapted encoder layers for the latter.
 	Adapter    string
 	LoRALayers int
@@ -42,6 +43,13 @@ func ClassifySpec(kind string, s ClassifySetup, enc models.Encoder) (protocol.Ta
 			return spec, nil, err
 		}
 		initial = clf.Params()
+	case AdapterLinear:
+		if kind != KindClassify {
+			return spec, nil, fmt.Errorf("task %q: adapter %s is for kind %q, not %q", s.ID, s.Adapter, KindClassify, kind)
+		}
+		if spec, initial, err = linearSpec(spec); err != nil {
+			return spec, nil, err
+		}
 	case AdapterEncoderLoRA:
 		if kind != KindClassify {
 			return spec, nil, fmt.Errorf("task %q: adapter %s is for kind %q, not %q", s.ID, s.Adapter, KindClassify, kind)
@@ -57,7 +65,7 @@ func ClassifySpec(kind string, s ClassifySetup, enc models.Encoder) (protocol.Ta
 		}
 		initial = make([]float64, c.NumParams(be.Model().Config()))
 	default:
-		return spec, nil, fmt.Errorf("task %q: unknown adapter %q (want %q or %q)", s.ID, s.Adapter, AdapterHead, AdapterEncoderLoRA)
+		return spec, nil, fmt.Errorf("task %q: unknown adapter %q (want %q, %q or %q)", s.ID, s.Adapter, AdapterHead, AdapterLinear, AdapterEncoderLoRA)
 	}
 	spec.NumParams = len(initial)
 	spec.EvalLen = k.EvalLen(spec)
