@@ -72,6 +72,9 @@ func (c *Config) check() error {
 	if c.Task.NumParams <= 0 {
 		errs = append(errs, fmt.Errorf("task has %d parameters", c.Task.NumParams))
 	}
+	if _, err := protocol.EvalBound(c.Task); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Task.EvalLen < 1 || c.Task.EvalLen > protocol.MaxEvalLen {
 		errs = append(errs, fmt.Errorf("task has %d evaluation statistics, want 1 to %d", c.Task.EvalLen, protocol.MaxEvalLen))
 	}

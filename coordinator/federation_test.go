@@ -3,6 +3,7 @@ package coordinator
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -342,5 +343,34 @@ func TestOldVersionsLeaveMemory(t *testing.T) {
 	}
 	if f.Latest() != c.Rounds || held != keptVersions {
 		t.Fatalf("latest %d, %d versions held, want %d", f.Latest(), held, keptVersions)
+	}
+}
+
+// A task that announces an evaluation bound has every tenant's statistics
+// held to it: a hostile tenant cannot swamp the summed evaluation with a
+// huge count, and the refusal names the tenant and the statistic.
+func TestEvalStatisticsBounded(t *testing.T) {
+	c := testConfig()
+	c.Rounds = 1
+	c.Task.Options = map[string]string{protocol.OptionEvalBound: "1000"}
+	f := newFedWith(t, c)
+	now := t0
+	for _, n := range []string{"a", "b", "c"} {
+		p := mustPoll(t, f, n, now, ActTrain).Plan
+		if err := f.SubmitUpdate(n, p.Round, []float64{1, 0, 1}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := mustPoll(t, f, "a", now, ActEval)
+	err := f.SubmitEval("a", a.Round, a.Version, []int64{10, 1001, 0, 0}, "", now)
+	if !errors.Is(err, ErrBadUpdate) || !strings.Contains(err.Error(), "statistic 1 = 1001") {
+		t.Fatalf("statistic beyond the bound: %v", err)
+	}
+	if err := f.SubmitEval("a", a.Round, a.Version, []int64{10, -1000, 1000, 0}, "", now); err != nil {
+		t.Fatalf("statistics within the bound refused: %v", err)
+	}
+	c.Task.Options[protocol.OptionEvalBound] = "-5"
+	if _, err := New(c, []float64{0, 0}); err == nil || !strings.Contains(err.Error(), "evaluation bound") {
+		t.Fatalf("malformed bound accepted: %v", err)
 	}
 }

@@ -117,11 +117,15 @@ func (f *Federation) SubmitEval(name string, number, version int, stats []int64,
 	if n := f.cfg.Task.EvalLen; declinedWhy == "" && len(stats) != n {
 		return fmt.Errorf("%w: tenant %q sent %d evaluation statistics, the task has %d", ErrBadUpdate, name, len(stats), n)
 	}
+	bound, err := protocol.EvalBound(f.cfg.Task)
+	if err != nil {
+		return err
+	}
 	for i, c := range stats {
 		// Counts may be negative: tenants noise them for DP, and
 		// clamping would bias the sum.
-		if c < -(1<<40) || c > 1<<40 {
-			return fmt.Errorf("%w: tenant %q, evaluation statistic %d = %d is out of range ±2^40", ErrBadUpdate, name, i, c)
+		if c < -bound || c > bound {
+			return fmt.Errorf("%w: tenant %q, evaluation statistic %d = %d is out of the task's range ±%d", ErrBadUpdate, name, i, c, bound)
 		}
 	}
 	set, err := f.checkRound(name, number, stEval, now)

@@ -1,6 +1,11 @@
 package protocol
 
-import "github.com/fedb2b/fedb2b/api"
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/fedb2b/fedb2b/api"
+)
 
 // TaskSpec names the adapter every client trains. It mirrors api.TaskSpec.
 type TaskSpec struct {
@@ -67,4 +72,24 @@ func TrainParamsFromProto(p *api.TrainPlan) TrainParams {
 func (t TrainParams) SetProto(p *api.TrainPlan) {
 	p.SampleRate, p.ClipNorm, p.NoiseMultiplier = t.SampleRate, t.ClipNorm, t.NoiseMultiplier
 	p.LocalSteps, p.LearningRate, p.WeightEpsilon = int32(t.LocalSteps), t.LearningRate, t.WeightEpsilon
+}
+
+// OptionEvalBound is the task option carrying the public bound on each
+// evaluation statistic one tenant may report (absolute value, noise
+// included). The coordinator refuses statistics beyond it; a task without
+// it is held to ±2^40.
+const OptionEvalBound = "eval_bound"
+
+// EvalBound returns the bound spec announces, or 1<<40 when it announces
+// none.
+func EvalBound(spec TaskSpec) (int64, error) {
+	v, ok := spec.Options[OptionEvalBound]
+	if !ok {
+		return 1 << 40, nil
+	}
+	b, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || b < 1 || b > 1<<40 {
+		return 0, fmt.Errorf("task %q: evaluation bound %q is not a whole number in [1, 2^40]", spec.ID, v)
+	}
+	return b, nil
 }

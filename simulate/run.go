@@ -164,6 +164,12 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 			return fmt.Errorf("simulate: %w", err)
 		}
 	}
+	if _, ok := task.Options[protocol.OptionEvalBound]; !ok {
+		// The coordinator's range check on each tenant's statistics.
+		if err := modeltask.SetEvalBound(&task, modeltask.DefaultMaxEvalUnits); err != nil {
+			return fmt.Errorf("simulate: %w", err)
+		}
+	}
 	names := t.names()
 	ccfg := coordinator.Config{
 		Task: task, Rounds: cfg.Rounds, Strategy: cfg.strategy(),

@@ -119,6 +119,9 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	if err := modeltask.SetExpectedBatch(&spec, *expBatch); err != nil {
 		return fail(err)
 	}
+	if err := modeltask.SetEvalBound(&spec, modeltask.DefaultMaxEvalUnits); err != nil {
+		return fail(err)
+	}
 	kind, err := modeltask.Lookup(spec.Kind)
 	if err != nil {
 		return fail(err)

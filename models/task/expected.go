@@ -48,12 +48,47 @@ func SetExpectedBatch(spec *protocol.TaskSpec, b float64) error {
 }
 
 // withoutCommon returns opts without the options every kind shares (the
-// expected batch), for kinds whose parsers refuse unknown options.
+// expected batch, the evaluation bound), for kinds whose parsers refuse unknown options.
 func withoutCommon(opts map[string]string) map[string]string {
-	if _, ok := opts[OptionExpectedBatch]; !ok {
+	_, eb := opts[OptionExpectedBatch]
+	_, ev := opts[protocol.OptionEvalBound]
+	if !eb && !ev {
 		return opts
 	}
 	out := maps.Clone(opts)
 	delete(out, OptionExpectedBatch)
+	delete(out, protocol.OptionEvalBound)
 	return out
+}
+
+// DefaultMaxEvalUnits is the public cap on the held-out units (records,
+// messages, rows, customers) a tenant may evaluate on, from which
+// SetEvalBound derives the statistics bound.
+const DefaultMaxEvalUnits = 1_000_000
+
+// evalNoiseSlack is room for the Gaussian noise tenants add to their
+// statistics (σ is in the hundreds at the smallest evaluation ε in use).
+const evalNoiseSlack = 1_000_000
+
+// SetEvalBound announces in spec the bound on each evaluation statistic
+// one tenant may report: maxUnits held-out units each changing a
+// statistic by at most the kind's LInf, plus room for the noise. The
+// coordinator then refuses larger values (protocol.OptionEvalBound). A
+// tenant that lies within the bound is not caught (secagg doc.go, "what is
+// not defended").
+func SetEvalBound(spec *protocol.TaskSpec, maxUnits int64) error {
+	k, err := Lookup(spec.Kind)
+	if err != nil {
+		return err
+	}
+	if maxUnits < 1 || maxUnits > (1<<40-evalNoiseSlack)/k.LInf {
+		return fmt.Errorf("task %q: max evaluation units %d out of range", spec.ID, maxUnits)
+	}
+	opts := maps.Clone(spec.Options)
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	opts[protocol.OptionEvalBound] = strconv.FormatInt(maxUnits*k.LInf+evalNoiseSlack, 10)
+	spec.Options = opts
+	return nil
 }
