@@ -1,0 +1,184 @@
+package secagg
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestAddKernelsMatchGeneric: the vector and parallel sums equal the
+// word-by-word Go loops at every length (tails, one part, several parts).
+func TestAddKernelsMatchGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 31, 32, 33, 1000, minPartWords - 1, 2*minPartWords + 77, 5*minPartWords + 3} {
+		sum := make([]uint32, n)
+		v := make([]uint32, n)
+		b := make([]byte, 4*n)
+		for i := range sum {
+			sum[i], v[i] = r.Uint32(), r.Uint32()
+		}
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		want := slices.Clone(sum)
+		addBigEndianGeneric(want, b)
+		got := slices.Clone(sum)
+		addBigEndian(got, b)
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: addBigEndian differs from the generic loop", n)
+		}
+		for i := range want {
+			want[i] += v[i]
+		}
+		addVector(got, v)
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: addVector differs from the generic loop", n)
+		}
+	}
+}
+
+// maskedSession returns a session at the masked-input stage and the
+// encoded masked inputs of its clients.
+func maskedSession(t testing.TB, n, d int) (*session, [][]byte, []*MaskedInput) {
+	s := setupSession(t, n, n-1, n/2+1, d)
+	s.checkShares(t)
+	input := make([]uint32, d)
+	var wire [][]byte
+	var ms []*MaskedInput
+	for i := range n {
+		for j := range input {
+			input[j] = uint32(i*j + 7)
+		}
+		mr, _ := s.srv.MaskRequestFor(uint32(i))
+		m, err := s.cl[i].MaskInput(mr, input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := m.MarshalBinary()
+		wire = append(wire, b)
+		ms = append(ms, m)
+	}
+	return s, wire, ms
+}
+
+func cloneServer(s *Server) *Server {
+	c := *s
+	c.sum, c.u3 = slices.Clone(s.sum), slices.Clone(s.u3)
+	return &c
+}
+
+// deliverDecoded is the old path: decode, then OnMaskedInput.
+func deliverDecoded(s *Server, from uint32, b []byte) error {
+	var m MaskedInput
+	if err := m.UnmarshalBinary(b); err != nil {
+		return err
+	}
+	return s.OnMaskedInput(from, &m)
+}
+
+// TestOnMaskedInputWireSameAsDecoded: streaming the wire bytes into the
+// sum gives exactly the sum of decoding and adding, the unmasked result is
+// the plain sum of the inputs, and every hostile variant (truncated,
+// trailing bytes, wrong tag/version/session/sender/length, duplicate, late)
+// is refused with the same error class by both paths, leaving the sum
+// unchanged.
+func TestOnMaskedInputWireSameAsDecoded(t *testing.T) {
+	const n, d = 5, 3*minPartWords + 5 // several parts and a tail
+	s, wire, _ := maskedSession(t, n, d)
+	fast, slow := cloneServer(s.srv), cloneServer(s.srv)
+	hostile := func(b []byte) [][]byte {
+		other := slices.Clone(b)
+		other[5] ^= 1 // session
+		from := slices.Clone(b)
+		from[37] ^= 1 // claimed sender
+		short := slices.Clone(b[:len(b)-4])
+		binary.BigEndian.PutUint32(short[38:], d-1) // consistent count, wrong dimension
+		tag := slices.Clone(b)
+		tag[0] = tagUnmaskRequest
+		ver := slices.Clone(b)
+		ver[1] = 1
+		return [][]byte{b[:len(b)-1], append(slices.Clone(b), 0), other, from, short, tag, ver, b[:10], nil}
+	}
+	for i, b := range wire {
+		for j, h := range hostile(b) {
+			ef, es := fast.OnMaskedInputWire(uint32(i), h), deliverDecoded(slow, uint32(i), h)
+			if ef == nil || es == nil || !sameClass(ef, es) {
+				t.Fatalf("input %d variant %d: wire path %v, decoded path %v", i, j, ef, es)
+			}
+		}
+		if !slices.Equal(fast.sum, slow.sum) {
+			t.Fatalf("input %d: a refused message changed the sum", i)
+		}
+		if err := fast.OnMaskedInputWire(uint32(i), b); err != nil {
+			t.Fatal(err)
+		}
+		if err := deliverDecoded(slow, uint32(i), b); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(fast.sum, slow.sum) {
+			t.Fatalf("after input %d the sums differ", i)
+		}
+		ef, es := fast.OnMaskedInputWire(uint32(i), b), deliverDecoded(slow, uint32(i), b)
+		if !errors.Is(ef, ErrDuplicate) || !errors.Is(es, ErrDuplicate) {
+			t.Fatalf("duplicate: wire %v, decoded %v", ef, es)
+		}
+	}
+	s.srv = fast
+	req := s.consistency(t)
+	for _, u := range req.Survivors {
+		resp, err := s.cl[u].Unmask(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fast.OnUnmask(u, resp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, _, err := fast.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, w := range sum {
+		want := uint32(0)
+		for i := range n {
+			want += uint32(i*j + 7)
+		}
+		if w != want {
+			t.Fatalf("coordinate %d: sum %d, want %d", j, w, want)
+		}
+	}
+	if err := fast.OnMaskedInputWire(0, wire[0]); !errors.Is(err, ErrWrongStage) {
+		t.Fatalf("late masked input: %v", err)
+	}
+}
+
+func sameClass(a, b error) bool {
+	for _, e := range []error{ErrMalformed, ErrWrongSession, ErrInconsistent, ErrDuplicate, ErrWrongStage, ErrUnknownParticipant, ErrParams} {
+		if errors.Is(a, e) != errors.Is(b, e) {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzServerOnMaskedInputWire: for any bytes, the wire path and the
+// decode-then-add path agree on acceptance, error class and the sum.
+func FuzzServerOnMaskedInputWire(f *testing.F) {
+	s, wire, _ := maskedSession(f, 3, 40)
+	for _, b := range wire {
+		f.Add(uint32(0), b)
+		f.Add(uint32(1), b[:len(b)-3])
+	}
+	f.Fuzz(func(t *testing.T, from uint32, b []byte) {
+		fast, slow := cloneServer(s.srv), cloneServer(s.srv)
+		ef, es := fast.OnMaskedInputWire(from, b), deliverDecoded(slow, from, b)
+		if (ef == nil) != (es == nil) || !sameClass(ef, es) {
+			t.Fatalf("wire path %v, decoded path %v", ef, es)
+		}
+		if !slices.Equal(fast.sum, slow.sum) || !slices.Equal(fast.u3, slow.u3) {
+			t.Fatal("the two paths left different state")
+		}
+	})
+}
