@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
+	"math/bits"
 )
 
 // chunkBytes is the keystream buffer size: small enough to stay in L1/L2
@@ -35,8 +36,27 @@ func (e *expander) apply(dst []uint32, seed maskSeed, sub bool) {
 // larger than the cache is read and written once rather than once per
 // mask.
 func (e *expander) applyAll(dst []uint32, seeds []maskSeed, subs []bool) {
+	e.applyAllAt(dst, 0, seeds, subs)
+}
+
+// applyAllParallel is applyAll split across the available cores: each part
+// of dst (a multiple of the chunk size, so of the AES block) gets its own
+// expander and starts every stream at its own keystream offset, so the
+// result is exactly that of applyAll.
+func applyAllParallel(dst []uint32, seeds []maskSeed, subs []bool) {
+	parallelParts(len(dst), chunkBytes/4, func(lo, hi int) {
+		newExpander().applyAllAt(dst[lo:hi], lo, seeds, subs)
+	})
+}
+
+// applyAllAt is applyAll for the words of the masks starting at word
+// offset (a multiple of 4: whole AES blocks).
+func (e *expander) applyAllAt(dst []uint32, offset int, seeds []maskSeed, subs []bool) {
 	if len(seeds) != len(subs) {
 		panic("secagg: applyAll: len(seeds) != len(subs)")
+	}
+	if offset%4 != 0 {
+		panic("secagg: applyAllAt: offset is not a whole AES block")
 	}
 	streams := make([]cipher.Stream, len(seeds))
 	for i, s := range seeds {
@@ -44,7 +64,8 @@ func (e *expander) applyAll(dst []uint32, seeds []maskSeed, subs []bool) {
 		if err != nil {
 			panic("secagg: aes: " + err.Error()) // 16-byte key: cannot fail
 		}
-		streams[i] = cipher.NewCTR(block, s.iv[:])
+		iv := ctrAdd(s.iv, uint64(offset/4))
+		streams[i] = cipher.NewCTR(block, iv[:])
 	}
 	for len(dst) > 0 {
 		w := dst[:min(len(dst), chunkBytes/4)]
@@ -87,4 +108,15 @@ func subWordsGeneric(w []uint32, b []byte) {
 	for i := range w {
 		w[i] -= binary.LittleEndian.Uint32(b[4*i : 4*i+4])
 	}
+}
+
+// ctrAdd returns the 128-bit big-endian counter iv + n (mod 2^128), the
+// counter block cipher.NewCTR reaches after n blocks.
+func ctrAdd(iv [16]byte, n uint64) [16]byte {
+	lo := binary.BigEndian.Uint64(iv[8:])
+	hi := binary.BigEndian.Uint64(iv[:8])
+	sum, carry := bits.Add64(lo, n, 0)
+	binary.BigEndian.PutUint64(iv[8:], sum)
+	binary.BigEndian.PutUint64(iv[:8], hi+carry)
+	return iv
 }

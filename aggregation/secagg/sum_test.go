@@ -66,6 +66,8 @@ func maskedSession(t testing.TB, n, d int) (*session, [][]byte, []*MaskedInput) 
 func cloneServer(s *Server) *Server {
 	c := *s
 	c.sum, c.u3 = slices.Clone(s.sum), slices.Clone(s.u3)
+	c.signedBy, c.replied, c.blamed = slices.Clone(s.signedBy), slices.Clone(s.replied), slices.Clone(s.blamed)
+	c.selfSh, c.keySh, c.sigs = slices.Clone(s.selfSh), slices.Clone(s.keySh), slices.Clone(s.sigs)
 	return &c
 }
 
@@ -181,4 +183,48 @@ func FuzzServerOnMaskedInputWire(f *testing.F) {
 			t.Fatal("the two paths left different state")
 		}
 	})
+}
+
+// TestApplyAllParallelMatchesSequential: splitting the masks across cores
+// (each part seeking its streams) gives exactly the sequential masks,
+// including counters that carry across 64 bits and wrap at 2^128.
+func TestApplyAllParallelMatchesSequential(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	seeds := make([]maskSeed, 5)
+	subs := make([]bool, len(seeds))
+	for i := range seeds {
+		for j := range seeds[i].key {
+			seeds[i].key[j] = byte(r.Uint32())
+			seeds[i].iv[j] = byte(r.Uint32())
+		}
+		subs[i] = i%2 == 0
+	}
+	for j := 8; j < 16; j++ {
+		seeds[1].iv[j] = 0xff // low half about to carry
+	}
+	for j := range seeds[2].iv {
+		seeds[2].iv[j] = 0xff // wraps at 2^128
+	}
+	for _, n := range []int{0, 5, 2*minPartWords + 1001, 3 * minPartWords} {
+		v := make([]uint32, n)
+		for i := range v {
+			v[i] = r.Uint32()
+		}
+		want := slices.Clone(v)
+		newExpander().applyAll(want, seeds, subs)
+		for _, off := range []int{4, 2048, n / 2 &^ 3} { // seeking, whatever the core count
+			if off > n {
+				continue
+			}
+			part := slices.Clone(v[off:])
+			newExpander().applyAllAt(part, off, seeds, subs)
+			if !slices.Equal(part, want[off:]) {
+				t.Fatalf("n=%d: masks from offset %d differ from sequential", n, off)
+			}
+		}
+		applyAllParallel(v, seeds, subs)
+		if !slices.Equal(v, want) {
+			t.Fatalf("n=%d: parallel masks differ from sequential", n)
+		}
+	}
 }
