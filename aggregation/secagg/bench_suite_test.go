@@ -60,7 +60,6 @@ type suite struct {
 	streams int // unmask streams on the server
 }
 
-
 func newSuite(tb testing.TB, k, d int, dropPct int) *suite {
 	ps, keys := testParticipants(suiteN, 21)
 	p, err := NewParams(Config{Round: 1, Participants: ps, Threshold: k/2 + 1, Neighbours: k, Dim: d})
