@@ -199,15 +199,18 @@ func suiteDrops(tb testing.TB, p *Params, m int) map[int]bool {
 	return nil
 }
 
-// runClient is client 0's whole session: quantise its float update, then
-// the six stages, encoding the masked input for the wire.
-func (s *suite) runClient(tb testing.TB) {
+// runClient is client 0's whole session as the tenant runs it
+// (client/secure.go): quantise its float update, then the six stages, the
+// masked input masked and encoded for the wire in one pass.
+// input and wire are the tenant's buffers, reused across rounds (see
+// fresh-ms: on this VM first-touching new memory costs more than all the
+// work at d = 1e6).
+func (s *suite) runClient(tb testing.TB, input []uint32, wire []byte) {
 	rng, _ := privacy.NewRand(privacy.SeededReader(8))
 	c, err := NewClient(ClientConfig{Params: s.p, ID: s.ps[0].ID, Identity: s.keys[0], Rand: privacy.SeededReader(100)})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	input := make([]uint32, s.p.Dim())
 	if _, err := s.q.Quantize(input, s.x, rng); err != nil {
 		tb.Fatal(err)
 	}
@@ -220,11 +223,7 @@ func (s *suite) runClient(tb testing.TB) {
 	if _, err := c.CheckShares(s.shares0); err != nil {
 		tb.Fatal(err)
 	}
-	m, err := c.MaskInput(s.mreq0, input)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := m.MarshalBinary(); err != nil {
+	if _, err := c.AppendMaskedInput(wire[:0], s.mreq0, input); err != nil {
 		tb.Fatal(err)
 	}
 	if _, err := c.SignSurvivors(s.consReq); err != nil {
@@ -296,10 +295,39 @@ func BenchmarkSuite(b *testing.B) {
 		for _, k := range []int{4, 16} {
 			b.Run(fmt.Sprintf("client/k=%d/d=%.0e", k, float64(d)), func(b *testing.B) {
 				s := newSuite(b, k, d, 0)
+				input, wire := make([]uint32, d), make([]byte, 42+4*d)
+				var op, base, fresh minTimer
+				b.ResetTimer()
+				for range b.N {
+					op.add(timeIt(func() { s.runClient(b, input, wire) }))
+					b.StopTimer()
+					base.add(timeIt(func() { keystreamOnly(k+1, d, buf) }))
+					fresh.add(timeIt(func() { touchFresh(4 * d) }))
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(op.d.Microseconds())/1e3, "ms-min")
+				b.ReportMetric(float64(op.d)/float64(base.d), "x-aesctr")
+				b.ReportMetric(float64(fresh.d.Microseconds())/1e3, "fresh-ms")
+			})
+			b.Run(fmt.Sprintf("mask/k=%d/d=%.0e", k, float64(d)), func(b *testing.B) {
+				s := newSuite(b, k, d, 0)
+				input, wire := make([]uint32, d), make([]byte, 42+4*d)
 				var op, base minTimer
 				b.ResetTimer()
 				for range b.N {
-					op.add(timeIt(func() { s.runClient(b) }))
+					b.StopTimer()
+					c, _ := NewClient(ClientConfig{Params: s.p, ID: s.ps[0].ID, Identity: s.keys[0], Rand: privacy.SeededReader(100)})
+					c.Advertise()
+					c.ShareKeys(s.ads)
+					if _, err := c.CheckShares(s.shares0); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					op.add(timeIt(func() {
+						if _, err := c.AppendMaskedInput(wire[:0], s.mreq0, input); err != nil {
+							b.Fatal(err)
+						}
+					}))
 					b.StopTimer()
 					base.add(timeIt(func() { keystreamOnly(k+1, d, buf) }))
 					b.StartTimer()
@@ -350,4 +378,18 @@ func BenchmarkSuite(b *testing.B) {
 			}
 		}
 	}
+}
+
+var freshSink []byte
+
+// touchFresh allocates n bytes and writes one byte per page: the cost of
+// first-touching new memory (page faults), which a tenant that does not
+// reuse its buffers pays per round.
+func touchFresh(n int) {
+	b := make([]byte, n)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	freshSink = b
+	freshSink = nil
 }

@@ -58,6 +58,16 @@ func (e *expander) applyAllAt(dst []uint32, offset int, seeds []maskSeed, subs [
 	if offset%4 != 0 {
 		panic("secagg: applyAllAt: offset is not a whole AES block")
 	}
+	streams := e.streams(seeds, offset)
+	for len(dst) > 0 {
+		w := dst[:min(len(dst), chunkBytes/4)]
+		e.applyChunk(w, streams, subs)
+		dst = dst[len(w):]
+	}
+}
+
+// streams starts one AES-128-CTR stream per seed at block offset/4.
+func (e *expander) streams(seeds []maskSeed, offset int) []cipher.Stream {
 	streams := make([]cipher.Stream, len(seeds))
 	for i, s := range seeds {
 		block, err := aes.NewCipher(s.key[:])
@@ -67,18 +77,20 @@ func (e *expander) applyAllAt(dst []uint32, offset int, seeds []maskSeed, subs [
 		iv := ctrAdd(s.iv, uint64(offset/4))
 		streams[i] = cipher.NewCTR(block, iv[:])
 	}
-	for len(dst) > 0 {
-		w := dst[:min(len(dst), chunkBytes/4)]
-		b := e.buf[:4*len(w)]
-		for i, ctr := range streams {
-			ctr.XORKeyStream(b, zeroChunk[:len(b)])
-			if subs[i] {
-				subWords(w, b)
-			} else {
-				addWords(w, b)
-			}
+	return streams
+}
+
+// applyChunk applies the next len(w) words of every stream to w
+// (len(w) ≤ chunkBytes/4).
+func (e *expander) applyChunk(w []uint32, streams []cipher.Stream, subs []bool) {
+	b := e.buf[:4*len(w)]
+	for i, ctr := range streams {
+		ctr.XORKeyStream(b, zeroChunk[:len(b)])
+		if subs[i] {
+			subWords(w, b)
+		} else {
+			addWords(w, b)
 		}
-		dst = dst[len(w):]
 	}
 }
 
@@ -119,4 +131,20 @@ func ctrAdd(iv [16]byte, n uint64) [16]byte {
 	binary.BigEndian.PutUint64(iv[8:], sum)
 	binary.BigEndian.PutUint64(iv[:8], hi+carry)
 	return iv
+}
+
+// maskChunks computes input + masks a chunk at a time in a scratch buffer
+// that stays in cache and hands each finished chunk (words [off,
+// off+len(w)) of the masked vector) to emit, so a caller writes the result
+// once in the layout it needs.
+func (e *expander) maskChunks(input []uint32, seeds []maskSeed, subs []bool, emit func(off int, w []uint32)) {
+	scratch := make([]uint32, chunkBytes/4)
+	streams := e.streams(seeds, 0)
+	for off := 0; off < len(input); off += len(scratch) {
+		w := scratch[:min(len(scratch), len(input)-off)]
+		copy(w, input[off:])
+		e.applyChunk(w, streams, subs)
+		emit(off, w)
+	}
+	clear(scratch)
 }

@@ -15,3 +15,5 @@ func sumSquaresVec(lanes *[sumLanes]float64, x []float64) int { return 0 }
 func addBigEndianVec(w []uint32, b []byte) int { return 0 }
 
 func addVectorVec(w, v []uint32) int { return 0 }
+
+func storeBigEndianVec(b []byte, w []uint32) int { return 0 }

@@ -67,3 +67,12 @@ func addVector(sum, v []uint32) {
 		}
 	})
 }
+
+// storeBigEndian writes w as big-endian words into b (len(b) ≥ 4·len(w)).
+func storeBigEndian(b []byte, w []uint32) {
+	b = b[:4*len(w)]
+	n := storeBigEndianVec(b, w)
+	for i := n; i < len(w); i++ {
+		binary.BigEndian.PutUint32(b[4*i:], w[i])
+	}
+}

@@ -67,3 +67,32 @@ u32loop:
 	JNZ     u32loop
 	VZEROUPPER
 	RET
+
+// func storeBE32AVX2(b *byte, w *uint32, n int)
+// be32(b[4i:]) = w[i] for i < n; n is a positive multiple of 32.
+TEXT ·storeBE32AVX2(SB), NOSPLIT, $0-24
+	MOVQ           b+0(FP), DI
+	MOVQ           w+8(FP), SI
+	MOVQ           n+16(FP), CX
+	VBROADCASTI128 bswap32<>(SB), Y8
+	SHRQ           $5, CX
+
+stloop:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	VMOVDQU 96(SI), Y3
+	VPSHUFB Y8, Y0, Y0
+	VPSHUFB Y8, Y1, Y1
+	VPSHUFB Y8, Y2, Y2
+	VPSHUFB Y8, Y3, Y3
+	VMOVDQU Y0, 0(DI)
+	VMOVDQU Y1, 32(DI)
+	VMOVDQU Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	DECQ    CX
+	JNZ     stloop
+	VZEROUPPER
+	RET

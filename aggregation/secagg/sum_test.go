@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/fedb2b/fedb2b/privacy"
 )
 
 // TestAddKernelsMatchGeneric: the vector and parallel sums equal the
@@ -225,6 +227,50 @@ func TestApplyAllParallelMatchesSequential(t *testing.T) {
 		applyAllParallel(v, seeds, subs)
 		if !slices.Equal(v, want) {
 			t.Fatalf("n=%d: parallel masks differ from sequential", n)
+		}
+	}
+}
+
+// TestAppendMaskedInputSameBytes: the fused mask-and-encode path gives
+// exactly MaskInput(...).MarshalBinary(), appended after dst's contents,
+// and refuses what MaskInput refuses.
+func TestAppendMaskedInputSameBytes(t *testing.T) {
+	for _, d := range []int{1, 37, 3*chunkBytes/4 + 45} {
+		s := newSuite(t, 4, d, 0)
+		input := make([]uint32, d)
+		for i := range input {
+			input[i] = uint32(i * 2654435761)
+		}
+		fresh := func() *Client {
+			c, err := NewClient(ClientConfig{Params: s.p, ID: s.ps[0].ID, Identity: s.keys[0], Rand: privacy.SeededReader(100)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Advertise()
+			c.ShareKeys(s.ads)
+			if _, err := c.CheckShares(s.shares0); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		m, err := fresh().MaskInput(s.mreq0, input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := m.MarshalBinary()
+		c := fresh()
+		got, err := c.AppendMaskedInput([]byte("prefix"), s.mreq0, input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got[:6]) != "prefix" || !slices.Equal(got[6:], want) {
+			t.Fatalf("d=%d: fused encoding differs from MaskInput+MarshalBinary", d)
+		}
+		if _, err := c.AppendMaskedInput(nil, s.mreq0, input); !errors.Is(err, ErrWrongStage) {
+			t.Fatalf("second masking: %v", err)
+		}
+		if _, err := fresh().AppendMaskedInput(nil, s.mreq0, input[1:]); !errors.Is(err, ErrParams) {
+			t.Fatalf("short input: %v", err)
 		}
 	}
 }
