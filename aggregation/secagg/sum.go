@@ -23,7 +23,7 @@ const (
 // each a multiple of align words except the last, concurrently when n is
 // large, and returns when all calls have returned.
 func parallelParts(n, align int, f func(lo, hi int)) {
-	p := min(runtime.GOMAXPROCS(0), maxParts, n/minPartWords)
+	p := numParts(n)
 	if p <= 1 {
 		f(0, n)
 		return
@@ -37,15 +37,23 @@ func parallelParts(n, align int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
+// numParts is the number of goroutines a sum of n words uses.
+func numParts(n int) int { return min(runtime.GOMAXPROCS(0), maxParts, n/minPartWords) }
+
 // addBigEndian sets sum[i] += be32(b[4i:]) for every i; len(b) must be
 // 4·len(sum). This is the wire layout of MaskedInput.Vector.
 func addBigEndian(sum []uint32, b []byte) {
 	b = b[:4*len(sum)]
-	parallelParts(len(sum), 32, func(lo, hi int) {
-		w, src := sum[lo:hi], b[4*lo:4*hi]
-		n := addBigEndianVec(w, src)
-		addBigEndianGeneric(w[n:], src[4*n:])
-	})
+	if numParts(len(sum)) <= 1 { // no closure: small sums allocate nothing
+		addBigEndianPart(sum, b)
+		return
+	}
+	parallelParts(len(sum), 32, func(lo, hi int) { addBigEndianPart(sum[lo:hi], b[4*lo:4*hi]) })
+}
+
+func addBigEndianPart(w []uint32, b []byte) {
+	n := addBigEndianVec(w, b)
+	addBigEndianGeneric(w[n:], b[4*n:])
 }
 
 func addBigEndianGeneric(w []uint32, b []byte) {
@@ -59,13 +67,18 @@ func addBigEndianGeneric(w []uint32, b []byte) {
 // memory-bandwidth baseline of the benchmarks.
 func addVector(sum, v []uint32) {
 	v = v[:len(sum)]
-	parallelParts(len(sum), 32, func(lo, hi int) {
-		w, src := sum[lo:hi], v[lo:hi]
-		n := addVectorVec(w, src)
-		for i := n; i < len(w); i++ {
-			w[i] += src[i]
-		}
-	})
+	if numParts(len(sum)) <= 1 {
+		addVectorPart(sum, v)
+		return
+	}
+	parallelParts(len(sum), 32, func(lo, hi int) { addVectorPart(sum[lo:hi], v[lo:hi]) })
+}
+
+func addVectorPart(w, v []uint32) {
+	n := addVectorVec(w, v)
+	for i := n; i < len(w); i++ {
+		w[i] += v[i]
+	}
 }
 
 // storeBigEndian writes w as big-endian words into b (len(b) ≥ 4·len(w)).
