@@ -378,4 +378,3 @@ func BenchmarkSuite(b *testing.B) {
 		}
 	}
 }
-
