@@ -245,7 +245,8 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 		if err := req.UnmarshalBinary(msgs[0]); err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
-		m, err := s.c.MaskInput(&req, s.input)
+		// Masked and encoded in one pass (no intermediate vector).
+		b, err := s.c.AppendMaskedInput(nil, &req, s.input)
 		if errors.Is(err, secagg.ErrBlamed) || errors.Is(err, secagg.ErrBelowThreshold) {
 			// Out of this round (a neighbour complained about our
 			// share, or too few usable peers): nothing was released.
@@ -257,15 +258,12 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
 		clear(s.input)
-		if err := c.sendSecure(ctx, conn, round, st, m); err != nil {
+		h := sha256.Sum256(b)
+		if err := c.sendSecure(ctx, conn, round, st, encoded(b)); err != nil {
 			return err
 		}
 		// The masked input is the release of this round's spend.
-		b, err := m.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		return c.releaseAll(sha256.Sum256(b), s.tenant, s.weight, s.intent)
+		return c.releaseAll(h, s.tenant, s.weight, s.intent)
 	case secagg.StageConsistency:
 		if len(msgs) != 1 {
 			return fmt.Errorf("client: round %d: consistency stage carries %d messages, want 1", round, len(msgs))
@@ -326,6 +324,11 @@ func (c *Client) leaveSecure(round int) {
 }
 
 type binaryMessage interface{ MarshalBinary() ([]byte, error) }
+
+// encoded is a message already in its wire encoding.
+type encoded []byte
+
+func (e encoded) MarshalBinary() ([]byte, error) { return e, nil }
 
 func (c *Client) sendSecure(ctx context.Context, conn api.FederationClient, round int, st secagg.Stage, ms ...binaryMessage) error {
 	if h := c.cfg.Hooks.BeforeStage; h != nil {

@@ -372,11 +372,7 @@ func deliver(srv *secagg.Server, st secagg.Stage, from uint32, msgs [][]byte) er
 		if err != nil {
 			return err
 		}
-		var m secagg.MaskedInput
-		if err := m.UnmarshalBinary(b); err != nil {
-			return err
-		}
-		return srv.OnMaskedInput(from, &m)
+		return srv.OnMaskedInputWire(from, b) // decoded straight into the sum
 	case secagg.StageUnmask:
 		b, err := one()
 		if err != nil {

@@ -2,6 +2,7 @@ package secagg
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math/big"
 	"slices"
@@ -94,24 +95,57 @@ func (c *Client) openShare(s *EncryptedShare) (sharePlain, bool) {
 // its share), it returns ErrBlamed and the session ends. input must have
 // Params.Dim words (already quantised, see Quantizer) and is not modified.
 func (c *Client) MaskInput(req *MaskRequest, input []uint32) (*MaskedInput, error) {
-	if err := c.expect(StageMaskedInput, "mask input"); err != nil {
-		return nil, err
-	}
-	if req == nil {
-		return nil, fmt.Errorf("%w: nil mask request", ErrMalformed)
-	}
-	if err := c.checkSession(req.Session, "mask request"); err != nil {
-		return nil, err
-	}
-	if len(input) != c.p.Dim() {
-		return nil, fmt.Errorf("%w: input has %d words, session dimension is %d", ErrParams, len(input), c.p.Dim())
-	}
-	excluded, err := indexSet(c.p, req.Excluded, "excluded")
+	seeds, subs, err := c.maskSeeds(req, input)
 	if err != nil {
 		return nil, err
 	}
+	y := make([]uint32, len(input))
+	newExpander().maskChunks(input, seeds, subs, func(off int, w []uint32) { copy(y[off:], w) })
+	return &MaskedInput{Session: c.p.session, From: c.me, Vector: y}, nil
+}
+
+// AppendMaskedInput is MaskInput followed by MarshalBinary, fused: it
+// appends the wire encoding of the masked input to dst (reusing its
+// capacity, so a caller can keep one buffer across rounds) and returns the
+// extended slice. The input is read once and the encoding written once,
+// a cache-sized chunk at a time, with no intermediate vector. The bytes
+// are exactly MaskInput(req, input).MarshalBinary() (tested).
+func (c *Client) AppendMaskedInput(dst []byte, req *MaskRequest, input []uint32) ([]byte, error) {
+	seeds, subs, err := c.maskSeeds(req, input)
+	if err != nil {
+		return nil, err
+	}
+	dst = slices.Grow(dst, 42+4*len(input))
+	dst = appendHeader(dst, tagMaskedInput, c.p.session)
+	dst = binary.BigEndian.AppendUint32(dst, c.me)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(input)))
+	body := dst[len(dst) : len(dst)+4*len(input)]
+	newExpander().maskChunks(input, seeds, subs, func(off int, w []uint32) { storeBigEndian(body[4*off:], w) })
+	return dst[:len(dst)+4*len(input)], nil
+}
+
+// maskSeeds checks req and input, agrees every pairwise secret and commits
+// the client to its partner set (StageConsistency): the seeds and signs of
+// the k+1 masks to apply.
+func (c *Client) maskSeeds(req *MaskRequest, input []uint32) ([]maskSeed, []bool, error) {
+	if err := c.expect(StageMaskedInput, "mask input"); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, fmt.Errorf("%w: nil mask request", ErrMalformed)
+	}
+	if err := c.checkSession(req.Session, "mask request"); err != nil {
+		return nil, nil, err
+	}
+	if len(input) != c.p.Dim() {
+		return nil, nil, fmt.Errorf("%w: input has %d words, session dimension is %d", ErrParams, len(input), c.p.Dim())
+	}
+	excluded, err := indexSet(c.p, req.Excluded, "excluded")
+	if err != nil {
+		return nil, nil, err
+	}
 	if excluded[c.me] {
-		return nil, c.abort(fmt.Errorf("%w: the server excluded this client (%d): complaints about its shares left it fewer than t partners, or its shares or receipt did not arrive in time", ErrBlamed, c.me))
+		return nil, nil, c.abort(fmt.Errorf("%w: the server excluded this client (%d): complaints about its shares left it fewer than t partners, or its shares or receipt did not arrive in time", ErrBlamed, c.me))
 	}
 	var partners []uint32
 	for _, v := range c.p.Neighbours(c.me) {
@@ -120,7 +154,7 @@ func (c *Client) MaskInput(req *MaskRequest, input []uint32) (*MaskedInput, erro
 		}
 	}
 	if len(partners) < c.p.Threshold() {
-		return nil, c.abort(fmt.Errorf("%w: usable shares arrived from %d neighbours, threshold is %d", ErrBelowThreshold, len(partners), c.p.Threshold()))
+		return nil, nil, c.abort(fmt.Errorf("%w: usable shares arrived from %d neighbours, threshold is %d", ErrBelowThreshold, len(partners), c.p.Threshold()))
 	}
 	// Agree all pairwise secrets before committing any state.
 	seeds := make([]maskSeed, 0, len(partners)+1)
@@ -128,7 +162,7 @@ func (c *Client) MaskInput(req *MaskRequest, input []uint32) (*MaskedInput, erro
 	for _, v := range partners {
 		shared, err := c.mask.agree(c.peers[v].maskKey)
 		if err != nil {
-			return nil, fmt.Errorf("neighbour %d: %w", v, err)
+			return nil, nil, fmt.Errorf("neighbour %d: %w", v, err)
 		}
 		seeds = append(seeds, pairwiseSeed(shared, c.p.session, c.me, v))
 		subs = append(subs, c.me > v)
@@ -137,13 +171,11 @@ func (c *Client) MaskInput(req *MaskRequest, input []uint32) (*MaskedInput, erro
 		c.peers[v].inMask = true
 	}
 	c.excluded = excluded
-	y := slices.Clone(input)
 	seeds = append(seeds, selfSeed(c.selfSeed[:], c.p.session, c.me))
 	subs = append(subs, false)
-	newExpander().applyAll(y, seeds, subs)
 	c.selfSeed = [32]byte{}
 	c.stage = StageConsistency
-	return &MaskedInput{Session: c.p.session, From: c.me, Vector: y}, nil
+	return seeds, subs, nil
 }
 
 // isFieldElement reports whether an encoded share value is below p.

@@ -72,7 +72,10 @@
 // ConsistencyRequest, UnmaskRequest, Result) when all messages arrived or
 // its deadline passed; a message for a closed stage is rejected as late
 // (ErrWrongStage). Client methods, in order: Advertise, ShareKeys,
-// CheckShares, MaskInput, SignSurvivors, Unmask. Errors wrap the exported
+// CheckShares, MaskInput (or AppendMaskedInput, which writes the wire
+// encoding directly), SignSurvivors, Unmask. Server.OnMaskedInputWire
+// takes a masked input's wire bytes and decodes them straight into the
+// running sum (on every core for large d), as does the unmasking. Errors wrap the exported
 // sentinels (errors.Is). Simulate runs a whole session in memory.
 //
 // The wire format is version 2 (signed shares, commitments, the two new
@@ -82,8 +85,9 @@
 // # Arithmetic
 //
 // Quantizer clips updates to L2 ≤ ClipNorm (reported in QuantStats, never
-// silent), scales, stochastically rounds to integers, and decodes the sum
-// exactly; Quantizer.CheckRange refuses, before the round, a cohort and
+// silent), scales, stochastically rounds to integers (32 bits of
+// AES-128-CTR keystream per coordinate, keyed from the caller's generator;
+// E[round(s)] − s ∈ [0, 2^-32) steps), and decodes the sum exactly; Quantizer.CheckRange refuses, before the round, a cohort and
 // scale whose sum could wrap modulo 2^32, naming the parameter to change.
 //
 // # Threat model

@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
+	"math/bits"
 )
 
 // chunkBytes is the keystream buffer size: small enough to stay in L1/L2
@@ -35,29 +36,61 @@ func (e *expander) apply(dst []uint32, seed maskSeed, sub bool) {
 // larger than the cache is read and written once rather than once per
 // mask.
 func (e *expander) applyAll(dst []uint32, seeds []maskSeed, subs []bool) {
+	e.applyAllAt(dst, 0, seeds, subs)
+}
+
+// applyAllParallel is applyAll split across the available cores: each part
+// of dst (a multiple of the chunk size, so of the AES block) gets its own
+// expander and starts every stream at its own keystream offset, so the
+// result is exactly that of applyAll.
+func applyAllParallel(dst []uint32, seeds []maskSeed, subs []bool) {
+	parallelParts(len(dst), chunkBytes/4, func(lo, hi int) {
+		newExpander().applyAllAt(dst[lo:hi], lo, seeds, subs)
+	})
+}
+
+// applyAllAt is applyAll for the words of the masks starting at word
+// offset (a multiple of 4: whole AES blocks).
+func (e *expander) applyAllAt(dst []uint32, offset int, seeds []maskSeed, subs []bool) {
 	if len(seeds) != len(subs) {
 		panic("secagg: applyAll: len(seeds) != len(subs)")
 	}
+	if offset%4 != 0 {
+		panic("secagg: applyAllAt: offset is not a whole AES block")
+	}
+	streams := e.streams(seeds, offset)
+	for len(dst) > 0 {
+		w := dst[:min(len(dst), chunkBytes/4)]
+		e.applyChunk(w, streams, subs)
+		dst = dst[len(w):]
+	}
+}
+
+// streams starts one AES-128-CTR stream per seed at block offset/4.
+func (e *expander) streams(seeds []maskSeed, offset int) []cipher.Stream {
 	streams := make([]cipher.Stream, len(seeds))
 	for i, s := range seeds {
 		block, err := aes.NewCipher(s.key[:])
 		if err != nil {
 			panic("secagg: aes: " + err.Error()) // 16-byte key: cannot fail
 		}
-		streams[i] = cipher.NewCTR(block, s.iv[:])
+		iv := ctrAdd(s.iv, uint64(offset/4))
+		streams[i] = cipher.NewCTR(block, iv[:])
 	}
-	for len(dst) > 0 {
-		w := dst[:min(len(dst), chunkBytes/4)]
-		b := e.buf[:4*len(w)]
-		for i, ctr := range streams {
-			ctr.XORKeyStream(b, zeroChunk[:len(b)])
-			if subs[i] {
-				subWords(w, b)
-			} else {
-				addWords(w, b)
-			}
+	return streams
+}
+
+// applyChunk applies the next len(w) words of every stream to w
+// (len(w) ≤ chunkBytes/4).
+func (e *expander) applyChunk(w []uint32, streams []cipher.Stream, subs []bool) {
+	b := e.buf[:4*len(w)]
+	for i, ctr := range streams {
+		ctr.XORKeyStream(b, zeroChunk[:len(b)])
+		if subs[i] {
+			subWords(w, b)
+		} else {
+			addWords(w, b)
 		}
-		dst = dst[len(w):]
 	}
 }
 
@@ -87,4 +120,31 @@ func subWordsGeneric(w []uint32, b []byte) {
 	for i := range w {
 		w[i] -= binary.LittleEndian.Uint32(b[4*i : 4*i+4])
 	}
+}
+
+// ctrAdd returns the 128-bit big-endian counter iv + n (mod 2^128), the
+// counter block cipher.NewCTR reaches after n blocks.
+func ctrAdd(iv [16]byte, n uint64) [16]byte {
+	lo := binary.BigEndian.Uint64(iv[8:])
+	hi := binary.BigEndian.Uint64(iv[:8])
+	sum, carry := bits.Add64(lo, n, 0)
+	binary.BigEndian.PutUint64(iv[8:], sum)
+	binary.BigEndian.PutUint64(iv[:8], hi+carry)
+	return iv
+}
+
+// maskChunks computes input + masks a chunk at a time in a scratch buffer
+// that stays in cache and hands each finished chunk (words [off,
+// off+len(w)) of the masked vector) to emit, so a caller writes the result
+// once in the layout it needs.
+func (e *expander) maskChunks(input []uint32, seeds []maskSeed, subs []bool, emit func(off int, w []uint32)) {
+	scratch := make([]uint32, chunkBytes/4)
+	streams := e.streams(seeds, 0)
+	for off := 0; off < len(input); off += len(scratch) {
+		w := scratch[:min(len(scratch), len(input)-off)]
+		copy(w, input[off:])
+		e.applyChunk(w, streams, subs)
+		emit(off, w)
+	}
+	clear(scratch)
 }

@@ -7,3 +7,13 @@ package secagg
 func addWordsVec(w []uint32, b []byte) int { return 0 }
 
 func subWordsVec(w []uint32, b []byte) int { return 0 }
+
+func roundWordsVec(dst []uint32, x []float64, rnd []byte, f, lim float64) int { return 0 }
+
+func sumSquaresVec(lanes *[sumLanes]float64, x []float64) int { return 0 }
+
+func addBigEndianVec(w []uint32, b []byte) int { return 0 }
+
+func addVectorVec(w, v []uint32) int { return 0 }
+
+func storeBigEndianVec(b []byte, w []uint32) int { return 0 }

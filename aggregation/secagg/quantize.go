@@ -84,7 +84,9 @@ func (q Quantizer) CheckRange(cohort int) error {
 
 // Quantize clips x (not modified), scales and stochastically rounds it into
 // dst (len(dst) must equal len(x)). r supplies the rounding randomness
-// (privacy.NewRand). It fails on NaN or infinite input.
+// (privacy.NewRand): it keys an AES-128-CTR stream that gives 32 bits per
+// coordinate (see quantize_kernel.go for the rounding rule and its bias
+// below 2^-32 steps). It fails on NaN or infinite input.
 func (q Quantizer) Quantize(dst []uint32, x []float64, r *rand.Rand) (QuantStats, error) {
 	if len(dst) != len(x) {
 		panic("secagg: Quantize: len(dst) != len(x)")
@@ -92,12 +94,13 @@ func (q Quantizer) Quantize(dst []uint32, x []float64, r *rand.Rand) (QuantStats
 	if err := q.Validate(); err != nil {
 		return QuantStats{}, err
 	}
-	var ss float64
-	for i, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return QuantStats{}, fmt.Errorf("%w: coordinate %d is not finite", ErrParams, i)
+	ss := sumSquares(x)
+	if math.IsNaN(ss) || math.IsInf(ss, 0) {
+		for i, v := range x {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return QuantStats{}, fmt.Errorf("%w: coordinate %d is not finite", ErrParams, i)
+			}
 		}
-		ss += v * v
 	}
 	st := QuantStats{Norm: math.Sqrt(ss)}
 	f := q.Scale
@@ -105,17 +108,10 @@ func (q Quantizer) Quantize(dst []uint32, x []float64, r *rand.Rand) (QuantStats
 		st.Clipped = true
 		f *= q.ClipNorm / st.Norm
 	}
-	lim := q.MaxAbs() - q.NoiseBound
-	for i, v := range x {
-		s := v * f
-		fl := math.Floor(s)
-		w := int64(fl)
-		if r.Float64() < s-fl {
-			w++
-		}
-		w = max(-lim, min(lim, w)) // unreachable by construction; keeps the bound
-		dst[i] = uint32(int32(w))
-	}
+	// |round(x_i·f)| ≤ MaxAbs−NoiseBound by construction; the clamp keeps
+	// the bound against floating-point error and keeps words below 2^31.
+	lim := float64(min(q.MaxAbs()-q.NoiseBound, math.MaxInt32))
+	quantizeWords(dst, x, r, f, lim)
 	return st, nil
 }
 

@@ -320,7 +320,44 @@ func (s *Server) OnMaskedInput(from uint32, m *MaskedInput) error {
 	if m == nil {
 		return fmt.Errorf("%w: nil masked input", ErrMalformed)
 	}
-	if err := s.checkSender(from, m.Session, m.From, "masked input"); err != nil {
+	if err := s.checkMaskedInput(from, m.Session, m.From, len(m.Vector)); err != nil {
+		return err
+	}
+	addVector(s.sum, m.Vector)
+	s.u3[from] = true
+	return nil
+}
+
+// OnMaskedInputWire is OnMaskedInput for the wire encoding of a
+// MaskedInput (MaskedInput.MarshalBinary): it checks the message exactly as
+// UnmarshalBinary and OnMaskedInput would (same errors) and then decodes
+// the words straight into the running sum, without an intermediate vector.
+// Nothing is changed by a rejected message.
+func (s *Server) OnMaskedInputWire(from uint32, data []byte) error {
+	r, session := newReader(data, tagMaskedInput, "masked input")
+	claimed := r.u32()
+	n := r.count(MaxDim, 4, "vector")
+	if r.err == nil && len(r.b) != 4*n {
+		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)-4*n))
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if err := s.expect(StageMaskedInput, "masked input"); err != nil {
+		return err
+	}
+	if err := s.checkMaskedInput(from, session, claimed, n); err != nil {
+		return err
+	}
+	addBigEndian(s.sum, r.b)
+	s.u3[from] = true
+	return nil
+}
+
+// checkMaskedInput checks a masked input's sender and length before it is
+// added.
+func (s *Server) checkMaskedInput(from uint32, session SessionID, claimed uint32, words int) error {
+	if err := s.checkSender(from, session, claimed, "masked input"); err != nil {
 		return err
 	}
 	if !s.in2[from] {
@@ -329,13 +366,9 @@ func (s *Server) OnMaskedInput(from uint32, m *MaskedInput) error {
 	if s.u3[from] {
 		return fmt.Errorf("%w: second masked input from %d", ErrDuplicate, from)
 	}
-	if len(m.Vector) != len(s.sum) {
-		return fmt.Errorf("%w: masked input from %d has %d words, session dimension is %d", ErrMalformed, from, len(m.Vector), len(s.sum))
+	if words != len(s.sum) {
+		return fmt.Errorf("%w: masked input from %d has %d words, session dimension is %d", ErrMalformed, from, words, len(s.sum))
 	}
-	for i, v := range m.Vector {
-		s.sum[i] += v
-	}
-	s.u3[from] = true
 	return nil
 }
 

@@ -187,7 +187,7 @@ func (s *Server) unmask() error {
 		}
 	}
 	sum := s.sum
-	newExpander().applyAll(sum, seeds, subs)
+	applyAllParallel(sum, seeds, subs) // on every core: the streams seek to each part
 	s.result = sum
 	s.sum, s.selfSh, s.keySh, s.inbox = nil, nil, nil, nil
 	return nil

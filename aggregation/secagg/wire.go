@@ -117,9 +117,10 @@ func (r *reader) u32s(max int, field string) []uint32 {
 	if r.err != nil {
 		return nil
 	}
+	b := r.take(4 * n)
 	out := make([]uint32, n)
 	for i := range out {
-		out[i] = r.u32()
+		out[i] = binary.BigEndian.Uint32(b[4*i:])
 	}
 	return out
 }
