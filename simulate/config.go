@@ -137,6 +137,10 @@ type Config struct {
 	Log  *slog.Logger
 	// Baselines runs the local-only and centralized baselines.
 	Baselines bool
+	// Progress, if set, is told when each long local step starts
+	// (preparing and encoding the data, training, counting the final
+	// model, each baseline), for a terminal's progress line.
+	Progress func(step string)
 	// Observe, if set, sees every coordinator event with the task and the
 	// federation that emitted it, under its lock (the operator's
 	// dashboard).
@@ -269,4 +273,11 @@ func (c *Config) fill() error {
 		return fmt.Errorf("simulate: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// progress reports the start of a long step, when anyone listens.
+func (c Config) progress(step string) {
+	if c.Progress != nil {
+		c.Progress(step)
+	}
 }

@@ -58,6 +58,8 @@ type IntentConfig struct {
 	// only the operator's progress view, and each costs budget that
 	// training noise would otherwise get.
 	EvalEvery int
+	// Progress, if set, is told when each long local step starts.
+	Progress func(step string)
 }
 
 // intentTenant is one tenant's raw examples.
@@ -186,6 +188,9 @@ func RunIntent(ctx context.Context, ex []dataset.Example, cfg IntentConfig) (*In
 		return s, err
 	}
 	res := &IntentResult{Intents: len(labels), Delta: cfg.Delta}
+	if cfg.Progress != nil {
+		cfg.Progress("encoding the tenants' messages")
+	}
 	var ts []*intentSplits
 	for i, p := range parts {
 		for j := i; j < len(oos); j += cfg.Tenants {
@@ -219,6 +224,9 @@ func RunIntent(ctx context.Context, ex []dataset.Example, cfg IntentConfig) (*In
 	if err != nil {
 		return nil, fmt.Errorf("intent: federation: %w", err)
 	}
+	if cfg.Progress != nil {
+		cfg.Progress("thresholds and baselines: each tenant alone with the same DP, and centralized")
+	}
 	return res, finishIntent(clf, ts, labels, global, cfg, res)
 }
 
@@ -237,7 +245,7 @@ func federateIntents(ctx context.Context, c IntentConfig, labels []string, clf *
 	for _, t := range ts {
 		fed.Tenants = append(fed.Tenants, TaskTenant{Name: t.name, Learner: modeltask.NewIntent(c.Encoder, t.raw.train, t.raw.test, nil)})
 	}
-	cfg := Config{Encoder: c.Encoder, Rounds: c.Rounds, LocalSteps: c.LocalSteps, SampleRate: c.SampleRate, ExpectedBatch: c.ExpectedBatch, ClipNorm: c.ClipNorm,
+	cfg := Config{Progress: c.Progress, Encoder: c.Encoder, Rounds: c.Rounds, LocalSteps: c.LocalSteps, SampleRate: c.SampleRate, ExpectedBatch: c.ExpectedBatch, ClipNorm: c.ClipNorm,
 		LearningRate: c.LearningRate, ServerLR: c.ServerLR, TargetEpsilon: c.TargetEpsilon, NoiseMultiplier: c.NoiseMultiplier, Delta: c.Delta,
 		EvalEpsilon: c.EvalEpsilon, EvalEvery: c.EvalEvery, WeightEpsilon: Defaults().WeightEpsilon, RoundTimeout: time.Minute, Rand: c.Rand}
 	rep, err := RunTask(ctx, cfg, fed, nil)

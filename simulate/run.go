@@ -41,11 +41,13 @@ func Run(ctx context.Context, cfg Config, onRound func(RoundReport)) (*Report, e
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
+	cfg.progress("splitting and encoding the tenants' data")
 	split, err := prepare(&cfg)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{Config: summarise(cfg, split)}
+	cfg.progress("federated training over the coordinator")
 	fed, err := classifyFederation(cfg, split)
 	if err != nil {
 		return nil, err
@@ -60,6 +62,7 @@ func Run(ctx context.Context, cfg Config, onRound func(RoundReport)) (*Report, e
 		if err != nil {
 			return rep, err
 		}
+		cfg.progress("counting the final model exactly on every tenant's held-out data")
 		ex, _, err := exactValues(ctx, fed, rep.learners, kind, rep.FinalModel)
 		if err != nil {
 			return rep, err
@@ -67,11 +70,13 @@ func Run(ctx context.Context, cfg Config, onRound func(RoundReport)) (*Report, e
 		rep.FinalExact = &Metrics{Accuracy: ex["accuracy"], MacroF1: ex["macro_f1"], Examples: int64(ex["examples"])}
 	}
 	if cfg.Baselines && (cfg.Adapter == "" || cfg.Adapter == modeltask.AdapterHead) {
+		cfg.progress("baselines: each tenant alone with the same DP, and centralized")
 		if err := runBaselines(ctx, cfg, split, rep); err != nil {
 			return rep, err
 		}
 	}
 	if cfg.Baselines && cfg.Adapter != modeltask.AdapterEncoderLoRA {
+		cfg.progress("baselines: pooled and each tenant alone without DP (logistic regression)")
 		if err := runHonestBaselines(ctx, cfg, split, rep); err != nil {
 			return rep, err
 		}

@@ -74,15 +74,18 @@ func RunTask(ctx context.Context, cfg Config, t TaskFederation, onRound func(Rou
 		return nil, err
 	}
 	rep := &Report{Config: DataSummary{Encoder: cfg.Encoder.ID()}}
+	cfg.progress("federated training over the coordinator")
 	if err := runFederation(ctx, cfg, t, rep, onRound); err != nil {
 		return rep, err
 	}
 	if rep.FinalModel != nil {
+		cfg.progress("counting the final model exactly on every tenant's held-out data")
 		if rep.FinalExactValues, rep.FinalDeployedValues, err = exactValues(ctx, t, rep.learners, kind, rep.FinalModel); err != nil {
 			return rep, err
 		}
 	}
 	if cfg.Baselines {
+		cfg.progress("baselines: each tenant alone with the same DP, and centralized")
 		if rep.BaselineValues, err = taskBaselines(ctx, cfg, t, kind); err != nil {
 			return rep, err
 		}

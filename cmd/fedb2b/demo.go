@@ -96,6 +96,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	encFlags := addEncoderFlags(fs)
 	var files fileFlags
 	files.register(fs)
+	quiet := fs.Bool("quiet", false, "no progress lines on a terminal (they never go into files or pipes)")
 	httpAddr := fs.String("http", "", "serve the operator's dashboard and Prometheus /metrics on this address during the run (e.g. 127.0.0.1:8080)")
 	httpWait := fs.Bool("http-wait", false, "with --http: keep serving the dashboard after the run until interrupted")
 	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
@@ -136,6 +137,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.Encoder = enc
+	cfg.Progress = progressTo(stderr, *quiet)
 
 	src := "synthetic B2B company profiles (zh + en)"
 	if *data != "" {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -74,5 +76,35 @@ func TestKindFlagAgrees(t *testing.T) {
 	}
 	if _, e, code := runCLI(t, "coordinator", "--task", "x"); code != 2 || !strings.Contains(e, "-task") {
 		t.Errorf("coordinator --task: %d %q (the ID flag is --task-id)", code, e)
+	}
+}
+
+// Progress lines go to a terminal only: never into a buffer, a file or a
+// pipe, and not with --quiet.
+func TestProgressOnlyOnTerminals(t *testing.T) {
+	var b strings.Builder
+	if progressTo(&b, false) != nil {
+		t.Error("progress into a buffer")
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if progressTo(f, false) != nil {
+		t.Error("progress into a regular file")
+	}
+	tty, err := os.OpenFile("/dev/null", os.O_WRONLY, 0) // a character device, as a terminal is
+	if err != nil {
+		t.Skip(err)
+	}
+	defer tty.Close()
+	if progressTo(tty, true) != nil {
+		t.Error("progress despite --quiet")
+	}
+	if p := progressTo(tty, false); p == nil {
+		t.Error("no progress on a character device")
+	} else {
+		p("encoding")
 	}
 }

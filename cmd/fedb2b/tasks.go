@@ -88,6 +88,8 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	jsonOut := fs.String("json", "", "write the summary to this file")
 	var files fileFlags
 	files.register(fs)
+	quiet := fs.Bool("quiet", false, "no progress lines on a terminal (they never go into files or pipes)")
+	progress := func() func(string) { return progressTo(stderr, *quiet) }
 	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -112,7 +114,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 		if rep.Skipped > 0 {
 			fmt.Fprintf(stderr, "skipped %d bad rows of %d\n", rep.Skipped, rep.Rows)
 		}
-		r, err := simulate.RunIntent(ctx, ex, simulate.IntentConfig{Tenants: *tenants, Seed: *seed, TargetEpsilon: *eps, Rounds: *rounds,
+		r, err := simulate.RunIntent(ctx, ex, simulate.IntentConfig{Progress: progress(), Tenants: *tenants, Seed: *seed, TargetEpsilon: *eps, Rounds: *rounds,
 			EvalEpsilon: *evalEps})
 		if err != nil {
 			return fail(err)
@@ -144,6 +146,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 				return fail(err)
 			}
 			run.cfg.Rounds = cmp.Or(*rounds, run.cfg.Rounds)
+			run.cfg.Progress = progress()
 			if err := run.run(ctx, &sum); err != nil {
 				return fail(err)
 			}
@@ -162,6 +165,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 				return fail(err)
 			}
 			run.cfg.Rounds = cmp.Or(*rounds, run.cfg.Rounds)
+			run.cfg.Progress = progress()
 			if err := run.run(ctx, &sum); err != nil {
 				return fail(err)
 			}
