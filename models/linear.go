@@ -138,16 +138,7 @@ func (h *LinearHead) Evaluate(rows []SparseRow, y []int) (ConfusionMatrix, error
 	if err != nil {
 		return ConfusionMatrix{}, err
 	}
-	m, err := NewConfusionMatrix(h.cfg.Classes)
-	if err != nil {
-		return ConfusionMatrix{}, err
-	}
-	for i, p := range pred {
-		if err := m.Add(y[i], p); err != nil {
-			return ConfusionMatrix{}, fmt.Errorf("models: example %d: %w", i, err)
-		}
-	}
-	return m, nil
+	return confusionOf(h.cfg.Classes, y, pred)
 }
 
 // PerExampleGradient writes into dst (length NumParams, Params order) the

@@ -141,7 +141,12 @@ func (c *Classifier) Evaluate(f [][]float64, y []int) (ConfusionMatrix, error) {
 	if err != nil {
 		return ConfusionMatrix{}, err
 	}
-	m, err := NewConfusionMatrix(c.cfg.Classes)
+	return confusionOf(c.cfg.Classes, y, pred)
+}
+
+// confusionOf counts predictions pred against labels y over classes.
+func confusionOf(classes int, y, pred []int) (ConfusionMatrix, error) {
+	m, err := NewConfusionMatrix(classes)
 	if err != nil {
 		return ConfusionMatrix{}, err
 	}
