@@ -14,10 +14,10 @@ import (
 // LoadOrCreate loads the ed25519 key at keyPath, decrypting it with the
 // age identity file at agePath. It is for simulations and demos, whose
 // keys protect nothing real: the commands that run real parties use
-// [LoadOrCreateWith] with a passphrase or an identity kept elsewhere. On first use it creates what is missing:
-// an age X25519 identity (0600) and a new key encrypted to it, plus the
-// public key next to the key as keyPath's name with ".pub" for ".age"
-// (for auditors). In production keep the identity file apart from the key
+// [LoadOrCreateWith] with a passphrase or an identity kept elsewhere. On
+// first use it creates what is missing: an age X25519 identity (0600) and
+// a new key encrypted to it, plus the public key next to the key as
+// keyPath's name with ".pub" for ".age" (for auditors). In production keep the identity file apart from the key
 // (another disk, a secrets manager): together they are the key.
 func LoadOrCreate(keyPath, agePath string) (ed25519.PrivateKey, error) {
 	if _, err := os.Stat(agePath); errors.Is(err, os.ErrNotExist) {
@@ -36,20 +36,7 @@ func LoadOrCreate(keyPath, agePath string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
-		priv, err := Generate(nil)
-		if err != nil {
-			return nil, err
-		}
-		if err := Save(keyPath, priv, ids[0].Recipient()); err != nil {
-			return nil, err
-		}
-		if err := WritePublic(PublicPath(keyPath), priv.Public().(ed25519.PublicKey)); err != nil {
-			return nil, err
-		}
-		return priv, nil
-	}
-	return Load(keyPath, ids[0])
+	return LoadOrCreateWith(keyPath, ids[0], ids[0].Recipient())
 }
 
 // PublicPath is where LoadOrCreate writes the public key of keyPath:

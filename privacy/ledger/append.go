@@ -27,14 +27,8 @@ func (l *Ledger) Append(e Entry) (Entry, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.fill(&e); err != nil {
+	if err := l.prepare(&e); err != nil {
 		return Entry{}, err
-	}
-	if err := e.Validate(); err != nil {
-		return Entry{}, fmt.Errorf("ledger: invalid entry: %w", err)
-	}
-	if len(l.entries) > 0 && e.Party != l.entries[0].Party {
-		return Entry{}, fmt.Errorf("ledger: party %q differs from this ledger's party %q (one ledger per party)", e.Party, l.entries[0].Party)
 	}
 	eps, err := l.replay.Peek(e)
 	if err != nil {
@@ -194,4 +188,19 @@ func (l *Ledger) Accountant(tenant string, unit Unit) (Accountant, string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.replay.Accountant(tenant, unit)
+}
+
+// prepare fills e's sequence, chain and signature fields, validates it and
+// checks it belongs to this ledger's party. l.mu is held.
+func (l *Ledger) prepare(e *Entry) error {
+	if err := l.fill(e); err != nil {
+		return err
+	}
+	if err := e.Validate(); err != nil {
+		return fmt.Errorf("ledger: invalid entry: %w", err)
+	}
+	if len(l.entries) > 0 && e.Party != l.entries[0].Party {
+		return fmt.Errorf("ledger: party %q differs from this ledger's party %q (one ledger per party)", e.Party, l.entries[0].Party)
+	}
+	return nil
 }

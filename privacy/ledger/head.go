@@ -82,14 +82,8 @@ func (l *Ledger) Receive(e Entry) (Entry, error) {
 	e.Status = StatusReceived
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.fill(&e); err != nil {
+	if err := l.prepare(&e); err != nil {
 		return Entry{}, err
-	}
-	if err := e.Validate(); err != nil {
-		return Entry{}, fmt.Errorf("ledger: invalid entry: %w", err)
-	}
-	if len(l.entries) > 0 && e.Party != l.entries[0].Party {
-		return Entry{}, fmt.Errorf("ledger: party %q differs from this ledger's party %q (one ledger per party)", e.Party, l.entries[0].Party)
 	}
 	return l.write(e)
 }
