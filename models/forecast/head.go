@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
-
-	"github.com/fedb2b/fedb2b/privacy"
 )
 
 // Head is the linear regression head: it predicts z = log1p(q)/Scale as
@@ -143,8 +141,9 @@ type TrainStats struct {
 	// MeanLoss is the mean loss (Huber or pinball, z units) of those
 	// examples, each before its step.
 	MeanLoss float64
-	// ClippedFraction is the fraction of per-example gradients whose L2
-	// norm exceeded ClipNorm (private training only).
+	// ClippedFraction is the fraction of sampled units (a row for
+	// TrainWithStats) whose summed gradient's L2 norm exceeded ClipNorm
+	// (private training only).
 	ClippedFraction float64
 }
 
@@ -158,83 +157,26 @@ func (h *Head) Train(x [][]float64, z []float64, cfg TrainConfig, rng *mrand.Ran
 	return err
 }
 
-// TrainWithStats is Train that also reports what the steps saw.
+// TrainWithStats is Train that also reports what the steps saw: TrainUnits
+// with every row its own unit (row-level DP-SGD).
 func (h *Head) TrainWithStats(x [][]float64, z []float64, cfg TrainConfig, rng *mrand.Rand) (TrainStats, error) {
-	var st TrainStats
-	if err := cfg.Check(); err != nil {
-		return st, err
-	}
 	if len(x) != len(z) {
-		return st, fmt.Errorf("forecast: %d rows but %d targets", len(x), len(z))
+		return TrainStats{}, fmt.Errorf("forecast: %d rows but %d targets", len(x), len(z))
 	}
-	// DP-SGD runs its steps whatever the number of rows: with none, every
-	// Poisson batch is empty and the step is noise only. Returning early
-	// would send an exactly-zero update that tells an empty tenant from
-	// one with a single row (ε = ∞ for that pair of neighbours).
-	if cfg.Steps == 0 || (len(x) == 0 && !cfg.Private) {
-		return st, nil
-	}
-	var lossSum float64
-	clipped := 0
-	d := len(h.W)
-	g := make([]float64, d)
-	var batch []int
-	perm := rng.Perm(len(x))
-	pos := 0
-	for step := 0; step < cfg.Steps; step++ {
-		clear(g)
-		var denom float64
-		if cfg.Private {
-			batch = privacy.PoissonSample(len(x), cfg.SampleRate, rng, batch[:0])
-			denom = cfg.ExpectedBatch
-		} else {
-			batch = batch[:0]
-			for len(batch) < cfg.BatchSize && len(batch) < len(x) {
-				if pos == len(perm) {
-					perm, pos = rng.Perm(len(x)), 0
-				}
-				batch = append(batch, perm[pos])
-				pos++
-			}
-			denom = float64(len(batch))
-		}
-		for _, i := range batch {
-			xi := x[i]
-			r := h.PredictZ(xi) - z[i]
-			l, c := h.lossGrad(r)
-			lossSum += l
-			if cfg.Private {
-				var n2 float64
-				for _, v := range xi {
-					n2 += v * v
-				}
-				if norm := math.Abs(c) * math.Sqrt(n2); norm > cfg.ClipNorm {
-					c *= cfg.ClipNorm / (norm + 1e-12)
-					clipped++
-				}
-			}
-			for j, v := range xi {
-				g[j] += c * v
-			}
-		}
-		if cfg.Private {
-			privacy.AddGaussian(g, cfg.NoiseMultiplier*cfg.ClipNorm, rng)
-		}
-		st.Steps++
-		st.Examples += len(batch)
-		lr := cfg.LearningRate / denom
-		for j := range h.W {
-			h.W[j] -= lr * g[j]
+	return TrainUnits(h, RowUnits(x, z), cfg, rng)
+}
+
+// Weights returns the head's live weights (Model).
+func (h *Head) Weights() []float64 { return h.W }
+
+// AddGrad adds the gradient ψ(w·x−z)·x of the head's loss at row x with
+// target z to g and returns the loss (Model).
+func (h *Head) AddGrad(g, x []float64, z float64) float64 {
+	l, c := h.lossGrad(h.PredictZ(x) - z)
+	if c != 0 {
+		for j, v := range x {
+			g[j] += c * v
 		}
 	}
-	if st.Examples > 0 {
-		st.MeanLoss = lossSum / float64(st.Examples)
-		st.ClippedFraction = float64(clipped) / float64(st.Examples)
-	}
-	for _, v := range h.W {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return st, fmt.Errorf("forecast: training diverged")
-		}
-	}
-	return st, nil
+	return l
 }

@@ -92,3 +92,28 @@ func SetEvalBound(spec *protocol.TaskSpec, maxUnits int64) error {
 	spec.Options = opts
 	return nil
 }
+
+// MaxEvalUnits returns how many held-out units a tenant may evaluate
+// under the bound b spec announces (1<<40 when it announces none): nine
+// tenths of the n with n·LInf + SetEvalBound's noise room = b, at most
+// DefaultMaxEvalUnits; the tenth left over is room for the evaluation
+// noise (10^11 at the forecast's LInf, over 100 standard deviations at
+// ε = 0.01), so a tenant at the cap is not refused for its noise. A learner evaluates
+// at most that many units, chosen by each unit alone, instead of failing
+// when it holds more: whether a tenant takes part must not depend on its
+// private size.
+func MaxEvalUnits(spec protocol.TaskSpec) (int64, error) {
+	k, err := Lookup(spec.Kind)
+	if err != nil {
+		return 0, err
+	}
+	b, err := protocol.EvalBound(spec)
+	if err != nil {
+		return 0, err
+	}
+	n := min((b-evalNoiseSlack)/k.LInf/10*9, DefaultMaxEvalUnits)
+	if n < 1 {
+		return 0, fmt.Errorf("task %q: evaluation bound %d leaves no room for one held-out unit", spec.ID, b)
+	}
+	return n, nil
+}

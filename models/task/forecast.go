@@ -1,11 +1,15 @@
 package task
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/forecast"
@@ -18,26 +22,40 @@ import (
 // conditional median (pinball loss) with DP-SGD on each tenant's own order
 // lines, evaluated on the last weeks of a shared calendar.
 //
-// Its evaluation statistics are four integers that add up across tenants,
-// in fixed point with per-row clamping (ForecastStats):
+// Privacy unit: a customer of a tenant — all of its order lines — with
+// add/remove adjacency, for training and evaluation alike. Training and
+// released evaluation use each customer's own weekly series
+// (forecast.ByCustomer, forecast.PrepareCustomers): every row is a
+// (customer, product, week) whose features and target come from that
+// customer's lines only, so adding or removing a customer adds or removes
+// its rows and changes no other. DP-SGD samples customers and clips each
+// sampled customer's summed gradient (forecast.TrainUnits). The tenant's
+// deployed forecasts apply the head to product-level series
+// (DeployedStats, never released).
 //
-//	[0] rows·ForecastUnit
-//	[1] Σ min(|ŷ−y|, B)/B·ForecastUnit
-//	[2] Σ min((ŷ−y)², B²)/B²·ForecastUnit
-//	[3] Σ min(|y|, B)/B·ForecastUnit
+// Its evaluation statistics are four integers that add up across tenants,
+// in fixed point with per-customer clamping (ForecastCustomerStats): over
+// the evaluated customers c, with E_c = Σ|ŷ−y|, S_c = Σ(ŷ−y)² and
+// Y_c = Σ|y| over c's held-out rows,
+//
+//	[0] customers·ForecastUnit
+//	[1] Σ_c min(E_c, B)/B·ForecastUnit
+//	[2] Σ_c min(S_c, B²)/B²·ForecastUnit
+//	[3] Σ_c min(Y_c, B)/B·ForecastUnit
 //
 // each term rounded to the nearest integer, where B is the task's
 // evaluation clip in units (option "eval_clip", default
-// DefaultForecastEvalClip) and ŷ, y are the forecast and the actual demand
-// in units. Privacy unit: one held-out row, a (product, week) of the
-// tenant's aggregated weekly series with its features (add/remove). Adding
-// or removing one row changes entry 0 by exactly ForecastUnit and each
-// other entry by at most ForecastUnit, so L0 = 4 and LInf = ForecastUnit
-// are true bounds. One order line can change several rows (its week's
-// target and later weeks' lag features), so this is not order-line- or
-// customer-level DP. Every row's scale is the same (the count is scaled
-// too), so the Gaussian noise is equally large relative to every entry;
-// a smaller B means less noise and more clamping.
+// DefaultForecastEvalClip). Adding or removing a customer changes entry 0
+// by exactly ForecastUnit and each other entry by at most ForecastUnit,
+// so L0 = 4 and LInf = ForecastUnit are true bounds for the customer. At
+// most the public cap of evaluated customers (MaxEvalUnits of the
+// announced bound) are evaluated, chosen by a keyed hash of the customer
+// alone (ForecastEvalSubsample): at the cap, adding a customer swaps at
+// most one evaluated customer for another, which changes entry 0 by 0 and
+// every other entry by at most ForecastUnit, so the bounds still hold and
+// no tenant fails for its size. Every customer's scale is the same (the
+// count is scaled too), so the Gaussian noise is equally large relative
+// to every entry; a smaller B means less noise and more clamping.
 const KindForecast = "forecast"
 
 // Forecast statistics: length, contribution bounds and fixed-point scale.
@@ -50,10 +68,6 @@ const (
 	// at most B/(2·ForecastUnit) units in Σ|e| and Σ|y| and
 	// B²/(2·ForecastUnit) units² in Σe².
 	ForecastUnit = 1_000_000
-	// MaxForecastEvalRows bounds a tenant's held-out rows so that its
-	// statistics (≤ rows·ForecastUnit) stay inside the coordinator's
-	// ±2^40 per entry, with room for evaluation noise.
-	MaxForecastEvalRows = 1_000_000
 	// DefaultForecastEvalClip is the default B in units
 	// (forecast.DefaultEvalClip).
 	DefaultForecastEvalClip = forecast.DefaultEvalClip
@@ -63,7 +77,7 @@ const (
 )
 
 func init() {
-	Register(Kind{Name: KindForecast, Unit: "product-week row (not a customer: one customer's orders change many rows)", EvalLen: func(protocol.TaskSpec) int { return ForecastStatsLen },
+	Register(Kind{Name: KindForecast, Unit: "customer (all its order lines)", EvalLen: func(protocol.TaskSpec) int { return ForecastStatsLen },
 		L0: ForecastL0, LInf: ForecastUnit, Metrics: forecastMetrics})
 }
 
@@ -89,17 +103,17 @@ func ForecastRow(pred, y, clip float64) [ForecastStatsLen]int64 {
 	}
 }
 
-// ForecastStats returns the statistics of forecasts pred of actual (units)
-// under clip B (see KindForecast).
+// ForecastStats returns row-level statistics of forecasts pred of actual
+// (units) under clip B: ForecastRow summed over the rows, each row a unit
+// of the sums (entry 0 counts rows). They are what the tenant's deployed
+// product-level forecasts and the baselines are counted with in
+// simulations; a released evaluation uses ForecastCustomerStats.
 func ForecastStats(pred, actual []float64, clip float64) ([]int64, error) {
 	if len(pred) != len(actual) {
 		return nil, fmt.Errorf("task: %d forecasts of %d actual values", len(pred), len(actual))
 	}
 	if err := checkClip(clip); err != nil {
 		return nil, err
-	}
-	if len(pred) > MaxForecastEvalRows {
-		return nil, fmt.Errorf("task: %d held-out forecast rows exceed the maximum of %d", len(pred), MaxForecastEvalRows)
 	}
 	s := make([]int64, ForecastStatsLen)
 	for i, p := range pred {
@@ -109,6 +123,35 @@ func ForecastStats(pred, actual []float64, clip float64) ([]int64, error) {
 		}
 	}
 	return s, nil
+}
+
+// ForecastCustomerStats returns one customer's contribution to the
+// released statistics (see KindForecast): the forecasts pred of its
+// held-out rows' demand actual (units) summed per customer, each sum
+// clamped to B (B² for squared errors) and scaled. Every entry is in
+// [0, ForecastUnit] and the first is ForecastUnit, whatever the inputs (a
+// non-finite sum counts as the clamp).
+func ForecastCustomerStats(pred, actual []float64, clip float64) ([ForecastStatsLen]int64, error) {
+	if len(pred) != len(actual) {
+		return [ForecastStatsLen]int64{}, fmt.Errorf("task: %d forecasts of %d actual values", len(pred), len(actual))
+	}
+	if err := checkClip(clip); err != nil {
+		return [ForecastStatsLen]int64{}, err
+	}
+	var e, s, a float64
+	for i, p := range pred {
+		d := math.Abs(p - actual[i])
+		e += d
+		s += d * d
+		a += math.Abs(actual[i])
+	}
+	fix := func(v, b float64) int64 {
+		if !(v <= b) {
+			v = b
+		}
+		return int64(math.Round(v / b * ForecastUnit))
+	}
+	return [ForecastStatsLen]int64{ForecastUnit, fix(e, clip), fix(s, clip*clip), fix(a, clip)}, nil
 }
 
 func checkClip(clip float64) error {
@@ -195,23 +238,35 @@ func forecastValues(stats []int64, clip float64) (map[string]float64, error) {
 	return map[string]float64{"mae": mae, "rmse": rmse, "wape": wape, "examples": rows}, nil
 }
 
-var _ Learner = (*Forecaster)(nil)
+var (
+	_ Learner  = (*Forecaster)(nil)
+	_ Deployer = (*Forecaster)(nil)
+)
 
 // Forecaster is the forecasting Learner: forecast.Head over one tenant's
-// prepared rows. Its parameters are the head's weights (spec.InputDim of
-// them).
+// customers' own rows (training and released evaluation) and its
+// product-level series (deployed forecasts). Its parameters are the head's
+// weights (spec.InputDim of them).
 type Forecaster struct {
 	head *forecast.Head
-	data *forecast.TenantData
-	clip float64
+	data *forecast.CustomerData
+	// eval lists the Test units evaluated (ForecastEvalSubsample).
+	eval []int
+	// product holds the product-level held-out rows the tenant's
+	// deployed forecasts are counted on (TestX, TestY; no training rows).
+	product *forecast.TenantData
+	clip    float64
 }
 
 // NewForecast returns a Factory that builds, for an announced forecasting
-// task (see ForecastSpec), the tenant's weekly series from its order lines
-// tx on the task's calendar, the feature rows (descriptions through enc,
-// which may be nil when the task has no text features) and the split:
-// target weeks before the last Holdout weeks train, those weeks are held
-// out. log (nil: discarded) gets the tenant's row counts.
+// task (see ForecastSpec), each customer's own weekly series from the
+// tenant's order lines tx on the task's calendar, their feature rows
+// (descriptions through enc, which may be nil when the task has no text
+// features) and the split: target weeks before the last Holdout weeks
+// train, those weeks are held out; and the product-level held-out rows of
+// the deployed forecasts. At most MaxEvalUnits(spec) customers are
+// evaluated (ForecastEvalSubsample): a tenant of any size starts. log
+// (nil: discarded) gets the tenant's counts.
 func NewForecast(enc models.Encoder, tx []forecast.Transaction, log *slog.Logger) Factory {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -221,6 +276,10 @@ func NewForecast(enc models.Encoder, tx []forecast.Transaction, log *slog.Logger
 			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindForecast)
 		}
 		c, err := ForecastSetupOf(spec)
+		if err != nil {
+			return nil, err
+		}
+		maxEval, err := MaxEvalUnits(spec)
 		if err != nil {
 			return nil, err
 		}
@@ -238,22 +297,63 @@ func NewForecast(enc models.Encoder, tx []forecast.Transaction, log *slog.Logger
 		if spec.InputDim != f.Dim() || spec.NumParams != f.Dim() {
 			return nil, fmt.Errorf("task %q: input dimension %d and %d parameters announced, the features have %d", spec.ID, spec.InputDim, spec.NumParams, f.Dim())
 		}
-		ss := forecast.WeeklySeries(tx, c.Calendar, false)
-		td, err := forecast.Prepare(ctx, f, spec.ID, ss, c.Holdout)
+		cd, err := forecast.PrepareCustomers(ctx, f, spec.ID, forecast.ByCustomer(tx, c.Calendar, false), c.Holdout)
 		if err != nil {
 			return nil, fmt.Errorf("task %q: %w", spec.ID, err)
 		}
-		if len(td.TestX) > MaxForecastEvalRows {
-			return nil, fmt.Errorf("task %q: %d held-out rows exceed the maximum of %d", spec.ID, len(td.TestX), MaxForecastEvalRows)
+		td, err := forecast.Prepare(ctx, f, spec.ID, forecast.WeeklySeries(tx, c.Calendar, false), c.Holdout)
+		if err != nil {
+			return nil, fmt.Errorf("task %q: %w", spec.ID, err)
 		}
-		if len(td.TrainX) == 0 {
+		td.TrainX, td.TrainZ = nil, nil
+		if cd.Train.Len() == 0 {
 			log.Warn("no training rows before the hold-out: this tenant's updates are noise only", "task", spec.ID)
 		}
-		log.Info("forecasting data", "task", spec.ID, "series", td.Series, "train_rows", len(td.TrainX), "test_rows", len(td.TestX))
+		eval := ForecastEvalSubsample(spec, cd.Test.IDs, int(maxEval))
+		log.Info("forecasting data", "task", spec.ID, "customers", cd.Customers, "train_customers", cd.Train.Len(), "train_rows", cd.Train.Rows(),
+			"eval_customers", len(eval), "held_out_customers", cd.Test.Len(), "product_test_rows", len(td.TestX))
 		head := forecast.NewHead(f.Dim())
 		head.Tau = c.Tau()
-		return &Forecaster{head: head, data: td, clip: c.EvalClip}, nil
+		return &Forecaster{head: head, data: cd, eval: eval, product: td, clip: c.EvalClip}, nil
 	}
+}
+
+// ForecastEvalSubsample returns the indices of the units of ids to
+// evaluate: all of them when there are at most max, else the max whose
+// keyed hash SHA-256(domain, task ID, seed, unit ID) is smallest, in
+// their order in ids. Whether a unit is kept depends on its own ID and on
+// the kept units' hashes only, so adding a unit at the cap evicts at most
+// one other: the statistics change as by swapping one unit (see
+// KindForecast), and no tenant fails to start for its size.
+func ForecastEvalSubsample(spec protocol.TaskSpec, ids []string, limit int) []int {
+	idx := make([]int, len(ids))
+	for i := range idx {
+		idx[i] = i
+	}
+	if len(ids) <= limit {
+		return idx
+	}
+	key := func(id string) [32]byte {
+		h := sha256.New()
+		h.Write([]byte("fedb2b/forecast/eval-subsample/v1\x00"))
+		h.Write([]byte(spec.ID))
+		h.Write([]byte{0})
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], spec.Seed)
+		h.Write(b[:])
+		h.Write([]byte(id))
+		var k [32]byte
+		copy(k[:], h.Sum(nil))
+		return k
+	}
+	keys := make([][32]byte, len(ids))
+	for i, id := range ids {
+		keys[i] = key(id)
+	}
+	slices.SortFunc(idx, func(a, b int) int { return bytes.Compare(keys[a][:], keys[b][:]) })
+	idx = idx[:limit]
+	slices.Sort(idx)
+	return idx
 }
 
 func encoderName(enc models.Encoder) string {
@@ -269,9 +369,12 @@ func (l *Forecaster) NumParams() int { return len(l.head.W) }
 // Params returns a copy of the head's weights.
 func (l *Forecaster) Params() []float64 { return append([]float64(nil), l.head.W...) }
 
-// TrainSize is the number of training rows (active product-weeks before
-// the hold-out).
-func (l *Forecaster) TrainSize() int { return len(l.data.TrainX) }
+// TrainSize is the number of training units: customers with at least one
+// training row.
+func (l *Forecaster) TrainSize() int { return l.data.Train.Len() }
+
+// Evaluated is the number of customers EvalStats counts.
+func (l *Forecaster) Evaluated() int { return len(l.eval) }
 
 // Model is the head (its weights are the current parameters).
 func (l *Forecaster) Model() *forecast.Head { return l.head }
@@ -290,12 +393,14 @@ func (l *Forecaster) SetParams(p []float64) error {
 	return nil
 }
 
-// Train runs cfg on the head (forecast.Head.TrainWithStats: pinball loss
-// of log1p(q)/Scale at the setup's quantile, or Huber; with cfg.Private,
-// DP-SGD with Poisson rate q, clip C and noise multiplier z, each step
-// divided by the task's public expected batch — a task without one is
-// refused — privacy unit one training row). The head has no momentum: a
-// cfg with Momentum is refused. TrainStats.MeanLoss is the mean loss.
+// Train runs cfg on the head over the customers' training rows
+// (forecast.TrainUnits: pinball loss of log1p(q)/Scale at the setup's
+// quantile, or Huber; with cfg.Private, DP-SGD that Poisson-samples
+// customers with rate q, clips each sampled customer's summed gradient to
+// C, adds noise of multiplier z and divides by the task's public expected
+// batch — a task without one is refused — privacy unit one customer;
+// without it, minibatch SGD over rows). The head has no momentum: a cfg
+// with Momentum is refused. TrainStats.MeanLoss is the mean loss per row.
 func (l *Forecaster) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.TrainStats, error) {
 	if err := cfg.Check(); err != nil {
 		return models.TrainStats{}, fmt.Errorf("task: forecast training: %w", err)
@@ -303,26 +408,50 @@ func (l *Forecaster) Train(cfg models.TrainConfig, rng *mrand.Rand) (models.Trai
 	if cfg.Momentum != 0 {
 		return models.TrainStats{}, fmt.Errorf("task: the forecast head trains without momentum (asked for %v)", cfg.Momentum)
 	}
-	st, err := l.head.TrainWithStats(l.data.TrainX, l.data.TrainZ, forecast.TrainConfig{
+	st, err := forecast.TrainUnits(l.head, &l.data.Train, forecast.TrainConfig{
 		Steps: cfg.Steps, LearningRate: cfg.LearningRate, Private: cfg.Private, SampleRate: cfg.SampleRate,
 		ClipNorm: cfg.ClipNorm, NoiseMultiplier: cfg.NoiseMultiplier, ExpectedBatch: cfg.ExpectedBatch, BatchSize: cfg.BatchSize,
 	}, rng)
 	return models.TrainStats{Steps: st.Steps, Examples: st.Examples, MeanLoss: st.MeanLoss, ClippedFraction: st.ClippedFraction}, err
 }
 
-// EvalStats returns ForecastStats of the head's forecasts of the held-out
-// rows.
+// EvalStats returns the released statistics: ForecastCustomerStats of
+// the head's forecasts of each evaluated customer's own held-out rows,
+// summed over those customers.
 func (l *Forecaster) EvalStats() ([]int64, error) {
-	pred := make([]float64, len(l.data.TestX))
-	for i, x := range l.data.TestX {
-		pred[i] = l.head.Predict(x)
+	s := make([]int64, ForecastStatsLen)
+	var pred []float64
+	for _, i := range l.eval {
+		x, y := l.data.Test.Unit(i)
+		pred = pred[:0]
+		for _, xr := range x {
+			pred = append(pred, l.head.Predict(xr))
+		}
+		c, err := ForecastCustomerStats(pred, y, l.clip)
+		if err != nil {
+			return nil, err
+		}
+		for j, v := range c {
+			s[j] += v
+		}
 	}
-	return ForecastStats(pred, l.data.TestY, l.clip)
+	return s, nil
 }
 
-// Errors returns the head's unclamped errors on the held-out rows (local
-// use only: they are not noised).
-func (l *Forecaster) Errors() forecast.Errors { return l.data.Evaluate(l.head) }
+// DeployedStats returns ForecastStats (row-level) of the head's forecasts
+// of the tenant's product-level held-out rows: how the tenant uses the
+// model. Never released (no per-customer bound); simulations count them.
+func (l *Forecaster) DeployedStats() ([]int64, error) {
+	pred := make([]float64, len(l.product.TestX))
+	for i, x := range l.product.TestX {
+		pred[i] = l.head.Predict(x)
+	}
+	return ForecastStats(pred, l.product.TestY, l.clip)
+}
+
+// Errors returns the head's unclamped errors on the product-level
+// held-out rows (local use only: they are not noised).
+func (l *Forecaster) Errors() forecast.Errors { return l.product.Evaluate(l.head) }
 
 // ForecastBaselines returns the metrics of every baseline of
 // forecast.Panel (the setup's season and window) on the held-out rows of

@@ -266,8 +266,8 @@ func TestForecasterLearner(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := l.(*Forecaster)
-	if f.NumParams() != 30 || f.TrainSize() == 0 || len(f.data.TestX) == 0 {
-		t.Fatalf("%d params, %d train rows, %d test rows", f.NumParams(), f.TrainSize(), len(f.data.TestX))
+	if f.NumParams() != 30 || f.TrainSize() == 0 || f.Evaluated() == 0 || len(f.product.TestX) == 0 {
+		t.Fatalf("%d params, %d training customers, %d evaluated customers, %d product test rows", f.NumParams(), f.TrainSize(), f.Evaluated(), len(f.product.TestX))
 	}
 	if err := l.SetParams(init); err != nil {
 		t.Fatal(err)
@@ -298,15 +298,18 @@ func TestForecasterLearner(t *testing.T) {
 	}
 	stats1, _ := l.EvalStats()
 	m1, _ := Metrics(spec, stats1)
-	// With a clip no row reaches, the exact statistics give the unclamped
-	// errors up to the quantisation.
+	if m1["examples"] != float64(f.Evaluated()) {
+		t.Errorf("released statistics count %v customers, %d evaluated", m1["examples"], f.Evaluated())
+	}
+	// With a clip no row reaches, the deployed (product-level) statistics
+	// give the unclamped errors up to the quantisation.
 	f.clip = 2000
-	wide, _ := l.EvalStats()
+	wide, _ := f.DeployedStats()
 	f.clip = 500
 	mw, _, _, _ := ForecastMetrics(wide, 2000)
 	e := f.Errors()
-	if math.Abs(mw-e.MAE()) > 1e-3 || float64(e.N) != m1["examples"] {
-		t.Errorf("kind MAE %v vs forecast.Errors %v (n=%d, examples %v)", mw, e.Metrics(), e.N, m1["examples"])
+	if math.Abs(mw-e.MAE()) > 1e-3 || float64(e.N)*ForecastUnit != float64(wide[0]) {
+		t.Errorf("deployed MAE %v vs forecast.Errors %v (n=%d, rows %v)", mw, e.Metrics(), e.N, wide[0])
 	}
 
 	st, err = l.Train(models.TrainConfig{Steps: 20, LearningRate: 1, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: 1.1, ExpectedBatch: 50}, rng)
