@@ -155,6 +155,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 				return fail(err)
 			}
 			maps.Copy(sum.Baselines, base)
+			sum.Note += "; forecast: federated, operator's view, centralized and local_only are the released statistics of each customer's own series (examples: customers), as deployed and *_deployed the head on the product-level rows the classical baselines are counted on"
 		} else {
 			enc, err := models.OrDefault(nil)
 			if err != nil {

@@ -14,14 +14,19 @@ import (
 func TestDemoTaskDispatch(t *testing.T) {
 	s := demoSummary(t, "forecast", "../../models/forecast/testdata/transactions_small.csv", "--epsilon", "8", "--rounds", "6")
 	var o, e bytes.Buffer
-	if s.Task != "forecast" || len(s.Final) != 4 || s.Final["examples"] != s.Baselines["zero"]["examples"] || s.Federation["mae"] < 0 ||
-		s.Baselines["centralized"]["examples"] != s.Final["examples"] ||
-		s.Baselines["local_only"]["examples"] != s.Final["examples"] || !(s.Privacy.Epsilon > 7 && s.Privacy.Epsilon <= 8*(1+1e-6)) {
+	// Final and local_only count the customers of the released
+	// (customer-level) statistics; the deployed figures and the classical
+	// baselines count the same product-level rows.
+	if s.Task != "forecast" || len(s.Final) != 4 || len(s.Deployed) != 4 || s.Deployed["examples"] != s.Baselines["zero"]["examples"] ||
+		!(s.Final["examples"] > 0 && s.Final["examples"] < s.Deployed["examples"]) || s.Federation["mae"] < 0 ||
+		s.Baselines["centralized_deployed"]["examples"] != s.Deployed["examples"] || s.Baselines["local_only_deployed"]["examples"] != s.Deployed["examples"] ||
+		s.Baselines["local_only"]["examples"] != s.Final["examples"] || s.Privacy.Unit != "customer (all its order lines)" ||
+		!(s.Privacy.Epsilon > 7 && s.Privacy.Epsilon <= 8*(1+1e-6)) {
 		t.Fatalf("summary %+v", s)
 	}
 	// Every classical baseline of the panel is reported, on the same rows.
 	for _, b := range forecast.Panel(1, 4) {
-		if s.Baselines[b.Name]["examples"] != s.Final["examples"] {
+		if s.Baselines[b.Name]["examples"] != s.Deployed["examples"] {
 			t.Errorf("baseline %s: %v", b.Name, s.Baselines[b.Name])
 		}
 	}

@@ -129,7 +129,7 @@ func Panel(season, window int) []Baseline {
 // name, pooled over every tenant's rows in the last holdout weeks of cal:
 // exactly the active (product, week) rows Prepare holds back, so the
 // figures stand beside a head evaluated with TenantData.Evaluate (or the
-// federated task's evaluation) on the same weeks. tenants[i] is the i-th
+// federated task's deployed statistics) on the same weeks. tenants[i] is the i-th
 // tenant's transactions; lines outside cal are ignored.
 func HoldoutBaselines(tenants [][]Transaction, cal Calendar, holdout int, panel []Baseline) (map[string]Errors, error) {
 	errs := make([]Errors, len(panel))

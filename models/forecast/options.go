@@ -21,9 +21,11 @@ type Setup struct {
 	Season   int      // seasonal-naive period in weeks (default 1)
 	Window   int      // moving-average window in weeks (default 4)
 	TextDim  int      // projected description features (default 16; -1 for none)
-	// EvalClip B bounds each held-out row's error and demand in the
-	// federated evaluation statistics, in units (default 500, at most
-	// MaxEvalClip).
+	// EvalClip B bounds each evaluated customer's summed absolute error
+	// and demand over its held-out rows in the released evaluation
+	// statistics (B² its squared errors), and each product-level row's
+	// in the deployed figures and baselines, in units (default 500, at
+	// most MaxEvalClip).
 	EvalClip float64
 	// Quantile is the level τ of the head's pinball loss (Head.Tau;
 	// default DefaultQuantile, the median, which minimises absolute
@@ -37,9 +39,12 @@ const DefaultQuantile = 0.5
 // Tau is the head's Tau for the setup: Quantile, or 0 (Huber) for -1.
 func (s Setup) Tau() float64 { return max(s.Quantile, 0) }
 
-// DefaultEvalClip is the default evaluation clip in units: above the
-// 99.9th percentile (322) and near the maximum (900) of the weekly demand
-// in the held-back weeks of online_retail split by country.
+// DefaultEvalClip is the default evaluation clip in units. On
+// online_retail split by country it is above the 99.9th percentile (322)
+// and near the maximum (900) of a product's weekly demand in the
+// held-back weeks, and near the 97th percentile of a customer's demand
+// over its held-out rows (median 0, 90th percentile 90, 99th 1,094,
+// maximum 9,743 units over 858 customers).
 const DefaultEvalClip = 500
 
 // MaxEvalClip is the largest evaluation clip: the statistics are integers

@@ -111,7 +111,7 @@ func MaxEvalUnits(spec protocol.TaskSpec) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := min((b-evalNoiseSlack)/k.LInf/10*9, DefaultMaxEvalUnits)
+	n := min((b-evalNoiseSlack)/k.LInf*9/10, DefaultMaxEvalUnits)
 	if n < 1 {
 		return 0, fmt.Errorf("task %q: evaluation bound %d leaves no room for one held-out unit", spec.ID, b)
 	}

@@ -454,12 +454,12 @@ func (l *Forecaster) DeployedStats() ([]int64, error) {
 func (l *Forecaster) Errors() forecast.Errors { return l.product.Evaluate(l.head) }
 
 // ForecastBaselines returns the metrics of every baseline of
-// forecast.Panel (the setup's season and window) on the held-out rows of
-// the given tenants' order lines, by the baseline's name, computed exactly
-// as the task's evaluation (same rows, same clip and fixed point, no
-// noise): figures to print beside the federated result. It reads every
-// tenant's data, so it is for simulations and experiments, not for a
-// deployment.
+// forecast.Panel (the setup's season and window) on the product-level
+// held-out rows of the given tenants' order lines, by the baseline's name,
+// computed exactly as the deployed statistics (Forecaster.DeployedStats:
+// same rows, same clip and fixed point, no noise): figures to print beside
+// the federated result as deployed. It reads every tenant's data, so it is
+// for simulations and experiments, not for a deployment.
 func ForecastBaselines(spec protocol.TaskSpec, tenants [][]forecast.Transaction) (map[string]map[string]float64, error) {
 	c, err := ForecastSetupOf(spec)
 	if err != nil {

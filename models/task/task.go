@@ -49,7 +49,7 @@ type Kind struct {
 	Name string
 	// Unit is the privacy unit of the kind's record-level guarantee, for
 	// training and evaluation alike (what the tenant's ledger calls a
-	// "record": a labelled text, a product-week row, a customer).
+	// "record": a labelled text, a message, a customer).
 	Unit string
 	// EvalLen is the length of the statistics vector of spec.
 	EvalLen func(spec protocol.TaskSpec) int

@@ -8,10 +8,11 @@
 //
 //   - update: one round of local DP-SGD as the client runs it (the task's
 //     learner, client.TrainConfigOf for the configuration), D′ = D with one
-//     training unit removed (a text, a message, a forecast row, a
-//     customer); the score is ‖Δθ‖², the update's squared norm, which is
-//     the statistic that exposed issue #13's finding 2 (a noise scale
-//     ∝ 1/N reveals N). Claimed: the RDP accountant's ε of that round.
+//     training unit removed (a text, a message, a customer for the
+//     forecast and recommendation kinds); the score is ‖Δθ‖², the
+//     update's squared norm, which is the statistic that exposed issue
+//     #13's finding 2 (a noise scale ∝ 1/N reveals N). Claimed: the RDP
+//     accountant's ε of that round.
 //   - eval: the task's evaluation statistics noised by client.NoiseStats,
 //     D′ = D with one held-out unit removed; the score is the projection of
 //     the release on exact(D) − exact(D′) (the likelihood-ratio direction

@@ -209,12 +209,12 @@ func sale(week int, customer, product string, qty float64) forecast.Transaction 
 }
 
 // forecastPairs: a 6-week calendar with the last 2 weeks held out and 256
-// description features (so the update has 260-odd coordinates). Product
-// 10001 sells every week, so it has training rows at weeks 1 to 3;
-// product 10099 sells once, in week 2, which adds one training row (week
-// 3) and two held-out rows: removing its order line removes one training
-// row (4 against 3). For the evaluation, removing 10001's week-5 line
-// changes one held-out row.
+// description features (so the update has 260-odd coordinates); the
+// privacy unit is the customer. Customer c1 orders product 10001 every
+// week, so it has training rows at weeks 1 to 3 and held-out rows; c2
+// orders 10099 once, in week 2, which gives it a training row (week 3) and
+// two held-out rows. D′ removes c2: one training unit (2 against 1) and
+// one held-out unit, so one pair serves both audits.
 func forecastPairs(ctx context.Context) (train, held pair, err error) {
 	var tx []forecast.Transaction
 	for w := range 6 {
@@ -237,20 +237,14 @@ func forecastPairs(ctx context.Context) (train, held pair, err error) {
 	if spec, err = withBatch(spec); err != nil {
 		return pair{}, pair{}, err
 	}
-	unit := "forecast row"
-	if train, err = build(ctx, task.KindForecast, unit, spec, initial,
+	if train, err = build(ctx, task.KindForecast, "customer", spec, initial,
 		[2]task.Factory{task.NewForecast(enc, withZ, nil), task.NewForecast(enc, tx, nil)}); err != nil {
 		return pair{}, pair{}, err
 	}
 	if d := train.learners[0].TrainSize() - train.learners[1].TrainSize(); d != 1 {
-		return pair{}, pair{}, fmt.Errorf("forecast audit data: training rows differ by %d, want 1", d)
+		return pair{}, pair{}, fmt.Errorf("forecast audit data: training customers differ by %d, want 1", d)
 	}
-	noLast := slices.DeleteFunc(slices.Clone(withZ), func(t forecast.Transaction) bool {
-		return t.Product == "10001" && t.Time.After(week0.AddDate(0, 0, 7*5))
-	})
-	held, err = build(ctx, task.KindForecast, unit, spec, initial,
-		[2]task.Factory{task.NewForecast(enc, withZ, nil), task.NewForecast(enc, noLast, nil)})
-	return train, held, err
+	return train, train, nil
 }
 
 // recommendPairs: 20 products, 10 customers who each buy 3 products
