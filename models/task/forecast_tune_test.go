@@ -22,7 +22,10 @@ import (
 // runs (weighted by training rows; no secure aggregation, no update clip:
 // a stand-in for the federation, cheap enough for a grid). Set
 // FEDB2B_RETAIL to online_retail's transactions.csv; FEDB2B_FORECAST_GRID
-// lists configurations "tau,lr,textdim" separated by ';'.
+// lists configurations "tau,lr,textdim" separated by ';';
+// FEDB2B_FORECAST_BATCH is the public expected batch (default 50: q·1,000
+// customers, the privacy unit since issue #13). Figures are the deployed
+// (product-level) forecasts' on the development weeks.
 func TestForecastTuneExperiment(t *testing.T) {
 	path := os.Getenv("FEDB2B_RETAIL")
 	if path == "" {
@@ -94,7 +97,7 @@ func TestForecastTuneExperiment(t *testing.T) {
 			if _, err := pl.Train(models.TrainConfig{Steps: 3000, LearningRate: lr, BatchSize: 256}, mrand.New(mrand.NewPCG(5, 6))); err != nil {
 				t.Fatal(err)
 			}
-			s, _ := pl.EvalStats()
+			s, _ := pl.(*task.Forecaster).DeployedStats()
 			m, _ := task.Metrics(spec, s)
 			t.Logf("dev centralized tau=%v lr=%v text=%d: WAPE %.4f MAE %.3f", tau, lr, td, m["wape"], m["mae"])
 		}
@@ -108,7 +111,8 @@ func TestForecastTuneExperiment(t *testing.T) {
 		}
 		rng := mrand.New(mrand.NewPCG(1, 2))
 		global := append([]float64(nil), init...)
-		cfg := models.TrainConfig{Steps: 10, LearningRate: lr, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: z, ExpectedBatch: 1000}
+		batch, _ := strconv.ParseFloat(cmpOr(os.Getenv("FEDB2B_FORECAST_BATCH"), "50"), 64)
+		cfg := models.TrainConfig{Steps: 10, LearningRate: lr, Private: true, SampleRate: 0.05, ClipNorm: 1, NoiseMultiplier: z, ExpectedBatch: batch}
 		for r := 0; r < 100; r++ {
 			next := make([]float64, len(global))
 			var wsum float64
@@ -138,7 +142,7 @@ func TestForecastTuneExperiment(t *testing.T) {
 			if err := l.SetParams(global); err != nil {
 				t.Fatal(err)
 			}
-			s, _ := l.EvalStats()
+			s, _ := l.(*task.Forecaster).DeployedStats()
 			for i, v := range s {
 				sum[i] += v
 			}
