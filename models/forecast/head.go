@@ -151,7 +151,9 @@ type TrainStats struct {
 // With Private every step is a DP-SGD step: Poisson sampling with rate q,
 // each per-example gradient ψ(w·x−z)·x clipped to L2 norm C, their sum plus
 // N(0, (zC)²) per coordinate, divided by the public ExpectedBatch. All
-// randomness comes from rng (privacy.NewRand in production).
+// randomness comes from rng (privacy.NewRand in production). Its ε is
+// per row: for a customer-level guarantee train with TrainUnits over
+// customers' own rows (PrepareCustomers), as models/task does.
 func (h *Head) Train(x [][]float64, z []float64, cfg TrainConfig, rng *mrand.Rand) error {
 	_, err := h.TrainWithStats(x, z, cfg, rng)
 	return err
