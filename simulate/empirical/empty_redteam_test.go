@@ -51,11 +51,11 @@ func runEmptyAudit(t *testing.T, p pair) {
 	}
 }
 
-// TestRedteamForecastUpdateEmptyTenant: one forecast training row
-// against none.
+// TestRedteamForecastUpdateEmptyTenant: one forecast training unit (a
+// customer) against none.
 func TestRedteamForecastUpdateEmptyTenant(t *testing.T) {
-	// Product 10001 sells only in the held-out weeks (no training row);
-	// product 10099's single sale in week 2 adds one training row.
+	// Customer c1 orders only in the held-out weeks (no training row);
+	// customer c2's single order in week 2 gives it one training row.
 	base := []forecast.Transaction{sale(4, "c1", "10001", 3), sale(5, "c1", "10001", 2)}
 	withZ := append(slices.Clone(base), sale(2, "c2", "10099", 7))
 	cal, err := forecast.CalendarOf(append(slices.Clone(withZ), sale(0, "c0", "10002", 1)))
@@ -73,7 +73,7 @@ func TestRedteamForecastUpdateEmptyTenant(t *testing.T) {
 	if spec, err = withBatch(spec); err != nil {
 		t.Fatal(err)
 	}
-	p, err := build(context.Background(), task.KindForecast, "forecast row", spec, initial,
+	p, err := build(context.Background(), task.KindForecast, "customer", spec, initial,
 		[2]task.Factory{task.NewForecast(enc, withZ, nil), task.NewForecast(enc, base, nil)})
 	if err != nil {
 		t.Fatal(err)
