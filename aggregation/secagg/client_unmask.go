@@ -143,21 +143,32 @@ func (c *Client) Unmask(req *UnmaskRequest) (*UnmaskResponse, error) {
 // checkQuorum verifies that sigs hold valid signatures on c.signed from at
 // least Quorum distinct participants.
 func (c *Client) checkQuorum(sigs []SurvivorSignature) error {
-	msgFor := func(signer uint32) []byte { return survivorSigMessage(c.p.session, signer, c.signed) }
+	return VerifySurvivorQuorum(c.p, c.signed, sigs)
+}
+
+// VerifySurvivorQuorum checks that sigs hold valid signatures on the
+// survivor set survivors (sorted indices, as the server sends it) from at
+// least p.Quorum() distinct participants, each verified against the
+// participant's identity key in p. A client runs it before it unmasks; a
+// party that is handed a session's result by the server that ran it (in
+// fedb2b's aggregator tier, the coordinator receiving a group's sum) runs
+// it to check the claimed survivor set is the one the quorum signed.
+func VerifySurvivorQuorum(p *Params, survivors []uint32, sigs []SurvivorSignature) error {
+	msgFor := func(signer uint32) []byte { return survivorSigMessage(p.session, signer, survivors) }
 	valid := make(map[uint32]bool, len(sigs))
 	for _, s := range sigs {
-		if len(valid) == c.p.Quorum() {
+		if len(valid) == p.Quorum() {
 			break // enough: verifying the rest adds nothing
 		}
-		if c.p.checkIndex(s.Signer) != nil || valid[s.Signer] {
+		if p.checkIndex(s.Signer) != nil || valid[s.Signer] {
 			continue
 		}
-		if verifySig(c.p.Participant(s.Signer).IdentityKey, msgFor(s.Signer), s.Signature) {
+		if verifySig(p.Participant(s.Signer).IdentityKey, msgFor(s.Signer), s.Signature) {
 			valid[s.Signer] = true
 		}
 	}
-	if len(valid) < c.p.Quorum() {
-		return fmt.Errorf("%w: unmask request carries valid survivor-set signatures from %d distinct participants, quorum is %d", ErrBadSignature, len(valid), c.p.Quorum())
+	if len(valid) < p.Quorum() {
+		return fmt.Errorf("%w: valid survivor-set signatures from %d distinct participants, quorum is %d", ErrBadSignature, len(valid), p.Quorum())
 	}
 	return nil
 }

@@ -45,6 +45,9 @@ type SimResult struct {
 	// ClientErrs holds, for each client that did not drop, why its
 	// session ended without success (nil on success).
 	ClientErrs map[int]error
+	// Signatures are the survivors' signatures on the survivor set that
+	// the unmask request carried (VerifySurvivorQuorum checks them).
+	Signatures []SurvivorSignature
 	// Dropouts is the server's view (Server.Dropouts).
 	Dropouts map[uint32]Stage
 	// Params of the simulated session.
@@ -79,21 +82,34 @@ func SimulateSession(cfg SimConfig, inputs [][]uint32, dropAt map[int]Stage, ran
 	if err != nil {
 		return nil, err
 	}
+	return SimulateWith(p, idents, inputs, dropAt, rand)
+}
+
+// SimulateWith is SimulateSession for a session whose Params the caller
+// built: idents[i] and inputs[i] belong to participant i of p (in p's
+// sorted order). Client randomness comes from rand.
+func SimulateWith(p *Params, idents []ed25519.PrivateKey, inputs [][]uint32, dropAt map[int]Stage, rand io.Reader) (*SimResult, error) {
+	n := p.N()
+	if len(idents) != n || len(inputs) != n {
+		return nil, fmt.Errorf("%w: %d identities and %d inputs for %d participants", ErrParams, len(idents), len(inputs), n)
+	}
 	for i, in := range inputs {
 		if len(in) != p.Dim() {
-			return nil, fmt.Errorf("%w: input %d has %d words, input 0 has %d", ErrParams, i, len(in), p.Dim())
+			return nil, fmt.Errorf("%w: input %d has %d words, the session has %d", ErrParams, i, len(in), p.Dim())
 		}
 	}
 	srv, _ := NewServer(p)
 	clients := make([]*Client, n)
 	for i := range n {
-		if clients[i], err = NewClient(ClientConfig{Params: p, ID: parts[i].ID, Identity: idents[i], Rand: rand}); err != nil {
+		var err error
+		if clients[i], err = NewClient(ClientConfig{Params: p, ID: p.Participant(uint32(i)).ID, Identity: idents[i], Rand: rand}); err != nil {
 			return nil, err
 		}
 	}
 	sim := &simRun{p: p, srv: srv, clients: clients, dropAt: dropAt, errs: make(map[int]error)}
 	res := &SimResult{Params: p, ClientErrs: sim.errs}
 	res.Err = sim.run(inputs)
+	res.Signatures = sim.sigs
 	res.Dropouts = srv.Dropouts()
 	if res.Err == nil {
 		sum, surv, err := srv.Result()
@@ -118,6 +134,7 @@ type simRun struct {
 	clients []*Client
 	dropAt  map[int]Stage
 	errs    map[int]error
+	sigs    []SurvivorSignature
 }
 
 // live reports whether client i still takes part at stage st.
@@ -266,6 +283,7 @@ func (s *simRun) run(inputs [][]uint32) error {
 	if err != nil {
 		return err
 	}
+	s.sigs = req.Signatures
 	for _, u := range req.Survivors {
 		i := int(u)
 		if !s.live(i, StageUnmask) || s.clients[i].Stage() != StageUnmask {
