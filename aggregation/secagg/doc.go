@@ -76,7 +76,10 @@
 // encoding directly), SignSurvivors, Unmask. Server.OnMaskedInputWire
 // takes a masked input's wire bytes and decodes them straight into the
 // running sum (on every core for large d), as does the unmasking. Errors wrap the exported
-// sentinels (errors.Is). Simulate runs a whole session in memory.
+// sentinels (errors.Is). Simulate runs a whole session in memory
+// (SimulateWith on Params the caller built). VerifySurvivorQuorum is the
+// clients' check of a survivor set's quorum signatures, for a party that
+// is handed a session's result by its server (aggregation/tier).
 //
 // The wire format is version 2 (signed shares, commitments, the two new
 // stages): a version-1 peer's messages are refused as malformed, so
