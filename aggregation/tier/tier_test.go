@@ -117,3 +117,37 @@ func TestTierWideSumBeyondOneRing(t *testing.T) {
 		t.Fatal("the modular sum should have wrapped here")
 	}
 }
+
+// A larger round: 200 tenants in sparse groups of 100 (k = 16, tenants
+// assuming c = 7 corrupt members per group), 5 % of them dropping before
+// their masked input; the total is the plain sum of the rest.
+func TestTierLargerCohort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 tenants")
+	}
+	ts := testTenants(200, 8, 41)
+	rp := RoundPlan{Round: 1, Context: []byte("big"), Dim: 8, GroupSize: 100, Neighbours: 16,
+		Policy: secagg.Policy{CorruptFraction: 7.5 / 100}}
+	drop := map[string]secagg.Stage{}
+	var want []string
+	for i, x := range ts {
+		if i%20 == 7 {
+			drop[x.ID] = secagg.StageMaskedInput
+		} else {
+			want = append(want, x.ID)
+		}
+	}
+	comb, outs, err := Simulate(rp, ts, SimOptions{DropAt: drop, MinGroups: 2}, privacy.SeededReader(42))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outs {
+		if o.Err != nil || o.Group.Neighbours != 16 || o.Group.MaxCorrupt != 7 {
+			t.Fatalf("group %d: %v (k = %d, c = %d)", o.Group.Index, o.Err, o.Group.Neighbours, o.Group.MaxCorrupt)
+		}
+	}
+	sum, wide := plainSums(t, ts, want)
+	if !slices.Equal(comb.Survivors, want) || !slices.Equal(comb.Sum, sum) || !slices.Equal(comb.Wide, wide) {
+		t.Fatal("combined sum differs from the plain sum of the survivors")
+	}
+}
