@@ -10,12 +10,15 @@ import (
 	"github.com/fedb2b/fedb2b/privacy"
 )
 
-// An aggregator (or a coordinator assigning groups) that runs a tenant in
-// a "group" of its choosing — the victim and two colluders — learns the
-// victim's input exactly: the group sum minus the colluders' inputs.
-// secagg's own policy accepts such a session (3 participants, c = 0);
-// CheckGroup, which recomputes the public partition, refuses it, and
-// refuses the right members under another group's context or round.
+// An aggregator that runs a tenant in a "group" of its choosing — the
+// victim and two colluders — learns the victim's input exactly: the group
+// sum minus the colluders' inputs. secagg's own policy accepts such a
+// session (3 participants, c = 0); CheckGroup, which recomputes the public
+// partition of the cohort list the coordinator gave the tenant, refuses
+// it, and refuses the right members under another group's context, another
+// round, or another cohort list. A coordinator that fabricates the cohort
+// list itself is stopped only by the tenant's own policy (MinCohort),
+// as it is today when it picks a cohort.
 func TestAttackAggregatorPicksGroup(t *testing.T) {
 	ts := testTenants(40, testPlan.Dim, 7)
 	ids := idsOf(ts)
@@ -30,7 +33,7 @@ func TestAttackAggregatorPicksGroup(t *testing.T) {
 		byID[x.ID] = x
 	}
 	evil := secagg.Config{Round: testPlan.Round, Threshold: 2, Neighbours: 2, Dim: testPlan.Dim,
-		Context: GroupContext(testPlan.Context, 0)}
+		Context: GroupContext(testPlan.Context, ids, 0)}
 	for _, id := range slices.Sorted(slices.Values(append([]string{victim}, colluders...))) {
 		evil.Participants = append(evil.Participants, secagg.Participant{ID: id, IdentityKey: byID[id].Identity.Public().(ed25519.PublicKey)})
 	}
@@ -69,7 +72,7 @@ func TestAttackAggregatorPicksGroup(t *testing.T) {
 	// The right members, but group 1's context, or another round.
 	right := groups[0].Config
 	wrongCtx := right
-	wrongCtx.Context = GroupContext(testPlan.Context, 1)
+	wrongCtx.Context = GroupContext(testPlan.Context, ids, 1)
 	if _, err := CheckGroup(wrongCtx, victim, ids, testPlan.GroupSize, testPlan.Context, testPlan.Round, secagg.Policy{}); err == nil {
 		t.Fatal("CheckGroup accepted another group's context")
 	}
@@ -80,6 +83,23 @@ func TestAttackAggregatorPicksGroup(t *testing.T) {
 	// MaxCorrupt withstands refuses too.
 	if _, err := CheckGroup(right, victim, ids, testPlan.GroupSize, testPlan.Context, testPlan.Round, secagg.Policy{CorruptFraction: 0.5}); err == nil {
 		t.Fatal("CheckGroup ignored the tenant's own policy")
+	}
+	// Members shown different cohort lists derive different sessions.
+	other := append(slices.Clone(ids), "tenant-99999")
+	if _, err := CheckGroup(right, victim, other, testPlan.GroupSize, testPlan.Context, testPlan.Round, secagg.Policy{}); err == nil {
+		t.Fatal("CheckGroup accepted a session built for another cohort list")
+	}
+	// A coordinator that claims the cohort is the victim and two
+	// colluders: the partition is then that one group. Only a tenant
+	// policy with a minimum group size refuses it.
+	fake := slices.Sorted(slices.Values(append([]string{victim}, colluders...)))
+	fakeCfg := evil
+	fakeCfg.Context = GroupContext(testPlan.Context, fake, 0)
+	if _, err := CheckGroup(fakeCfg, victim, fake, testPlan.GroupSize, testPlan.Context, testPlan.Round, secagg.Policy{}); err != nil {
+		t.Fatalf("a fabricated 3-tenant cohort is consistent with the public rule (%v): the limitation documented here changed", err)
+	}
+	if _, err := CheckGroup(fakeCfg, victim, fake, testPlan.GroupSize, testPlan.Context, testPlan.Round, secagg.Policy{MinCohort: 8}); err == nil {
+		t.Fatal("a tenant requiring groups of 8 accepted a group of 3")
 	}
 	// The honest plan passes (the check does not refuse everything).
 	if _, err := CheckGroup(right, victim, ids, testPlan.GroupSize, testPlan.Context, testPlan.Round, secagg.Policy{}); err != nil {

@@ -54,7 +54,8 @@ func NewCombiner(groups []*Group) (*Combiner, error) {
 // (max(t+1, quorum)) or without a quorum of valid survivor signatures on
 // exactly that set in that group's session — so an aggregator cannot
 // claim survivors the tenants did not sign for, nor pass off another
-// group's or round's result — and a sum that Check refuses. It cannot
+// group's or round's result; a report with more signatures than members;
+// and a sum that Check refuses. It cannot
 // tell a wrong sum over the right survivors from the true one: there is
 // no verifiable aggregation (docs/scale-out.md).
 func (c *Combiner) Add(r *Report) error {
@@ -77,6 +78,10 @@ func (c *Combiner) Add(r *Report) error {
 	}
 	if need := max(p.Threshold()+1, p.Quorum()); len(r.Survivors) < need {
 		return fmt.Errorf("tier: group %d reports %d survivors, a session needs at least %d", r.Group, len(r.Survivors), need)
+	}
+	if len(r.Signatures) > p.N() {
+		// Each invalid signature costs a verification: bound the work.
+		return fmt.Errorf("tier: group %d's report carries %d signatures for %d members", r.Group, len(r.Signatures), p.N())
 	}
 	if err := secagg.VerifySurvivorQuorum(p, r.Survivors, r.Signatures); err != nil {
 		return fmt.Errorf("tier: group %d: %w", r.Group, err)

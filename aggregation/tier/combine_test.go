@@ -88,12 +88,16 @@ func TestAttackAggregatorMisreports(t *testing.T) {
 	fewSigs.Signatures = fewSigs.Signatures[:groups[0].Params.Quorum()-1]
 	swapped := clone(reps[1])
 	swapped.Group = 0
+	flood := clone(r0)
+	for range 3 * groups[0].Params.N() {
+		flood.Signatures = append([]secagg.SurvivorSignature{{Signer: 0}}, flood.Signatures...)
+	}
 	poisoned := clone(r0)
 	poisoned.Sum[3] += 1 << 24
 	_, oldReps := honestReports(t, RoundPlan{Round: testPlan.Round - 1, Context: testPlan.Context, Dim: testPlan.Dim, GroupSize: testPlan.GroupSize}, ts, nil, 23)
 	for name, r := range map[string]*Report{
 		"survivor added": added, "survivor removed": removed, "signatures below quorum": fewSigs,
-		"another group's report": swapped, "another round's report": oldReps[0], "poisoned sum": poisoned,
+		"another group's report": swapped, "signature flood": flood, "another round's report": oldReps[0], "poisoned sum": poisoned,
 		"unknown group": {Group: 7, Sum: r0.Sum}, "short sum": {Group: 0, Sum: r0.Sum[:3]},
 	} {
 		if err := comb.Add(r); err == nil {

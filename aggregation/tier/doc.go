@@ -34,7 +34,9 @@
 // a whole cohort today; the guarantee above holds per group provided each
 // group holds at most c corrupt members and the tenant checks its group
 // against the public rule (CheckGroup: without it an aggregator could run
-// a victim with colluders only). The coordinator refuses a report whose
+// a victim with colluders only). The cohort list the rule applies to is
+// the coordinator's word, as the cohort is today: a coordinator that
+// fabricates it is bounded only by the tenant's policy (MinCohort). The coordinator refuses a report whose
 // survivor set lacks a quorum of valid survivor signatures in that group's
 // session (an aggregator cannot add or remove survivors or replay another
 // group's or round's report) and any sum its Check refuses (SumBounds);

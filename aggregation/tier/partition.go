@@ -9,7 +9,10 @@ import (
 	"slices"
 )
 
-const labelPartition = "fedb2b/tier/partition/v1"
+const (
+	labelPartition = "fedb2b/tier/partition/v1"
+	labelCohort    = "fedb2b/tier/cohort/v1"
+)
 
 // MinGroupSize is the smallest group a partition may produce: a SecAgg+
 // session needs at least three participants (secagg.NewParams).
@@ -86,10 +89,23 @@ func partitionKey(context []byte, round uint64, id string) [32]byte {
 }
 
 // GroupContext is the secagg.Config.Context of group j's session: the
-// round's context with the group index appended, so every group's session
-// ID is distinct and names its group.
-func GroupContext(context []byte, group int) []byte {
+// round's context, SHA-256 of the sorted cohort list, and the group index.
+// Every group's session ID is then distinct and names its group, and two
+// members of one group derive the same session only if they were given
+// the same cohort list (a member shown another list computes another
+// session ID, and its messages are refused as for another session).
+func GroupContext(context []byte, cohort []string, group int) []byte {
+	sorted := slices.Sorted(slices.Values(cohort))
+	h := sha256.New()
+	h.Write([]byte(labelCohort))
+	var b [8]byte
+	for _, id := range sorted {
+		binary.BigEndian.PutUint64(b[:], uint64(len(id)))
+		h.Write(b[:])
+		h.Write([]byte(id))
+	}
 	out := slices.Clone(context)
 	out = append(out, "/tier-group/"...)
+	out = h.Sum(out)
 	return binary.BigEndian.AppendUint32(out, uint32(group))
 }

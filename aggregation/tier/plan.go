@@ -15,7 +15,7 @@ import (
 type RoundPlan struct {
 	Round uint64
 	// Context is the application's name for the session (fedb2b: the
-	// task ID); group j's session uses GroupContext(Context, j).
+	// task ID); group j's session uses GroupContext(Context, cohort, j).
 	Context []byte
 	// Dim d of the input vectors in uint32 words.
 	Dim int
@@ -107,7 +107,7 @@ func Plan(rp RoundPlan, cohort []secagg.Participant, seeds io.Reader) ([]*Group,
 			return nil, err
 		}
 		cfg := secagg.Config{Round: rp.Round, Threshold: gp.Threshold, Neighbours: gp.Neighbours,
-			Dim: rp.Dim, MaxCorrupt: gp.MaxCorrupt, Context: GroupContext(rp.Context, j)}
+			Dim: rp.Dim, MaxCorrupt: gp.MaxCorrupt, Context: GroupContext(rp.Context, ids, j)}
 		if _, err := io.ReadFull(seeds, cfg.GraphSeed[:]); err != nil {
 			return nil, fmt.Errorf("tier: graph seed: %w", err)
 		}
@@ -128,12 +128,14 @@ func Plan(rp RoundPlan, cohort []secagg.Participant, seeds io.Reader) ([]*Group,
 // Params. The session must be the one the public rule gives: its
 // participants exactly the tenant's group j in Partition(cohort,
 // groupSize, context, round), its round that round, its context
-// GroupContext(context, j), and its parameters within the tenant's own
-// policy (secagg.Policy.Check, applied to the group). Without it an
-// aggregator (or the coordinator that assigns groups) could put a tenant
-// in a "group" of its choosing — the tenant and two colluders, whose sum
-// minus the colluders' inputs is the tenant's input
-// (TestAttackAggregatorPicksGroup).
+// GroupContext(context, cohort, j), and its parameters within the tenant's own
+// policy (secagg.Policy.Check, applied to the group: set MinCohort to the
+// smallest group the tenant accepts). Without it an aggregator could put a
+// tenant in a "group" of its choosing — the tenant and two colluders, whose
+// sum minus the colluders' inputs is the tenant's input
+// (TestAttackAggregatorPicksGroup). The cohort list is the coordinator's
+// word: one that fabricates it (the tenant and its sybils) is bounded only
+// by the tenant's policy, as when it picks a cohort today.
 func CheckGroup(cfg secagg.Config, me string, cohort []string, groupSize int, context []byte, round uint64, pol secagg.Policy) (*secagg.Params, error) {
 	if cfg.Round != round {
 		return nil, fmt.Errorf("tier: session is for round %d, the plan's round is %d", cfg.Round, round)
@@ -146,8 +148,8 @@ func CheckGroup(cfg secagg.Config, me string, cohort []string, groupSize int, co
 	if j < 0 {
 		return nil, fmt.Errorf("tier: %q is not in the round's cohort", me)
 	}
-	if !bytes.Equal(cfg.Context, GroupContext(context, j)) {
-		return nil, fmt.Errorf("tier: the session's context is not group %d's of this task", j)
+	if !bytes.Equal(cfg.Context, GroupContext(context, cohort, j)) {
+		return nil, fmt.Errorf("tier: the session's context is not group %d's of this task and cohort list", j)
 	}
 	p, err := secagg.NewParams(cfg)
 	if err != nil {
