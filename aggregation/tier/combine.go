@@ -49,15 +49,15 @@ func NewCombiner(groups []*Group) (*Combiner, error) {
 }
 
 // Add checks a group report and adds its sum. It refuses (and changes
-// nothing) a report for an unknown or already combined group, a sum of
-// the wrong length, a survivor set below the protocol's minimum
-// (max(t+1, quorum)) or without a quorum of valid survivor signatures on
-// exactly that set in that group's session — so an aggregator cannot
-// claim survivors the tenants did not sign for, nor pass off another
-// group's or round's result; a report with more signatures than members;
-// and a sum that Check refuses. It cannot
-// tell a wrong sum over the right survivors from the true one: there is
-// no verifiable aggregation (docs/scale-out.md).
+// nothing) a report for an unknown or already combined group; a sum of
+// the wrong length; a survivor set below the protocol's minimum
+// (max(t+1, quorum)) or the plan's MinSurvivors; a report with more
+// signatures than members; a survivor set without a quorum of valid
+// survivor signatures on exactly that set in that group's session — so
+// an aggregator cannot claim survivors the tenants did not sign for, nor
+// pass off another group's or round's result; and a sum that Check
+// refuses. It cannot tell a wrong sum over the right survivors from the
+// true one: there is no verifiable aggregation (docs/scale-out.md).
 func (c *Combiner) Add(r *Report) error {
 	if r == nil || r.Group < 0 || r.Group >= len(c.groups) {
 		return fmt.Errorf("tier: report for an unknown group")
@@ -76,7 +76,7 @@ func (c *Combiner) Add(r *Report) error {
 	if len(r.Survivors) > 0 && int(r.Survivors[len(r.Survivors)-1]) >= p.N() {
 		return fmt.Errorf("tier: group %d's survivor set names an index outside the group", r.Group)
 	}
-	if need := max(p.Threshold()+1, p.Quorum()); len(r.Survivors) < need {
+	if need := max(p.Threshold()+1, p.Quorum(), g.MinSurvivors); len(r.Survivors) < need {
 		return fmt.Errorf("tier: group %d reports %d survivors, a session needs at least %d", r.Group, len(r.Survivors), need)
 	}
 	if len(r.Signatures) > p.N() {

@@ -104,6 +104,20 @@ func TestAttackAggregatorMisreports(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	// The plan's survivor floor: group 0 lost a member, group 1 did not.
+	strict := make([]*Group, len(groups))
+	for j, g := range groups {
+		c := *g
+		c.MinSurvivors = g.Size
+		strict[j] = &c
+	}
+	sc, _ := NewCombiner(strict)
+	if err := sc.Add(reps[0]); err == nil {
+		t.Error("a group sum below the plan's MinSurvivors accepted")
+	}
+	if err := sc.Add(reps[1]); err != nil {
+		t.Errorf("a full group refused under MinSurvivors: %v", err)
+	}
 	for _, r := range reps {
 		if err := comb.Add(r); err != nil {
 			t.Fatalf("honest report of group %d refused: %v", r.Group, err)

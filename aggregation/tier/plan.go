@@ -30,14 +30,17 @@ type RoundPlan struct {
 	// for a whole cohort.
 	Policy secagg.Policy
 	// MinSurvivors is the fewest survivors a group's sum may have for the
-	// coordinator to use it; 0 means the protocol's own minimum. It caps
-	// the DDG noise shares (GroupParams.NoiseShares).
+	// coordinator to use it (Combiner.Add refuses fewer); 0 means the
+	// protocol's own minimum, max(t+1, quorum). It caps the DDG noise
+	// shares (GroupParams.NoiseShares).
 	MinSurvivors int
 }
 
 // GroupParams are the SecAgg+ parameters of one group of Size tenants.
 type GroupParams struct {
 	Size, Neighbours, Threshold, MaxCorrupt int
+	// MinSurvivors is RoundPlan.MinSurvivors (0: the protocol's minimum).
+	MinSurvivors int
 	// NoiseShares is the number of noise shares a group sum is calibrated
 	// for (privacy/ddg Goal.Threshold): min(MinSurvivors,
 	// secagg.MinHonestInSum(t, c)) — a sum the group's aggregator can
@@ -68,7 +71,7 @@ func (rp RoundPlan) ForGroup(size int) (GroupParams, error) {
 	if rp.MinSurvivors > 0 {
 		shares = min(rp.MinSurvivors, h)
 	}
-	return GroupParams{Size: size, Neighbours: k, Threshold: t, MaxCorrupt: c, NoiseShares: shares}, nil
+	return GroupParams{Size: size, Neighbours: k, Threshold: t, MaxCorrupt: c, MinSurvivors: rp.MinSurvivors, NoiseShares: shares}, nil
 }
 
 // Group is one group's session: its index, members (sorted IDs) and the
