@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -17,11 +18,22 @@ const (
 	// SpendEval is a federated evaluation's Gaussian-noised statistics:
 	// sampling rate 1, one step, ClipNorm their L2 sensitivity.
 	SpendEval = "eval"
+	// SpendExact is an exact release (evaluation statistics or an example
+	// count without noise), made only when Policy.RequireNoisedCounts is
+	// off: ε = ∞ (ledger.MechExact). Only Task, Round and Steps (1) are
+	// set.
+	SpendExact = "exact"
 )
 
+// ExactSpend is the spend of one exact release in round of taskID.
+func ExactSpend(taskID string, round int) Spend {
+	return Spend{Kind: SpendExact, Task: taskID, Round: round, Steps: 1}
+}
+
 // Spend is one record-level release of the tenant: a round of DP-SGD, or
-// a noised evaluation (Kind SpendEval). Both compose as Gaussian
-// mechanisms in the accountant.
+// a noised evaluation (Kind SpendEval), both composed as Gaussian
+// mechanisms in the accountant, or an exact release (Kind SpendExact),
+// after which ε is +Inf.
 type Spend struct {
 	Kind            string  `json:"kind,omitempty"`
 	Task            string  `json:"task"`
@@ -56,7 +68,7 @@ type Budget struct {
 }
 
 // Epsilon returns the ε (at delta) of spends composed, computed by the RDP
-// accountant from the recorded parameters.
+// accountant from the recorded parameters: +Inf when one is exact.
 func Epsilon(spends []Spend, delta float64) (float64, error) {
 	acc, err := compose(spends)
 	if err != nil {
@@ -76,7 +88,12 @@ func compose(spends []Spend) (*privacy.RDPAccountant, error) {
 	steps := map[mech]int{}
 	first := map[mech]int{} // round of the first spend, for errors
 	var order []mech
+	exact := 0
 	for _, s := range spends {
+		if s.Kind == SpendExact {
+			exact += max(s.Steps, 1)
+			continue
+		}
 		m := mech{s.SampleRate, s.NoiseMultiplier}
 		if _, ok := steps[m]; !ok {
 			order = append(order, m)
@@ -90,7 +107,37 @@ func compose(spends []Spend) (*privacy.RDPAccountant, error) {
 			return nil, fmt.Errorf("client: spend of round %d: %w", first[m], err)
 		}
 	}
+	if exact > 0 {
+		// An exact count separates neighbours with certainty: infinite
+		// Rényi divergence at every order, so ε = +Inf at every δ < 1.
+		if err := acc.ComposeRDP(func(float64) float64 { return math.Inf(1) }, exact); err != nil {
+			return nil, err
+		}
+	}
 	return acc, nil
+}
+
+// noisedOnly returns spends without the exact ones: what a cap bounds
+// after an exact release the tenant allowed.
+func noisedOnly(spends []Spend) []Spend {
+	out := make([]Spend, 0, len(spends))
+	for _, s := range spends {
+		if s.Kind != SpendExact {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// exactOnRecord returns the exact spends among spends.
+func exactOnRecord(spends []Spend) []Spend {
+	var out []Spend
+	for _, s := range spends {
+		if s.Kind == SpendExact {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // epsilonOf is acc's ε at delta, 0 when nothing was composed.
@@ -144,7 +191,9 @@ func (l *MemSpendLog) RecordTenantLevel(_ string, _ int, p ledger.Params, delta,
 	return 0, nil
 }
 
-// CheckTenantLevel implements TenantLevelChecker.
+// CheckTenantLevel implements TenantLevelChecker: like the ledger, it
+// returns ε = ∞ after an exact release and says whether the noised
+// releases alone fit cap.
 func (l *MemSpendLog) CheckTenantLevel(p ledger.Params, delta, cap float64) (float64, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -158,6 +207,10 @@ func (l *MemSpendLog) checkTenantLevel(p ledger.Params, delta, cap float64) (flo
 			return 0, false, err
 		}
 	}
-	eps, _, err := acc.Epsilon(delta)
-	return eps, err == nil && eps <= cap, err
+	noised, _, err := acc.Epsilon(delta)
+	eps := noised
+	if len(exactOnRecord(l.spends)) > 0 {
+		eps = math.Inf(1) // as the ledger: ∞ in every unit after an exact release
+	}
+	return eps, err == nil && noised <= cap, err
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	mrand "math/rand/v2"
 	"time"
 
@@ -99,13 +98,15 @@ type Result struct {
 	// Clipped lists the secure rounds whose update exceeded the plan's
 	// bound S and was scaled down to it before quantisation.
 	Clipped []int
-	// Epsilon is the record-level ε spent at Policy.Budget.Delta: +Inf
-	// when the run made an exact release (ExactReleases > 0), which only
-	// a tenant without RequireNoisedCounts does.
+	// Epsilon is the record-level ε spent at Policy.Budget.Delta, over
+	// everything in the spend log: +Inf when an exact release is on
+	// record (ExactReleases > 0), which only a tenant without
+	// RequireNoisedCounts makes.
 	Epsilon float64
-	// ExactReleases counts this run's exact evaluation statistics and
-	// example counts. They are not in the ledger (it holds finite ε only):
-	// a restarted client does not remember them.
+	// ExactReleases counts the exact evaluation statistics and example
+	// counts in the spend log, this run's and earlier runs' (the ledger
+	// records each as ledger.MechExact, so a restarted client remembers
+	// them).
 	ExactReleases int
 	FinalVersion  int
 	Reason        string
@@ -120,7 +121,6 @@ type Client struct {
 	kind    task.Kind
 	learner task.Learner
 	sec     *secSession
-	exact   int // exact releases made in this run
 	secLeft int // the secure round this client left (0: none)
 }
 
@@ -184,12 +184,11 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 		}
 		err = c.act(ctx, conn, pr, &res)
 		if errors.Is(err, errFinished) {
-			if res.Epsilon, err = Epsilon(c.cfg.Spends.Spends(), c.cfg.Policy.Budget.Delta); err != nil {
-				return res, err
+			spends := c.cfg.Spends.Spends()
+			if res.Epsilon, err = Epsilon(spends, c.cfg.Policy.Budget.Delta); err != nil {
+				return res, err // +Inf after an exact release
 			}
-			if res.ExactReleases = c.exact; c.exact > 0 {
-				res.Epsilon = math.Inf(1) // an exact count: no finite ε holds
-			}
+			res.ExactReleases = len(exactOnRecord(spends))
 			return res, c.saveFinal(ctx, conn, res.FinalVersion)
 		}
 		if _, remote := status.FromError(err); err != nil && remote {

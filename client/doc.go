@@ -22,8 +22,10 @@
 // task's evaluation statistics of its held-out split, both noised with the
 // Google DP library's Gaussian at the plan's ε and charged to the same
 // budget. A tenant with RequireNoisedCounts (the command's default)
-// declines exact ones; one that allows them has ε = ∞ (Result.Epsilon is
-// +Inf after an exact release). DP-SGD divides by the task's public
+// declines exact ones; one that allows them writes each exact release to
+// its ledger (ledger.MechExact) before it leaves, and has ε = ∞ from then
+// on, in every unit and after a restart (Result.Epsilon is +Inf), so its
+// finite caps decline every later round. DP-SGD divides by the task's public
 // expected batch (TrainConfigOf), never by anything computed from the
 // tenant's own data, and the train/held-out split puts each record on a
 // side by a keyed hash of that record alone, so add/remove-one neighbours

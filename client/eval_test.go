@@ -39,6 +39,12 @@ func evalRunWeighted(t *testing.T, evalEps, weightEps float64, pol Policy) (coor
 // AllowInsecurePlainAggregation. It also returns the client's Result.
 func plainRun(t *testing.T, evalEps, weightEps float64, pol Policy, allowPlain bool) (coordinator.Event, []Spend, Result) {
 	t.Helper()
+	return plainRunLog(t, evalEps, weightEps, pol, allowPlain, &MemSpendLog{})
+}
+
+// plainRunLog is plainRun with the tenant's spend log.
+func plainRunLog(t *testing.T, evalEps, weightEps float64, pol Policy, allowPlain bool, log SpendLog) (coordinator.Event, []Spend, Result) {
+	t.Helper()
 	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: 128})
 	if err != nil {
 		t.Fatal(err)
@@ -76,14 +82,13 @@ func plainRun(t *testing.T, evalEps, weightEps float64, pol Policy, allowPlain b
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	go svc.Run(ctx, 10*time.Millisecond)
-	log := &MemSpendLog{}
 	c, err := New(Config{Tenant: "a", Encoder: enc, Train: train, Test: test, Policy: pol, Spends: log, Rand: privacy.SeededReader(3),
 		AllowInsecurePlainAggregation: allowPlain})
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, err := c.Run(ctx, conn)
-	lastRun = res
+	lastRun, lastSpends = res, log.Spends()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +104,12 @@ func plainRun(t *testing.T, evalEps, weightEps float64, pol Policy, allowPlain b
 	}
 }
 
-// lastRun is the client's result of the last evalRunWeighted.
-var lastRun Result
+// lastRun is the client's result of the last evalRunWeighted, lastSpends
+// its spend log at the end.
+var (
+	lastRun    Result
+	lastSpends []Spend
+)
 
 func TestEvaluationRelease(t *testing.T) {
 	budget := Budget{Epsilon: 8, Delta: 1e-5}
@@ -122,6 +131,9 @@ func TestEvaluationRelease(t *testing.T) {
 		// finite ε of the noised releases alone.
 		if lastRun.ExactReleases != 1 || !math.IsInf(lastRun.Epsilon, 1) {
 			t.Fatalf("result %+v: want one exact release and ε = +Inf", lastRun)
+		}
+		if n := len(exactOnRecord(lastSpends)); n != 1 {
+			t.Fatalf("spends %+v: want the exact release on record", lastSpends)
 		}
 	})
 	t.Run("noised statistics are charged", func(t *testing.T) {
@@ -157,8 +169,10 @@ func TestEvaluationRelease(t *testing.T) {
 }
 
 // A weighted round that asks for the exact example count is declined by a
-// tenant that releases counts only noised; allowed, the count is exact and
-// nothing but the training is charged.
+// tenant that releases counts only noised; allowed, the count is exact, it
+// is recorded as an exact spend (ε = ∞) before it leaves, and the noised
+// evaluation that follows is charged against the cap as before (the
+// tenant's waiver: the cap bounds the noised releases).
 func TestExactWeights(t *testing.T) {
 	budget := Budget{Epsilon: 8, Delta: 1e-5}
 	e, spends := evalRunWeighted(t, 0.5, 0, Policy{Budget: budget, RequireNoisedCounts: true})
@@ -166,8 +180,9 @@ func TestExactWeights(t *testing.T) {
 		t.Fatalf("event %+v, spends %+v", e, spends)
 	}
 	e, spends = evalRunWeighted(t, 0.5, 0, Policy{Budget: budget})
-	if e.Kind != coordinator.EvEvaluated || len(spends) != 2 || spends[0].Kind != SpendDPSGD || spends[1].ClipNorm != math.Sqrt(5) {
-		t.Fatalf("event %+v, spends %+v: want training and the evaluation only", e, spends)
+	if e.Kind != coordinator.EvEvaluated || len(e.Evaluators) != 1 || len(spends) != 3 || spends[0].Kind != SpendDPSGD ||
+		spends[1] != ExactSpend("t", 1) || spends[2].ClipNorm != math.Sqrt(5) {
+		t.Fatalf("event %+v, spends %+v: want training, the exact count, then the noised evaluation", e, spends)
 	}
 	if lastRun.ExactReleases != 1 || !math.IsInf(lastRun.Epsilon, 1) {
 		t.Fatalf("result %+v: want the exact count counted and ε = +Inf", lastRun)

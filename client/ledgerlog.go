@@ -23,8 +23,9 @@ func NewLedgerSpendLog(l *ledger.Ledger, tenant string) *LedgerSpendLog {
 	return &LedgerSpendLog{l: l, tenant: tenant}
 }
 
-// Spends implements SpendLog: every record-level DP-SGD intent of the
-// tenant, released or not (a crash after the intent still counts).
+// Spends implements SpendLog: every record-level intent of the tenant
+// (DP-SGD, noised evaluations and counts, exact releases), released or
+// not (a crash after the intent still counts).
 func (s *LedgerSpendLog) Spends() []Spend {
 	var out []Spend
 	for _, e := range s.l.Entries() {
@@ -37,6 +38,9 @@ func (s *LedgerSpendLog) Spends() []Spend {
 		case ledger.MechDPSGD:
 		case ledger.MechScalarGaussian:
 			sp.Kind, sp.SampleRate = SpendEval, 1
+		case ledger.MechExact:
+			sp = ExactSpend(e.Task, int(e.Round))
+			sp.Steps = e.Params.Steps
 		default:
 			continue
 		}
@@ -46,12 +50,16 @@ func (s *LedgerSpendLog) Spends() []Spend {
 }
 
 // Record implements SpendLog: it appends a durable intent. The ledger
-// refuses it if the recomputed ε would exceed b.Epsilon.
+// refuses it if the recomputed ε would exceed b.Epsilon, except an exact
+// release (SpendExact, ledger.MechExact), which it records at ε = ∞.
 func (s *LedgerSpendLog) Record(sp Spend, b Budget) (uint64, error) {
 	mech := ledger.MechDPSGD
 	params := ledger.Params{SamplingRate: sp.SampleRate, NoiseMultiplier: sp.NoiseMultiplier, ClipNorm: sp.ClipNorm, Steps: sp.Steps}
-	if sp.Kind == SpendEval {
+	switch sp.Kind {
+	case SpendEval:
 		mech, params.SamplingRate = ledger.MechScalarGaussian, 0
+	case SpendExact:
+		mech, params = ledger.MechExact, ledger.Params{Steps: max(sp.Steps, 1)}
 	}
 	e, err := s.l.Append(ledger.Entry{
 		Party: s.tenant, Task: sp.Task, Round: int64(sp.Round), Tenant: s.tenant, Unit: ledger.UnitRecord,

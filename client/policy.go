@@ -21,6 +21,13 @@ type Policy struct {
 	// whose plan asks for its exact example count (weight ε = 0). Noised
 	// ones are released at the plan's ε with the Google DP library's
 	// Gaussian mechanism and recorded and accounted like any other spend.
+	// Without it, an exact release is made on the tenant's waiver: it is
+	// written to the spend log (ledger.MechExact) before it leaves, and
+	// its ε is ∞ in every unit from then on, after a restart too. While
+	// the waiver stands (RequireNoisedCounts off) the caps bound the
+	// noised releases alone; a tenant that requires noised counts again
+	// (the command's default) declines every round once an exact release
+	// is on record, since no finite cap holds ∞.
 	RequireNoisedCounts bool
 	// TenantEpsilon caps the tenant-level ε (distributed discrete
 	// Gaussian) its ledger accepts; 0 means no cap. With a cap, rounds
@@ -56,8 +63,15 @@ func (p Policy) Decide(task string, next Spend, cohort int, spends []Spend) (Dec
 	if next.NoiseMultiplier <= 0 {
 		return Decision{Reason: "the plan adds no noise (noise multiplier 0): record-level DP would be infinite"}, nil
 	}
-	// Compose the record once, read ε, then add the plan.
-	acc, err := compose(spends)
+	exact := exactOnRecord(spends)
+	if len(exact) > 0 && p.RequireNoisedCounts {
+		return Decision{EpsNow: math.Inf(1), EpsAfter: math.Inf(1),
+			Reason: fmt.Sprintf("record-level ε is ∞ since the exact release of task %q round %d, and this tenant no longer allows exact releases: no round fits its cap %g", exact[0].Task, exact[0].Round, p.Budget.Epsilon)}, nil
+	}
+	// Compose the record once, read ε, then add the plan. After an exact
+	// release the tenant still allows, the cap bounds the noised releases
+	// (its waiver); ε itself is ∞.
+	acc, err := compose(noisedOnly(spends))
 	if err != nil {
 		return Decision{}, err
 	}
@@ -75,7 +89,13 @@ func (p Policy) Decide(task string, next Spend, cohort int, spends []Spend) (Dec
 	d := Decision{EpsNow: now, EpsAfter: after}
 	if p.Budget.Epsilon > 0 && !(after <= p.Budget.Epsilon) || math.IsNaN(after) {
 		d.Reason = fmt.Sprintf("round %d would raise record-level ε from %.4g to %.4g (δ=%g), above this tenant's cap %g", next.Round, now, after, p.Budget.Delta, p.Budget.Epsilon)
+		if len(exact) > 0 {
+			d.Reason = fmt.Sprintf("round %d would raise the record-level ε of this tenant's noised releases from %.4g to %.4g (δ=%g), above its cap %g (ε itself is ∞ since an exact release)", next.Round, now, after, p.Budget.Delta, p.Budget.Epsilon)
+		}
 		return d, nil
+	}
+	if len(exact) > 0 {
+		d.EpsNow, d.EpsAfter = math.Inf(1), math.Inf(1)
 	}
 	d.Accept = true
 	return d, nil

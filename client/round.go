@@ -104,13 +104,18 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 	if err != nil {
 		return fmt.Errorf("client: round %d: not releasing: %w", round, err)
 	}
-	if wt.spend != nil {
+	switch {
+	case wt.spend != nil:
 		if wt.intent, err = c.cfg.Spends.Record(*wt.spend, c.cfg.Policy.Budget); err != nil {
 			return fmt.Errorf("client: round %d: not releasing: %w", round, err)
 		}
-	}
-	if wt.weighted && wt.rec == nil {
-		c.exact++ // the exact example count leaves with this round
+	case wt.weighted:
+		// The exact example count leaves with this round (allowed by the
+		// policy): ε = ∞ on record before it does, after the round's
+		// DP-SGD spend (which the cap still had to admit).
+		if wt.intent, err = c.cfg.Spends.Record(ExactSpend(c.task.ID, round), c.cfg.Policy.Budget); err != nil {
+			return fmt.Errorf("client: round %d: not releasing: %w", round, err)
+		}
 	}
 	stats, err := c.learner.Train(tc, c.rng)
 	if err != nil {
@@ -191,12 +196,12 @@ func (c *Client) evaluate(ctx context.Context, conn api.FederationClient, e *api
 				return err
 			}
 			res.Declined = reason
+		} else if intent, err = c.cfg.Spends.Record(ExactSpend(c.task.ID, round), c.cfg.Policy.Budget); err != nil {
+			// Allowed by the policy: ε = ∞, on record before release.
+			return fmt.Errorf("client: evaluation of round %d: not releasing: %w", round, err)
 		}
 		if res.Declined == "" {
 			res.Stats = stats
-			if eps == 0 {
-				c.exact++ // allowed by the policy: ε = ∞ from here on
-			}
 		}
 	}
 	if res.Declined != "" {
@@ -225,7 +230,12 @@ func (c *Client) noiseEval(round int, eps float64, stats []int64) (intent uint64
 		return 0, "", fmt.Errorf("client: evaluation noise: %w", err)
 	}
 	sp := EvalSpend(c.task.ID, round, rec)
-	after, err := Epsilon(append(c.cfg.Spends.Spends(), sp), b.Delta)
+	spends := c.cfg.Spends.Spends()
+	ex := exactOnRecord(spends)
+	if len(ex) > 0 && c.cfg.Policy.RequireNoisedCounts {
+		return 0, fmt.Sprintf("record-level ε is ∞ since the exact release of task %q round %d, and this tenant no longer allows exact releases: a noised evaluation does not fit its cap %g", ex[0].Task, ex[0].Round, b.Epsilon), nil
+	}
+	after, err := Epsilon(append(noisedOnly(spends), sp), b.Delta) // the cap bounds the noised releases
 	if err != nil {
 		return 0, "", err
 	}

@@ -24,7 +24,7 @@ type secSession struct {
 	round  int
 	intent uint64 // the spend-log intent this session releases
 	tenant uint64 // the tenant-level intent (0 without tenant-level DP)
-	weight uint64 // the noised example count's intent (0 if none)
+	weight uint64 // the example count's intent, noised or exact (0 if none)
 	c      *secagg.Client
 	input  []uint32 // the quantised update, masked at StageMaskedInput
 	// shares is the number of noise shares the tenant-level accounting
@@ -379,6 +379,9 @@ func (c *Client) tenantLevelDecline(p *api.TrainPlan) (string, error) {
 		}
 	}
 	capEps := c.cfg.Policy.TenantEpsilon
+	if ex := exactOnRecord(c.cfg.Spends.Spends()); len(ex) > 0 && c.cfg.Policy.RequireNoisedCounts {
+		return fmt.Sprintf("tenant-level ε is ∞ since the exact release of task %q round %d, and this tenant no longer allows exact releases", ex[0].Task, ex[0].Round), nil
+	}
 	if capEps == 0 {
 		return "", nil
 	}

@@ -117,7 +117,8 @@ func (a *RDPAccountant) Compose(q, sigma float64, steps int) error {
 // ComposeRDP composes times releases of a mechanism given by its RDP
 // curve: curve(α) is its Rényi divergence bound at order α (for example
 // ddg.Params.RDP for the distributed discrete Gaussian). Every value must
-// be finite and non-negative; otherwise nothing is composed.
+// be non-negative (+Inf for a release without noise, an exact count,
+// after which Epsilon is +Inf); otherwise nothing is composed.
 func (a *RDPAccountant) ComposeRDP(curve func(alpha float64) float64, times int) error {
 	if times < 0 {
 		return fmt.Errorf("privacy: %d releases to compose", times)

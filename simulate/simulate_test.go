@@ -145,7 +145,7 @@ func TestWorkdirLedgersVerify(t *testing.T) {
 			continue // the coordinator's view; the tenant's own ledger is authoritative
 		}
 		seen++
-		if want := rep.Epsilon[b.Tenant]; math.Abs(b.Epsilon-want) > 1e-9*want {
+		if want := rep.Epsilon[b.Tenant]; math.Abs(float64(b.Epsilon)-want) > 1e-9*want {
 			t.Errorf("%s: audit recomputed ε=%v, demo reported %v", b.Tenant, b.Epsilon, want)
 		}
 	}
@@ -197,7 +197,7 @@ func TestTenantLevelDPInsideSecureAggregation(t *testing.T) {
 	for _, b := range res.Budgets {
 		units[string(b.Unit)] = true
 		if b.Party == b.Tenant && b.Unit == "tenant" {
-			if want := tl.EpsilonPerTenant[b.Tenant]; math.Abs(b.Epsilon-want) > 1e-9*want {
+			if want := tl.EpsilonPerTenant[b.Tenant]; math.Abs(float64(b.Epsilon)-want) > 1e-9*want {
 				t.Errorf("%s: audit recomputed tenant-level ε=%v, simulation %v", b.Tenant, b.Epsilon, want)
 			}
 		}
@@ -312,7 +312,7 @@ func TestNoisedEvaluation(t *testing.T) {
 	res := verifyReport(t, rep)
 	for _, b := range res.Budgets {
 		if b.Party == b.Tenant {
-			if want := rep.Epsilon[b.Tenant]; math.Abs(b.Epsilon-want) > 1e-9*want {
+			if want := rep.Epsilon[b.Tenant]; math.Abs(float64(b.Epsilon)-want) > 1e-9*want {
 				t.Errorf("%s: audit ε %v, simulation %v", b.Tenant, b.Epsilon, want)
 			}
 		}

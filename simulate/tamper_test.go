@@ -202,7 +202,7 @@ func epsOf(t *testing.T, r audit.Result, tenant string) float64 {
 	t.Helper()
 	for _, b := range r.Budgets {
 		if b.Party == tenant && b.Tenant == tenant && b.Unit == ledger.UnitRecord {
-			return b.Epsilon
+			return float64(b.Epsilon)
 		}
 	}
 	t.Fatalf("no record-level budget of %s", tenant)

@@ -90,7 +90,7 @@ func TestTenantLevelSumNeverHoldsFewerNoiseSharesThanPlanned(t *testing.T) {
 	own := map[string]float64{}
 	for _, b := range res.Budgets {
 		if b.Unit == "tenant" && b.Party == b.Tenant {
-			own[b.Tenant] = b.Epsilon
+			own[b.Tenant] = float64(b.Epsilon)
 		}
 	}
 	for _, name := range parties[1:] {

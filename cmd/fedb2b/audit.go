@@ -13,6 +13,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/privacy/audit"
 	"github.com/fedb2b/fedb2b/privacy/keys"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
 
 func init() {
@@ -114,12 +115,15 @@ func auditPrintSummary(w io.Writer, res audit.Result, nkeys int) {
 	for _, b := range res.Budgets {
 		if b.Party != b.Tenant {
 			// An older coordinator ledger's intents: its partial view, not the budget.
-			fmt.Fprintf(w, "  %-12s view of %-12s %-6s ε ≥ %-10.6g (what %s recorded, not the tenant's budget)  (%s)\n",
-				b.Party, b.Tenant, b.Unit, b.Epsilon, b.Party, b.File)
+			fmt.Fprintf(w, "  %-12s view of %-12s %-6s ε ≥ %-10s (what %s recorded, not the tenant's budget)  (%s)\n",
+				b.Party, b.Tenant, b.Unit, epsText(b.Epsilon), b.Party, b.File)
 			continue
 		}
-		fmt.Fprintf(w, "  budget of %-12s %-6s ε = %-10.6g cap %-6g δ = %-7g spends %d, pending %d  (%s)\n",
-			b.Tenant, b.Unit, b.Epsilon, b.Cap, b.Delta, len(b.Points), b.Pending, b.File)
+		fmt.Fprintf(w, "  budget of %-12s %-6s ε = %-10s cap %-6g δ = %-7g spends %d, pending %d  (%s)\n",
+			b.Tenant, b.Unit, epsText(b.Epsilon), b.Cap, b.Delta, len(b.Points), b.Pending, b.File)
+		if b.EpsilonInfinite {
+			fmt.Fprintf(w, "    %s made an exact release (no noise): its ε is ∞, no finite guarantee holds\n", b.Tenant)
+		}
 	}
 	for _, r := range res.Received {
 		kinds := make([]string, 0, len(r.Kinds))
@@ -175,4 +179,13 @@ func auditParseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// epsText formats a recomputed ε for the summary: %.6g, "∞" after an
+// exact release.
+func epsText(e ledger.Epsilon) string {
+	if e.Inf() {
+		return "∞"
+	}
+	return fmt.Sprintf("%.6g", float64(e))
 }

@@ -167,7 +167,38 @@ func TestAuditReport(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("JSON report: %v\n%s", err, out)
 	}
-	if !res.OK || res.SignaturesChecked || len(res.Budgets) != 2 || res.Budgets[1].Epsilon != f.eps {
+	if !res.OK || res.SignaturesChecked || len(res.Budgets) != 2 || float64(res.Budgets[1].Epsilon) != f.eps {
 		t.Fatalf("JSON report = %+v", res)
+	}
+}
+
+// An exact release in a tenant's ledger (ledger.MechExact) makes
+// 'fedb2b audit verify' print ε = ∞ for that tenant, never a finite ε.
+func TestAuditVerifyShowsExactReleaseAsInfinite(t *testing.T) {
+	f := newAuditFixture(t)
+	k, err := keys.Generate(privacy.SeededReader(2)) // acme's key
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(f.acmeLedg, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := l.Append(ledger.Entry{Party: "acme", Task: "intent-cls", Round: 2, Tenant: "acme", Unit: ledger.UnitRecord,
+		Mechanism: ledger.MechExact, Params: ledger.Params{Steps: 1}, Delta: 1e-5, EpsilonCap: 3})
+	if err == nil {
+		_, err = l.Release(in.Seq, fmt.Sprintf("%064x", 99))
+	}
+	l.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := auditRun("audit", "verify", "--pub", "coordinator="+f.coordPub, "--pub", "acme="+f.acmePub, f.coordLedger, f.acmeLedg)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "budget of acme         record ε = ∞") || !strings.Contains(out, "acme made an exact release") ||
+		strings.Contains(out, fmt.Sprintf("budget of acme         record ε = %-10.6g", f.eps)) {
+		t.Fatalf("output does not give acme ε = ∞:\n%s", out)
 	}
 }

@@ -41,7 +41,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	labelCol := fs.String("label-col", "label", "label column")
 	onBad := fs.String("on-bad-row", "skip", "skip (and count) or fail on a malformed row")
 	testFrac := fs.Float64("test-fraction", 0.2, "held-out fraction for federated evaluation")
-	exactEval := fs.Bool("allow-exact-counts", false, "release exact evaluation statistics and example counts when the coordinator asks for them (default: only noised ones, charged to the budget)")
+	exactEval := fs.Bool("allow-exact-counts", false, "release exact evaluation statistics and example counts when the coordinator asks for them: each is written to the ledger with ε = ∞, after which every further round is declined by the finite --epsilon-cap (default: only noised ones, charged to the budget)")
 	workdir := fs.String("workdir", ".", "directory for this tenant's files (keys, privacy ledger)")
 	epsCap := fs.Float64("epsilon-cap", 8, "this tenant's record-level ε cap over all rounds")
 	delta := fs.Float64("delta", 1e-5, "δ of this tenant's guarantee")
@@ -174,7 +174,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	}
 	spent := fmt.Sprintf("%.4f", res.Epsilon)
 	if res.ExactReleases > 0 {
-		spent = fmt.Sprintf("∞ (%d exact releases allowed by --allow-exact-counts)", res.ExactReleases)
+		spent = fmt.Sprintf("∞ (%d exact releases on record in the ledger, allowed by --allow-exact-counts)", res.ExactReleases)
 	}
 	fmt.Fprintf(stdout, "%s: trained in rounds %v, declined %v, record-level ε spent %s at δ=%g (cap %g); final version %d (%s)\n",
 		*tenant, res.Rounds, res.Declined, spent, *delta, *epsCap, res.FinalVersion, res.Reason)

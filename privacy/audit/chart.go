@@ -56,7 +56,9 @@ func buildChart(b Budget) chart {
 		ColorEps: colorEps, ColorCap: colorCap, ColorGrid: colorGrid, ColorText: colorText, ColorPend: colorPending}
 	ymax := b.Cap
 	for _, p := range b.Points {
-		ymax = math.Max(ymax, p.Recomputed)
+		if !p.Recomputed.Inf() {
+			ymax = math.Max(ymax, float64(p.Recomputed))
+		}
 	}
 	if !(ymax > 0) {
 		ymax = 1
@@ -65,13 +67,13 @@ func buildChart(b Budget) chart {
 	top := math.Ceil(ymax*1.1/step) * step
 	n := len(b.Points)
 	x := func(i int) float64 { return padL + float64(i)*plotW/math.Max(float64(n), 1) }
-	y := func(v float64) float64 { return padT + plotH - v/top*plotH }
+	y := func(v float64) float64 { return padT + plotH - math.Min(v, top)/top*plotH } // ∞ at the top
 	pts := []string{pt(x(0), y(0))}
 	for i, p := range b.Points {
-		X, Y := x(i+1), y(p.Recomputed)
+		X, Y := x(i+1), y(float64(p.Recomputed))
 		pts = append(pts, pt(X, Y))
 		c.Dots = append(c.Dots, dot{X: X, Y: Y, Pending: !p.Released,
-			Tip: fmt.Sprintf("seq %d, %s round %d: ε = %.4g", p.Seq, p.Task, p.Round, p.Recomputed)})
+			Tip: fmt.Sprintf("seq %d, %s round %d: ε = %s", p.Seq, p.Task, p.Round, fmtNum(float64(p.Recomputed)))})
 	}
 	c.Line = strings.Join(pts, " ")
 	c.CapY = y(b.Cap)
@@ -118,4 +120,11 @@ func niceStep(raw float64) float64 {
 	return 10 * p
 }
 
-func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+// fmtNum formats v with 4 significant digits, "∞" when infinite (an
+// exact release).
+func fmtNum(v float64) string {
+	if math.IsInf(v, 1) {
+		return "∞"
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}

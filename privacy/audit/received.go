@@ -55,9 +55,12 @@ func kindText(k string) string {
 //     evaluation statistics) needs an intent of the tenant for the same
 //     task, round and unit — the same mechanism and parameters when the
 //     receiver recorded them, a scalar-gaussian one for counts and
-//     statistics — completed with the same artefact hash or still pending,
-//     each intent matching one receipt; otherwise the tenant's ledger
-//     lacks that release, and the failure names it;
+//     statistics, an exact one (ledger.MechExact, ε = ∞) for exact
+//     evaluation statistics — completed with the same artefact hash or
+//     still pending, each intent matching one receipt; otherwise the
+//     tenant's ledger lacks that release, and the failure names it (a
+//     tenant that left an exact release out of its ledger, and so an ∞
+//     out of its ε, fails here);
 //   - a received ledger head (seq, hash, the tenant's signature) needs the
 //     tenant's entry at that seq to have that hash: a ledger that ends
 //     earlier was truncated, one whose entry differs was rewritten. With
@@ -101,9 +104,6 @@ func checkReceived(files []verifiedFile, byID map[string]TrustedKey, checkSig bo
 				if f, ok := checkHead(tfs[0], other, i, e, byID, checkSig); !ok {
 					fails = append(fails, f)
 				}
-			case ledger.KindExactEval:
-				notes = append(notes, fmt.Sprintf("%s: line %d: tenant %s released exact evaluation statistics in task %s round %d (no DP; its ledger records no spend)",
-					other.path, lineOf(other, i), e.Tenant, e.Task, e.Round))
 			default:
 				f, ok := matchRelease(tfs, e, used)
 				if ok {
@@ -125,7 +125,10 @@ func checkReceived(files []verifiedFile, byID map[string]TrustedKey, checkSig bo
 // used, or says what is missing.
 func matchRelease(tfs []verifiedFile, e ledger.Entry, used map[string]map[uint64]bool) (string, bool) {
 	mech := e.Mechanism
-	if mech == "" {
+	switch {
+	case e.Kind == ledger.KindExactEval:
+		mech = ledger.MechExact // ε = ∞: the tenant's ledger must say so
+	case mech == "":
 		mech = ledger.MechScalarGaussian
 	}
 	var paramsDiffer *ledger.Entry

@@ -85,6 +85,7 @@ func shortHash(h string) string {
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"num":    fmtNum,
+	"eps":    func(e ledger.Epsilon) string { return fmtNum(float64(e)) },
 	"params": paramsText,
 	"short":  shortHash,
 	"f1":     func(v float64) string { return fmt.Sprintf("%.1f", v) },
@@ -136,7 +137,7 @@ ul{margin:4px 0 0 18px;padding:0}
 {{end}}</tbody></table></section>
 {{end}}{{range .Sections}}{{$b := .Budget}}{{$c := .Chart}}<section class="budget" id="budget-{{.ID}}" data-tenant="{{$b.Tenant}}" data-unit="{{$b.Unit}}" data-party="{{$b.Party}}">
 <h2>Tenant {{$b.Tenant}} · {{$b.Unit}}-level ({{$b.Unit.Adjacency}}) · {{if eq $b.Party $b.Tenant}}the tenant's own ledger{{else}}{{$b.Party}}'s view (not the tenant's budget){{end}}</h2>
-<p class="summary">ε = <strong>{{num $b.Epsilon}}</strong> of cap {{num $b.Cap}} at δ = {{num $b.Delta}} over {{len $b.Points}} spend(s){{if $b.Pending}}, <span class="pending">{{$b.Pending}} pending (intent without release; counted)</span>{{end}} · <code>{{$b.File}}</code></p>
+<p class="summary">ε = <strong class="eps" data-infinite="{{$b.EpsilonInfinite}}">{{eps $b.Epsilon}}</strong>{{if $b.EpsilonInfinite}} (an exact release is on record: no finite ε holds){{end}} of cap {{num $b.Cap}} at δ = {{num $b.Delta}} over {{len $b.Points}} spend(s){{if $b.Pending}}, <span class="pending">{{$b.Pending}} pending (intent without release; counted)</span>{{end}} · <code>{{$b.File}}</code></p>
 <svg class="eps-chart" id="chart-{{.ID}}" data-tenant="{{$b.Tenant}}" data-unit="{{$b.Unit}}" xmlns="http://www.w3.org/2000/svg" width="{{$c.W}}" height="{{$c.H}}" viewBox="0 0 {{$c.W}} {{$c.H}}" role="img">
 <title>{{$c.Title}}</title>
 {{range $c.YTicks}}<line x1="{{$c.PlotX0}}" x2="{{$c.PlotX1}}" y1="{{f1 .Pos}}" y2="{{f1 .Pos}}" stroke="{{$c.ColorGrid}}" stroke-width="1"/><text x="{{$c.PlotX0}}" dx="-6" y="{{f1 .Pos}}" dy="4" text-anchor="end" font-size="11" fill="{{$c.ColorText}}">{{.Label}}</text>
@@ -150,7 +151,7 @@ ul{margin:4px 0 0 18px;padding:0}
 </svg>
 <div class="scroll"><table class="rounds" id="rounds-{{.ID}}" data-tenant="{{$b.Tenant}}" data-unit="{{$b.Unit}}">
 <thead><tr><th>seq</th><th>time (UTC)</th><th>task</th><th>round</th><th>mechanism</th><th>parameters</th><th>δ</th><th>ε cumulative</th><th>cap</th><th>status</th><th>artefact</th></tr></thead><tbody>
-{{range $b.Points}}<tr><td class="num">{{.Seq}}</td><td class="nowrap">{{.Time}}</td><td class="nowrap">{{.Task}}</td><td class="num">{{.Round}}</td><td class="nowrap">{{.Mechanism}}</td><td><code>{{params .Params}}</code></td><td class="num nowrap">{{num .Delta}}</td><td class="num">{{num .Recomputed}}</td><td class="num">{{num .Cap}}</td><td>{{if .Released}}<span class="released">released</span>{{else}}<span class="pending">pending</span>{{end}}</td><td><code title="{{.ArtifactHash}}">{{short .ArtifactHash}}</code></td></tr>
+{{range $b.Points}}<tr><td class="num">{{.Seq}}</td><td class="nowrap">{{.Time}}</td><td class="nowrap">{{.Task}}</td><td class="num">{{.Round}}</td><td class="nowrap">{{.Mechanism}}</td><td><code>{{params .Params}}</code></td><td class="num nowrap">{{num .Delta}}</td><td class="num">{{eps .Recomputed}}</td><td class="num">{{num .Cap}}</td><td>{{if .Released}}<span class="released">released</span>{{else}}<span class="pending">pending</span>{{end}}</td><td><code title="{{.ArtifactHash}}">{{short .ArtifactHash}}</code></td></tr>
 {{end}}</tbody></table></div>
 </section>
 {{end}}</main>

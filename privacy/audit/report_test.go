@@ -233,7 +233,7 @@ func TestChartRoundLabelsDoNotRepeat(t *testing.T) {
 	var pts []Point
 	for r := int64(1); r <= 8; r++ {
 		for range 3 { // training, evaluation, count
-			pts = append(pts, Point{Round: r, Task: "t", Recomputed: float64(len(pts)) / 10, Cap: 8})
+			pts = append(pts, Point{Round: r, Task: "t", Recomputed: ledger.Epsilon(float64(len(pts)) / 10), Cap: 8})
 		}
 	}
 	c := buildChart(Budget{Tenant: "acme", Party: "acme", Unit: "record", Cap: 8, Points: pts})

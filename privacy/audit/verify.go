@@ -61,34 +61,37 @@ func (f Failure) String() string {
 
 // Point is one verified intent or release of a budget.
 type Point struct {
-	Seq          uint64        `json:"seq"`
-	Line         int           `json:"line"`
-	Time         string        `json:"time"`
-	Task         string        `json:"task"`
-	Round        int64         `json:"round"`
-	Status       ledger.Status `json:"status"`
-	Released     bool          `json:"released"` // intent: a released entry completes it
-	Mechanism    string        `json:"mechanism,omitempty"`
-	Params       ledger.Params `json:"params"`
-	Delta        float64       `json:"delta"`
-	Recorded     float64       `json:"epsilon_recorded"`
-	Recomputed   float64       `json:"epsilon_recomputed"`
-	Cap          float64       `json:"epsilon_cap"`
-	ArtifactHash string        `json:"artifact_hash,omitempty"`
+	Seq          uint64         `json:"seq"`
+	Line         int            `json:"line"`
+	Time         string         `json:"time"`
+	Task         string         `json:"task"`
+	Round        int64          `json:"round"`
+	Status       ledger.Status  `json:"status"`
+	Released     bool           `json:"released"` // intent: a released entry completes it
+	Mechanism    string         `json:"mechanism,omitempty"`
+	Params       ledger.Params  `json:"params"`
+	Delta        float64        `json:"delta"`
+	Recorded     ledger.Epsilon `json:"epsilon_recorded"`   // null: ∞ (an exact release)
+	Recomputed   ledger.Epsilon `json:"epsilon_recomputed"` // null: ∞
+	Cap          float64        `json:"epsilon_cap"`
+	ArtifactHash string         `json:"artifact_hash,omitempty"`
 }
 
 // Budget is the spending of one tenant in one unit as one ledger records
 // it. Points holds its intents (the spends) in order.
 type Budget struct {
-	File    string      `json:"file"`
-	Party   string      `json:"party"`
-	Tenant  string      `json:"tenant"`
-	Unit    ledger.Unit `json:"unit"`
-	Epsilon float64     `json:"epsilon"` // recomputed cumulative ε after the last verified intent
-	Delta   float64     `json:"delta"`   // δ of that entry
-	Cap     float64     `json:"epsilon_cap"`
-	Pending int         `json:"pending"` // intents without a released entry (counted as spent)
-	Points  []Point     `json:"points"`
+	File    string         `json:"file"`
+	Party   string         `json:"party"`
+	Tenant  string         `json:"tenant"`
+	Unit    ledger.Unit    `json:"unit"`
+	Epsilon ledger.Epsilon `json:"epsilon"` // recomputed cumulative ε after the last verified intent (null: ∞)
+	// EpsilonInfinite is set when Epsilon is ∞: the tenant made an exact
+	// release (ledger.MechExact), in this unit or another.
+	EpsilonInfinite bool    `json:"epsilon_infinite,omitempty"`
+	Delta           float64 `json:"delta"` // δ of that entry
+	Cap             float64 `json:"epsilon_cap"`
+	Pending         int     `json:"pending"` // intents without a released entry (counted as spent)
+	Points          []Point `json:"points"`
 }
 
 // FileSummary describes one ledger file.
@@ -249,8 +252,15 @@ func verifyFile(lf LedgerFile, byID map[string]TrustedKey, checkSig bool) (verif
 		if !ledger.EpsilonEqual(e.EpsilonCumulative, eps) {
 			return fail(line, e.Seq, "recorded epsilon_cumulative %v, recomputed %v from the recorded parameters", e.EpsilonCumulative, eps)
 		}
-		if eps > e.EpsilonCap {
-			return fail(line, e.Seq, "cumulative ε %v exceeds the cap %v", eps, e.EpsilonCap)
+		governed := eps
+		if e.EpsilonCumulative.Inf() {
+			// After an exact release the cap bounds the noised releases.
+			if governed, err = replay.NoisedEpsilon(e.Tenant, e.Unit, e.Delta); err != nil {
+				return fail(line, e.Seq, "cannot recompute ε: %v", err)
+			}
+		}
+		if e.OverCap(governed) {
+			return fail(line, e.Seq, "cumulative ε %v exceeds the cap %v", governed, e.EpsilonCap)
 		}
 		vf.entries = append(vf.entries, e)
 		if e.Status == ledger.StatusReceived {
@@ -265,11 +275,12 @@ func verifyFile(lf LedgerFile, byID map[string]TrustedKey, checkSig bool) (verif
 			vf.budgets = append(vf.budgets, Budget{File: lf.Path, Party: e.Party, Tenant: e.Tenant, Unit: e.Unit})
 		}
 		b := &vf.budgets[bi]
-		b.Epsilon, b.Delta, b.Cap = eps, e.Delta, e.EpsilonCap
+		b.Epsilon, b.Delta, b.Cap = ledger.Epsilon(eps), e.Delta, e.EpsilonCap
+		b.EpsilonInfinite = b.Epsilon.Inf()
 		if e.Status == ledger.StatusIntent {
 			b.Points = append(b.Points, Point{Seq: e.Seq, Line: line, Time: e.Time, Task: e.Task, Round: e.Round,
 				Status: e.Status, Mechanism: e.Mechanism, Params: e.Params, Delta: e.Delta,
-				Recorded: e.EpsilonCumulative, Recomputed: eps, Cap: e.EpsilonCap, ArtifactHash: e.ArtifactHash})
+				Recorded: e.EpsilonCumulative, Recomputed: ledger.Epsilon(eps), Cap: e.EpsilonCap, ArtifactHash: e.ArtifactHash})
 		} else {
 			for j := range b.Points {
 				if b.Points[j].Seq == e.Ref {
@@ -294,6 +305,14 @@ func verifyFile(lf LedgerFile, byID map[string]TrustedKey, checkSig bool) (verif
 	sum.Verified = true
 	vf.ok = true
 	vf.budgets = finishBudgets(vf.budgets)
+	for _, b := range vf.budgets {
+		if b.EpsilonInfinite {
+			s, _ := replay.Exact(b.Tenant)
+			noised, _ := replay.NoisedEpsilon(b.Tenant, b.Unit, b.Delta)
+			notes = append(notes, fmt.Sprintf("%s: tenant %s made an exact release (seq %d, no noise): its %s-level ε is ∞; the cap %g bounds its noised releases alone (ε %.6g)",
+				lf.Path, b.Tenant, s, b.Unit, b.Cap, noised))
+		}
+	}
 	return vf, sum, nil, notes
 }
 

@@ -32,7 +32,7 @@ func TestVerifyIntactFederation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b.Epsilon != want {
+			if float64(b.Epsilon) != want {
 				t.Fatalf("%s ε = %v, accountant gives %v", b.Tenant, b.Epsilon, want)
 			}
 		}
@@ -109,6 +109,8 @@ func mutate(v reflect.Value) {
 		v.SetInt(v.Int() + 1)
 	case reflect.Uint64:
 		v.SetUint(v.Uint() + 1)
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
 	case reflect.Float64:
 		if v.Float() == 0 {
 			v.SetFloat(0.5)
@@ -182,11 +184,11 @@ func TestVerifyDetectsEditOfEveryField(t *testing.T) {
 		}
 		os.WriteFile(path, orig[party], 0o644)
 	}
-	// 3 ledgers of 12, 4 and 4 lines, 31 leaf fields each (24, plus the
+	// 3 ledgers of 12, 4 and 4 lines, 32 leaf fields each (24, plus the
 	// five parameters of the distributed discrete Gaussian, plus kind and
-	// head_signature of received entries).
-	if want := (12 + 4 + 4) * len(paths); cases != want || len(paths) != 31 {
-		t.Fatalf("%d cases over %d fields, want %d over 31", cases, len(paths), want)
+	// head_signature of received entries, plus epsilon_infinite).
+	if want := (12 + 4 + 4) * len(paths); cases != want || len(paths) != 32 {
+		t.Fatalf("%d cases over %d fields, want %d over 32", cases, len(paths), want)
 	}
 }
 
@@ -355,7 +357,7 @@ func TestVerifyPendingIntentCountsAsSpent(t *testing.T) {
 	want, _ := privacy.RDPEpsilon(p.SamplingRate, p.NoiseMultiplier, 2*p.Steps, 1e-5)
 	for _, b := range res.Budgets {
 		if b.File == f.paths["acme"] {
-			if b.Pending != 1 || b.Epsilon != want {
+			if b.Pending != 1 || float64(b.Epsilon) != want {
 				t.Fatalf("acme: pending %d, ε %v (want 1, %v)", b.Pending, b.Epsilon, want)
 			}
 		}

@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -16,7 +17,10 @@ import (
 // without error may the artefact be released; then call [Ledger.Release].
 //
 // Append refuses an entry whose cumulative ε would exceed EpsilonCap
-// ([ErrBudgetExceeded]); nothing is written then.
+// ([ErrBudgetExceeded]); nothing is written then. An exact release
+// ([MechExact]) is written whatever the cap (the tenant's explicit
+// waiver); after it the recorded ε is ∞ and the cap bounds the noised
+// releases alone.
 func (l *Ledger) Append(e Entry) (Entry, error) {
 	if e.Status != "" && e.Status != StatusIntent {
 		return Entry{}, fmt.Errorf("ledger: Append writes intents; use Release for status %q", e.Status)
@@ -30,13 +34,21 @@ func (l *Ledger) Append(e Entry) (Entry, error) {
 	if err := l.prepare(&e); err != nil {
 		return Entry{}, err
 	}
-	eps, err := l.replay.Peek(e)
+	eps, acc, err := l.replay.step(e)
 	if err != nil {
 		return Entry{}, fmt.Errorf("ledger: %w", err)
 	}
-	e.EpsilonCumulative = eps
-	if eps > e.EpsilonCap {
-		return Entry{}, fmt.Errorf("%w: tenant %s, unit %s: ε would reach %.6g, cap %.6g", ErrBudgetExceeded, e.Tenant, e.Unit, eps, e.EpsilonCap)
+	e.setEpsilon(eps)
+	governed, err := governedEpsilon(eps, acc, e.Delta)
+	if err != nil {
+		return Entry{}, fmt.Errorf("ledger: %w", err)
+	}
+	if e.OverCap(governed) {
+		what := "ε"
+		if math.IsInf(eps, 1) {
+			what = "ε of the noised releases (ε is ∞ since an exact release)"
+		}
+		return Entry{}, fmt.Errorf("%w: tenant %s, unit %s: %s would reach %.6g, cap %.6g", ErrBudgetExceeded, e.Tenant, e.Unit, what, governed, e.EpsilonCap)
 	}
 	return l.write(e)
 }
@@ -67,7 +79,7 @@ func (l *Ledger) Release(intentSeq uint64, artifactHash string) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("ledger: %w", err)
 	}
-	e.EpsilonCumulative = eps
+	e.setEpsilon(eps)
 	return l.write(e)
 }
 
@@ -162,13 +174,13 @@ func (l *Ledger) Pending() []Entry {
 
 // Spent returns the cumulative ε recorded by the last entry of (tenant,
 // unit), pending intents included, and 0 when there is none. It is at that
-// entry's δ.
+// entry's δ; +Inf after an exact release.
 func (l *Ledger) Spent(unit Unit, tenant string) float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i := len(l.entries) - 1; i >= 0; i-- {
 		if e := l.entries[i]; e.Tenant == tenant && e.Unit == unit {
-			return e.EpsilonCumulative
+			return float64(e.EpsilonCumulative)
 		}
 	}
 	return 0

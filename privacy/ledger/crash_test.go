@@ -49,7 +49,7 @@ func TestWriterKilledAfterIntent(t *testing.T) {
 	if len(p) != 1 || p[0].Round != 1 || p[0].Status != StatusIntent {
 		t.Fatalf("after crash: pending = %+v", p)
 	}
-	if l.Spent(UnitRecord, "acme") != p[0].EpsilonCumulative || p[0].EpsilonCumulative <= 0 {
+	if l.Spent(UnitRecord, "acme") != float64(p[0].EpsilonCumulative) || p[0].EpsilonCumulative <= 0 {
 		t.Fatal("the crashed intent is not counted as spent")
 	}
 }

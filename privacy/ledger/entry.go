@@ -126,15 +126,16 @@ type Entry struct {
 	// Accountant names the registered accountant that composes this
 	// tenant's events in this unit (intent only; "rdp" by default).
 	Accountant        string  `json:"accountant,omitempty"`
-	Delta             float64 `json:"delta"`                    // the tenant's δ
-	EpsilonCumulative float64 `json:"epsilon_cumulative"`       // ε over all this ledger's intents for (Tenant, Unit) up to here, at Delta
-	EpsilonCap        float64 `json:"epsilon_cap"`              // the budget in force for (Tenant, Unit)
-	ArtifactHash      string  `json:"artifact_hash,omitempty"`  // hex SHA-256 of the released artefact
-	Kind              string  `json:"kind,omitempty"`           // received: what was received
-	HeadSignature     string  `json:"head_signature,omitempty"` // received ledger head: the tenant's base64 signature
-	PrevHash          string  `json:"prev_hash"`                // hex SHA-256 of the previous line (GenesisHash for the first)
-	Writer            string  `json:"writer"`                   // key id of the signer (keys.ID)
-	Signature         string  `json:"signature"`                // base64 ed25519 over signLabel + the entry encoded without it
+	Delta             float64 `json:"delta"`                      // the tenant's δ
+	EpsilonCumulative Epsilon `json:"epsilon_cumulative"`         // ε over all this ledger's intents for (Tenant, Unit) up to here, at Delta (null: ∞, after an exact release)
+	EpsilonInfinite   bool    `json:"epsilon_infinite,omitempty"` // EpsilonCumulative is +Inf ([MechExact])
+	EpsilonCap        float64 `json:"epsilon_cap"`                // the budget in force for (Tenant, Unit)
+	ArtifactHash      string  `json:"artifact_hash,omitempty"`    // hex SHA-256 of the released artefact
+	Kind              string  `json:"kind,omitempty"`             // received: what was received
+	HeadSignature     string  `json:"head_signature,omitempty"`   // received ledger head: the tenant's base64 signature
+	PrevHash          string  `json:"prev_hash"`                  // hex SHA-256 of the previous line (GenesisHash for the first)
+	Writer            string  `json:"writer"`                     // key id of the signer (keys.ID)
+	Signature         string  `json:"signature"`                  // base64 ed25519 over signLabel + the entry encoded without it
 }
 
 // Encode returns the canonical encoding of e: one line of JSON without the
@@ -262,7 +263,7 @@ func (e Entry) Validate() error {
 		return fmt.Errorf("unit %q is not %q or %q", e.Unit, UnitRecord, UnitTenant)
 	}
 	if e.Status == StatusReceived {
-		if e.Delta != 0 || e.EpsilonCap != 0 || e.EpsilonCumulative != 0 {
+		if e.Delta != 0 || e.EpsilonCap != 0 || e.EpsilonCumulative != 0 || e.EpsilonInfinite {
 			return errors.New("a received entry records no delta or epsilon")
 		}
 	} else {
@@ -272,8 +273,11 @@ func (e Entry) Validate() error {
 		if !(e.EpsilonCap > 0) || math.IsInf(e.EpsilonCap, 0) {
 			return fmt.Errorf("epsilon_cap %g is not a positive finite number", e.EpsilonCap)
 		}
-		if !(e.EpsilonCumulative >= 0) || math.IsInf(e.EpsilonCumulative, 0) {
-			return fmt.Errorf("epsilon_cumulative %g is not a finite number ≥ 0", e.EpsilonCumulative)
+		if !(e.EpsilonCumulative >= 0) {
+			return fmt.Errorf("epsilon_cumulative %v is not a number ≥ 0", e.EpsilonCumulative)
+		}
+		if e.EpsilonInfinite != e.EpsilonCumulative.Inf() {
+			return errors.New("epsilon_infinite must be set exactly when epsilon_cumulative is null (∞)")
 		}
 	}
 	if e.Status != StatusReceived && (e.Kind != "" || e.HeadSignature != "") {

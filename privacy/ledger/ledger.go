@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -148,7 +149,7 @@ func (l *Ledger) admit(e Entry) error {
 	if err != nil {
 		return err
 	}
-	if !epsEqual(eps, e.EpsilonCumulative) {
+	if !epsEqual(eps, float64(e.EpsilonCumulative)) {
 		return fmt.Errorf("recorded epsilon_cumulative %v differs from recomputed %v", e.EpsilonCumulative, eps)
 	}
 	l.entries = append(l.entries, e)
@@ -160,6 +161,9 @@ func (l *Ledger) admit(e Entry) error {
 const EpsilonRelTol = 1e-9
 
 func epsEqual(a, b float64) bool {
+	if math.IsInf(a, 0) || math.IsInf(b, 0) {
+		return a == b
+	}
 	d := a - b
 	if d < 0 {
 		d = -d
@@ -169,8 +173,10 @@ func epsEqual(a, b float64) bool {
 }
 
 // EpsilonEqual reports whether a recorded and a recomputed ε agree within
-// [EpsilonRelTol].
-func EpsilonEqual(recorded, recomputed float64) bool { return epsEqual(recorded, recomputed) }
+// [EpsilonRelTol] (an infinite ε equals only itself).
+func EpsilonEqual(recorded Epsilon, recomputed float64) bool {
+	return epsEqual(float64(recorded), recomputed)
+}
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

@@ -98,7 +98,7 @@ func TestAppendReleaseReopen(t *testing.T) {
 	if got[0].Time != "2026-11-28T12:01:00Z" || got[0].PrevHash != GenesisHash || got[0].Writer != keys.ID(key.Public().(ed25519.PublicKey)) {
 		t.Fatalf("first entry = %+v", got[0])
 	}
-	if got[1].Status != StatusReleased || got[1].Ref != 1 || got[1].EpsilonCumulative != want[0] {
+	if got[1].Status != StatusReleased || got[1].Ref != 1 || float64(got[1].EpsilonCumulative) != want[0] {
 		t.Fatalf("second entry = %+v", got[1])
 	}
 	ro, err := Open(path, nil)
@@ -172,7 +172,7 @@ func TestScalarGaussianAndUnits(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := privacy.RDPEpsilon(1, 5, 1, 1e-5)
-	if got.EpsilonCumulative != want {
+	if float64(got.EpsilonCumulative) != want {
 		t.Fatalf("scalar-gaussian ε = %v, want %v", got.EpsilonCumulative, want)
 	}
 	e.Params.SamplingRate = 0.5
@@ -229,7 +229,7 @@ func TestCrashAfterIntentCountsAsSpent(t *testing.T) {
 	if len(p) != 1 || p[0].Seq != in.Seq || p[0].Round != 1 {
 		t.Fatalf("Pending = %+v", p)
 	}
-	if l2.Spent(UnitRecord, "acme") != in.EpsilonCumulative {
+	if l2.Spent(UnitRecord, "acme") != float64(in.EpsilonCumulative) {
 		t.Fatal("pending intent not counted as spent")
 	}
 	e2, err := l2.Append(round("acme", 2))
@@ -237,7 +237,7 @@ func TestCrashAfterIntentCountsAsSpent(t *testing.T) {
 		t.Fatal(err)
 	}
 	both, _ := privacy.RDPEpsilon(dpsgd.SamplingRate, dpsgd.NoiseMultiplier, 2*dpsgd.Steps, 1e-5)
-	if e2.EpsilonCumulative != both {
+	if float64(e2.EpsilonCumulative) != both {
 		t.Fatalf("ε after pending intent = %v, want %v", e2.EpsilonCumulative, both)
 	}
 }
@@ -353,7 +353,7 @@ func TestPLDAccountant(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := a.Epsilon(1e-5)
-	if got.EpsilonCumulative != want {
+	if float64(got.EpsilonCumulative) != want {
 		t.Fatalf("pld ε = %v, want %v", got.EpsilonCumulative, want)
 	}
 	// One (tenant, unit) keeps one accountant.

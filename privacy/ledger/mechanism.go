@@ -168,6 +168,7 @@ func init() {
 	RegisterMechanism(Mechanism{Name: MechDPSGD, Validate: validateDPSGD, Compose: composeDPSGD})
 	RegisterMechanism(Mechanism{Name: MechScalarGaussian, Validate: validateScalarGaussian, Compose: composeScalarGaussian})
 	RegisterMechanism(Mechanism{Name: MechDDG, Validate: validateDDG, Compose: composeDDG})
+	RegisterMechanism(Mechanism{Name: MechExact, Validate: validateExact, Compose: composeExact})
 }
 
 func positiveFinite(name string, v float64) error {

@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -19,13 +20,16 @@ type budgetKey struct {
 // once, with the same artefact hash and budget fields.
 //
 // One (tenant, unit) pair is composed by one accountant throughout a
-// ledger: ε from different accountants cannot be added.
+// ledger: ε from different accountants cannot be added. An exact intent
+// ([MechExact]) composes into no accountant: from it on, every ε of its
+// tenant is +Inf, in every unit.
 type Replay struct {
 	accts    map[budgetKey]Accountant
 	acctName map[budgetKey]string
 	state    map[budgetKey][32]byte // memo id of accts[k]
 	intents  map[uint64]Entry
 	released map[uint64]uint64 // intent seq → released seq
+	exact    map[string]uint64 // tenant → seq of its first exact intent
 }
 
 // NewReplay returns an empty replay.
@@ -36,6 +40,7 @@ func NewReplay() *Replay {
 		state:    map[budgetKey][32]byte{},
 		intents:  map[uint64]Entry{},
 		released: map[uint64]uint64{},
+		exact:    map[string]uint64{},
 	}
 }
 
@@ -56,10 +61,16 @@ func (r *Replay) Apply(e Entry) (float64, error) {
 	k := budgetKey{e.Tenant, e.Unit}
 	switch e.Status {
 	case StatusIntent:
+		r.intents[e.Seq] = e
+		if e.Mechanism == MechExact {
+			if _, seen := r.exact[e.Tenant]; !seen {
+				r.exact[e.Tenant] = e.Seq
+			}
+			break
+		}
 		r.state[k] = stateID(r.state[k], e.Accountant, e.Mechanism, e.Params)
 		r.accts[k] = acc
 		r.acctName[k] = e.Accountant
-		r.intents[e.Seq] = e
 	case StatusReleased:
 		r.released[e.Ref] = e.Seq
 	}
@@ -80,7 +91,9 @@ func (r *Replay) Pending() []uint64 {
 }
 
 // Accountant returns a copy of the composed state for (tenant, unit) and
-// the accountant's name, or nil and "" when nothing was composed.
+// the accountant's name, or nil and "" when nothing was composed. It
+// holds the noised releases only: see [Replay.Exact] for the exact ones,
+// which make the tenant's ε infinite.
 func (r *Replay) Accountant(tenant string, unit Unit) (Accountant, string) {
 	k := budgetKey{tenant, unit}
 	a, ok := r.accts[k]
@@ -96,6 +109,15 @@ func (r *Replay) step(e Entry) (float64, Accountant, error) {
 	k := budgetKey{e.Tenant, e.Unit}
 	switch e.Status {
 	case StatusIntent:
+		if e.Mechanism == MechExact {
+			if err := validateExact(e.Params); err != nil {
+				return 0, nil, fmt.Errorf("mechanism %s: %w", e.Mechanism, err)
+			}
+			if _, err := LookupAccountant(e.Accountant); err != nil {
+				return 0, nil, err
+			}
+			return math.Inf(1), nil, nil
+		}
 		acc, err := r.composeInto(k, e)
 		if err != nil {
 			return 0, nil, err
@@ -103,6 +125,9 @@ func (r *Replay) step(e Entry) (float64, Accountant, error) {
 		eps, err := acc.Epsilon(e.Delta)
 		if err != nil {
 			return 0, nil, fmt.Errorf("accountant %s: %w", e.Accountant, err)
+		}
+		if _, inf := r.exact[e.Tenant]; inf {
+			eps = math.Inf(1)
 		}
 		return eps, acc, nil
 	case StatusReleased:
@@ -122,7 +147,10 @@ func (r *Replay) step(e Entry) (float64, Accountant, error) {
 		if in.ArtifactHash != "" && in.ArtifactHash != e.ArtifactHash {
 			return 0, nil, fmt.Errorf("released artefact hash differs from the one intent %d recorded", e.Ref)
 		}
-		acc := r.accts[k] // present: the intent composed into it
+		if _, inf := r.exact[e.Tenant]; inf {
+			return math.Inf(1), nil, nil // the intent, or one before it, was exact
+		}
+		acc := r.accts[k] // present: the (noised) intent composed into it
 		eps, err := acc.Epsilon(e.Delta)
 		if err != nil {
 			return 0, nil, err
@@ -184,7 +212,10 @@ var ErrBudgetExceeded = errors.New("ledger: privacy budget exceeded")
 // CheckBudget replays entries (one ledger, in order) and returns the
 // cumulative ε of (tenant, unit) at delta after the planned release, and
 // whether it stays within capEps. It answers "would this round exceed the
-// cap?" without writing anything.
+// cap?" without writing anything. After an exact release of the tenant
+// epsAfter is +Inf and ok says whether the noised releases alone stay
+// within capEps (see [MechExact]): a caller that does not accept the
+// exact release must refuse on epsAfter.
 func CheckBudget(entries []Entry, tenant string, unit Unit, plan Plan, capEps, delta float64) (epsAfter float64, ok bool, err error) {
 	r := NewReplay()
 	for _, e := range entries {
@@ -218,11 +249,15 @@ func (r *Replay) check(tenant string, unit Unit, plan Plan, capEps, delta float6
 	if err := m.Validate(plan.Params); err != nil {
 		return 0, false, fmt.Errorf("ledger: mechanism %s: %w", plan.Mechanism, err)
 	}
-	eps, err := r.Peek(e)
+	eps, acc, err := r.step(e)
 	if err != nil {
 		return 0, false, fmt.Errorf("ledger: %w", err)
 	}
-	return eps, eps <= capEps, nil
+	governed, err := governedEpsilon(eps, acc, delta)
+	if err != nil {
+		return 0, false, fmt.Errorf("ledger: %w", err)
+	}
+	return eps, governed <= capEps, nil
 }
 
 // Rebuild replays entries and returns the composed accountant state of
