@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	mrand "math/rand/v2"
 	"slices"
 	"time"
 
@@ -98,8 +99,6 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 		if err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
-		var seed [32]byte
-		copy(seed[:], p.GetSessionSeed())
 		vec := delta
 		if w := p.GetBitWeight(); w > 0 {
 			// Clip to the round's C, then append w·(b − ½) for the
@@ -112,7 +111,7 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 			}
 			vec = adaptive.AppendBit(clippedDelta, norm, cl, w)
 		}
-		st, err := codec.Encode(input, vec, protocol.RotationSeed(seed), c.rng)
+		st, err := EncodeTenantLevel(input, codec, vec, p.GetSessionSeed(), c.rng)
 		if err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
@@ -352,6 +351,17 @@ func (c *Client) sendSecure(ctx context.Context, conn api.FederationClient, roun
 		return fmt.Errorf("client: send %s of round %d: %w", st, round, err)
 	}
 	return nil
+}
+
+// EncodeTenantLevel writes into dst (len codec.Params().PaddedDim()) the
+// words a client sends into secure aggregation in a tenant-level round:
+// vec clipped, rotated with the round's session seed, rounded and noised
+// with this client's share of the distributed discrete Gaussian. The
+// empirical audit (simulate/empirical) releases through it.
+func EncodeTenantLevel(dst []uint32, codec *ddg.Codec, vec []float64, sessionSeed []byte, rng *mrand.Rand) (ddg.EncodeStats, error) {
+	var seed [32]byte
+	copy(seed[:], sessionSeed)
+	return codec.Encode(dst, vec, protocol.RotationSeed(seed), rng)
 }
 
 // tenantParams is the ledger record of one round of dp.
