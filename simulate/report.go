@@ -64,7 +64,7 @@ type TenantLevelReport struct {
 	Unit             string             `json:"unit"`
 	Delta            float64            `json:"delta"`
 	Target           float64            `json:"target_epsilon"`
-	EpsilonPerTenant map[string]float64 `json:"epsilon_per_tenant"`
+	EpsilonPerTenant Epsilons           `json:"epsilon_per_tenant"` // null: ∞ (an exact release, as in the tenant's ledger)
 }
 
 // PartyFiles names a party's privacy ledger and public key.

@@ -436,12 +436,15 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		SampleRate: cfg.SampleRate, StepsPerRound: cfg.LocalSteps, EpsilonPerTenant: rep.Epsilon,
 		ExactReleases: cfg.ExactReleases(), EpsilonInfinite: exact}
 	if cfg.TenantEpsilon > 0 {
-		tl := &TenantLevelReport{Unit: "tenant", Delta: cfg.Delta, Target: cfg.TenantEpsilon, EpsilonPerTenant: map[string]float64{}}
+		tl := &TenantLevelReport{Unit: "tenant", Delta: cfg.Delta, Target: cfg.TenantEpsilon, EpsilonPerTenant: Epsilons{}}
 		for _, name := range names {
 			if a := tenantAcc[name]; a != nil {
 				tl.EpsilonPerTenant[name], _, _ = a.Epsilon(cfg.Delta)
 			} else {
 				tl.EpsilonPerTenant[name] = 0
+			}
+			if exact && math.IsInf(rep.Epsilon[name], 1) {
+				tl.EpsilonPerTenant[name] = math.Inf(1) // an exact release: ∞ in every unit (privacy/ledger.MechExact)
 			}
 		}
 		rep.Privacy.TenantLevel = tl

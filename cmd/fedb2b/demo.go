@@ -197,7 +197,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "privacy: record-level, δ=%g, noise multiplier z=%.4f, q=%g, %d steps per round\n",
 		rep.Privacy.Delta, rep.Privacy.NoiseMultiplier, rep.Privacy.SampleRate, rep.Privacy.StepsPerRound)
 	if ex := rep.Privacy.ExactReleases; len(ex) > 0 {
-		fmt.Fprintf(stdout, "privacy: EXACT releases (%s): record-level ε = ∞ for every tenant that took part\n", strings.Join(ex, ", "))
+		fmt.Fprintf(stdout, "privacy: EXACT releases (%s): ε = ∞ (record-level, and tenant-level where reported) for every tenant that took part, as its ledger records\n", strings.Join(ex, ", "))
 	}
 	if cfg.EvalEpsilon > 0 && (cfg.TenantEpsilon == 0 || cfg.TenantDPEvaluation) {
 		fmt.Fprintf(stdout, "privacy: evaluation statistics noised by each tenant at record-level ε=%g per round (Gaussian, Google DP library), within the same budget\n", cfg.EvalEpsilon)

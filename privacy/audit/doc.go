@@ -9,7 +9,9 @@
 // by the same writer and party; that every recorded cumulative ε equals the
 // ε recomputed by the project's accountant from the recorded mechanisms and
 // parameters (relative tolerance ledger.EpsilonRelTol) and stays within its
-// cap; that released entries complete an earlier intent once with the same
+// cap (after an exact release, whose ε is ∞ for its tenant in every unit,
+// the ε of the noised releases alone; the exact intent itself is the
+// tenant's waiver and is reported, with a note, as ε = ∞); that released entries complete an earlier intent once with the same
 // artefact hash; and that, for every entry another party's ledger holds
 // about a tenant whose own ledger is given, the tenant's ledger has an
 // intent for the same task, round and unit with the same mechanism and
@@ -29,7 +31,9 @@
 //     arrival with its hash, whether or not the round later aggregates.
 //     [Verify] requires, for each, an intent in the tenant's own ledger for
 //     the same task, round and unit — same mechanism and parameters where
-//     recorded, scalar-gaussian for counts and statistics — released with
+//     recorded, scalar-gaussian for noised counts and statistics, exact for
+//     exact statistics (ledger.MechExact: a tenant cannot hide its ∞) —
+//     released with
 //     the same hash (or still pending), one intent per receipt. A removed
 //     release fails there, named by kind, task and round.
 //     A receipt carries no signature of the tenant, so this failure alone

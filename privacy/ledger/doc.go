@@ -90,6 +90,7 @@
 //
 // ε is natural-log based and cumulative (everything this ledger recorded
 // for the tenant and unit so far, pending intents included), never
-// per round; δ is a probability in (0, 1); noise_multiplier is the noise
+// per round; +Inf after an exact release of the tenant ([MechExact]),
+// encoded as null with epsilon_infinite true; δ is a probability in (0, 1); noise_multiplier is the noise
 // standard deviation divided by the L2 sensitivity clip_norm.
 package ledger

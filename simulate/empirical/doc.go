@@ -26,9 +26,24 @@
 // tenant's own N) as the regression the audit must catch; Exact runs the
 // eval and weight releases at ε = 0, which leak the exact value (ε = ∞).
 //
-// What is not audited here: tenant-level releases (distributed discrete
-// Gaussian inside secure aggregation, masked sums) and the composition
-// over rounds; the scores are the simple ones named above, so a lower
+// TenantScenarios audits the tenant-level release: a cohort whose
+// federations D and D′ differ in one tenant's update replaced by zero,
+// every tenant encoding a real update through the client's tenant-level
+// path (client.EncodeTenantLevel), the words summed mod 2^32 as secure
+// aggregation unmasks them (the masks cancel; the masking itself is
+// tested in aggregation/secagg) and decoded as the coordinator decodes
+// them; claimed: ddg.Epsilon of the round's plan. With Rounds, the same
+// release over R rounds, the scores summed, against the composed claim.
+// CompositionScenarios does the same for the record-level update and
+// evaluation releases against the accountant's composition of the
+// recorded spends. The Broken variants of the composition claim one
+// round's ε for R rounds; the audit must refute them, which shows it has
+// the power to see composition at the trials used.
+//
+// What is not audited here: the masked inputs themselves (one tenant's
+// masked words are uniform given the others' masks; see aggregation/
+// secagg), subsampling of tenants, and adaptive clipping's extra
+// coordinate. The scores are the simple ones named above, so a lower
 // bound below the claim shows only that these tests find no violation.
 //
 // Randomness: every run draws from the Rand reader given (crypto/rand

@@ -20,7 +20,8 @@ type TenantOptions struct {
 	// updates (default forecast: 278 parameters, the cheapest to encode).
 	Kind string
 	// Tenants is the cohort, which is also the number of noise shares the
-	// plan relies on (default 3).
+	// plan relies on (default 2: the cheapest cohort, and the one whose
+	// shares carry the least noise besides the tenant's own).
 	Tenants int
 	// Epsilon is the planned tenant-level ε of one round (default 1);
 	// Delta its δ (default 1e-5).
@@ -38,7 +39,7 @@ func (o *TenantOptions) fill() {
 		o.Kind = "forecast"
 	}
 	if o.Tenants == 0 {
-		o.Tenants = 3
+		o.Tenants = 2
 	}
 	if o.Epsilon == 0 {
 		o.Epsilon = 1

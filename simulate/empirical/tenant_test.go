@@ -8,16 +8,16 @@ import (
 
 // TestEmpiricalAuditTenantAndComposition runs the tenant-level audit (one
 // tenant's update replaced by zero, the decoded secure-aggregation sum)
-// and the composition over rounds, tenant-level (36 rounds) and
+// and the composition over rounds, tenant-level (64 rounds, two tenants) and
 // record-level (4 rounds of DP-SGD and of noised evaluation statistics):
 // every lower bound must stay below its claim. The tenant-level sum over
-// 36 rounds must also refute the claim of one round, which a claim that
+// 64 rounds must also refute the claim of one round, which a claim that
 // forgot composition would make: the audit has the power to see what it
 // checks. FEDB2B_AUDIT_TRIALS sets the trials per world.
 func TestEmpiricalAuditTenantAndComposition(t *testing.T) {
 	n := trials(t, 400)
 	ctx := context.Background()
-	ts, err := TenantScenarios(ctx, TenantOptions{Rounds: 36})
+	ts, err := TenantScenarios(ctx, TenantOptions{Rounds: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
