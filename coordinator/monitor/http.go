@@ -24,7 +24,12 @@ var dashboard = template.Must(template.New("dashboard").Funcs(template.FuncMap{
 		}
 		return strings.Join(s, ", ")
 	},
-	"f4":  func(v float64) string { return fmt.Sprintf("%.4f", v) },
+	"f4": func(v float64) string {
+		if math.IsInf(v, 1) {
+			return "∞" // a tenant that announced an exact release
+		}
+		return fmt.Sprintf("%.4f", v)
+	},
 	"dur": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"pct": func(a, b float64) float64 {
 		if !(b > 0) {

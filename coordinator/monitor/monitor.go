@@ -1,7 +1,9 @@
 package monitor
 
 import (
+	"encoding/json"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -60,6 +62,25 @@ type Tenant struct {
 	// record-level ε (the tenant's own ledger is the authority).
 	Charged, Cap, Delta float64
 	Rounds              int // rounds aggregated with it
+}
+
+// MarshalJSON writes Charged as null, with ChargedInfinite set, when it is
+// ∞ (a tenant that announced an exact release, privacy/ledger.MechExact):
+// JSON has no number for it.
+func (t Tenant) MarshalJSON() ([]byte, error) {
+	type plain Tenant
+	out := struct {
+		plain
+		Charged         *float64
+		ChargedInfinite bool `json:",omitempty"`
+	}{plain: plain(t)}
+	if math.IsInf(t.Charged, 1) {
+		out.ChargedInfinite = true
+	} else {
+		c := t.Charged
+		out.Charged = &c
+	}
+	return json.Marshal(out)
 }
 
 // Monitor follows a federation's events for the dashboard and the

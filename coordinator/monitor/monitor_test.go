@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -144,5 +145,17 @@ func TestLineChartTicks(t *testing.T) {
 	}
 	if len(c.XTicks) > 10 || len(c.Dots) != 40 {
 		t.Fatalf("%d x ticks, %d dots", len(c.XTicks), len(c.Dots))
+	}
+}
+
+// A tenant that announced ε = ∞ (an exact release on record) is served as
+// JSON: Charged null with ChargedInfinite, not an encoding error.
+func TestTenantInfiniteChargeJSON(t *testing.T) {
+	b, err := json.Marshal(State{Tenants: []Tenant{{Name: "a", Charged: math.Inf(1), Cap: 8}, {Name: "b", Charged: 1.5, Cap: 8}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(b); !strings.Contains(s, `"Charged":null,"ChargedInfinite":true`) || !strings.Contains(s, `"Charged":1.5`) {
+		t.Fatalf("JSON %s", s)
 	}
 }
