@@ -61,10 +61,10 @@ type PrivacyReport struct {
 // discrete Gaussian): ε per tenant over the rounds its update was in the
 // sum, composed with the RDP accountant.
 type TenantLevelReport struct {
-	Unit             string             `json:"unit"`
-	Delta            float64            `json:"delta"`
-	Target           float64            `json:"target_epsilon"`
-	EpsilonPerTenant Epsilons           `json:"epsilon_per_tenant"` // null: ∞ (an exact release, as in the tenant's ledger)
+	Unit             string   `json:"unit"`
+	Delta            float64  `json:"delta"`
+	Target           float64  `json:"target_epsilon"`
+	EpsilonPerTenant Epsilons `json:"epsilon_per_tenant"` // null: ∞ (an exact release, as in the tenant's ledger)
 }
 
 // PartyFiles names a party's privacy ledger and public key.
