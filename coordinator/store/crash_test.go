@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fedb2b/fedb2b/internal/pgtest"
 )
 
 // crashEnv, when set to a directory, turns the test binary into the
@@ -28,7 +30,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 // blobFor is the deterministic model of version v: 192 KiB to 448 KiB of

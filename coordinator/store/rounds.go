@@ -38,43 +38,16 @@ func admit(tx *bolt.Tx, rec RoundRecord) error {
 	if err != nil {
 		return err
 	}
-	var cur *RoundRecord
-	for i := range prev {
-		p := &prev[i]
-		if p.Outcome == Finished {
-			return fmt.Errorf("store: round %d: %w: finished in attempt %d (model version %d)", rec.Round, ErrRoundClosed, p.Attempt, p.ModelVersion)
-		}
-		if p.Attempt == rec.Attempt {
-			cur = p
-		}
-	}
-	if cur != nil {
-		if cur.Outcome != Running {
-			return fmt.Errorf("store: round %d attempt %d: %w: %s", rec.Round, rec.Attempt, ErrRoundClosed, cur.Outcome)
-		}
-		if cur.Session != rec.Session {
-			return fmt.Errorf("store: round %d attempt %d: session id changed within an attempt", rec.Round, rec.Attempt)
-		}
-		return nil
-	}
-	for _, p := range prev {
-		if p.Attempt > rec.Attempt {
-			return fmt.Errorf("store: round %d: %w: attempt %d after %d", rec.Round, ErrStaleAttempt, rec.Attempt, p.Attempt)
-		}
-		if p.Outcome == Running {
-			return fmt.Errorf("store: round %d: %w: attempt %d (abort it first)", rec.Round, ErrRoundRunning, p.Attempt)
-		}
-	}
-	if rec.Session == "" {
-		return nil
+	newSession, err := Admit(prev, rec)
+	if err != nil || !newSession {
+		return err
 	}
 	sb := tx.Bucket(bucketSessions)
 	if v := sb.Get([]byte(rec.Session)); v != nil {
 		if len(v) != 12 {
 			return fmt.Errorf("store: %w: sessions/%s: value of %d bytes", ErrCorrupt, rec.Session, len(v))
 		}
-		return fmt.Errorf("store: round %d attempt %d: %w (first used by round %d attempt %d)", rec.Round, rec.Attempt, ErrSessionReused,
-			key64(v), binary.BigEndian.Uint32(v[8:]))
+		return SessionReused(rec, key64(v), int64(binary.BigEndian.Uint32(v[8:])))
 	}
 	return sb.Put([]byte(rec.Session), roundKey(rec.Round, rec.Attempt))
 }

@@ -164,18 +164,19 @@ func checkBlob(version int, blob []byte) error {
 
 func (s *Store) putModelTx(tx *bolt.Tx, version int, hash string, size int64) error {
 	b := tx.Bucket(bucketModels)
-	if v := b.Get(itob(uint64(version))); v != nil {
+	var stored string
+	v := b.Get(itob(uint64(version)))
+	if v != nil {
 		m, err := decodeModel(v)
 		if err != nil {
 			return fmt.Errorf("store: %w: models/%d: %w", ErrCorrupt, version, err)
 		}
-		if m.Hash != hash {
-			return fmt.Errorf("store: %w: version %d is stored with hash %s, not %s", ErrVersionConflict, version, m.Hash[:12], hash[:12])
-		}
-		return nil
+		stored = m.Hash
 	}
-	if k, _ := b.Cursor().Last(); k != nil && key64(k) != int64(version)-1 {
-		return fmt.Errorf("store: %w: version %d after latest %d", ErrVersionConflict, version, key64(k))
+	k, _ := b.Cursor().Last()
+	noop, err := CheckNextVersion(version, hash, v != nil, stored, int(key64(k)), k != nil)
+	if err != nil || noop {
+		return err
 	}
 	return b.Put(itob(uint64(version)), encode(modelEntry{Hash: hash, Size: size, Created: s.now().UTC()}))
 }

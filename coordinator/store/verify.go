@@ -10,7 +10,10 @@ import (
 // finished one, every finished attempt that names a model version refers to
 // a stored one, and every session id belongs to one attempt. It reads every
 // blob, so it costs a pass over the models.
-func (s *Store) Verify() error {
+func (s *Store) Verify() error { return VerifyBackend(s) }
+
+// VerifyBackend is [Store.Verify] for any backend.
+func VerifyBackend(s Backend) error {
 	latest, ok, err := s.LatestVersion()
 	if err != nil {
 		return err

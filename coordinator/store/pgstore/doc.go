@@ -1,0 +1,42 @@
+// Package pgstore keeps the coordinator's durable state in PostgreSQL
+// (github.com/jackc/pgx/v5), behind the same [store.Backend] interface and
+// invariants as the embedded bbolt store, so that several coordinator
+// processes on different machines can share it: one leader runs rounds,
+// the others wait as standbys and take over when it dies.
+//
+// # Consistency
+//
+// Every state change is one transaction, as in bbolt: a round's result and
+// its model version (the blob in a bytea column, re-hashed on every read)
+// commit together or not at all. Write transactions are serialised: each
+// first locks the lease row, which also fences them (below).
+//
+// # Schema
+//
+// The schema is versioned in the repository (migrations/NNNN_*.sql,
+// embedded) and recorded in the schema_version table; [Open] applies the
+// missing migrations in order, each in its own transaction under an
+// advisory lock (so coordinators starting together do not race), and
+// refuses a database whose schema is newer than the binary.
+//
+// # Leader lease and fencing
+//
+// The lease table holds one row: the leader's epoch (fencing token),
+// holder, address for redirects and expiry, all judged by the database's
+// clock. [Store.TryAcquire] takes an expired lease and raises the epoch;
+// [Store.Renew] extends it only for the same epoch and only before it
+// expired. Every write transaction locks the row and commits only if the
+// epoch is still this store's and the lease has not expired; otherwise it
+// fails with [ErrNotLeader]. So a leader that was paused (GC, SIGSTOP, a
+// network partition) past its expiry cannot write once a standby has
+// taken over, even if it does not know yet: its transactions see the new
+// epoch. Reads need no lease.
+//
+// # Threat model
+//
+// As for package store: no secrets are stored (no keys, masks, shares or
+// individual updates), only aggregates and public identifiers. Whoever
+// can write the database can change the model and the round records;
+// integrity against the operator is the job of the signed ledgers. The
+// DSN may carry a password: it is never logged by this package.
+package pgstore
