@@ -23,12 +23,13 @@ type ResumeState struct {
 	Interrupted []int
 }
 
-// Durable keeps the coordinator's state in a store.Store: every round's
+// Durable keeps the coordinator's state in a store.Backend (bbolt or
+// PostgreSQL): every round's
 // start, its abandonment or its result together with the new global
 // version (one transaction, so a finished round is never lost or applied
 // twice).
 type Durable struct {
-	Store *store.Store
+	Store store.Backend
 	Task  string
 }
 

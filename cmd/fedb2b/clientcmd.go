@@ -34,7 +34,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("coordinator", "127.0.0.1:7070", "coordinator address")
+	addr := fs.String("coordinator", "127.0.0.1:7070", "coordinator address, or a comma-separated list of the addresses of active/standby coordinators (calls go to one; Unavailable moves on to the next)")
 	tenant := fs.String("tenant", "", "this tenant's name")
 	data := fs.String("data", "", "the tenant's labelled CSV or JSONL file")
 	textCol := fs.String("text-col", "text", "text column")
@@ -161,7 +161,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	conn, err := grpc.NewClient(*addr, dial)
+	conn, err := client.NewFailover(strings.Split(*addr, ","), dial)
 	if err != nil {
 		return fail(err)
 	}

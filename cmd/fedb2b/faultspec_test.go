@@ -9,12 +9,12 @@ import (
 // (parseCoordinatorFault) and the client (faultHooks): good specs parse,
 // bad ones are refused with an error naming the variable.
 func TestFaultSpecs(t *testing.T) {
-	for _, spec := range []string{"", "exit-at:2:train", "exit-at:1:share_keys", "exit-at:3:masked_input", "exit-at:2:unmask", "exit-at:2:evaluate"} {
+	for _, spec := range []string{"", "exit-at:2:train", "exit-at:1:share_keys", "exit-at:3:masked_input", "exit-at:2:unmask", "exit-at:2:evaluate", "kill-at:2:unmask", "kill-at:1:train"} {
 		if _, err := parseCoordinatorFault(spec); err != nil {
 			t.Errorf("coordinator %q: %v", spec, err)
 		}
 	}
-	for _, spec := range []string{"exit-at:2", "exit-at:0:train", "exit-at:x:train", "exit-at:2:advertise", "exit-after-ledger:1", "boom"} {
+	for _, spec := range []string{"exit-at:2", "exit-at:0:train", "exit-at:x:train", "exit-at:2:advertise", "exit-after-ledger:1", "kill-at:2", "kill-at:2:advertise", "boom"} {
 		if _, err := parseCoordinatorFault(spec); err == nil || !strings.Contains(err.Error(), "FEDB2B_FAULT") {
 			t.Errorf("coordinator %q: error %v, want one naming FEDB2B_FAULT", spec, err)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,7 +28,7 @@ import (
 	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/coordinator/pki"
-	"github.com/fedb2b/fedb2b/coordinator/store"
+	"github.com/fedb2b/fedb2b/coordinator/store/pgstore"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
@@ -86,6 +87,9 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	var lf logFlags
 	lf.register(fs)
 	maxConns := fs.Int("max-connections", 1024, "connections the coordinator accepts at once (each may hold up to 12.5 MiB of unfinished messages)")
+	storeSpec := fs.String("store", "", "where the coordinator's state lives: empty for bbolt in --workdir/state (one process), or a postgres://… URL shared by any number of coordinators, of which the lease holder runs rounds and the others wait as standbys (see --lease-ttl)")
+	leaseTTL := fs.Duration("lease-ttl", 10*time.Second, "with --store postgres://…: the leader lease's lifetime; a standby takes over at most this long after the leader died")
+	advertise := fs.String("advertise", "", "with --store postgres://…: the address clients reach this coordinator at, which standbys name to clients (default --listen)")
 	httpAddr := fs.String("http", "", "serve the operator's dashboard, Prometheus /metrics and /healthz on this address (e.g. 127.0.0.1:8080)")
 	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
 		return code
@@ -160,7 +164,21 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(*workdir, 0o700); err != nil {
 		return fail(err)
 	}
-	st, err := store.Open(filepath.Join(*workdir, "state"))
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return fail(err)
+	}
+	serverOpts, enrol, authenticate, err := coordinatorServerOptions(*tlsDir, *caDir, *noTLS, &ak, log)
+	if err != nil {
+		return fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *advertise == "" {
+		*advertise = *listen
+	}
+	st, err := openLeaderStore(ctx, standbyConfig{spec: *storeSpec, workdir: *workdir, listen: *listen, advertise: *advertise,
+		httpAddr: *httpAddr, ttl: *leaseTTL, opts: serverOpts, log: log, stdout: stdout})
 	if err != nil {
 		return fail(err)
 	}
@@ -183,10 +201,6 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	lis = netutil.LimitListener(lis, *maxConns)
-	log, err := lf.logger(stderr)
-	if err != nil {
-		return fail(err)
-	}
 	events := make(chan coordinator.Event, 64)
 	svc := coordinator.NewService(fed, protocol.EncodeParams, events, nil)
 	signer, err := ak.signingKey(filepath.Join(*workdir, "signing.key.age"))
@@ -214,57 +228,20 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 			return err
 		}
 		if err := durable.Record(f, e); err != nil {
+			if errors.Is(err, pgstore.ErrNotLeader) {
+				leaseLost(err, log) // fenced: a standby took over
+			}
 			return err
 		}
 		fault.check(e, stderr)
 		return nil
 	})
-	var srv *grpc.Server
-	switch {
-	case *tlsDir != "" && *caDir == "" && !*noTLS:
-		id, err := ak.ageIdentity()
-		if err != nil {
-			return fail(fmt.Errorf("--tls-dir needs the key that decrypts server.key.age: %w", err))
-		}
-		if err := pki.CheckServerDir(*tlsDir); err != nil {
-			return fail(err)
-		}
-		reg, err := pki.OpenRegistry(*tlsDir)
-		if err != nil {
-			return fail(err)
-		}
-		opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *tlsDir, Identity: id, Registry: reg, PublicMethods: healthMethods,
-			OnReject: func(err error) { log.Warn("refused a client certificate", "err", err) }})
-		if err != nil {
-			return fail(err)
-		}
-		srv = grpc.NewServer(append(coordinator.ServerOptions(coordinator.Limits{}), opts...)...)
+	srv := grpc.NewServer(serverOpts...)
+	if enrol != nil {
+		enrol(srv)
+	}
+	if authenticate {
 		svc.SetAuthenticator(pki.CheckTenant)
-	case *caDir != "" && *tlsDir == "" && !*noTLS:
-		id, err := ak.ageIdentity()
-		if err != nil {
-			return fail(fmt.Errorf("--ca-dir needs the key that decrypts the CA: %w", err))
-		}
-		auth, err := pki.LoadAuthority(*caDir, id, 0)
-		if err != nil {
-			return fail(err)
-		}
-		log.Warn("ALL-IN-ONE: this coordinator holds the CA private key and serves enrolment (--ca-dir); run 'fedb2b ca serve' apart and use --tls-dir so that the coordinator cannot mint tenant identities")
-		opts, err := pki.GRPCServerOptions(pki.ServerConfig{Dir: *caDir, Identity: id, Registry: auth.Registry(), Authority: auth, AllowEnrollment: true,
-			PublicMethods: healthMethods, OnReject: func(err error) { log.Warn("refused a client certificate", "err", err) }})
-		if err != nil {
-			return fail(err)
-		}
-		srv = grpc.NewServer(append(coordinator.ServerOptions(coordinator.Limits{}), opts...)...)
-		esvc := pki.NewEnrollmentService(auth, nil)
-		esvc.OnRefuse = func(src string, reason error) { log.Warn("enrolment refused", "source", src, "reason", reason) }
-		esvc.Register(srv)
-		svc.SetAuthenticator(pki.CheckTenant)
-	case *noTLS && *caDir == "" && *tlsDir == "":
-		log.Warn("INSECURE: serving without TLS; tenants are not authenticated")
-		srv = grpc.NewServer(coordinator.ServerOptions(coordinator.Limits{})...)
-	default:
-		return fail(fmt.Errorf("give exactly one of --tls-dir DIR (made by 'fedb2b ca export'), --ca-dir DIR (all-in-one) or --insecure-no-tls"))
 	}
 	svc.Register(srv)
 	hs := health.NewServer()
@@ -279,8 +256,6 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		defer hsrv.Close()
 		fmt.Fprintf(stdout, "dashboard on http://%s/ (Prometheus metrics at /metrics)\n", hl.Addr())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	go srv.Serve(lis)
 	go svc.Run(ctx, 100*time.Millisecond)
 	fmt.Fprintf(stdout, "coordinator listening on %s: task %s, %d labels, %d rounds, z=%.4f (record-level ε=%g at δ=%g per tenant over all rounds)\n",
@@ -392,10 +367,14 @@ func taskLabels(list, file string) ([]string, error) {
 // (the round started, before any plan is handed out), share_keys,
 // check_shares, masked_input, consistency, unmask (the secure-aggregation
 // stage opened) or evaluate
-// (the round's version is committed, evaluation starts). Empty means none.
+// (the round's version is committed, evaluation starts).
+// "kill-at:R:STAGE" sends the process SIGKILL at the same point instead
+// (the failover test: no deferred cleanup runs, the lease is not
+// released). Empty means none.
 type coordinatorFault struct {
 	round int
 	stage string // "" for no fault
+	kill  bool
 }
 
 func parseCoordinatorFault(spec string) (coordinatorFault, error) {
@@ -404,9 +383,13 @@ func parseCoordinatorFault(spec string) (coordinatorFault, error) {
 	}
 	var f coordinatorFault
 	rest, ok := strings.CutPrefix(spec, "exit-at:")
+	if !ok {
+		rest, ok = strings.CutPrefix(spec, "kill-at:")
+		f.kill = ok
+	}
 	num, stage, ok2 := strings.Cut(rest, ":")
 	if _, err := fmt.Sscanf(num, "%d", &f.round); !ok || !ok2 || err != nil || f.round < 1 {
-		return coordinatorFault{}, fmt.Errorf("FEDB2B_FAULT=%q: want exit-at:ROUND:STAGE", spec)
+		return coordinatorFault{}, fmt.Errorf("FEDB2B_FAULT=%q: want exit-at:ROUND:STAGE or kill-at:ROUND:STAGE", spec)
 	}
 	switch stage {
 	case "train", "share_keys", "check_shares", "masked_input", "consistency", "unmask", "evaluate":
@@ -423,6 +406,11 @@ func (f coordinatorFault) check(e coordinator.Event, stderr io.Writer) {
 		return
 	}
 	if (f.stage == "train" && e.Kind == coordinator.EvRoundStarted) || (e.Kind == coordinator.EvStage && e.Stage == f.stage) {
+		if f.kill {
+			fmt.Fprintf(stderr, "fedb2b coordinator: FEDB2B_FAULT: SIGKILL at round %d, stage %s\n", f.round, f.stage)
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		}
 		fmt.Fprintf(stderr, "fedb2b coordinator: FEDB2B_FAULT: exiting at round %d, stage %s\n", f.round, f.stage)
 		os.Exit(3)
 	}

@@ -54,6 +54,8 @@ type fedProcs struct {
 	coordArgs []string
 	// keyArgs protect every party's signing key.
 	keyArgs []string
+	// clientAddrs is the clients' --coordinator (addr if empty).
+	clientAddrs string
 }
 
 func newFedProcs(t *testing.T, bin string) *fedProcs {
@@ -89,7 +91,13 @@ func secretIdentity(t *testing.T, dir string) []string {
 // coordinator starts the coordinator with fault in FEDB2B_FAULT ("" for none).
 func (p *fedProcs) coordinator(fault string, out *syncBuffer) *exec.Cmd {
 	p.t.Helper()
-	args := append([]string{"coordinator", "--listen", p.addr, "--labels-from", filepath.Join(p.dir, "data", "labels.txt"),
+	return p.coordinatorAt(p.addr, fault, out)
+}
+
+// coordinatorAt starts a coordinator listening on addr.
+func (p *fedProcs) coordinatorAt(addr, fault string, out *syncBuffer) *exec.Cmd {
+	p.t.Helper()
+	args := append([]string{"coordinator", "--listen", addr, "--labels-from", filepath.Join(p.dir, "data", "labels.txt"),
 		"--tenants", fmt.Sprint(faultTenants), "--min-clients", "3", "--rounds", fmt.Sprint(faultRounds), "--round-timeout", "4s",
 		"--local-steps", "10", "--workdir", filepath.Join(p.dir, "coordinator"), "--insecure-no-tls"}, append(p.keyArgs, p.coordArgs...)...)
 	c := exec.CommandContext(p.ctx, p.bin, args...)
@@ -104,7 +112,11 @@ func (p *fedProcs) coordinator(fault string, out *syncBuffer) *exec.Cmd {
 // client starts tenant-i's client with fault in FEDB2B_FAULT.
 func (p *fedProcs) client(i int, fault string, out *syncBuffer) *exec.Cmd {
 	p.t.Helper()
-	args := append([]string{"client", "--coordinator", p.addr, "--tenant", fmt.Sprintf("tenant-%d", i),
+	addrs := p.clientAddrs
+	if addrs == "" {
+		addrs = p.addr
+	}
+	args := append([]string{"client", "--coordinator", addrs, "--tenant", fmt.Sprintf("tenant-%d", i),
 		"--data", filepath.Join(p.dir, "data", fmt.Sprintf("tenant-%d.csv", i)), "--workdir", filepath.Join(p.dir, fmt.Sprintf("tenant-%d", i)),
 		"--insecure-no-tls", "--epsilon-cap", "12"}, p.keyArgs...) // room for a round a crash wastes
 	c := exec.CommandContext(p.ctx, p.bin, args...)
@@ -163,39 +175,7 @@ func TestStageFaults(t *testing.T) {
 				t.Errorf("restarted federation did not finish its rounds:\n%s", second.String())
 			}
 			rounds := checkFederation(t, p.dir, tenantNames(faultTenants)...)
-			// evaluate: round 2 was committed before the crash; any
-			// earlier stage: round 2 is aborted and re-run under a new
-			// number.
-			r2 := roundOutcome(rounds, faultRound)
-			if want := map[bool]store.Outcome{true: store.Finished, false: store.Aborted}[stage == "evaluate"]; r2 != want {
-				t.Errorf("round %d: outcome %v, want %v (%+v)", faultRound, r2, want, rounds)
-			}
-			// The crash hit where it should. At train no plan was
-			// handed out: no tenant spent anything in round 2. Later,
-			// every tenant recorded its spend before advertising. The
-			// masked inputs (the releases) go out in the masked_input
-			// stage; consistency opens while the coordinator handles
-			// the last one, so that tenant never got an answer (nor may
-			// others whose answers were still in flight when it
-			// exited): their spends stay pending intents, counted but
-			// not released — the conservative outcome. By unmask (after
-			// the consistency stage) and evaluate every release was
-			// acknowledged.
-			intents := ledgerTenants(t, p.dir, faultRound, ledger.StatusIntent)
-			released := ledgerTenants(t, p.dir, faultRound, ledger.StatusReleased)
-			wantIntents, wantReleased := faultTenants, 0
-			switch stage {
-			case "train":
-				wantIntents = 0
-			case "consistency":
-				wantReleased = faultTenants - 1
-			case "unmask", "evaluate":
-				wantReleased = faultTenants
-			}
-			inFlight := stage == "consistency" && len(released) >= 1 && len(released) < wantReleased
-			if len(intents) != wantIntents || (len(released) != wantReleased && !inFlight) {
-				t.Errorf("round %d: tenants with an intent %v, with a release %v; want %d and %d", faultRound, intents, released, wantIntents, wantReleased)
-			}
+			checkCoordinatorFault(t, p.dir, stage, rounds)
 		})
 	}
 	for _, stage := range []string{"advertise", "share_keys", "check_shares", "masked_input", "consistency", "unmask"} {
@@ -246,6 +226,48 @@ func TestStageFaults(t *testing.T) {
 	})
 }
 
+// checkCoordinatorFault checks round faultRound after the coordinator
+// died at stage of it (and a restarted or standby coordinator finished the
+// federation): aborted and re-run under a new number, or finished if the
+// crash hit at evaluate, and the tenants' spends of it are where the stage
+// puts them.
+func checkCoordinatorFault(t *testing.T, dir, stage string, rounds []store.RoundRecord) {
+	t.Helper()
+	// evaluate: round 2 was committed before the crash; any
+	// earlier stage: round 2 is aborted and re-run under a new
+	// number.
+	r2 := roundOutcome(rounds, faultRound)
+	if want := map[bool]store.Outcome{true: store.Finished, false: store.Aborted}[stage == "evaluate"]; r2 != want {
+		t.Errorf("round %d: outcome %v, want %v (%+v)", faultRound, r2, want, rounds)
+	}
+	// The crash hit where it should. At train no plan was
+	// handed out: no tenant spent anything in round 2. Later,
+	// every tenant recorded its spend before advertising. The
+	// masked inputs (the releases) go out in the masked_input
+	// stage; consistency opens while the coordinator handles
+	// the last one, so that tenant never got an answer (nor may
+	// others whose answers were still in flight when it
+	// exited): their spends stay pending intents, counted but
+	// not released — the conservative outcome. By unmask (after
+	// the consistency stage) and evaluate every release was
+	// acknowledged.
+	intents := ledgerTenants(t, dir, faultRound, ledger.StatusIntent)
+	released := ledgerTenants(t, dir, faultRound, ledger.StatusReleased)
+	wantIntents, wantReleased := faultTenants, 0
+	switch stage {
+	case "train":
+		wantIntents = 0
+	case "consistency":
+		wantReleased = faultTenants - 1
+	case "unmask", "evaluate":
+		wantReleased = faultTenants
+	}
+	inFlight := stage == "consistency" && len(released) >= 1 && len(released) < wantReleased
+	if len(intents) != wantIntents || (len(released) != wantReleased && !inFlight) {
+		t.Errorf("round %d: tenants with an intent %v, with a release %v; want %d and %d", faultRound, intents, released, wantIntents, wantReleased)
+	}
+}
+
 // roundOutcome is round n's outcome (Running if it is not recorded).
 func roundOutcome(rounds []store.RoundRecord, n int) store.Outcome {
 	for _, r := range rounds {
@@ -267,6 +289,12 @@ func checkFederation(t *testing.T, dir string, tenants ...string) []store.RoundR
 		t.Fatal(err)
 	}
 	defer st.Close()
+	return checkFederationIn(t, st, dir, tenants...)
+}
+
+// checkFederationIn is checkFederation with the coordinator's store st.
+func checkFederationIn(t *testing.T, st store.Backend, dir string, tenants ...string) []store.RoundRecord {
+	t.Helper()
 	rounds, err := st.Rounds()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fedb2b/fedb2b/coordinator/store"
+	"github.com/fedb2b/fedb2b/coordinator/store/pgstore"
+	"github.com/fedb2b/fedb2b/internal/pgtest"
+)
+
+// failoverLongEnv, when set, makes TestFailover also run a chain of three
+// coordinators per stage: the first SIGKILLed in round 1, the second (a
+// standby that took over) in round 2 of the same stage, the third
+// finishing.
+const failoverLongEnv = "FEDB2B_FAILOVER_LONG"
+
+// TestFailover runs two coordinator processes on one PostgreSQL database
+// (a real server: see package pgtest) and four real clients that know
+// both addresses. The first coordinator takes the lease and leads; the
+// second waits as a standby. The leader is SIGKILLed at a stage of round
+// 2 (every stage, one case each); the standby takes over once the lease
+// expires, resumes exactly as a restarted coordinator does, and finishes
+// the federation. The checks are the stage-fault test's
+// (checkFederationIn, checkCoordinatorFault): versions 1..N once each,
+// survivors = tenants whose ledgers released = tenants charged, every
+// ledger verifies; plus the database's own Verify, one takeover (epoch
+// 2), and the interrupted round named in the takeover's output.
+func TestFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs processes")
+	}
+	pgtest.Database(t) // skip (or fail under CI=true) before building without a server
+	bin := buildBinary(t)
+	for _, stage := range []string{"train", "share_keys", "check_shares", "masked_input", "consistency", "unmask", "evaluate"} {
+		t.Run(stage, func(t *testing.T) {
+			t.Parallel()
+			p, rounds, outs := failoverCase(t, bin, []string{fmt.Sprintf("kill-at:%d:%s", faultRound, stage), ""})
+			checkCoordinatorFault(t, p.dir, stage, rounds)
+			want := fmt.Sprintf("interrupted rounds [%d] were aborted, next round is %d", faultRound, faultRound+1)
+			if stage == "evaluate" {
+				want = fmt.Sprintf("resumed from stored version %d after %d finished rounds; interrupted rounds [] were aborted, next round is %d", faultRound, faultRound, faultRound+1)
+			}
+			if !strings.Contains(outs[1].String(), want) {
+				t.Errorf("the standby's takeover did not say %q:\n%s", want, outs[1].String())
+			}
+		})
+	}
+	if os.Getenv(failoverLongEnv) == "" {
+		return
+	}
+	for _, stage := range []string{"train", "share_keys", "masked_input", "consistency", "unmask", "evaluate"} {
+		t.Run("chain/"+stage, func(t *testing.T) {
+			t.Parallel()
+			p, rounds, _ := failoverCase(t, bin, []string{fmt.Sprintf("kill-at:1:%s", stage), fmt.Sprintf("kill-at:2:%s", stage), ""})
+			checkCoordinatorFault(t, p.dir, stage, rounds)
+		})
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// failoverCase starts one coordinator per fault on one new database (the
+// first leads, the others are standbys, started in that order), then the
+// clients with every coordinator's address. Every coordinator but the
+// last must die by SIGKILL at its fault; the last must finish the
+// federation. It checks the federation (checkFederationIn), the
+// database's invariants and that there was one takeover per kill, and
+// returns the processes, the stored rounds and each coordinator's output.
+func failoverCase(t *testing.T, bin string, faults []string) (*fedProcs, []store.RoundRecord, []*syncBuffer) {
+	dsn := pgtest.Database(t)
+	p := newFedProcs(t, bin)
+	// The lease outlives a 1 s stall of a loaded machine (renewals every
+	// ttl/3) and keeps the takeover quick.
+	p.coordArgs = []string{"--store", dsn, "--lease-ttl", "3s"}
+	addrs := []string{p.addr}
+	for range faults[1:] {
+		addrs = append(addrs, freeAddr(t))
+	}
+	p.clientAddrs = strings.Join(addrs, ",")
+	var outs []*syncBuffer
+	var coords []*exec.Cmd
+	for i, f := range faults {
+		out := new(syncBuffer)
+		outs = append(outs, out)
+		coords = append(coords, p.coordinatorAt(addrs[i], f, out))
+		want := "coordinator: standby on"
+		if i == 0 {
+			want = "coordinator: leader"
+		}
+		waitOutput(t, out, want)
+	}
+	var clientOuts [faultTenants + 1]syncBuffer
+	var clients []*exec.Cmd
+	for i := 1; i <= faultTenants; i++ {
+		clients = append(clients, p.client(i, "", &clientOuts[i]))
+	}
+	for i, c := range coords[:len(coords)-1] {
+		err := c.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Fatalf("coordinator %d (%s) ended with %v, want SIGKILL at its fault\n%s", i+1, faults[i], err, outs[i].String())
+		}
+	}
+	for i, c := range clients {
+		waitExit(t, fmt.Sprintf("tenant-%d", i+1), c, 0, &clientOuts[i+1])
+	}
+	last := len(coords) - 1
+	waitExit(t, "the last coordinator", coords[last], 0, outs[last])
+	if !strings.Contains(outs[last].String(), fmt.Sprintf("finished: completed %d rounds", faultRounds)) {
+		t.Errorf("the federation did not finish its rounds:\n%s", outs[last].String())
+	}
+	st, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rounds := checkFederationIn(t, st, p.dir, tenantNames(faultTenants)...)
+	if err := st.Verify(); err != nil {
+		t.Error(err)
+	}
+	// One epoch per leader: the first, then one per takeover.
+	if l, err := st.Lease(context.Background()); err != nil || l.Epoch != int64(len(faults)) {
+		t.Errorf("lease %+v (%v): want epoch %d, one per leader", l, err, len(faults))
+	}
+	return p, rounds, outs
+}
+
+// waitOutput waits until out contains want (a minute at most).
+func waitOutput(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(out.String(), want); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in:\n%s", want, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

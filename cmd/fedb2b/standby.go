@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/fedb2b/fedb2b/coordinator/store"
+	"github.com/fedb2b/fedb2b/coordinator/store/pgstore"
+)
+
+// exitLeaseLost is the coordinator's exit status when it stops because it
+// lost the leader lease (a standby took over or may have).
+const exitLeaseLost = 4
+
+// leaderStore is the coordinator's store once this process may run
+// rounds: bbolt in the workdir (its file lock makes this process the only
+// writer), or PostgreSQL with the leader lease held and renewed.
+type leaderStore struct {
+	store.Backend
+	pg *pgstore.Store // nil for bbolt
+}
+
+// standbyConfig says how a coordinator on PostgreSQL waits for the lease.
+type standbyConfig struct {
+	spec      string // --store
+	workdir   string
+	listen    string // the address the standby serves health on
+	advertise string // the address clients reach this process at
+	httpAddr  string // --http, "" for none
+	ttl       time.Duration
+	opts      []grpc.ServerOption // the coordinator's gRPC options (TLS)
+	log       *slog.Logger
+	stdout    io.Writer
+}
+
+// openLeaderStore opens the store of --store. On PostgreSQL it waits, as a
+// standby, until it holds the leader lease: meanwhile it serves gRPC
+// health NOT_SERVING on the coordinator's address and answers every other
+// call with Unavailable naming the leader's address (clients with an
+// address list move on), and /healthz on --http answers 503 "standby".
+// Once leader, a goroutine renews the lease every ttl/3; if a renewal is
+// refused (a standby took over) or none succeeded for ttl (the database is
+// unreachable, so a standby may take over), the process exits with status
+// exitLeaseLost: it stops acting, and fencing refuses any write still in
+// flight.
+func openLeaderStore(ctx context.Context, c standbyConfig) (*leaderStore, error) {
+	if c.spec == "" {
+		st, err := store.Open(filepath.Join(c.workdir, "state"))
+		if err != nil {
+			return nil, err
+		}
+		return &leaderStore{Backend: st}, nil
+	}
+	if !pgstore.IsDSN(c.spec) {
+		return nil, fmt.Errorf("--store %q: want empty (bbolt in --workdir) or a postgres:// URL", "…")
+	}
+	if c.ttl < time.Second {
+		return nil, fmt.Errorf("--lease-ttl %v: at least 1s", c.ttl)
+	}
+	pg, err := pgstore.Open(ctx, c.spec, pgstore.Options{Timeout: c.ttl})
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s pid %d", host, os.Getpid())
+	ok, err := pg.TryAcquire(ctx, holder, c.advertise, c.ttl)
+	if err != nil {
+		pg.Close()
+		return nil, err
+	}
+	if !ok {
+		if err := waitStandby(ctx, pg, holder, c); err != nil {
+			pg.Close()
+			return nil, err
+		}
+	}
+	fmt.Fprintf(c.stdout, "coordinator: leader (lease epoch %d, ttl %v)\n", pg.Epoch(), c.ttl)
+	go renewLease(pg, c.ttl, c.log)
+	return &leaderStore{Backend: pg, pg: pg}, nil
+}
+
+// waitStandby serves the standby's health and redirects until the lease is
+// acquired or ctx ends.
+func waitStandby(ctx context.Context, pg *pgstore.Store, holder string, c standbyConfig) error {
+	leader := func() string {
+		l, err := pg.Lease(ctx)
+		if err != nil {
+			return "unknown (" + err.Error() + ")"
+		}
+		return l.Address
+	}
+	lis, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return err
+	}
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	srv := grpc.NewServer(append(c.opts, grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
+		return status.Errorf(codes.Unavailable, "standby coordinator; the leader is at %s", leader())
+	}))...)
+	healthpb.RegisterHealthServer(srv, hs)
+	go srv.Serve(lis)
+	defer srv.Stop()
+	if c.httpAddr != "" {
+		hl, err := net.Listen("tcp", c.httpAddr)
+		if err != nil {
+			return fmt.Errorf("--http: %w", err)
+		}
+		hsrv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "standby: this coordinator waits for the leader lease; the leader is at %s\n", leader())
+		})}
+		go hsrv.Serve(hl)
+		defer hsrv.Close()
+	}
+	fmt.Fprintf(c.stdout, "coordinator: standby on %s; the leader is at %s\n", lis.Addr(), leader())
+	t := time.NewTicker(c.ttl / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		ok, err := pg.TryAcquire(ctx, holder, c.advertise, c.ttl)
+		if err != nil {
+			c.log.Warn("standby: lease", "err", err)
+			continue
+		}
+		if ok {
+			return nil
+		}
+	}
+}
+
+// renewLease keeps the lease or ends the process.
+func renewLease(pg *pgstore.Store, ttl time.Duration, log *slog.Logger) {
+	last := time.Now()
+	t := time.NewTicker(ttl / 3)
+	defer t.Stop()
+	for range t.C {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), ttl/3)
+		err := pg.Renew(ctx, ttl)
+		cancel()
+		if err == nil {
+			last = start
+			continue
+		}
+		if errors.Is(err, pgstore.ErrNotLeader) || time.Since(last) >= ttl {
+			leaseLost(err, log)
+		}
+		log.Warn("lease renewal failed; retrying", "err", err)
+	}
+}
+
+// leaseLost stops the process: another coordinator leads (or may).
+func leaseLost(err error, log *slog.Logger) {
+	log.Error("lost the leader lease; stopping (a standby takes over)", "err", err)
+	os.Exit(exitLeaseLost)
+}
