@@ -11,6 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator/store"
 	"github.com/fedb2b/fedb2b/coordinator/store/pgstore"
 	"github.com/fedb2b/fedb2b/internal/pgtest"
@@ -91,11 +98,12 @@ func failoverCase(t *testing.T, bin string, faults []string) (*fedProcs, []store
 		out := new(syncBuffer)
 		outs = append(outs, out)
 		coords = append(coords, p.coordinatorAt(addrs[i], f, out))
-		want := "coordinator: standby on"
 		if i == 0 {
-			want = "coordinator: leader"
+			waitOutput(t, out, "coordinator: leader")
+			continue
 		}
-		waitOutput(t, out, want)
+		waitOutput(t, out, "coordinator: standby on")
+		checkStandby(t, addrs[i], addrs[0])
 	}
 	var clientOuts [faultTenants + 1]syncBuffer
 	var clients []*exec.Cmd
@@ -141,5 +149,89 @@ func waitOutput(t *testing.T, out *syncBuffer, want string) {
 			t.Fatalf("no %q in:\n%s", want, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkStandby checks what a standby at addr answers: gRPC health
+// NOT_SERVING, and Unavailable naming the leader's address to a
+// federation call.
+func checkStandby(t *testing.T, addr, leader string) {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil || h.Status != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Errorf("standby health: %v %v, want NOT_SERVING", h, err)
+	}
+	_, err = api.NewFederationClient(conn).Poll(ctx, &api.PollRequest{Tenant: "tenant-1"})
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "the leader is at "+leader) {
+		t.Errorf("standby's answer to Poll: %v, want Unavailable naming the leader %s", err, leader)
+	}
+}
+
+// TestFailoverPausedLeader attacks split brain: the leader is paused
+// (SIGSTOP) in round 2 until a standby has taken its lease, then resumed
+// (SIGCONT), as a leader frozen by a long GC pause or a VM migration
+// would be. The old leader must stop (exit status 4: its renewal is
+// refused, or its next store write is fenced) without applying anything;
+// while it is alive, the new leader waits for the shared ledger's lock
+// rather than write beside it; the federation then finishes under the
+// new leader with the stage-fault test's invariants.
+func TestFailoverPausedLeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs processes")
+	}
+	dsn := pgtest.Database(t)
+	bin := buildBinary(t)
+	p := newFedProcs(t, bin)
+	p.coordArgs = []string{"--store", dsn, "--lease-ttl", "2s"}
+	addrB := freeAddr(t)
+	p.clientAddrs = p.addr + "," + addrB
+	var outA, outB syncBuffer
+	a := p.coordinatorAt(p.addr, "", &outA)
+	waitOutput(t, &outA, "coordinator: leader")
+	b := p.coordinatorAt(addrB, "", &outB)
+	waitOutput(t, &outB, "coordinator: standby on")
+	var clientOuts [faultTenants + 1]syncBuffer
+	var clients []*exec.Cmd
+	for i := 1; i <= faultTenants; i++ {
+		clients = append(clients, p.client(i, "", &clientOuts[i]))
+	}
+	waitOutput(t, &outA, "round 1: version 1")
+	if err := a.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, &outB, "coordinator: leader")
+	waitOutput(t, &outB, "waiting for the previous leader's process to release the ledger")
+	if err := a.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, "the paused leader", a, exitLeaseLost, &outA)
+	if !strings.Contains(outA.String(), "lost the leader lease") {
+		t.Errorf("the paused leader did not say why it stopped:\n%s", outA.String())
+	}
+	for i, c := range clients {
+		waitExit(t, fmt.Sprintf("tenant-%d", i+1), c, 0, &clientOuts[i+1])
+	}
+	waitExit(t, "the new leader", b, 0, &outB)
+	if !strings.Contains(outB.String(), fmt.Sprintf("finished: completed %d rounds", faultRounds)) {
+		t.Errorf("the federation did not finish its rounds:\n%s", outB.String())
+	}
+	st, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	checkFederationIn(t, st, p.dir, tenantNames(faultTenants)...)
+	if err := st.Verify(); err != nil {
+		t.Error(err)
+	}
+	if l, err := st.Lease(context.Background()); err != nil || l.Epoch != 2 {
+		t.Errorf("lease %+v (%v): want epoch 2", l, err)
 	}
 }

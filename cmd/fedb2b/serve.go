@@ -32,7 +32,6 @@ import (
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
-	"github.com/fedb2b/fedb2b/privacy/ledger"
 	"github.com/fedb2b/fedb2b/protocol"
 	"github.com/fedb2b/fedb2b/simulate"
 )
@@ -183,6 +182,15 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer st.Close()
+	signer, err := ak.signingKey(filepath.Join(*workdir, "signing.key.age"))
+	if err != nil {
+		return fail(err)
+	}
+	led, err := st.openLedger(ctx, filepath.Join(*workdir, "ledger.jsonl"), signer, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer led.Close()
 	durable := &coordinator.Durable{Store: st, Task: *taskID}
 	resume, err := durable.Resume(initial)
 	if err != nil {
@@ -203,15 +211,6 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	lis = netutil.LimitListener(lis, *maxConns)
 	events := make(chan coordinator.Event, 64)
 	svc := coordinator.NewService(fed, protocol.EncodeParams, events, nil)
-	signer, err := ak.signingKey(filepath.Join(*workdir, "signing.key.age"))
-	if err != nil {
-		return fail(err)
-	}
-	led, err := ledger.Open(filepath.Join(*workdir, "ledger.jsonl"), signer)
-	if err != nil {
-		return fail(err)
-	}
-	defer led.Close()
 	rec := &coordinator.LedgerRecorder{Ledger: led, Task: *taskID, Train: ccfg.Train}
 	fault, err := parseCoordinatorFault(os.Getenv("FEDB2B_FAULT"))
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/coordinator/store"
 	"github.com/fedb2b/fedb2b/coordinator/store/pgstore"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
 )
 
 // exitLeaseLost is the coordinator's exit status when it stops because it
@@ -172,4 +174,26 @@ func renewLease(pg *pgstore.Store, ttl time.Duration, log *slog.Logger) {
 func leaseLost(err error, log *slog.Logger) {
 	log.Error("lost the leader lease; stopping (a standby takes over)", "err", err)
 	os.Exit(exitLeaseLost)
+}
+
+// openLedger opens the coordinator's ledger. A new leader on PostgreSQL
+// whose --workdir is shared with the previous leader waits while that
+// one's process still holds the ledger's lock (a paused leader: it exits
+// as soon as it runs again and finds its lease lost), so the ledger keeps
+// one writer.
+func (s *leaderStore) openLedger(ctx context.Context, path string, signer ed25519.PrivateKey, log *slog.Logger) (*ledger.Ledger, error) {
+	for warned := false; ; warned = true {
+		led, err := ledger.Open(path, signer)
+		if s.pg == nil || !errors.Is(err, ledger.ErrLocked) {
+			return led, err
+		}
+		if !warned {
+			log.Warn("waiting for the previous leader's process to release the ledger", "path", path)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
