@@ -17,6 +17,16 @@
 // exclusive file lock, so a second coordinator on the same directory fails
 // to open instead of corrupting it.
 //
+// # Backends
+//
+// [Backend] is what the coordinator uses; [*Store] (bbolt) implements it
+// and stays the default. Package pgstore implements it on PostgreSQL for
+// operators who run several coordinators on one database (active/standby,
+// with a lease and fencing). Both keep the invariants below and share
+// their checks ([Admit], [CheckNextVersion], [CheckBlob], the record
+// checks and [VerifyBackend]); the package's behaviour tests run against
+// both.
+//
 // # Layout and invariants
 //
 // A store directory holds state.db (bbolt) and blobs/, where each model
