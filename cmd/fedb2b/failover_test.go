@@ -235,3 +235,50 @@ func TestFailoverPausedLeader(t *testing.T) {
 		t.Errorf("lease %+v (%v): want epoch 2", l, err)
 	}
 }
+
+// TestFailoverRefusesForeignLedger: a standby whose --workdir is not the
+// leader's (so its ledger lacks the entries the leader wrote) refuses to
+// take over, saying why, instead of running rounds with a ledger that an
+// audit would find incomplete; it changes nothing in the database.
+func TestFailoverRefusesForeignLedger(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs processes")
+	}
+	dsn := pgtest.Database(t)
+	bin := buildBinary(t)
+	p := newFedProcs(t, bin)
+	p.coordArgs = []string{"--store", dsn, "--lease-ttl", "2s"}
+	addrB := freeAddr(t)
+	p.clientAddrs = p.addr + "," + addrB
+	var outA, outB syncBuffer
+	a := p.coordinatorAt(p.addr, fmt.Sprintf("kill-at:%d:train", faultRound), &outA)
+	waitOutput(t, &outA, "coordinator: leader")
+	p.coordArgs = append(p.coordArgs, "--workdir", t.TempDir())
+	b := p.coordinatorAt(addrB, "", &outB)
+	waitOutput(t, &outB, "coordinator: standby on")
+	var clientOuts [faultTenants + 1]syncBuffer
+	for i := 1; i <= faultTenants; i++ {
+		p.client(i, "", &clientOuts[i]) // killed when the test ends
+	}
+	err := a.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("leader ended with %v, want SIGKILL\n%s", err, outA.String())
+	}
+	waitExit(t, "the standby with another ledger", b, 1, &outB)
+	if !strings.Contains(outB.String(), "the coordinators must share --workdir") {
+		t.Errorf("the standby did not say why it refused:\n%s", outB.String())
+	}
+	st, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rounds, err := st.Rounds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := st.LatestVersion(); v != faultRound-1 || roundOutcome(rounds, faultRound) != store.Running {
+		t.Errorf("the refusing standby changed the state: latest version %d, rounds %+v", v, rounds)
+	}
+}

@@ -191,6 +191,9 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer led.Close()
+	if err := st.checkLedgerHead(led, filepath.Join(*workdir, "ledger.jsonl")); err != nil {
+		return fail(err)
+	}
 	durable := &coordinator.Durable{Store: st, Task: *taskID}
 	resume, err := durable.Resume(initial)
 	if err != nil {
@@ -229,6 +232,12 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		if err := durable.Record(f, e); err != nil {
 			if errors.Is(err, pgstore.ErrNotLeader) {
 				leaseLost(err, log) // fenced: a standby took over
+			}
+			return err
+		}
+		if err := st.recordLedgerHead(led); err != nil {
+			if errors.Is(err, pgstore.ErrNotLeader) {
+				leaseLost(err, log)
 			}
 			return err
 		}

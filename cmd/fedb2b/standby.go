@@ -33,7 +33,8 @@ const exitLeaseLost = 4
 // writer), or PostgreSQL with the leader lease held and renewed.
 type leaderStore struct {
 	store.Backend
-	pg *pgstore.Store // nil for bbolt
+	pg      *pgstore.Store // nil for bbolt
+	headSeq uint64         // the ledger head last stored
 }
 
 // standbyConfig says how a coordinator on PostgreSQL waits for the lease.
@@ -196,4 +197,48 @@ func (s *leaderStore) openLedger(ctx context.Context, path string, signer ed2551
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// checkLedgerHead refuses to lead with a ledger that lacks what the
+// previous leader recorded: on PostgreSQL the store holds the
+// coordinator's signed ledger head, and led must contain that entry with
+// that hash (the coordinators do not share --workdir, or the ledger was
+// rolled back). A no-op on bbolt.
+func (s *leaderStore) checkLedgerHead(led *ledger.Ledger, path string) error {
+	if s.pg == nil {
+		return nil
+	}
+	h, ok, err := s.pg.StoredLedgerHead()
+	if err != nil || !ok {
+		return err
+	}
+	entries := led.Entries()
+	if h.Seq > uint64(len(entries)) {
+		return fmt.Errorf("the ledger %s has %d entries, but the previous leader recorded entry %d in the database: the coordinators must share --workdir (the ledger and signing key)", path, len(entries), h.Seq)
+	}
+	hash, err := entries[h.Seq-1].Hash()
+	if err != nil {
+		return err
+	}
+	if hash != h.Hash {
+		return fmt.Errorf("the ledger %s differs from the one the previous leader wrote: its entry %d has hash %s, the database records %s", path, h.Seq, hash[:12], h.Hash[:12])
+	}
+	return nil
+}
+
+// recordLedgerHead stores led's head in PostgreSQL when it moved (a no-op
+// on bbolt).
+func (s *leaderStore) recordLedgerHead(led *ledger.Ledger) error {
+	if s.pg == nil {
+		return nil
+	}
+	h, ok, err := led.Head()
+	if err != nil || !ok || h.Seq == s.headSeq {
+		return err
+	}
+	if err := s.pg.PutLedgerHead(pgstore.LedgerHead{Seq: h.Seq, Hash: h.Hash, Signature: h.Signature}); err != nil {
+		return err
+	}
+	s.headSeq = h.Seq
+	return nil
 }

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -252,4 +253,59 @@ func containsSecret(s string) bool {
 		}
 	}
 	return false
+}
+
+func TestLedgerHead(t *testing.T) {
+	dsn := pgtest.Database(t)
+	s := openT(t, dsn)
+	h := func(seq uint64, c byte) LedgerHead {
+		return LedgerHead{Seq: seq, Hash: string(bytes.Repeat([]byte{c}, 64)), Signature: []byte{c}}
+	}
+	if err := s.PutLedgerHead(h(1, 'a')); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("head written without the lease: %v", err)
+	}
+	if ok, err := s.TryAcquire(context.Background(), "a", "", time.Minute); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if _, ok, err := s.StoredLedgerHead(); ok || err != nil {
+		t.Fatalf("empty store has a head: %v", err)
+	}
+	for _, g := range []LedgerHead{h(1, 'a'), h(1, 'a'), h(3, 'b')} {
+		if err := s.PutLedgerHead(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutLedgerHead(h(2, 'c')); !errors.Is(err, ErrLedgerBehind) {
+		t.Fatalf("head moved back: %v", err)
+	}
+	if err := s.PutLedgerHead(h(3, 'd')); !errors.Is(err, ErrLedgerBehind) {
+		t.Fatalf("forked head: %v", err)
+	}
+	got, ok, err := s.StoredLedgerHead()
+	if err != nil || !ok || got.Seq != 3 || got.Hash != h(3, 'b').Hash || !bytes.Equal(got.Signature, []byte{'b'}) {
+		t.Fatalf("stored head %+v %v %v", got, ok, err)
+	}
+}
+
+// TestMigrationUpgrade opens a database left at schema version 1 (as an
+// older binary leaves it, with data): Open applies version 2 and keeps
+// the data.
+func TestMigrationUpgrade(t *testing.T) {
+	dsn := pgtest.Database(t)
+	files, _, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql(t, dsn, "CREATE TABLE schema_version (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT clock_timestamp())")
+	sql(t, dsn, files[1])
+	sql(t, dsn, "INSERT INTO schema_version (version) VALUES (1)")
+	sql(t, dsn, `INSERT INTO tenants VALUES ('acme', '{"v":1,"rec":{"name":"acme","joined":"2026-01-02T03:04:05Z","epsilon_cap":8,"epsilon_spent":0,"delta":0}}')`)
+	s := openT(t, dsn)
+	ts, err := s.Tenants()
+	if err != nil || len(ts) != 1 || ts[0].Name != "acme" {
+		t.Fatalf("tenants after the upgrade: %+v %v", ts, err)
+	}
+	if _, _, err := s.StoredLedgerHead(); err != nil {
+		t.Fatalf("migration 2 not applied: %v", err)
+	}
 }
