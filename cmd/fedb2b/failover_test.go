@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -195,8 +197,13 @@ func TestFailoverPausedLeader(t *testing.T) {
 	var outA, outB syncBuffer
 	a := p.coordinatorAt(p.addr, "", &outA)
 	waitOutput(t, &outA, "coordinator: leader")
+	httpB := freeAddr(t)
+	p.coordArgs = append(p.coordArgs, "--http", httpB)
 	b := p.coordinatorAt(addrB, "", &outB)
 	waitOutput(t, &outB, "coordinator: standby on")
+	if code, body := httpGet(t, "http://"+httpB+"/healthz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "standby") || !strings.Contains(body, p.addr) {
+		t.Errorf("standby's /healthz: %d %q, want 503 naming the leader %s", code, body, p.addr)
+	}
 	var clientOuts [faultTenants + 1]syncBuffer
 	var clients []*exec.Cmd
 	for i := 1; i <= faultTenants; i++ {
@@ -212,6 +219,10 @@ func TestFailoverPausedLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitExit(t, "the paused leader", a, exitLeaseLost, &outA)
+	waitOutput(t, &outB, "dashboard on")
+	if code, body := httpGet(t, "http://"+httpB+"/healthz"); code != http.StatusOK {
+		t.Errorf("the new leader's /healthz: %d %q, want 200", code, body)
+	}
 	if !strings.Contains(outA.String(), "lost the leader lease") {
 		t.Errorf("the paused leader did not say why it stopped:\n%s", outA.String())
 	}
@@ -281,4 +292,15 @@ func TestFailoverRefusesForeignLedger(t *testing.T) {
 	if v, _, _ := st.LatestVersion(); v != faultRound-1 || roundOutcome(rounds, faultRound) != store.Running {
 		t.Errorf("the refusing standby changed the state: latest version %d, rounds %+v", v, rounds)
 	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	r, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return r.StatusCode, string(b)
 }

@@ -35,6 +35,16 @@ type leaderStore struct {
 	store.Backend
 	pg      *pgstore.Store // nil for bbolt
 	headSeq uint64         // the ledger head last stored
+	stop    chan struct{}  // closed by Close: renewals end
+}
+
+// Close stops the lease renewals, releases the lease (so a standby takes
+// over at once) and closes the store.
+func (s *leaderStore) Close() error {
+	if s.stop != nil {
+		close(s.stop)
+	}
+	return s.Backend.Close()
 }
 
 // standbyConfig says how a coordinator on PostgreSQL waits for the lease.
@@ -92,8 +102,9 @@ func openLeaderStore(ctx context.Context, c standbyConfig) (*leaderStore, error)
 		}
 	}
 	fmt.Fprintf(c.stdout, "coordinator: leader (lease epoch %d, ttl %v)\n", pg.Epoch(), c.ttl)
-	go renewLease(pg, c.ttl, c.log)
-	return &leaderStore{Backend: pg, pg: pg}, nil
+	ls := &leaderStore{Backend: pg, pg: pg, stop: make(chan struct{})}
+	go renewLease(pg, c.ttl, ls.stop, c.log)
+	return ls, nil
 }
 
 // waitStandby serves the standby's health and redirects until the lease is
@@ -151,11 +162,16 @@ func waitStandby(ctx context.Context, pg *pgstore.Store, holder string, c standb
 }
 
 // renewLease keeps the lease or ends the process.
-func renewLease(pg *pgstore.Store, ttl time.Duration, log *slog.Logger) {
+func renewLease(pg *pgstore.Store, ttl time.Duration, stop <-chan struct{}, log *slog.Logger) {
 	last := time.Now()
 	t := time.NewTicker(ttl / 3)
 	defer t.Stop()
-	for range t.C {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), ttl/3)
 		err := pg.Renew(ctx, ttl)
@@ -163,6 +179,11 @@ func renewLease(pg *pgstore.Store, ttl time.Duration, log *slog.Logger) {
 		if err == nil {
 			last = start
 			continue
+		}
+		select {
+		case <-stop:
+			return // released by Close
+		default:
 		}
 		if errors.Is(err, pgstore.ErrNotLeader) || time.Since(last) >= ttl {
 			leaseLost(err, log)
