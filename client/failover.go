@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"google.golang.org/grpc"
@@ -13,9 +15,10 @@ import (
 // Failover is a connection to the first answering coordinator of a list
 // (active/standby coordinators on one database): every call goes to the
 // current address; a call that fails with Unavailable (the coordinator is
-// down, or is a standby, which answers Unavailable) moves the current
-// address to the next one, and the client's retry of Unavailable calls
-// then reaches it. So a client follows a takeover by a standby without
+// down, or is a standby, which answers Unavailable naming the leader)
+// moves the current address to the leader's, if named and listed, or to
+// the next one, and the client's retry of Unavailable calls then reaches
+// it. So a client follows a takeover by a standby without
 // knowing which coordinator leads. It implements
 // grpc.ClientConnInterface (api.NewFederationClient takes it).
 type Failover struct {
@@ -52,12 +55,27 @@ func (f *Failover) Close() error {
 // Current is the address calls go to now.
 func (f *Failover) Current() string { return f.addrs[f.cur.Load()] }
 
+// LeaderHint is how a standby coordinator's Unavailable message names the
+// leader's address.
+const LeaderHint = "the leader is at "
+
 // next moves on from index i after an Unavailable error (once, however
-// many calls failed on i at the same time).
+// many calls failed on i at the same time): to the address the error
+// names as the leader's if it is one of the list (a standby's redirect;
+// any other address is ignored, so a standby cannot send the client
+// elsewhere), else to the next one.
 func (f *Failover) next(i int64, err error) {
-	if status.Code(err) == codes.Unavailable && len(f.conns) > 1 {
-		f.cur.CompareAndSwap(i, (i+1)%int64(len(f.conns)))
+	if status.Code(err) != codes.Unavailable || len(f.conns) < 2 {
+		return
 	}
+	to := (i + 1) % int64(len(f.conns))
+	if _, hint, ok := strings.Cut(status.Convert(err).Message(), LeaderHint); ok {
+		hint, _, _ = strings.Cut(hint, " ")
+		if j := slices.Index(f.addrs, hint); j >= 0 && int64(j) != i {
+			to = int64(j)
+		}
+	}
+	f.cur.CompareAndSwap(i, to)
 }
 
 // Invoke performs a unary call on the current coordinator.

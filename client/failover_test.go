@@ -18,12 +18,21 @@ import (
 // the leader answers, here FailedPrecondition, so the test can tell it).
 func answering(t *testing.T, code codes.Code) string {
 	t.Helper()
+	return answeringMsg(t, code, "")
+}
+
+// answeringMsg serves every call with code and msg (the address if empty).
+func answeringMsg(t *testing.T, code codes.Code, msg string) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer(grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
-		return status.Error(code, "answer from "+lis.Addr().String())
+		if msg == "" {
+			return status.Error(code, "answer from "+lis.Addr().String())
+		}
+		return status.Error(code, msg)
 	}))
 	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)
@@ -77,6 +86,27 @@ func TestFailoverFindsLeader(t *testing.T) {
 	}
 	if status.Code(err) != codes.Unavailable || f2.Current() != leader {
 		t.Fatalf("stream on the standby: %v; current %s, want %s", err, f2.Current(), leader)
+	}
+	// A standby's redirect to a listed address is followed at once; one
+	// to an address not in the list is ignored.
+	redirect := func(to string) string {
+		return answeringMsg(t, codes.Unavailable, "standby coordinator; "+LeaderHint+to)
+	}
+	f3, err := NewFailover([]string{redirect(leader), dead, standby, leader}, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f3.Close()
+	if _, err := api.NewFederationClient(f3).Poll(ctx, &api.PollRequest{}); status.Code(err) != codes.Unavailable || f3.Current() != leader {
+		t.Fatalf("redirect: %v; current %s, want %s", err, f3.Current(), leader)
+	}
+	f4, err := NewFailover([]string{redirect("10.9.9.9:1"), leader}, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f4.Close()
+	if _, err := api.NewFederationClient(f4).Poll(ctx, &api.PollRequest{}); status.Code(err) != codes.Unavailable || f4.Current() != leader {
+		t.Fatalf("redirect outside the list: %v; current %s, want the next listed %s", err, f4.Current(), leader)
 	}
 	if _, err := NewFailover(nil); err == nil {
 		t.Fatal("empty address list accepted")

@@ -19,6 +19,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/fedb2b/fedb2b/client"
 	"github.com/fedb2b/fedb2b/coordinator/store"
 	"github.com/fedb2b/fedb2b/coordinator/store/pgstore"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
@@ -124,7 +125,7 @@ func waitStandby(ctx context.Context, pg *pgstore.Store, holder string, c standb
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	srv := grpc.NewServer(append(c.opts, grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
-		return status.Errorf(codes.Unavailable, "standby coordinator; the leader is at %s", leader())
+		return status.Errorf(codes.Unavailable, "standby coordinator; %s%s", client.LeaderHint, leader())
 	}))...)
 	healthpb.RegisterHealthServer(srv, hs)
 	go srv.Serve(lis)
