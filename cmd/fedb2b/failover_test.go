@@ -188,6 +188,7 @@ func TestFailoverPausedLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs processes")
 	}
+	t.Parallel() // the processes mostly wait for deadlines
 	dsn := pgtest.Database(t)
 	bin := buildBinary(t)
 	p := newFedProcs(t, bin)
@@ -255,6 +256,7 @@ func TestFailoverRefusesForeignLedger(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs processes")
 	}
+	t.Parallel() // the processes mostly wait for deadlines
 	dsn := pgtest.Database(t)
 	bin := buildBinary(t)
 	p := newFedProcs(t, bin)

@@ -160,6 +160,11 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	if !*insecure {
 		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: *updateClip, Neighbours: *neighbours, Threshold: *threshold, MaxWeight: *maxWeight}
 	}
+	// The configuration is checked before anything is opened (a standby
+	// would otherwise wait for the lease with a plan it cannot run).
+	if _, err := coordinator.New(ccfg, initial); err != nil {
+		return fail(err)
+	}
 	if err := os.MkdirAll(*workdir, 0o700); err != nil {
 		return fail(err)
 	}
