@@ -108,7 +108,10 @@ func Stop() {
 // here.
 func server() (string, error) {
 	if dsn := os.Getenv(Env); dsn != "" {
-		return dsn, ping(dsn)
+		if err := ping(dsn); err != nil {
+			return "", fmt.Errorf("%s is set but the server is unreachable: %w", Env, err)
+		}
+		return dsn, nil
 	}
 	bin, err := binDir()
 	if err != nil {
@@ -122,7 +125,7 @@ func ping(dsn string) error {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return fmt.Errorf("%s is set but the server is unreachable: %w", Env, err)
+		return err
 	}
 	return conn.Close(ctx)
 }

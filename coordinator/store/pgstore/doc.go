@@ -30,7 +30,12 @@
 // fails with [ErrNotLeader]. So a leader that was paused (GC, SIGSTOP, a
 // network partition) past its expiry cannot write once a standby has
 // taken over, even if it does not know yet: its transactions see the new
-// epoch. Reads need no lease.
+// epoch. A write holds the row's lock until it commits, so a takeover
+// waits for it: a write that began under a valid lease commits before any
+// takeover, one that begins after it fails. (A write that takes longer
+// than the lease's lifetime blocks the leader's own renewal too, and the
+// coordinator then steps down: keep model blobs well within what the
+// database writes in a lease period.) Reads need no lease.
 //
 // # Threat model
 //
