@@ -77,8 +77,9 @@ func TestFailover(t *testing.T) {
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // failoverCase starts one coordinator per fault on one new database (the
-// first leads, the others are standbys, started in that order), then the
-// clients with every coordinator's address. Every coordinator but the
+// first leads, the second waits as its standby; each later one starts as
+// a standby once the one before it leads), then the clients with every
+// coordinator's address. Every coordinator but the
 // last must die by SIGKILL at its fault; the last must finish the
 // federation. It checks the federation (checkFederationIn), the
 // database's invariants and that there was one takeover per kill, and
@@ -94,29 +95,37 @@ func failoverCase(t *testing.T, bin string, faults []string) (*fedProcs, []store
 		addrs = append(addrs, freeAddr(t))
 	}
 	p.clientAddrs = strings.Join(addrs, ",")
-	var outs []*syncBuffer
-	var coords []*exec.Cmd
-	for i, f := range faults {
-		out := new(syncBuffer)
-		outs = append(outs, out)
-		coords = append(coords, p.coordinatorAt(addrs[i], f, out))
-		if i == 0 {
-			waitOutput(t, out, "coordinator: leader")
-			continue
+	outs := make([]*syncBuffer, len(faults))
+	coords := make([]*exec.Cmd, len(faults))
+	// start starts coordinator i, which must become leader (i == 0) or
+	// wait as a standby of leader.
+	start := func(i, leader int) {
+		outs[i] = new(syncBuffer)
+		coords[i] = p.coordinatorAt(addrs[i], faults[i], outs[i])
+		if i == leader {
+			waitOutput(t, outs[i], "coordinator: leader")
+			return
 		}
-		waitOutput(t, out, "coordinator: standby on")
-		checkStandby(t, addrs[i], addrs[0])
+		waitOutput(t, outs[i], "coordinator: standby on")
+		checkStandby(t, addrs[i], addrs[leader])
 	}
+	// One standby at a time, so the takeover order is the faults' order.
+	start(0, 0)
+	start(1, 0)
 	var clientOuts [faultTenants + 1]syncBuffer
 	var clients []*exec.Cmd
 	for i := 1; i <= faultTenants; i++ {
 		clients = append(clients, p.client(i, "", &clientOuts[i]))
 	}
-	for i, c := range coords[:len(coords)-1] {
-		err := c.Wait()
+	for i := range len(faults) - 1 {
+		err := coords[i].Wait()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 			t.Fatalf("coordinator %d (%s) ended with %v, want SIGKILL at its fault\n%s", i+1, faults[i], err, outs[i].String())
+		}
+		if i+2 < len(faults) {
+			waitOutput(t, outs[i+1], "coordinator: leader")
+			start(i+2, i+1)
 		}
 	}
 	for i, c := range clients {
