@@ -28,7 +28,7 @@ import (
 // failoverLongEnv, when set, makes TestFailover also run a chain of three
 // coordinators per stage: the first SIGKILLed in round 1, the second (a
 // standby that took over) in round 2 of the same stage, the third
-// finishing.
+// finishing; and runs TestFailoverRefusesForeignLedger.
 const failoverLongEnv = "FEDB2B_FAILOVER_LONG"
 
 // TestFailover runs two coordinator processes on one PostgreSQL database
@@ -264,6 +264,9 @@ func TestFailoverPausedLeader(t *testing.T) {
 func TestFailoverRefusesForeignLedger(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs processes")
+	}
+	if os.Getenv(failoverLongEnv) == "" {
+		t.Skipf("the guard is tested in-process by TestLedgerHeadGuard; set %s=1 for this process-level run", failoverLongEnv)
 	}
 	t.Parallel() // the processes mostly wait for deadlines
 	dsn := pgtest.Database(t)
