@@ -213,7 +213,12 @@ func (t *LinearTrainer) Train(rows []SparseRow, y []int, cfg LinearTrainConfig, 
 			_ = h.SetParams(avg)
 		}
 	}
-	if math.IsNaN(lossSum) || math.IsInf(lossSum, 0) || firstNonFinite(h.w) >= 0 || firstNonFinite(h.b) >= 0 {
+	// The loss sum is un-noised: under DP only the (noised) parameters
+	// may decide divergence, or whether training fails would reveal a
+	// record whose loss is not finite (a record with a NaN/Inf gradient
+	// norm is skipped by accumulate, within the sensitivity).
+	lossBad := !cfg.Private && (math.IsNaN(lossSum) || math.IsInf(lossSum, 0))
+	if lossBad || firstNonFinite(h.w) >= 0 || firstNonFinite(h.b) >= 0 {
 		_ = h.SetParams(before)
 		t.ResetOptimizer()
 		return st, fmt.Errorf("%w after %d steps (lower the learning rate)", ErrDiverged, st.Steps)

@@ -143,7 +143,7 @@ type TrainStats struct {
 	MeanLoss float64
 	// ClippedFraction is the fraction of sampled units (a row for
 	// TrainWithStats) whose summed gradient's L2 norm exceeded ClipNorm
-	// (private training only).
+	// or was not finite (such a unit is dropped; private training only).
 	ClippedFraction float64
 }
 

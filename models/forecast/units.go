@@ -66,17 +66,15 @@ func TrainUnits(m Model, u *Units, cfg TrainConfig, rng *mrand.Rand) (TrainStats
 					lossSum += m.AddGrad(gu, xr, y[r])
 				}
 				st.Examples += len(x)
-				var n2 float64
-				for _, v := range gu {
-					n2 += v * v
-				}
-				scale := 1.0
-				if norm := math.Sqrt(n2); norm > cfg.ClipNorm {
-					scale = cfg.ClipNorm / (norm + 1e-12)
+				// ClipL2 drops a unit whose summed gradient is NaN or
+				// infinite (extreme features under extreme announced
+				// weights): letting it through unclipped would make
+				// the weights NaN and the failure reveal the unit.
+				if privacy.ClipL2(gu, cfg.ClipNorm) < 1 {
 					clipped++
 				}
 				for j, v := range gu {
-					g[j] += scale * v
+					g[j] += v
 				}
 			}
 			units += len(batch)
