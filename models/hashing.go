@@ -268,3 +268,75 @@ func isWordRune(r rune) bool {
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || unicode.IsNumber(r)
 }
+
+// AppendSparse encodes text and appends its non-zero entries to dst (Idx
+// increasing), reusing dst's slices and the scratch hashes; it returns
+// the row and the scratch for the next call. The values are bit for bit
+// those of Encode's vector: the buckets are summed in the same order and
+// scaled by the same factor, without materialising Dim numbers.
+func (e *HashingEncoder) AppendSparse(dst SparseRow, text string, scratch []uint64) (SparseRow, []uint64) {
+	dst.Idx, dst.Val = dst.Idx[:0], dst.Val[:0]
+	hashes := e.features(scratch[:0], text)
+	if len(hashes) == 0 {
+		return dst, hashes
+	}
+	slices.Sort(hashes)
+	dim := uint64(e.dim)
+	// Pack (bucket, rank of the distinct hash) into one word so that a
+	// sort by it groups each bucket's contributions in Encode's order.
+	type contrib struct {
+		key uint64 // bucket<<32 | rank
+		w   float64
+	}
+	cs := make([]contrib, 0, len(hashes))
+	for i, rank := 0, uint64(0); i < len(hashes); rank++ {
+		j := i + 1
+		for j < len(hashes) && hashes[j] == hashes[i] {
+			j++
+		}
+		h := hashes[i]
+		w := 1 + math.Log(float64(j-i))
+		if h>>63 == 1 {
+			w = -w
+		}
+		cs = append(cs, contrib{key: (h&(1<<63-1))%dim<<32 | rank, w: w})
+		i = j
+	}
+	slices.SortFunc(cs, func(a, b contrib) int { return cmpUint64(a.key, b.key) })
+	for k := 0; k < len(cs); {
+		b := cs[k].key >> 32
+		v := 0.0
+		for ; k < len(cs) && cs[k].key>>32 == b; k++ {
+			v += cs[k].w
+		}
+		dst.Idx, dst.Val = append(dst.Idx, int32(b)), append(dst.Val, v)
+	}
+	var ss float64
+	for _, v := range dst.Val {
+		ss += v * v
+	}
+	if ss == 0 {
+		dst.Idx, dst.Val = dst.Idx[:0], dst.Val[:0]
+		return dst, hashes
+	}
+	inv := 1 / math.Sqrt(ss)
+	n := 0
+	for k, v := range dst.Val {
+		if v *= inv; v != 0 {
+			dst.Idx[n], dst.Val[n] = dst.Idx[k], v
+			n++
+		}
+	}
+	dst.Idx, dst.Val = dst.Idx[:n], dst.Val[:n]
+	return dst, hashes
+}
+
+func cmpUint64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

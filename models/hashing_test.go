@@ -2,7 +2,9 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -242,6 +244,37 @@ func BenchmarkHashingEncode(b *testing.B) {
 	for b.Loop() {
 		if _, err := e.Encode(context.Background(), texts); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestHashingAppendSparseBitIdentical: the sparse path gives exactly
+// Sparsify(Encode(text)), also when buckets collide and cancel (tiny Dim).
+func TestHashingAppendSparseBitIdentical(t *testing.T) {
+	texts := []string{"", "   ", "!!!", "Card payment declined twice", "客户关系管理软件 CRM for 中小企业",
+		"ＦＵＬＬ　ｗｉｄｔｈ Ｔｅｘｔ", "a a a a b b", "top up top up top up failed again", "ÉCOLE été 2024 résumé"}
+	for i := range 200 {
+		texts = append(texts, strings.Repeat(fmt.Sprintf("w%d x%d ", i%7, i%13), 1+i%9))
+	}
+	for _, dim := range []int{1, 2, 3, 17, 4096, DefaultLinearDim} {
+		enc, err := NewHashingEncoder(HashingConfig{Dim: dim})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dense, _ := enc.Encode(context.Background(), texts)
+		var row SparseRow
+		var scratch []uint64
+		for i, text := range texts {
+			row, scratch = enc.AppendSparse(row, text, scratch)
+			want := Sparsify(dense[i])
+			if !slices.Equal(row.Idx, want.Idx) || len(row.Val) != len(want.Val) {
+				t.Fatalf("dim %d text %q: indices %v, want %v", dim, text, row.Idx, want.Idx)
+			}
+			for k := range want.Val {
+				if math.Float64bits(row.Val[k]) != math.Float64bits(want.Val[k]) {
+					t.Fatalf("dim %d text %q entry %d: %v, want %v", dim, text, k, row.Val[k], want.Val[k])
+				}
+			}
 		}
 	}
 }

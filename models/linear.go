@@ -81,9 +81,20 @@ func (h *LinearHead) SetParams(p []float64) error {
 
 // CheckRows validates rows (for example rows built by a caller rather
 // than Sparsify) against the input dimension.
-func (h *LinearHead) CheckRows(rows []SparseRow) error {
-	for i, r := range rows {
-		if err := r.check(h.cfg.InputDim); err != nil {
+func (h *LinearHead) CheckRows(rows []SparseRow) error { return h.checkRows(SliceRows(rows)) }
+
+// checkRows validates rows; a RowStore was validated as it was filled, so
+// only its dimension is checked.
+func (h *LinearHead) checkRows(rows Rows) error {
+	if s, ok := rows.(*RowStore); ok {
+		if s.Dim() != h.cfg.InputDim {
+			return fmt.Errorf("models: rows of dimension %d, want %d", s.Dim(), h.cfg.InputDim)
+		}
+		return nil
+	}
+	var buf SparseRow
+	for i := range rows.Len() {
+		if err := rows.Row(i, &buf).check(h.cfg.InputDim); err != nil {
 			return fmt.Errorf("models: input row %d: %w", i, err)
 		}
 	}
@@ -116,14 +127,18 @@ func (h *LinearHead) Scores(rows []SparseRow) ([][]float64, error) {
 }
 
 // Predict returns the most likely class (lowest index on ties) of each row.
-func (h *LinearHead) Predict(rows []SparseRow) ([]int, error) {
-	if err := h.CheckRows(rows); err != nil {
+func (h *LinearHead) Predict(rows []SparseRow) ([]int, error) { return h.PredictRows(SliceRows(rows)) }
+
+// PredictRows is Predict over any Rows.
+func (h *LinearHead) PredictRows(rows Rows) ([]int, error) {
+	if err := h.checkRows(rows); err != nil {
 		return nil, err
 	}
-	out := make([]int, len(rows))
+	out := make([]int, rows.Len())
 	z := make([]float64, h.cfg.Classes)
-	for i, r := range rows {
-		h.logits(z, r)
+	var buf SparseRow
+	for i := range out {
+		h.logits(z, rows.Row(i, &buf))
 		out[i] = argmax(z)
 	}
 	return out, nil
@@ -131,10 +146,15 @@ func (h *LinearHead) Predict(rows []SparseRow) ([]int, error) {
 
 // Evaluate predicts every row and counts the results against y.
 func (h *LinearHead) Evaluate(rows []SparseRow, y []int) (ConfusionMatrix, error) {
-	if len(rows) != len(y) {
-		return ConfusionMatrix{}, fmt.Errorf("models: %d rows but %d labels", len(rows), len(y))
+	return h.EvaluateRows(SliceRows(rows), y)
+}
+
+// EvaluateRows is Evaluate over any Rows.
+func (h *LinearHead) EvaluateRows(rows Rows, y []int) (ConfusionMatrix, error) {
+	if rows.Len() != len(y) {
+		return ConfusionMatrix{}, fmt.Errorf("models: %d rows but %d labels", rows.Len(), len(y))
 	}
-	pred, err := h.Predict(rows)
+	pred, err := h.PredictRows(rows)
 	if err != nil {
 		return ConfusionMatrix{}, err
 	}

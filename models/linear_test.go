@@ -117,7 +117,7 @@ func TestLinearAccumulateIsSumOfClippedGradients(t *testing.T) {
 			axpy(want, f, g)
 		}
 		tr := NewLinearTrainer(h)
-		_, clipped := tr.accumulate(rows, y, batch, clip, false)
+		_, clipped := tr.accumulate(SliceRows(rows), y, batch, clip, false)
 		if clipped != clippedWant {
 			t.Errorf("clip %g: %d clipped, want %d", clip, clipped, clippedWant)
 		}
@@ -209,7 +209,7 @@ func TestLinearDPStepSensitivityUsesPublicBatch(t *testing.T) {
 		for i := range idx {
 			idx[i] = i
 		}
-		tr.accumulate(rows, y, idx, clip, false)
+		tr.accumulate(SliceRows(rows), y, idx, clip, false)
 		return tr.sum
 	}
 	sa, sb := sum(rows, y), sum(rows[:40], y[:40])

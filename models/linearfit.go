@@ -28,6 +28,11 @@ type FitOptions struct {
 // It works on data that never leaves its owner, so it has no privacy
 // mechanism; its result must not be released as a DP model.
 func FitLinear(h *LinearHead, rows []SparseRow, y []int, opt FitOptions) error {
+	return FitLinearRows(h, SliceRows(rows), y, opt)
+}
+
+// FitLinearRows is FitLinear over any Rows.
+func FitLinearRows(h *LinearHead, rows Rows, y []int, opt FitOptions) error {
 	if opt.C == 0 {
 		opt.C = DefaultLinearC
 	}
@@ -37,10 +42,10 @@ func FitLinear(h *LinearHead, rows []SparseRow, y []int, opt FitOptions) error {
 	if opt.MaxIterations == 0 {
 		opt.MaxIterations = 500
 	}
-	if len(rows) != len(y) || len(rows) == 0 {
-		return fmt.Errorf("models: %d rows and %d labels (need the same, at least one)", len(rows), len(y))
+	if rows.Len() != len(y) || rows.Len() == 0 {
+		return fmt.Errorf("models: %d rows and %d labels (need the same, at least one)", rows.Len(), len(y))
 	}
-	if err := h.CheckRows(rows); err != nil {
+	if err := h.checkRows(rows); err != nil {
 		return err
 	}
 	k := h.cfg.Classes
@@ -50,7 +55,7 @@ func FitLinear(h *LinearHead, rows []SparseRow, y []int, opt FitOptions) error {
 		}
 	}
 	// Mean-loss form: Σ loss/n + ‖W‖²/(2·C·n), the same minimiser.
-	n := float64(len(rows))
+	n := float64(rows.Len())
 	lambda := 1 / (opt.C * n)
 	nw := len(h.w)
 	z := make([]float64, k)
@@ -65,7 +70,9 @@ func FitLinear(h *LinearHead, rows []SparseRow, y []int, opt FitOptions) error {
 			return math.Inf(1), g
 		}
 		var f float64
-		for i, r := range rows {
+		var buf SparseRow
+		for i := range y {
+			r := rows.Row(i, &buf)
 			h.logits(z, r)
 			zy := z[y[i]]
 			f += softmaxInPlace(z) - zy

@@ -123,6 +123,7 @@ type LinearTrainer struct {
 	t     int       // Adam steps taken
 	z     []float64
 	batch []int
+	row   SparseRow // decoding buffer of a RowStore's rows
 }
 
 // NewLinearTrainer returns a trainer for h with zero optimiser state.
@@ -143,6 +144,12 @@ func (t *LinearTrainer) ResetOptimizer() {
 // crypto/rand in production). On divergence the head is restored and
 // ErrDiverged returned.
 func (t *LinearTrainer) Train(rows []SparseRow, y []int, cfg LinearTrainConfig, rng *mrand.Rand) (TrainStats, error) {
+	return t.TrainRows(SliceRows(rows), y, cfg, rng)
+}
+
+// TrainRows is Train over any Rows (a compact RowStore in the tenants'
+// learners).
+func (t *LinearTrainer) TrainRows(rows Rows, y []int, cfg LinearTrainConfig, rng *mrand.Rand) (TrainStats, error) {
 	cfg.fill()
 	if err := cfg.Check(); err != nil {
 		return TrainStats{}, err
@@ -151,10 +158,10 @@ func (t *LinearTrainer) Train(rows []SparseRow, y []int, cfg LinearTrainConfig, 
 	// Private training without examples still runs its steps (noise
 	// only): an error or an exactly-zero update would tell a tenant with
 	// one record from one with none.
-	if len(rows) != len(y) || (len(rows) == 0 && !cfg.Private) {
-		return TrainStats{}, fmt.Errorf("models: %d rows and %d labels (need the same, at least one without DP)", len(rows), len(y))
+	if rows.Len() != len(y) || (rows.Len() == 0 && !cfg.Private) {
+		return TrainStats{}, fmt.Errorf("models: %d rows and %d labels (need the same, at least one without DP)", rows.Len(), len(y))
 	}
-	if err := h.CheckRows(rows); err != nil {
+	if err := h.checkRows(rows); err != nil {
 		return TrainStats{}, err
 	}
 	for i, l := range y {
@@ -167,7 +174,7 @@ func (t *LinearTrainer) Train(rows []SparseRow, y []int, cfg LinearTrainConfig, 
 	}
 	before := h.Params()
 	tc := TrainConfig{Private: cfg.Private, SampleRate: cfg.SampleRate, ClipNorm: cfg.ClipNorm, BatchSize: cfg.BatchSize}
-	batches := NewBatches(tc, len(rows))
+	batches := NewBatches(tc, rows.Len())
 	var st TrainStats
 	var lossSum float64
 	var clipped int
@@ -231,14 +238,14 @@ func (t *LinearTrainer) Train(rows []SparseRow, y []int, cfg LinearTrainConfig, 
 // ‖∂_i‖ = ‖g_i‖·√(‖x_i‖² + 1) without materialising it; factor_i =
 // min(1, clip/(‖∂_i‖+1e-12)) when clip > 0, else 1. Only the rows of W
 // selected by x_i's non-zero entries are touched.
-func (t *LinearTrainer) accumulate(rows []SparseRow, y []int, batch []int, clip float64, freezeBias bool) (lossSum float64, clipped int) {
+func (t *LinearTrainer) accumulate(rows Rows, y []int, batch []int, clip float64, freezeBias bool) (lossSum float64, clipped int) {
 	h := t.h
 	k := h.cfg.Classes
 	clear(t.sum)
 	sumB := t.sum[len(h.w):]
 	z := t.z
 	for _, i := range batch {
-		x := rows[i]
+		x := rows.Row(i, &t.row)
 		h.logits(z, x)
 		zy := z[y[i]]
 		lossSum += softmaxInPlace(z) - zy

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/fedb2b/fedb2b/models"
-	"github.com/fedb2b/fedb2b/models/dataset"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
 )
@@ -34,30 +33,47 @@ const (
 // split, sparse-encoded with the task's encoder as the tenants' linear
 // learners do.
 type honestData struct {
-	testX  []models.SparseRow
+	testX  models.Rows
 	testY  []int
-	trainX [][]models.SparseRow
+	trainX []models.Rows
 	trainY [][]int
 }
 
-func encodeHonest(ctx context.Context, cfg Config, s *splitData) (*honestData, error) {
+// encodeHonest gathers the tenants' encoded data: a tenant's linear
+// learner already holds exactly these rows (the same encoder, labels and
+// split), so they are shared rather than encoded a second time; other
+// tenants' data is encoded here.
+func encodeHonest(ctx context.Context, cfg Config, s *splitData, learners []modeltask.Learner) (*honestData, error) {
 	var d honestData
-	var test []dataset.Example
-	for _, t := range s.tenants {
-		test = append(test, t.test...)
+	var tests []models.Rows
+	for i, t := range s.tenants {
+		var l *modeltask.LinearClassifier
+		if i < len(learners) {
+			l, _ = learners[i].(*modeltask.LinearClassifier)
+		}
+		if l != nil {
+			x, y, tx, ty := l.Data()
+			d.trainX, d.trainY = append(d.trainX, x), append(d.trainY, y)
+			tests, d.testY = append(tests, tx), append(d.testY, ty...)
+			continue
+		}
 		x, y, err := modeltask.EncodeSparse(ctx, cfg.Encoder, s.labels, t.train, "baseline", cfg.Log)
 		if err != nil {
 			return nil, err
 		}
+		tx, ty, err := modeltask.EncodeSparse(ctx, cfg.Encoder, s.labels, t.test, "baseline", cfg.Log)
+		if err != nil {
+			return nil, err
+		}
 		d.trainX, d.trainY = append(d.trainX, x), append(d.trainY, y)
+		tests, d.testY = append(tests, tx), append(d.testY, ty...)
 	}
-	var err error
-	d.testX, d.testY, err = modeltask.EncodeSparse(ctx, cfg.Encoder, s.labels, test, "baseline", cfg.Log)
-	return &d, err
+	d.testX = models.Concat(tests...)
+	return &d, nil
 }
 
 func (d *honestData) evaluate(h *models.LinearHead) (Metrics, error) {
-	m, err := h.Evaluate(d.testX, d.testY)
+	m, err := h.EvaluateRows(d.testX, d.testY)
 	if err != nil {
 		return Metrics{}, err
 	}
@@ -70,7 +86,7 @@ func (d *honestData) evaluate(h *models.LinearHead) (Metrics, error) {
 // BaselineLocalDP, each tenant alone with the federation's DP-Adam
 // settings and noise for the same number of steps (the same ε).
 func runHonestBaselines(ctx context.Context, cfg Config, s *splitData, rep *Report) error {
-	d, err := encodeHonest(ctx, cfg, s)
+	d, err := encodeHonest(ctx, cfg, s, rep.learners)
 	if err != nil {
 		return err
 	}
@@ -80,16 +96,16 @@ func runHonestBaselines(ctx context.Context, cfg Config, s *splitData, rep *Repo
 	if rep.Baselines == nil {
 		rep.Baselines = map[string]Baseline{}
 	}
-	var pooledX []models.SparseRow
 	var pooledY []int
 	for i := range d.trainX {
-		pooledX, pooledY = append(pooledX, d.trainX[i]...), append(pooledY, d.trainY[i]...)
+		pooledY = append(pooledY, d.trainY[i]...)
 	}
+	pooledX := models.Concat(d.trainX...)
 	h, err := newHead()
 	if err != nil {
 		return err
 	}
-	if err := models.FitLinear(h, pooledX, pooledY, models.FitOptions{}); err != nil {
+	if err := models.FitLinearRows(h, pooledX, pooledY, models.FitOptions{}); err != nil {
 		return fmt.Errorf("simulate: pooled baseline: %w", err)
 	}
 	m, err := d.evaluate(h)
@@ -102,14 +118,14 @@ func runHonestBaselines(ctx context.Context, cfg Config, s *splitData, rep *Repo
 	var best Metrics
 	var bestName string
 	for i, t := range s.tenants {
-		if len(d.trainX[i]) == 0 {
+		if d.trainX[i].Len() == 0 {
 			continue
 		}
 		h, err := newHead()
 		if err != nil {
 			return err
 		}
-		if err := models.FitLinear(h, d.trainX[i], d.trainY[i], models.FitOptions{}); err != nil {
+		if err := models.FitLinearRows(h, d.trainX[i], d.trainY[i], models.FitOptions{}); err != nil {
 			return fmt.Errorf("simulate: %s alone: %w", t.name, err)
 		}
 		m, err := d.evaluate(h)
@@ -142,7 +158,7 @@ func runHonestBaselines(ctx context.Context, cfg Config, s *splitData, rep *Repo
 		}
 		lc := models.DefaultLinearPrivateConfig(cfg.Rounds*cfg.LocalSteps, cfg.NoiseMultiplier)
 		lc.LearningRate, lc.SampleRate, lc.ClipNorm, lc.ExpectedBatch = cfg.LearningRate, cfg.SampleRate, cfg.ClipNorm, modeltask.DefaultExpectedBatch
-		if _, err := models.NewLinearTrainer(h).Train(d.trainX[i], d.trainY[i], lc, rng); err != nil {
+		if _, err := models.NewLinearTrainer(h).TrainRows(d.trainX[i], d.trainY[i], lc, rng); err != nil {
 			return fmt.Errorf("simulate: local-only baseline of %s: %w", t.name, err)
 		}
 		m, err := d.evaluate(h)

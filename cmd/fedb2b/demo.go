@@ -79,6 +79,7 @@ func demoFlags(fs *flag.FlagSet, cfg *simulate.Config) (data, textCol, labelCol,
 	textCol = fs.String("text-col", "text", "text column of --data")
 	labelCol = fs.String("label-col", "label", "label column of --data")
 	jsonOut = fs.String("json", "", "write a machine-readable summary to this file")
+	fs.BoolVar(&cfg.Baselines, "baselines", d.Baselines, "also train the reference models (pooled and each tenant alone, no DP; the same-DP local baseline): on a large --data file the pooled L-BFGS fit takes far longer than the federation")
 	verbose = fs.Bool("v", false, "log what clients and coordinator do")
 	return
 }

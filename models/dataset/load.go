@@ -124,15 +124,38 @@ type loader struct {
 	opt         LoadOptions
 	out         []Example
 	rep         LoadReport
-	invalidUTF8 int // bad rows for invalid UTF-8
+	invalidUTF8 int               // bad rows for invalid UTF-8
+	labels      map[string]string // one copy of each distinct label
+	cloneText   bool              // the text is a substring of a whole record's string
 }
 
-// add records one good row.
+// add records one good row. Memory: a label is stored once however many
+// rows carry it, and with cloneText the text is copied out of the
+// record's string (encoding/csv returns the fields of a record as
+// substrings of one string), so the other columns of the file are not
+// kept alive by the examples.
 func (l *loader) add(text, label string, line int) {
 	l.rep.Rows++
 	l.rep.Loaded++
-	l.out = append(l.out, Example{Text: text, Label: label, Line: line})
+	if l.labels == nil {
+		l.labels = map[string]string{}
+	}
+	lab, ok := l.labels[label]
+	if !ok {
+		lab = strings.Clone(label)
+		if len(l.labels) < maxInternedLabels {
+			l.labels[lab] = lab
+		}
+	}
+	if l.cloneText {
+		text = strings.Clone(text)
+	}
+	l.out = append(l.out, Example{Text: text, Label: lab, Line: line})
 }
+
+// maxInternedLabels bounds the label table (a file whose "label" column
+// is really free text must not grow it without limit).
+const maxInternedLabels = 1 << 16
 
 // bad records one bad row and returns the error that ends the load, if any.
 func (l *loader) bad(line int, format string, args ...any) error {

@@ -42,6 +42,7 @@ func (l *loader) loadDelimited(r io.Reader, comma rune) error {
 	if err != nil {
 		return err
 	}
+	l.cloneText = true
 	labelIdx := -1
 	if l.opt.LabelCol != "" {
 		if labelIdx, err = l.column(header, l.opt.LabelCol, "label"); err != nil {

@@ -162,7 +162,9 @@ func bertOf(enc models.Encoder) (*bert.Encoder, bool) {
 }
 
 // Encode encodes the examples whose label is in labels and projects them
-// with clf; the others are counted and reported on log.
+// with clf; the others are counted and reported on log. It encodes
+// EncodeChunk texts at a time and keeps only the projections (Rank
+// numbers a row unless clf trains A), never every dense input at once.
 func Encode(ctx context.Context, enc models.Encoder, clf *models.Classifier, labels []string, ex []dataset.Example, split string, log *slog.Logger) ([][]float64, []int, error) {
 	texts, ys, unknown := dataset.WithLabels(ex, labels)
 	if unknown > 0 {
@@ -171,15 +173,19 @@ func Encode(ctx context.Context, enc models.Encoder, clf *models.Classifier, lab
 	if len(texts) == 0 {
 		return nil, nil, nil
 	}
-	x, err := enc.Encode(ctx, texts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("task: encode %s split: %w", split, err)
+	out := make([][]float64, 0, len(texts))
+	for i := 0; i < len(texts); i += EncodeChunk {
+		x, err := enc.Encode(ctx, texts[i:min(i+EncodeChunk, len(texts))])
+		if err != nil {
+			return nil, nil, fmt.Errorf("task: encode %s split: %w", split, err)
+		}
+		f, err := clf.Project(x)
+		if err != nil {
+			return nil, nil, fmt.Errorf("task: project %s split: %w", split, err)
+		}
+		out = append(out, f...)
 	}
-	f, err := clf.Project(x)
-	if err != nil {
-		return nil, nil, fmt.Errorf("task: project %s split: %w", split, err)
-	}
-	return f, ys, nil
+	return out, ys, nil
 }
 
 func (l *Classifier) NumParams() int              { return l.clf.NumParams() }

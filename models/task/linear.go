@@ -52,12 +52,13 @@ type LinearClassifier struct {
 	head         *models.LinearHead
 	trainer      *models.LinearTrainer
 	batch        float64
-	trainX, tstX []models.SparseRow
+	trainX, tstX *models.RowStore
 	trainY, tstY []int
 }
 
 // NewLinearClassifier returns a Factory for AdapterLinear tasks: it
-// encodes train and test with enc once and keeps them sparse.
+// encodes train and test with enc once and keeps them in a compact
+// models.RowStore (about 4 bytes per non-zero feature).
 func NewLinearClassifier(enc models.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -88,36 +89,65 @@ func NewLinearClassifier(enc models.Encoder, train, test []dataset.Example, log 
 	}
 }
 
-// EncodeSparse encodes the examples whose label is in labels into sparse
-// rows; the others are counted and reported on log.
-func EncodeSparse(ctx context.Context, enc models.Encoder, labels []string, ex []dataset.Example, split string, log *slog.Logger) ([]models.SparseRow, []int, error) {
+// EncodeSparse encodes the examples whose label is in labels into a
+// compact models.RowStore; the others are counted and reported on log.
+// It encodes EncodeChunk texts at a time, so the dense vectors alive at
+// once are bounded whatever the number of examples.
+func EncodeSparse(ctx context.Context, enc models.Encoder, labels []string, ex []dataset.Example, split string, log *slog.Logger) (*models.RowStore, []int, error) {
 	texts, ys, unknown := dataset.WithLabels(ex, labels)
 	if unknown > 0 {
 		log.Warn("examples with labels outside the task were skipped", "split", split, "skipped", unknown)
 	}
-	if len(texts) == 0 {
-		return nil, nil, nil
+	rows, err := models.NewRowStore(enc.Dim(), len(texts))
+	if err != nil {
+		return nil, nil, fmt.Errorf("task: %s split: %w", split, err)
 	}
-	rows := make([]models.SparseRow, 0, len(texts))
-	const chunk = 512 // bounds the dense vectors alive at once
-	for i := 0; i < len(texts); i += chunk {
-		x, err := enc.Encode(ctx, texts[i:min(i+chunk, len(texts))])
+	if h, ok := enc.(*models.HashingEncoder); ok {
+		// Straight to sparse: no dense vector at all.
+		var row models.SparseRow
+		var scratch []uint64
+		for i, t := range texts {
+			if i%EncodeChunk == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, nil, fmt.Errorf("task: encode %s split: %w", split, err)
+				}
+			}
+			row, scratch = h.AppendSparse(row, t, scratch)
+			if err := rows.AppendSparse(row); err != nil {
+				return nil, nil, fmt.Errorf("task: %s split: %w", split, err)
+			}
+		}
+		return rows, ys, nil
+	}
+	for i := 0; i < len(texts); i += EncodeChunk {
+		x, err := enc.Encode(ctx, texts[i:min(i+EncodeChunk, len(texts))])
 		if err != nil {
 			return nil, nil, fmt.Errorf("task: encode %s split: %w", split, err)
 		}
-		r, err := models.SparsifyAll(x, enc.Dim())
-		if err != nil {
-			return nil, nil, fmt.Errorf("task: %s split: %w", split, err)
+		for _, v := range x {
+			if err := rows.AppendDense(v); err != nil {
+				return nil, nil, fmt.Errorf("task: %s split: %w", split, err)
+			}
 		}
-		rows = append(rows, r...)
 	}
 	return rows, ys, nil
+}
+
+// EncodeChunk is how many texts the encoding helpers give the encoder at
+// once: 128 dense vectors of the linear head's 8192 dimensions are 8 MiB.
+const EncodeChunk = 128
+
+// Data returns the learner's encoded training and held-out rows and their
+// label indices (for the simulation's baselines, which reuse them instead
+// of encoding the tenant's data again). The caller must not modify them.
+func (l *LinearClassifier) Data() (trainX models.Rows, trainY []int, testX models.Rows, testY []int) {
+	return l.trainX, l.trainY, l.tstX, l.tstY
 }
 
 func (l *LinearClassifier) NumParams() int              { return l.head.NumParams() }
 func (l *LinearClassifier) Params() []float64           { return l.head.Params() }
 func (l *LinearClassifier) SetParams(p []float64) error { return l.head.SetParams(p) }
-func (l *LinearClassifier) TrainSize() int              { return len(l.trainX) }
+func (l *LinearClassifier) TrainSize() int              { return l.trainX.Len() }
 func (l *LinearClassifier) Head() *models.LinearHead    { return l.head }
 
 // Train runs the round's DP-SGD parameters (q, C, z, steps, learning rate,
@@ -132,16 +162,16 @@ func (l *LinearClassifier) Train(cfg models.TrainConfig, rng *mrand.Rand) (model
 	if !cfg.Private {
 		lc = models.LinearTrainConfig{Steps: cfg.Steps, LearningRate: cfg.LearningRate, BatchSize: max(cfg.BatchSize, 1)}
 	}
-	return l.trainer.Train(l.trainX, l.trainY, lc, rng)
+	return l.trainer.TrainRows(l.trainX, l.trainY, lc, rng)
 }
 
 // EvalStats returns ClassStats of the held-out split.
 func (l *LinearClassifier) EvalStats() ([]int64, error) {
 	k := l.head.Config().Classes
-	if len(l.tstX) == 0 {
+	if l.tstX.Len() == 0 {
 		return make([]int64, 2+3*k), nil
 	}
-	m, err := l.head.Evaluate(l.tstX, l.tstY)
+	m, err := l.head.EvaluateRows(l.tstX, l.tstY)
 	if err != nil {
 		return nil, err
 	}
