@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sort"
@@ -20,47 +21,52 @@ type SliceRows []SparseRow
 func (s SliceRows) Len() int                          { return len(s) }
 func (s SliceRows) Row(i int, _ *SparseRow) SparseRow { return s[i] }
 
-// RowStore holds sparse rows in a compact, lossless form: every entry is
-// one uint32 (bits 0-23 the index, bits 24-30 a class, bit 31 the sign)
-// and each row keeps a small table of its distinct magnitudes as float64.
-// Hashed text features have a few distinct magnitudes per row (mostly
-// ±1/‖v‖), so a row of n entries takes about 4n bytes instead of
-// SparseRow's 12n plus two slice headers. A row with more than
-// maxRowClasses distinct magnitudes (a dense embedding) stores its values
-// as they are (class rawClass, 12 bytes an entry). Decoding gives back the
-// exact float64 values appended: training on a RowStore gives the same
-// bits as on the []SparseRow it replaces.
+// RowStore holds sparse rows in a compact, lossless form. Each row keeps
+// a small table of its distinct magnitudes as float64 and codes every
+// entry as one unsigned varint of (gap to the previous index, sign, class
+// in the table). Hashed text features have a few distinct magnitudes per
+// row (mostly ±1/‖v‖) and gaps of tens of buckets, so an entry takes
+// about 2 bytes instead of SparseRow's 12 plus two slice headers a row. A
+// row with more than maxRowClasses distinct magnitudes (a dense
+// embedding) stores its values as they are (8 bytes an entry more).
+// Decoding gives back the exact float64 values appended: training on a
+// RowStore gives the same bits as on the []SparseRow it replaces.
 //
-// Entries live in fixed-size chunks, so appending never copies what is
-// stored (no transient doubling as a growing slice has). RowStore is not
-// safe for concurrent appends; Row may be called concurrently with
+// Codes and values live in fixed-size chunks, so appending never copies
+// what is stored (no transient doubling as a growing slice has). RowStore
+// is not safe for concurrent appends; Row may be called concurrently with
 // distinct bufs once appending is done.
 type RowStore struct {
-	dim  int
-	rows []rowLoc
-	idx  [][]uint32
-	vals [][]float64
+	dim   int
+	rows  []rowLoc
+	codes [][]byte
+	vals  [][]float64
+	tmp   []byte // one row's codes while they are built
 }
 
-// rowLoc locates one row: its entries idx[ic][is:is+n] and its values
-// vals[vc][vs:vs+nv] (the magnitude table, or all n values when raw).
+// rowLoc locates one row: its n entries coded in codes[cc][cs:cs+nb] and
+// its values vals[vc][vs:vs+nv] (the magnitude table, or all n values
+// when raw).
 type rowLoc struct {
-	ic, is, n  uint32
-	vc, vs, nv uint32
-	raw        bool
+	cc, cs, nb, n uint32
+	vc, vs        uint32
+	nv            uint8 // table size; 0 with raw
+	raw           bool
 }
+
+// rowLocBytes is the size of a rowLoc, for Bytes.
+const rowLocBytes = 28
 
 const (
-	// maxRowStoreDim is the largest input dimension a RowStore holds (24
-	// index bits; the hashing encoder's maximum).
+	// maxRowStoreDim is the largest input dimension a RowStore holds.
 	maxRowStoreDim = 1 << 24
-	indexMask      = 1<<24 - 1
-	signBit        = 1 << 31
-	classShift     = 24
-	rawClass       = 127
-	maxRowClasses  = rawClass // classes 0..126 index the table
-	idxChunk       = 1 << 20  // entries per chunk (4 MiB)
-	valChunk       = 1 << 16  // values per chunk (512 KiB)
+	maxRowClasses  = 127 // distinct magnitudes a row's table holds
+)
+
+// Chunk sizes (variables so that tests can make rows span chunks).
+var (
+	codeChunk = 4 << 20 // bytes per code chunk
+	valChunk  = 1 << 16 // values per chunk (512 KiB)
 )
 
 // NewRowStore returns an empty store of rows of dimension dim; capHint
@@ -80,9 +86,9 @@ func (s *RowStore) Len() int { return len(s.rows) }
 
 // Bytes is the memory the store holds (chunk capacities and row table).
 func (s *RowStore) Bytes() int64 {
-	b := int64(cap(s.rows)) * 28
-	for _, c := range s.idx {
-		b += int64(cap(c)) * 4
+	b := int64(cap(s.rows)) * rowLocBytes
+	for _, c := range s.codes {
+		b += int64(cap(c))
 	}
 	for _, c := range s.vals {
 		b += int64(cap(c)) * 8
@@ -99,13 +105,7 @@ func (s *RowStore) AppendDense(x []float64) error {
 	if j := firstNonFinite(x); j >= 0 {
 		return fmt.Errorf("models: input row %d entry %d is not finite", len(s.rows), j)
 	}
-	n := 0
-	for _, v := range x {
-		if v != 0 {
-			n++
-		}
-	}
-	s.appendEntries(n, func(yield func(j int32, v float64)) {
+	s.appendEntries(func(yield func(j int32, v float64)) {
 		for j, v := range x {
 			if v != 0 {
 				yield(int32(j), v)
@@ -121,13 +121,7 @@ func (s *RowStore) AppendSparse(r SparseRow) error {
 	if err := r.check(s.dim); err != nil {
 		return fmt.Errorf("models: input row %d: %w", len(s.rows), err)
 	}
-	n := 0
-	for _, v := range r.Val {
-		if v != 0 {
-			n++
-		}
-	}
-	s.appendEntries(n, func(yield func(j int32, v float64)) {
+	s.appendEntries(func(yield func(j int32, v float64)) {
 		for k, j := range r.Idx {
 			if v := r.Val[k]; v != 0 {
 				yield(j, v)
@@ -137,16 +131,24 @@ func (s *RowStore) AppendSparse(r SparseRow) error {
 	return nil
 }
 
-// appendEntries stores one row of n non-zero entries given in index order.
-func (s *RowStore) appendEntries(n int, entries func(func(int32, float64))) {
-	loc := rowLoc{n: uint32(n)}
-	ic := s.reserveIdx(n)
-	loc.ic, loc.is = uint32(len(s.idx)-1), uint32(len(ic))
-	// The magnitude table, first in a small local array.
+// classBits is the number of bits that number the classes of a table of
+// nt magnitudes.
+func classBits(nt int) uint {
+	b := uint(0)
+	for 1<<b < nt {
+		b++
+	}
+	return b
+}
+
+// appendEntries stores one row whose non-zero entries entries yields in
+// index order.
+func (s *RowStore) appendEntries(entries func(func(int32, float64))) {
 	var tbl [maxRowClasses]float64
-	nt := 0
+	nt, n := 0, 0
 	raw := false
 	entries(func(_ int32, v float64) {
+		n++
 		if raw {
 			return
 		}
@@ -168,41 +170,49 @@ func (s *RowStore) appendEntries(n int, entries func(func(int32, float64))) {
 		nv = n
 	}
 	vc := s.reserveVals(nv)
-	loc.vc, loc.vs, loc.nv, loc.raw = uint32(len(s.vals)-1), uint32(len(vc)), uint32(nv), raw
+	loc := rowLoc{n: uint32(n), vc: uint32(len(s.vals) - 1), vs: uint32(len(vc)), raw: raw}
 	if !raw {
+		loc.nv = uint8(nt)
 		vc = append(vc, tbl[:nt]...)
 	}
+	cb := classBits(nt)
+	code := s.tmp[:0]
+	prev := int32(-1)
 	entries(func(j int32, v float64) {
-		e := uint32(j)
+		c := uint64(j - prev - 1) // the gap
+		prev = j
 		if raw {
-			e |= rawClass << classShift
 			vc = append(vc, v)
 		} else {
 			a := math.Abs(v)
-			c := 0
-			for tbl[c] != a {
-				c++
+			k := 0
+			for tbl[k] != a {
+				k++
 			}
-			e |= uint32(c) << classShift
+			sign := uint64(0)
 			if math.Signbit(v) {
-				e |= signBit
+				sign = 1
 			}
+			c = c<<(cb+1) | sign<<cb | uint64(k)
 		}
-		ic = append(ic, e)
+		code = binary.AppendUvarint(code, c)
 	})
-	s.idx[len(s.idx)-1] = ic
 	s.vals[len(s.vals)-1] = vc
+	cc := s.reserveCodes(len(code))
+	loc.cc, loc.cs, loc.nb = uint32(len(s.codes)-1), uint32(len(cc)), uint32(len(code))
+	s.codes[len(s.codes)-1] = append(cc, code...)
+	s.tmp = code
 	s.rows = append(s.rows, loc)
 }
 
-// reserveIdx returns the last index chunk with room for n more entries,
+// reserveCodes returns the last code chunk with room for n more bytes,
 // starting a new chunk if needed.
-func (s *RowStore) reserveIdx(n int) []uint32 {
-	if k := len(s.idx); k > 0 && cap(s.idx[k-1])-len(s.idx[k-1]) >= n {
-		return s.idx[k-1]
+func (s *RowStore) reserveCodes(n int) []byte {
+	if k := len(s.codes); k > 0 && cap(s.codes[k-1])-len(s.codes[k-1]) >= n {
+		return s.codes[k-1]
 	}
-	s.idx = append(s.idx, make([]uint32, 0, max(idxChunk, n)))
-	return s.idx[len(s.idx)-1]
+	s.codes = append(s.codes, make([]byte, 0, max(codeChunk, n)))
+	return s.codes[len(s.codes)-1]
 }
 
 func (s *RowStore) reserveVals(n int) []float64 {
@@ -216,20 +226,30 @@ func (s *RowStore) reserveVals(n int) []float64 {
 // Row decodes row i into buf and returns it.
 func (s *RowStore) Row(i int, buf *SparseRow) SparseRow {
 	loc := s.rows[i]
-	ent := s.idx[loc.ic][loc.is : loc.is+loc.n]
-	vals := s.vals[loc.vc][loc.vs : loc.vs+loc.nv]
+	code := s.codes[loc.cc][loc.cs : loc.cs+loc.nb]
+	nv := uint32(loc.nv)
+	if loc.raw {
+		nv = loc.n
+	}
+	vals := s.vals[loc.vc][loc.vs : loc.vs+nv]
+	cb := classBits(int(loc.nv))
+	mask := uint64(1)<<cb - 1
 	idx, val := buf.Idx[:0], buf.Val[:0]
-	for k, e := range ent {
-		idx = append(idx, int32(e&indexMask))
+	prev := int64(-1)
+	for k := range int(loc.n) {
+		c, w := binary.Uvarint(code)
+		code = code[w:]
 		if loc.raw {
-			val = append(val, vals[k])
+			prev += int64(c) + 1
+			idx, val = append(idx, int32(prev)), append(val, vals[k])
 			continue
 		}
-		v := vals[(e>>classShift)&rawClass]
-		if e&signBit != 0 {
+		v := vals[c&mask]
+		if c>>cb&1 != 0 {
 			v = -v
 		}
-		val = append(val, v)
+		prev += int64(c>>(cb+1)) + 1
+		idx, val = append(idx, int32(prev)), append(val, v)
 	}
 	buf.Idx, buf.Val = idx, val
 	return *buf
