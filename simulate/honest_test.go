@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ func TestLinearAdapterWithHonestBaselines(t *testing.T) {
 	}
 	cfg := LinearDefaults()
 	cfg.Tenants, cfg.Rounds, cfg.LocalSteps, cfg.SynthRecords, cfg.Seed = 3, 3, 60, 2400, 5
-	cfg.Encoder, cfg.Rand, cfg.RoundTimeout = enc, privacy.SeededReader(17), 20*time.Second
+	counted := &countingEncoder{Encoder: enc}
+	cfg.Encoder, cfg.Rand, cfg.RoundTimeout = counted, privacy.SeededReader(17), 20*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	rep, err := Run(ctx, cfg, nil)
@@ -39,6 +41,11 @@ func TestLinearAdapterWithHonestBaselines(t *testing.T) {
 	local, okL := rep.Baselines[BaselineLocalDP]
 	if !okP || !okA || !okB || !okL {
 		t.Fatalf("baselines %v: want %s, %s, %s and %s", baselineNames(rep.Baselines), BaselinePooled, BaselineAlone, BaselineAloneBest, BaselineLocalDP)
+	}
+	// Memory (#18): the baselines share the rows the tenants' learners
+	// encoded; each record is encoded once, not once more per baseline.
+	if n := counted.texts.Load(); n != int64(cfg.SynthRecords) {
+		t.Errorf("%d texts encoded for %d records: the baselines encoded the data again", n, cfg.SynthRecords)
 	}
 	if len(alone.PerTenant) != 3 || len(local.PerTenant) != 3 || len(best.PerTenant) != 1 {
 		t.Fatalf("per-tenant baselines: alone %d, local %d, best %d", len(alone.PerTenant), len(local.PerTenant), len(best.PerTenant))
@@ -65,6 +72,17 @@ func TestLinearAdapterWithHonestBaselines(t *testing.T) {
 	if rep.SecureAggregation == nil || rep.SecureAggregation.ClippedUpdates != 0 {
 		t.Errorf("secure aggregation report %+v: want every update within the linear default S", rep.SecureAggregation)
 	}
+}
+
+// countingEncoder counts the texts it encodes.
+type countingEncoder struct {
+	models.Encoder
+	texts atomic.Int64
+}
+
+func (c *countingEncoder) Encode(ctx context.Context, texts []string) ([][]float64, error) {
+	c.texts.Add(int64(len(texts)))
+	return c.Encoder.Encode(ctx, texts)
 }
 
 func baselineNames(m map[string]Baseline) []string {

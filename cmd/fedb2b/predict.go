@@ -15,6 +15,7 @@ import (
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/encoderspec"
 	"github.com/fedb2b/fedb2b/models/intent"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
 )
 
@@ -100,11 +101,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	for i, e := range ex {
 		texts[i] = e.Text
 	}
-	x, err := enc.Encode(ctx, texts)
-	if err != nil {
-		return fail(err)
-	}
-	f, err := clf.Project(x)
+	f, err := modeltask.EncodeProject(ctx, enc, clf, texts)
 	if err != nil {
 		return fail(err)
 	}
@@ -159,11 +156,7 @@ func personalize(ctx context.Context, clf *models.Classifier, enc models.Encoder
 	if len(texts) == 0 {
 		return fmt.Errorf("%s: no rows with known labels to personalize on", path)
 	}
-	x, err := enc.Encode(ctx, texts)
-	if err != nil {
-		return err
-	}
-	f, err := clf.Project(x)
+	f, err := modeltask.EncodeProject(ctx, enc, clf, texts)
 	if err != nil {
 		return err
 	}

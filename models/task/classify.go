@@ -173,19 +173,30 @@ func Encode(ctx context.Context, enc models.Encoder, clf *models.Classifier, lab
 	if len(texts) == 0 {
 		return nil, nil, nil
 	}
+	f, err := EncodeProject(ctx, enc, clf, texts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("task: %s split: %w", split, err)
+	}
+	return f, ys, nil
+}
+
+// EncodeProject encodes texts EncodeChunk at a time and projects each
+// chunk with clf, so only the projections (Rank numbers a text unless clf
+// trains A) are kept, never every dense input at once.
+func EncodeProject(ctx context.Context, enc models.Encoder, clf *models.Classifier, texts []string) ([][]float64, error) {
 	out := make([][]float64, 0, len(texts))
 	for i := 0; i < len(texts); i += EncodeChunk {
 		x, err := enc.Encode(ctx, texts[i:min(i+EncodeChunk, len(texts))])
 		if err != nil {
-			return nil, nil, fmt.Errorf("task: encode %s split: %w", split, err)
+			return nil, fmt.Errorf("encode: %w", err)
 		}
 		f, err := clf.Project(x)
 		if err != nil {
-			return nil, nil, fmt.Errorf("task: project %s split: %w", split, err)
+			return nil, fmt.Errorf("project: %w", err)
 		}
 		out = append(out, f...)
 	}
-	return out, ys, nil
+	return out, nil
 }
 
 func (l *Classifier) NumParams() int              { return l.clf.NumParams() }
