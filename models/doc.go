@@ -51,6 +51,15 @@
 // DefaultLinearPrivateConfig and the DefaultLinear* constants were chosen
 // on development splits (defaults.go says how).
 //
+// Memory: a tenant's encoded rows are kept in a RowStore, lossless and
+// compact (each entry one varint of index gap, sign and magnitude class,
+// about 2 bytes an entry for hashed text against SparseRow's 12, in 4 MiB
+// chunks that never move); LinearTrainer.TrainRows, FitLinearRows and
+// LinearHead.EvaluateRows read any Rows, so training decodes one row at a
+// time and gives the same bits as over []SparseRow.
+// HashingEncoder.AppendSparse encodes straight to a sparse row, without
+// the Dim-long vector Encode returns.
+//
 // # Local training
 //
 // Train runs DP-SGD (Poisson sampling with rate q, per-example clipping to

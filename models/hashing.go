@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -269,26 +270,35 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || unicode.IsNumber(r)
 }
 
-// AppendSparse encodes text and appends its non-zero entries to dst (Idx
-// increasing), reusing dst's slices and the scratch hashes; it returns
-// the row and the scratch for the next call. The values are bit for bit
-// those of Encode's vector: the buckets are summed in the same order and
-// scaled by the same factor, without materialising Dim numbers.
-func (e *HashingEncoder) AppendSparse(dst SparseRow, text string, scratch []uint64) (SparseRow, []uint64) {
+// SparseScratch is AppendSparse's reusable working space.
+type SparseScratch struct {
+	hashes []uint64
+	cs     []contrib
+}
+
+// contrib is one distinct feature's contribution to a bucket: key is
+// bucket<<32 | rank of the feature's hash, so that sorting by key groups
+// each bucket's contributions in Encode's order.
+type contrib struct {
+	key uint64
+	w   float64
+}
+
+// AppendSparse encodes text into dst's slices (reused) and returns the
+// row: its non-zero entries, Idx increasing. The values are bit for bit
+// those of Encode's vector: each bucket sums the same contributions in
+// the same order and is scaled by the same factor, without materialising
+// Dim numbers. sc may be reused across calls (not concurrently).
+func (e *HashingEncoder) AppendSparse(dst SparseRow, text string, sc *SparseScratch) SparseRow {
 	dst.Idx, dst.Val = dst.Idx[:0], dst.Val[:0]
-	hashes := e.features(scratch[:0], text)
+	hashes := e.features(sc.hashes[:0], text)
+	sc.hashes = hashes
 	if len(hashes) == 0 {
-		return dst, hashes
+		return dst
 	}
 	slices.Sort(hashes)
 	dim := uint64(e.dim)
-	// Pack (bucket, rank of the distinct hash) into one word so that a
-	// sort by it groups each bucket's contributions in Encode's order.
-	type contrib struct {
-		key uint64 // bucket<<32 | rank
-		w   float64
-	}
-	cs := make([]contrib, 0, len(hashes))
+	cs := sc.cs[:0]
 	for i, rank := 0, uint64(0); i < len(hashes); rank++ {
 		j := i + 1
 		for j < len(hashes) && hashes[j] == hashes[i] {
@@ -302,7 +312,8 @@ func (e *HashingEncoder) AppendSparse(dst SparseRow, text string, scratch []uint
 		cs = append(cs, contrib{key: (h&(1<<63-1))%dim<<32 | rank, w: w})
 		i = j
 	}
-	slices.SortFunc(cs, func(a, b contrib) int { return cmpUint64(a.key, b.key) })
+	sc.cs = cs
+	slices.SortFunc(cs, func(a, b contrib) int { return cmp.Compare(a.key, b.key) })
 	for k := 0; k < len(cs); {
 		b := cs[k].key >> 32
 		v := 0.0
@@ -317,7 +328,7 @@ func (e *HashingEncoder) AppendSparse(dst SparseRow, text string, scratch []uint
 	}
 	if ss == 0 {
 		dst.Idx, dst.Val = dst.Idx[:0], dst.Val[:0]
-		return dst, hashes
+		return dst
 	}
 	inv := 1 / math.Sqrt(ss)
 	n := 0
@@ -328,15 +339,5 @@ func (e *HashingEncoder) AppendSparse(dst SparseRow, text string, scratch []uint
 		}
 	}
 	dst.Idx, dst.Val = dst.Idx[:n], dst.Val[:n]
-	return dst, hashes
-}
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return dst
 }

@@ -263,9 +263,9 @@ func TestHashingAppendSparseBitIdentical(t *testing.T) {
 		}
 		dense, _ := enc.Encode(context.Background(), texts)
 		var row SparseRow
-		var scratch []uint64
+		var sc SparseScratch
 		for i, text := range texts {
-			row, scratch = enc.AppendSparse(row, text, scratch)
+			row = enc.AppendSparse(row, text, &sc)
 			want := Sparsify(dense[i])
 			if !slices.Equal(row.Idx, want.Idx) || len(row.Val) != len(want.Val) {
 				t.Fatalf("dim %d text %q: indices %v, want %v", dim, text, row.Idx, want.Idx)

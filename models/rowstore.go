@@ -44,18 +44,21 @@ type RowStore struct {
 	tmp   []byte // one row's codes while they are built
 }
 
-// rowLoc locates one row: its n entries coded in codes[cc][cs:cs+nb] and
-// its values vals[vc][vs:vs+nv] (the magnitude table, or all n values
-// when raw).
+// rowLoc locates one row: its entries coded from codes[cc][cs:] and its
+// values vals[vc][vs:] (the magnitude table, or all entries' values when
+// the row is raw). meta packs the number of entries n (25 bits: a row has
+// at most 1<<24) and the table size nv (7 bits; 0 for a raw or empty row).
 type rowLoc struct {
-	cc, cs, nb, n uint32
-	vc, vs        uint32
-	nv            uint8 // table size; 0 with raw
-	raw           bool
+	cc, cs, vc, vs uint32
+	meta           uint32
 }
 
+func (l rowLoc) entries() int   { return int(l.meta & (1<<25 - 1)) }
+func (l rowLoc) tableSize() int { return int(l.meta >> 25) }
+func (l rowLoc) raw() bool      { return l.tableSize() == 0 && l.entries() > 0 }
+
 // rowLocBytes is the size of a rowLoc, for Bytes.
-const rowLocBytes = 28
+const rowLocBytes = 20
 
 const (
 	// maxRowStoreDim is the largest input dimension a RowStore holds.
@@ -170,9 +173,9 @@ func (s *RowStore) appendEntries(entries func(func(int32, float64))) {
 		nv = n
 	}
 	vc := s.reserveVals(nv)
-	loc := rowLoc{n: uint32(n), vc: uint32(len(s.vals) - 1), vs: uint32(len(vc)), raw: raw}
+	loc := rowLoc{vc: uint32(len(s.vals) - 1), vs: uint32(len(vc)), meta: uint32(n)}
 	if !raw {
-		loc.nv = uint8(nt)
+		loc.meta |= uint32(nt) << 25
 		vc = append(vc, tbl[:nt]...)
 	}
 	cb := classBits(nt)
@@ -199,7 +202,7 @@ func (s *RowStore) appendEntries(entries func(func(int32, float64))) {
 	})
 	s.vals[len(s.vals)-1] = vc
 	cc := s.reserveCodes(len(code))
-	loc.cc, loc.cs, loc.nb = uint32(len(s.codes)-1), uint32(len(cc)), uint32(len(code))
+	loc.cc, loc.cs = uint32(len(s.codes)-1), uint32(len(cc))
 	s.codes[len(s.codes)-1] = append(cc, code...)
 	s.tmp = code
 	s.rows = append(s.rows, loc)
@@ -226,20 +229,17 @@ func (s *RowStore) reserveVals(n int) []float64 {
 // Row decodes row i into buf and returns it.
 func (s *RowStore) Row(i int, buf *SparseRow) SparseRow {
 	loc := s.rows[i]
-	code := s.codes[loc.cc][loc.cs : loc.cs+loc.nb]
-	nv := uint32(loc.nv)
-	if loc.raw {
-		nv = loc.n
-	}
-	vals := s.vals[loc.vc][loc.vs : loc.vs+nv]
-	cb := classBits(int(loc.nv))
+	code := s.codes[loc.cc][loc.cs:]
+	n, nt, raw := loc.entries(), loc.tableSize(), loc.raw()
+	vals := s.vals[loc.vc][loc.vs:]
+	cb := classBits(nt)
 	mask := uint64(1)<<cb - 1
 	idx, val := buf.Idx[:0], buf.Val[:0]
 	prev := int64(-1)
-	for k := range int(loc.n) {
+	for k := range n {
 		c, w := binary.Uvarint(code)
 		code = code[w:]
-		if loc.raw {
+		if raw {
 			prev += int64(c) + 1
 			idx, val = append(idx, int32(prev)), append(val, vals[k])
 			continue

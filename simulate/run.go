@@ -46,6 +46,7 @@ func Run(ctx context.Context, cfg Config, onRound func(RoundReport)) (*Report, e
 	if err != nil {
 		return nil, err
 	}
+	cfg.Data = nil // the split holds the examples: the pooled list can go (memory, #18)
 	rep := &Report{Config: summarise(cfg, split)}
 	cfg.progress("federated training over the coordinator")
 	fed, err := classifyFederation(cfg, split)

@@ -162,7 +162,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "dashboard on http://%s/ (Prometheus metrics at /metrics)\n", addr)
 	}
-	rep, err := simulate.Run(ctx, cfg, func(r simulate.RoundReport) {
+	runCfg := cfg
+	cfg.Data = nil // Run's copy holds the examples and lets them go once they are split
+	rep, err := simulate.Run(ctx, runCfg, func(r simulate.RoundReport) {
 		status := ""
 		if r.Abandoned {
 			status = "  abandoned: " + r.Reason

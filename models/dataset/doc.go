@@ -33,6 +33,11 @@
 // of records) without the named columns — the error lists the columns the
 // file has — and read errors.
 //
+// Memory: the file is read as a stream (a 64 KiB buffer, the encoding
+// converted on the fly, one record at a time); what is kept is one
+// Example per good row, its text copied out of the record (the other
+// columns are not kept alive) and each distinct label stored once.
+//
 // # Synthetic data
 //
 // Synthesize generates company-profile descriptions in English and

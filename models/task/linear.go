@@ -105,14 +105,14 @@ func EncodeSparse(ctx context.Context, enc models.Encoder, labels []string, ex [
 	if h, ok := enc.(*models.HashingEncoder); ok {
 		// Straight to sparse: no dense vector at all.
 		var row models.SparseRow
-		var scratch []uint64
+		var sc models.SparseScratch
 		for i, t := range texts {
 			if i%EncodeChunk == 0 {
 				if err := ctx.Err(); err != nil {
 					return nil, nil, fmt.Errorf("task: encode %s split: %w", split, err)
 				}
 			}
-			row, scratch = h.AppendSparse(row, t, scratch)
+			row = h.AppendSparse(row, t, &sc)
 			if err := rows.AppendSparse(row); err != nil {
 				return nil, nil, fmt.Errorf("task: %s split: %w", split, err)
 			}
