@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -37,11 +38,13 @@ func (s SliceRows) Row(i int, _ *SparseRow) SparseRow { return s[i] }
 // is not safe for concurrent appends; Row may be called concurrently with
 // distinct bufs once appending is done.
 type RowStore struct {
-	dim   int
-	rows  []rowLoc
-	codes [][]byte
-	vals  [][]float64
-	tmp   []byte // one row's codes while they are built
+	dim    int
+	rows   []rowLoc
+	codes  [][]byte
+	vals   [][]float64
+	tmp    []byte                 // one row's codes while they are built
+	tmpRow SparseRow              // one row's non-zero entries (AppendDense)
+	tbl    [maxRowClasses]float64 // one row's magnitude table
 }
 
 // rowLoc locates one row: its entries coded from codes[cc][cs:] and its
@@ -108,13 +111,14 @@ func (s *RowStore) AppendDense(x []float64) error {
 	if j := firstNonFinite(x); j >= 0 {
 		return fmt.Errorf("models: input row %d entry %d is not finite", len(s.rows), j)
 	}
-	s.appendEntries(func(yield func(j int32, v float64)) {
-		for j, v := range x {
-			if v != 0 {
-				yield(int32(j), v)
-			}
+	r := SparseRow{Idx: s.tmpRow.Idx[:0], Val: s.tmpRow.Val[:0]}
+	for j, v := range x {
+		if v != 0 {
+			r.Idx, r.Val = append(r.Idx, int32(j)), append(r.Val, v)
 		}
-	})
+	}
+	s.tmpRow = r
+	s.appendRow(r)
 	return nil
 }
 
@@ -124,13 +128,16 @@ func (s *RowStore) AppendSparse(r SparseRow) error {
 	if err := r.check(s.dim); err != nil {
 		return fmt.Errorf("models: input row %d: %w", len(s.rows), err)
 	}
-	s.appendEntries(func(yield func(j int32, v float64)) {
-		for k, j := range r.Idx {
-			if v := r.Val[k]; v != 0 {
-				yield(j, v)
+	if slices.Contains(r.Val, 0) {
+		nz := SparseRow{Idx: s.tmpRow.Idx[:0], Val: s.tmpRow.Val[:0]}
+		for k, v := range r.Val {
+			if v != 0 {
+				nz.Idx, nz.Val = append(nz.Idx, r.Idx[k]), append(nz.Val, v)
 			}
 		}
-	})
+		s.tmpRow, r = nz, nz
+	}
+	s.appendRow(r)
 	return nil
 }
 
@@ -144,63 +151,61 @@ func classBits(nt int) uint {
 	return b
 }
 
-// appendEntries stores one row whose non-zero entries entries yields in
-// index order.
-func (s *RowStore) appendEntries(entries func(func(int32, float64))) {
-	var tbl [maxRowClasses]float64
-	nt, n := 0, 0
+// appendRow stores one checked row without zero values.
+func (s *RowStore) appendRow(r SparseRow) {
+	tbl := &s.tbl
+	nt, n := 0, len(r.Idx)
 	raw := false
-	entries(func(_ int32, v float64) {
-		n++
-		if raw {
-			return
-		}
+	for _, v := range r.Val {
 		a := math.Abs(v)
-		for c := 0; c < nt; c++ {
-			if tbl[c] == a {
-				return
-			}
+		c := 0
+		for c < nt && tbl[c] != a {
+			c++
+		}
+		if c < nt {
+			continue
 		}
 		if nt == maxRowClasses {
 			raw = true
-			return
+			break
 		}
 		tbl[nt] = a
 		nt++
-	})
+	}
 	nv := nt
 	if raw {
 		nv = n
 	}
 	vc := s.reserveVals(nv)
 	loc := rowLoc{vc: uint32(len(s.vals) - 1), vs: uint32(len(vc)), meta: uint32(n)}
-	if !raw {
+	if raw {
+		vc = append(vc, r.Val...)
+	} else {
 		loc.meta |= uint32(nt) << 25
 		vc = append(vc, tbl[:nt]...)
 	}
+	s.vals[len(s.vals)-1] = vc
 	cb := classBits(nt)
 	code := s.tmp[:0]
 	prev := int32(-1)
-	entries(func(j int32, v float64) {
+	for k, j := range r.Idx {
 		c := uint64(j - prev - 1) // the gap
 		prev = j
-		if raw {
-			vc = append(vc, v)
-		} else {
+		if !raw {
+			v := r.Val[k]
 			a := math.Abs(v)
-			k := 0
-			for tbl[k] != a {
-				k++
+			cl := 0
+			for tbl[cl] != a {
+				cl++
 			}
 			sign := uint64(0)
 			if math.Signbit(v) {
 				sign = 1
 			}
-			c = c<<(cb+1) | sign<<cb | uint64(k)
+			c = c<<(cb+1) | sign<<cb | uint64(cl)
 		}
 		code = binary.AppendUvarint(code, c)
-	})
-	s.vals[len(s.vals)-1] = vc
+	}
 	cc := s.reserveCodes(len(code))
 	loc.cc, loc.cs = uint32(len(s.codes)-1), uint32(len(cc))
 	s.codes[len(s.codes)-1] = append(cc, code...)
