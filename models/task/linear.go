@@ -58,7 +58,7 @@ type LinearClassifier struct {
 
 // NewLinearClassifier returns a Factory for AdapterLinear tasks: it
 // encodes train and test with enc once and keeps them in a compact
-// models.RowStore (about 4 bytes per non-zero feature).
+// models.RowStore (about 2 bytes per non-zero hashed feature).
 func NewLinearClassifier(enc models.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
