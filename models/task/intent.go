@@ -160,12 +160,8 @@ func NewIntent(enc models.Encoder, train, test []dataset.Example, log *slog.Logg
 			for i, e := range oosTest {
 				texts[i] = e.Text
 			}
-			x, err := enc.Encode(ctx, texts)
-			if err != nil {
-				return nil, fmt.Errorf("task: encode out-of-scope test messages: %w", err)
-			}
-			if l.tstOOS, err = clf.Project(x); err != nil {
-				return nil, fmt.Errorf("task: project out-of-scope test messages: %w", err)
+			if l.tstOOS, err = EncodeProject(ctx, enc, clf, texts); err != nil {
+				return nil, fmt.Errorf("task: out-of-scope test messages: %w", err)
 			}
 		}
 		return l, nil
