@@ -2,9 +2,9 @@ package simulate
 
 import (
 	"bufio"
-	"errors"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"math"
