@@ -47,12 +47,16 @@ import (
 // FEDB2B_SCALE=1 runs the issue-19 shape (d = 100,020, 3 rounds) with
 // FEDB2B_SCALE_TENANTS tenants (default 100):
 //
+// FEDB2B_SCALE_ROUNDS and FEDB2B_SCALE_TIMEOUT override the rounds and
+// the stage timeout.
+//
 //	FEDB2B_SCALE=1 FEDB2B_SCALE_TENANTS=1000 nice -n 10 go test ./simulate -run '^TestScaleSeparateProcesses$' -v -timeout 3h
 func TestScaleSeparateProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the fedb2b binary and runs it as a process")
 	}
 	tenants, rank, rounds, timeout := 20, 32, 2, 5*time.Second
+	var err error
 	if os.Getenv("FEDB2B_SCALE") == "1" {
 		tenants, rank, rounds = 100, loadRank, 3
 		if s := os.Getenv("FEDB2B_SCALE_TENANTS"); s != "" {
@@ -63,8 +67,14 @@ func TestScaleSeparateProcesses(t *testing.T) {
 			tenants = n
 		}
 		// A stage waits this long for drop-outs; it must also exceed the
-		// slowest stage's honest work, which grows with n·k.
-		timeout = time.Duration(max(60, tenants/4)) * time.Second
+		// slowest stage's honest work, which grows with n·k (and with the
+		// machine's other load).
+		timeout = time.Duration(max(120, 3*tenants/10)) * time.Second
+		if s := os.Getenv("FEDB2B_SCALE_ROUNDS"); s != "" {
+			if rounds, err = strconv.Atoi(s); err != nil || rounds < 1 {
+				t.Fatalf("FEDB2B_SCALE_ROUNDS=%q: want a positive integer", s)
+			}
+		}
 		if s := os.Getenv("FEDB2B_SCALE_TIMEOUT"); s != "" {
 			d, err := time.ParseDuration(s)
 			if err != nil {
@@ -74,6 +84,9 @@ func TestScaleSeparateProcesses(t *testing.T) {
 		}
 	}
 	const dropFrac = 0.05
+	// Waiting clients poll every 2 ms per tenant (at least 100 ms): each
+	// poll is an RPC under the federation's lock.
+	retry := max(100*time.Millisecond, time.Duration(tenants)*2*time.Millisecond)
 	choice, err := secagg.ChooseNeighbours(tenants, dropFrac, secagg.Policy{}, 20)
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +184,7 @@ func TestScaleSeparateProcesses(t *testing.T) {
 		"--rounds", fmt.Sprint(rounds), "--round-timeout", timeout.String(), "--rank", fmt.Sprint(rank),
 		"--encoder", fmt.Sprintf("hashing:%d", loadInputDim), "--local-steps", "3", "--q", "0.25", "--epsilon", "8",
 		"--neighbours", fmt.Sprint(choice.Neighbours), "--threshold", fmt.Sprint(choice.Threshold),
-		"--max-connections", fmt.Sprint(2*tenants+16), "--workdir", filepath.Join(dir, "coordinator"))
+		"--max-connections", fmt.Sprint(2*tenants+16), "--poll-retry", retry.String(), "--workdir", filepath.Join(dir, "coordinator"))
 	out, err := coord.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -282,8 +295,8 @@ func TestScaleSeparateProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := loadClasses*rank + loadClasses
-	t.Logf("n=%d d=%d k=%d t=%d c=%d (union bound on a neighbourhood losing more than k−t: 2^%.1f) drops/round=%d at masked_input stage-timeout=%s GOMAXPROCS=%d load=%s",
-		tenants, d, choice.Neighbours, choice.Threshold, choice.MaxCorrupt, choice.FailLog2, perRound, timeout, runtime.GOMAXPROCS(0), loadAvg())
+	t.Logf("n=%d d=%d k=%d t=%d c=%d (union bound on a neighbourhood losing more than k−t: 2^%.1f) drops/round=%d at masked_input stage-timeout=%s poll-retry=%s GOMAXPROCS=%d load=%s",
+		tenants, d, choice.Neighbours, choice.Threshold, choice.MaxCorrupt, choice.FailLog2, perRound, timeout, retry, runtime.GOMAXPROCS(0), loadAvg())
 	t.Logf("enrolment of %d tenants over TLS: %.1f s", tenants, enrolled.Seconds())
 	for r, a := range agg {
 		wait := stages.dropWait(r+1, timeout)
