@@ -1,51 +1,70 @@
 package coordinator
 
-import (
-	"math/bits"
-	"sync"
-)
+import "sync"
 
 // Upload reassembly buffers are recycled between uploads, so that a
-// round's masked inputs (n uploads of the same size) reuse the previous
-// uploads' memory instead of allocating each buffer and every step of its
-// geometric growth afresh. Buffers are pooled by the power of two below
-// their capacity; a buffer is handed out only when its capacity is at
-// least what is asked and at most the upload's limit, so an upload holds
-// no more than its grant allows (Service.UploadBytesPeak counts the
-// capacity). Pooled buffers hold earlier uploads' bytes past their length;
-// nothing reads beyond the length, and sync.Pool drops idle buffers at
-// garbage collection.
+// round's masked inputs (n uploads of the same size, mostly one after
+// another) reuse the previous uploads' memory instead of allocating each
+// buffer and every step of its geometric growth afresh. At most
+// MaxIdleUploadBuffers buffers are kept idle (never more than one upload's
+// grant each, so idle memory is bounded whatever tenants send); a buffer
+// is handed out only when its capacity is at least what is asked and at
+// most the upload's limit, so an upload holds no more than its grant
+// allows (Service.UploadBytesPeak counts the capacity). Idle buffers hold
+// earlier uploads' bytes past their length; nothing reads beyond the
+// length.
 
-// minPooledBuf is the smallest capacity worth pooling.
+// MaxIdleUploadBuffers bounds the reassembly buffers kept between
+// uploads (each at most one upload's grant).
+const MaxIdleUploadBuffers = 2
+
+// minPooledBuf is the smallest capacity worth keeping.
 const minPooledBuf = 64 << 10
 
-var uploadBufs [64]sync.Pool // by ⌊log₂ cap⌋; each holds *[]byte
+var idleUploads struct {
+	mu   sync.Mutex
+	bufs [][]byte
+}
 
 // getUploadBuf returns an empty buffer with capacity in [n, limit] (n
-// exactly if none is pooled).
+// exactly if none is idle).
 func getUploadBuf(n, limit int) []byte {
 	if n >= minPooledBuf {
-		c := bits.Len(uint(n)) - 1
-		for _, class := range [2]int{c, c + 1} {
-			if class >= len(uploadBufs) {
-				break
-			}
-			if p, _ := uploadBufs[class].Get().(*[]byte); p != nil {
-				if b := *p; cap(b) >= n && cap(b) <= limit {
-					return b[:0]
-				}
-				uploadBufs[class].Put(p)
+		idleUploads.mu.Lock()
+		for i, b := range idleUploads.bufs {
+			if cap(b) >= n && cap(b) <= limit {
+				last := len(idleUploads.bufs) - 1
+				idleUploads.bufs[i] = idleUploads.bufs[last]
+				idleUploads.bufs[last] = nil
+				idleUploads.bufs = idleUploads.bufs[:last]
+				idleUploads.mu.Unlock()
+				return b[:0]
 			}
 		}
+		idleUploads.mu.Unlock()
 	}
 	return make([]byte, 0, n)
 }
 
-// putUploadBuf recycles b (nil and small buffers are dropped).
+// putUploadBuf keeps b for a later upload, replacing the smallest idle
+// buffer when MaxIdleUploadBuffers are kept (small buffers are dropped).
 func putUploadBuf(b []byte) {
 	if cap(b) < minPooledBuf {
 		return
 	}
-	b = b[:0]
-	uploadBufs[bits.Len(uint(cap(b)))-1].Put(&b)
+	idleUploads.mu.Lock()
+	defer idleUploads.mu.Unlock()
+	if len(idleUploads.bufs) < MaxIdleUploadBuffers {
+		idleUploads.bufs = append(idleUploads.bufs, b[:0])
+		return
+	}
+	small := 0
+	for i, x := range idleUploads.bufs {
+		if cap(x) < cap(idleUploads.bufs[small]) {
+			small = i
+		}
+	}
+	if cap(b) > cap(idleUploads.bufs[small]) {
+		idleUploads.bufs[small] = b[:0]
+	}
 }
