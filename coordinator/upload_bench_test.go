@@ -30,7 +30,7 @@ func (c *chunkStream) Recv() (*api.Chunk, error) {
 	return ch, nil
 }
 func (c *chunkStream) SendAndClose(*api.SubmitResponse) error { return nil }
-func (c *chunkStream) Context() context.Context                { return context.Background() }
+func (c *chunkStream) Context() context.Context               { return context.Background() }
 
 // uploadChunks cuts b into the client's 1 MiB chunks, the last with its
 // size and, as sha says, the SHA-256 (older clients) or the CRC-32C.
