@@ -317,6 +317,11 @@ func (c *Client) download(ctx context.Context, conn api.FederationClient, versio
 		return nil, fmt.Errorf("client: download version %d: %w", version, err)
 	}
 	var buf bytes.Buffer
+	// The encoded version is 8 bytes per parameter plus a small header:
+	// room for it at once, rather than every step of a doubling buffer.
+	if c.learner != nil {
+		buf.Grow(min(8*c.learner.NumParams()+4096, MaxModelBytes))
+	}
 	var crc uint32
 	for {
 		ch, err := stream.Recv()
