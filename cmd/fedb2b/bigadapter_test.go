@@ -44,6 +44,8 @@ func (p *party) usage() string {
 // model download per round, all in 1 MiB chunks):
 //
 //	FEDB2B_1E7=1 nice -n 10 go test ./cmd/fedb2b -run '^TestBigAdapterEndToEnd$' -v -timeout 60m
+//
+// FEDB2B_1E7_ONE_ROUND=1 runs one round; every party inherits GOMEMLIMIT.
 func TestBigAdapterEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs processes")
@@ -51,6 +53,9 @@ func TestBigAdapterEndToEnd(t *testing.T) {
 	dim, tenants, rounds := 64, 3, 2
 	if os.Getenv("FEDB2B_1E7") == "1" {
 		dim = 666_666
+		if os.Getenv("FEDB2B_1E7_ONE_ROUND") == "1" {
+			rounds = 1
+		}
 	}
 	d := 15*dim + 15
 	bin := buildBinary(t)
@@ -117,7 +122,7 @@ func TestBigAdapterEndToEnd(t *testing.T) {
 			t.Errorf("round %d was not aggregated and evaluated:\n%s", r, log)
 		}
 	}
-	t.Logf("d = %d (linear head, %s), %d tenants, %d rounds, SecAgg+ over mutual TLS, load %s", d, enc, tenants, rounds, loadAverage())
+	t.Logf("d = %d (linear head, %s), %d tenants, %d rounds, SecAgg+ over mutual TLS, GOMEMLIMIT=%q, load %s", d, enc, tenants, rounds, os.Getenv("GOMEMLIMIT"), loadAverage())
 	for _, p := range append([]*party{coord}, clients...) {
 		t.Log(p.usage())
 	}
