@@ -1093,8 +1093,12 @@ func (x *DownloadRequest) GetModelVersion() int64 {
 }
 
 // Chunk is one piece of a safetensors file (Download) or of a serialised
-// SubmitRequest (Upload); the last chunk carries the SHA-256 of the whole
-// and its size.
+// SubmitRequest (Upload); the last chunk carries the size of the whole and
+// its transport checksum: crc32c, and (Download, and Uploads of older
+// clients) the SHA-256. The checksum guards the reassembly against
+// accidental corruption only: the sender computes it, and TLS
+// authenticates the bytes, so it needs no collision resistance. A receiver
+// checks crc32c when present, else sha256.
 type Chunk struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Data   []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
@@ -1102,7 +1106,9 @@ type Chunk struct {
 	Sha256 []byte                 `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	Size   int64                  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
 	// header is set on the first chunk of an Upload, and only there.
-	Header        *UploadHeader `protobuf:"bytes,5,opt,name=header,proto3" json:"header,omitempty"`
+	Header *UploadHeader `protobuf:"bytes,5,opt,name=header,proto3" json:"header,omitempty"`
+	// crc32c is the CRC-32C (Castagnoli) of the whole.
+	Crc32C        *uint32 `protobuf:"fixed32,6,opt,name=crc32c,proto3,oneof" json:"crc32c,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1170,6 +1176,13 @@ func (x *Chunk) GetHeader() *UploadHeader {
 		return x.Header
 	}
 	return nil
+}
+
+func (x *Chunk) GetCrc32C() uint32 {
+	if x != nil && x.Crc32C != nil {
+		return *x.Crc32C
+	}
+	return 0
 }
 
 // UploadHeader announces an Upload: who sends what for which round, and its
@@ -1758,13 +1771,15 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\bmessages\x18\x03 \x03(\fR\bmessages\"N\n" +
 	"\x0fDownloadRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12#\n" +
-	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\"\x8c\x01\n" +
+	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\"\xb4\x01\n" +
 	"\x05Chunk\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x12\n" +
 	"\x04last\x18\x02 \x01(\bR\x04last\x12\x16\n" +
 	"\x06sha256\x18\x03 \x01(\fR\x06sha256\x12\x12\n" +
 	"\x04size\x18\x04 \x01(\x03R\x04size\x12/\n" +
-	"\x06header\x18\x05 \x01(\v2\x17.fedb2b.v1.UploadHeaderR\x06header\"\x9e\x01\n" +
+	"\x06header\x18\x05 \x01(\v2\x17.fedb2b.v1.UploadHeaderR\x06header\x12\x1b\n" +
+	"\x06crc32c\x18\x06 \x01(\aH\x00R\x06crc32c\x88\x01\x01B\t\n" +
+	"\a_crc32c\"\x9e\x01\n" +
 	"\fUploadHeader\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x14\n" +
 	"\x05round\x18\x02 \x01(\x03R\x05round\x12)\n" +
@@ -1892,6 +1907,7 @@ func file_fedb2b_proto_init() {
 		(*PollResponse_Finished)(nil),
 		(*PollResponse_Secagg)(nil),
 	}
+	file_fedb2b_proto_msgTypes[11].OneofWrappers = []any{}
 	file_fedb2b_proto_msgTypes[14].OneofWrappers = []any{
 		(*SubmitRequest_Decline)(nil),
 		(*SubmitRequest_Update)(nil),

@@ -317,6 +317,12 @@ func (c *Client) download(ctx context.Context, conn api.FederationClient, versio
 		return nil, fmt.Errorf("client: download version %d: %w", version, err)
 	}
 	var buf bytes.Buffer
+	// The encoded version is 8 bytes per parameter plus a small header:
+	// room for it at once, rather than every step of a doubling buffer.
+	if c.learner != nil {
+		buf.Grow(min(8*c.learner.NumParams()+4096, MaxModelBytes))
+	}
+	var crc uint32
 	for {
 		ch, err := stream.Recv()
 		if err != nil {
@@ -326,9 +332,16 @@ func (c *Client) download(ctx context.Context, conn api.FederationClient, versio
 			return nil, fmt.Errorf("client: model version %d exceeds %d bytes", version, MaxModelBytes)
 		}
 		buf.Write(ch.GetData())
+		crc = protocol.UpdateCRC32C(crc, ch.GetData())
 		if ch.GetLast() {
-			sum := sha256.Sum256(buf.Bytes())
-			if ch.GetSize() != int64(buf.Len()) || !bytes.Equal(sum[:], ch.GetSha256()) {
+			// The transport checksum (see protocol.UpdateCRC32C); SHA-256
+			// from a coordinator that sends no CRC-32C.
+			ok := ch.Crc32C != nil && ch.GetCrc32C() == crc
+			if ch.Crc32C == nil {
+				sum := sha256.Sum256(buf.Bytes())
+				ok = bytes.Equal(sum[:], ch.GetSha256())
+			}
+			if ch.GetSize() != int64(buf.Len()) || !ok {
 				return nil, fmt.Errorf("client: model version %d: checksum or size mismatch (got %d bytes)", version, buf.Len())
 			}
 			break

@@ -154,7 +154,10 @@ func TestHostileUploadersCannotExhaustMemory(t *testing.T) {
 	// Transport: unread data of each connection stays within its
 	// flow-control window (12 connections: 8 ghosts, lurker, mal, h1, h2).
 	const conns = 12
-	heapBound := uint64(cohort*2*L + conns*coordinator.ConnWindow + state + 8<<20)
+	// Between uploads the coordinator keeps at most
+	// MaxIdleUploadBuffers reassembly buffers of at most L bytes.
+	idle := coordinator.MaxIdleUploadBuffers * L
+	heapBound := uint64(cohort*2*L + idle + conns*coordinator.ConnWindow + state + 8<<20)
 	growth := peakHeap.Load() - min(base, peakHeap.Load())
 	t.Logf("L = %d bytes; upload buffers peaked at %d (bound %d); live heap grew by at most %d (bound %d)",
 		L, svc.UploadBytesPeak(), bufBound, growth, heapBound)

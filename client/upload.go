@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedb2b/fedb2b/api"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // UploadThreshold is the serialised size above which a submit goes as a
@@ -63,15 +63,16 @@ func submit(ctx context.Context, conn api.FederationClient, req *api.SubmitReque
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(b)
+	var crc uint32
 	for off := 0; off < len(b); off += uploadChunk {
 		end := min(off+uploadChunk, len(b))
 		ch := &api.Chunk{Data: b[off:end], Last: end == len(b)}
 		if off == 0 {
 			ch.Header = uploadHeader(req, int64(len(b)))
 		}
+		crc = protocol.UpdateCRC32C(crc, ch.Data)
 		if ch.Last {
-			ch.Sha256, ch.Size = sum[:], int64(len(b))
+			ch.Crc32C, ch.Size = &crc, int64(len(b))
 		}
 		if err := stream.Send(ch); err != nil {
 			if errors.Is(err, io.EOF) {

@@ -94,7 +94,8 @@ func TestLargeUpdateIsStreamed(t *testing.T) {
 // up to UploadThreshold as one message, a full upload chunk with its
 // header otherwise.
 func TestMessagesFitTheCoordinatorsLimit(t *testing.T) {
-	full := &api.Chunk{Data: make([]byte, uploadChunk), Last: true, Sha256: make([]byte, 32), Size: 1 << 40,
+	crc := ^uint32(0)
+	full := &api.Chunk{Data: make([]byte, uploadChunk), Last: true, Sha256: make([]byte, 32), Crc32C: &crc, Size: 1 << 40,
 		Header: &api.UploadHeader{Tenant: strings.Repeat("t", 63), Round: 1 << 40, Size: 1 << 40, SecaggStage: "masked_input"}}
 	if n := proto.Size(full); n >= protocol.MaxMessage {
 		t.Fatalf("a full upload chunk is %d bytes, the coordinator accepts < %d", n, protocol.MaxMessage)

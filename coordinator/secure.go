@@ -281,6 +281,12 @@ func marshalAll[T encoding.BinaryMarshaler](ms []T) ([][]byte, error) {
 
 // SubmitSecAgg takes a client's message for the current secure stage.
 func (f *Federation) SubmitSecAgg(name string, number int, stage string, msgs [][]byte, now time.Time) error {
+	return f.submitSecAgg(name, number, stage, msgs, nil, now)
+}
+
+// submitSecAgg is SubmitSecAgg with the SHA-256 of a masked input
+// (msgs[0]) computed by the caller, or nil to compute it here.
+func (f *Federation) submitSecAgg(name string, number int, stage string, msgs [][]byte, digest *[32]byte, now time.Time) error {
 	if _, err := f.checkRound(name, number, stTrain, now); err != nil && !isDup(err) {
 		return err
 	}
@@ -307,7 +313,11 @@ func (f *Federation) SubmitSecAgg(name string, number int, stage string, msgs []
 	}
 	s.sent[name] = true
 	if st == secagg.StageMaskedInput {
-		f.cur.artifacts[name] = sha256.Sum256(msgs[0])
+		if digest == nil {
+			d := sha256.Sum256(msgs[0])
+			digest = &d
+		}
+		f.cur.artifacts[name] = *digest
 		f.received(name, ledger.KindMaskedInput, f.cur.artifacts[name], now)
 	}
 	if st == secagg.StageAdvertise {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator/pki"
 	"github.com/fedb2b/fedb2b/privacy/ledger"
@@ -36,7 +37,7 @@ type Service struct {
 	fed    *Federation
 	now    func() time.Time
 	encode func(params []float64) ([]byte, error)
-	blobs  map[int][]byte // encoded versions, made on first download
+	blobs  map[int]*encodedVersion // encoded versions, made on first download
 	events chan<- Event
 	// record, if set, sees every event under the lock before it is
 	// published (the coordinator's ledger); its first error stops Run.
@@ -82,7 +83,7 @@ func NewService(fed *Federation, encode func([]float64) ([]byte, error), events 
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{fed: fed, now: now, encode: encode, blobs: map[int][]byte{}, events: events}
+	s := &Service{fed: fed, now: now, encode: encode, blobs: map[int]*encodedVersion{}, events: events}
 	s.SetLimits(Limits{})
 	return s
 }
@@ -200,7 +201,7 @@ func (s *Service) Download(req *api.DownloadRequest, stream grpc.ServerStreaming
 	if err := s.authenticate(stream.Context(), req.GetTenant()); err != nil {
 		return err
 	}
-	var blob []byte
+	var blob *encodedVersion
 	err := s.do(func(f *Federation, now time.Time) error {
 		if err := f.Touch(req.GetTenant(), now); err != nil {
 			return err
@@ -218,13 +219,13 @@ func (s *Service) Download(req *api.DownloadRequest, stream grpc.ServerStreaming
 		if err != nil {
 			return fmt.Errorf("coordinator: failed to encode model version %d: %w", v, err)
 		}
-		s.blobs[v] = b
+		s.blobs[v] = newEncodedVersion(b)
 		for old := range s.blobs { // encoded versions no longer held
 			if _, ok := f.Model(old); !ok {
 				delete(s.blobs, old)
 			}
 		}
-		blob = b
+		blob = s.blobs[v]
 		return nil
 	})
 	if err != nil {
@@ -245,15 +246,28 @@ func (s *Service) Download(req *api.DownloadRequest, stream grpc.ServerStreaming
 	}
 }
 
-// sendBlob streams blob in chunks, the last one with its size and SHA-256.
-func sendBlob(stream grpc.ServerStreamingServer[api.Chunk], blob []byte) error {
-	sum := sha256.Sum256(blob)
+// encodedVersion is a model version as downloads send it, with its
+// checksums computed once rather than per download.
+type encodedVersion struct {
+	blob   []byte
+	sha256 [32]byte
+	crc32c uint32
+}
+
+func newEncodedVersion(b []byte) *encodedVersion {
+	return &encodedVersion{blob: b, sha256: sha256.Sum256(b), crc32c: protocol.UpdateCRC32C(0, b)}
+}
+
+// sendBlob streams v in chunks, the last one with its size, CRC-32C and
+// SHA-256 (for clients that check only the SHA-256).
+func sendBlob(stream grpc.ServerStreamingServer[api.Chunk], v *encodedVersion) error {
+	blob, sum := v.blob, v.sha256
 	for off := 0; ; off += ChunkSize {
 		end := min(off+ChunkSize, len(blob))
 		last := end == len(blob)
 		c := &api.Chunk{Data: blob[off:end], Last: last}
 		if last {
-			c.Sha256, c.Size = sum[:], int64(len(blob))
+			c.Sha256, c.Size, c.Crc32C = sum[:], int64(len(blob)), &v.crc32c
 		}
 		if err := stream.Send(c); err != nil {
 			return err
@@ -290,8 +304,16 @@ func (s *Service) Submit(ctx context.Context, req *api.SubmitRequest) (*api.Subm
 			err = fmt.Errorf("%w: %d secure-aggregation messages, at most %d", ErrBadUpdate, len(p.Secagg.GetMessages()), MaxSecAggMessages)
 			break
 		}
+		msgs := p.Secagg.GetMessages()
+		var digest *[32]byte
+		if p.Secagg.GetStage() == secagg.StageMaskedInput.String() && len(msgs) == 1 {
+			// The receipt's SHA-256, before taking the lock: concurrent
+			// uploads hash in parallel, and polls do not wait for it.
+			d := sha256.Sum256(msgs[0])
+			digest = &d
+		}
 		err = s.do(func(f *Federation, now time.Time) error {
-			return f.SubmitSecAgg(name, round, p.Secagg.GetStage(), p.Secagg.GetMessages(), now)
+			return f.submitSecAgg(name, round, p.Secagg.GetStage(), msgs, digest, now)
 		})
 	case *api.SubmitRequest_Eval:
 		err = s.do(func(f *Federation, now time.Time) error {

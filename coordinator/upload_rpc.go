@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedb2b/fedb2b/api"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // payloadOf maps the wire's upload kind.
@@ -34,8 +35,9 @@ func payloadOf(k api.UploadKind) Payload {
 // upload open and fewer than Limits.MaxUploads are open. It then
 // reassembles at most the announced size, cutting the stream when a chunk
 // does not arrive within Limits.RecvIdle or the stage's deadline (or
-// Limits.MaxStream) passes, checks size and SHA-256, checks that the
-// request is what the header announced, and handles it as Submit.
+// Limits.MaxStream) passes, checks size and transport checksum (see
+// reassemble), checks that the request is what the header announced, and
+// handles it as Submit.
 func (s *Service) Upload(stream grpc.ClientStreamingServer[api.Chunk, api.SubmitResponse]) error {
 	ctx := stream.Context()
 	start := time.Now()
@@ -67,42 +69,17 @@ func (s *Service) Upload(stream grpc.ClientStreamingServer[api.Chunk, api.Submit
 	life := min(grant.Deadline.Sub(now), s.limits.MaxStream-time.Since(start))
 	end := time.NewTimer(life)
 	defer end.Stop()
-	size := h.GetSize()
-	var buf []byte
-	for ch := first; ; {
-		if ch != first && ch.GetHeader() != nil {
-			return status.Error(codes.InvalidArgument, "upload: a header after the first chunk")
-		}
-		need := int64(len(buf)) + int64(len(ch.GetData()))
-		if need > size {
-			return status.Errorf(codes.ResourceExhausted, "upload: more than the announced %d bytes", size)
-		}
-		if need > int64(cap(buf)) {
-			// Grow geometrically, never beyond the announced size.
-			nc := min(max(2*int64(cap(buf)), need), size)
-			nb := make([]byte, len(buf), nc)
-			copy(nb, buf)
-			s.uploads.grow(nc - int64(cap(buf)))
-			held += nc - int64(cap(buf))
-			buf = nb
-		}
-		buf = append(buf, ch.GetData()...)
-		if ch.GetLast() {
-			sum := sha256.Sum256(buf)
-			if ch.GetSize() != int64(len(buf)) || size != int64(len(buf)) || !bytes.Equal(sum[:], ch.GetSha256()) {
-				return status.Errorf(codes.DataLoss, "upload of %d bytes does not match its announced size %d or checksum", len(buf), size)
-			}
-			break
-		}
-		if ch, err = s.recvWithin(ctx, stream, end.C); err != nil {
-			return err
-		}
+	buf, err := s.reassemble(ctx, stream, first, h.GetSize(), grant.Limit, end.C, &held)
+	if err != nil {
+		return err
 	}
 	var req api.SubmitRequest
-	if err := proto.Unmarshal(buf, &req); err != nil {
+	err = proto.Unmarshal(buf, &req) // copies the bytes fields: buf is free after
+	putUploadBuf(buf)
+	buf = nil
+	if err != nil {
 		return status.Errorf(codes.InvalidArgument, "upload is not a submit request: %v", err)
 	}
-	buf = nil
 	if err := checkAnnounced(h, &req); err != nil {
 		return err
 	}
@@ -111,6 +88,59 @@ func (s *Service) Upload(stream grpc.ClientStreamingServer[api.Chunk, api.Submit
 		return err
 	}
 	return stream.SendAndClose(resp)
+}
+
+// reassemble receives the chunks of an upload announced as size bytes
+// (first is already received) into one buffer and checks its size and
+// transport checksum: the CRC-32C, updated as each chunk arrives, or, from
+// a client that sends none, the SHA-256 of the whole. The buffer grows
+// geometrically as bytes arrive, never beyond the announced size, from
+// buffers recycled between uploads (at most limit bytes each); *held
+// counts its capacity. The caller returns it with putUploadBuf.
+func (s *Service) reassemble(ctx context.Context, stream grpc.ClientStreamingServer[api.Chunk, api.SubmitResponse], first *api.Chunk, size, limit int64, end <-chan time.Time, held *int64) (buf []byte, err error) {
+	defer func() {
+		if err != nil {
+			putUploadBuf(buf)
+		}
+	}()
+	var crc uint32
+	for ch := first; ; {
+		if ch != first && ch.GetHeader() != nil {
+			return buf, status.Error(codes.InvalidArgument, "upload: a header after the first chunk")
+		}
+		need := int64(len(buf)) + int64(len(ch.GetData()))
+		if need > size {
+			return buf, status.Errorf(codes.ResourceExhausted, "upload: more than the announced %d bytes", size)
+		}
+		if need > int64(cap(buf)) {
+			// Grow geometrically, never beyond the announced size.
+			nc := min(max(2*int64(cap(buf)), need), size)
+			nb := getUploadBuf(int(nc), int(max(limit, size)))
+			nb = append(nb, buf...)
+			s.uploads.grow(int64(cap(nb) - cap(buf)))
+			*held += int64(cap(nb) - cap(buf))
+			putUploadBuf(buf)
+			buf = nb
+		}
+		buf = append(buf, ch.GetData()...)
+		crc = protocol.UpdateCRC32C(crc, ch.GetData())
+		if ch.GetLast() {
+			ok := ch.GetSize() == int64(len(buf)) && size == int64(len(buf))
+			if ch.Crc32C != nil {
+				ok = ok && ch.GetCrc32C() == crc
+			} else {
+				sum := sha256.Sum256(buf)
+				ok = ok && bytes.Equal(sum[:], ch.GetSha256())
+			}
+			if !ok {
+				return buf, status.Errorf(codes.DataLoss, "upload of %d bytes does not match its announced size %d or checksum", len(buf), size)
+			}
+			return buf, nil
+		}
+		if ch, err = s.recvWithin(ctx, stream, end); err != nil {
+			return buf, err
+		}
+	}
 }
 
 // checkAnnounced checks that req is what header h announced.

@@ -460,6 +460,15 @@ type tenantRef struct {
 }
 
 func newTenantClient(cfg Config, td tenantRef, log client.SpendLog, drop *dropPoint, identity ed25519.PrivateKey, ca *x509.Certificate) (*client.Client, error) {
+	cc, err := tenantClientConfig(cfg, td, log, drop, identity, ca)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(cc)
+}
+
+// tenantClientConfig is the client configuration newTenantClient uses.
+func tenantClientConfig(cfg Config, td tenantRef, log client.SpendLog, drop *dropPoint, identity ed25519.PrivateKey, ca *x509.Certificate) (client.Config, error) {
 	var hooks client.Hooks
 	if td.name == cfg.KillTenant {
 		hooks.AfterPlan = func(round int) error {
@@ -485,15 +494,15 @@ func newTenantClient(cfg Config, td tenantRef, log client.SpendLog, drop *dropPo
 	// reader is shared between goroutines.
 	rnd, err := deriveReader(cfg.Rand)
 	if err != nil {
-		return nil, err
+		return client.Config{}, err
 	}
-	return client.New(client.Config{
+	return client.Config{
 		Tenant: td.name, Encoder: cfg.Encoder, Learner: td.learner,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6),
 			RequireNoisedCounts: cfg.EvalEpsilon > 0 && cfg.WeightEpsilon > 0},
 		Spends: log, Rand: rnd, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
 		AllowInsecurePlainAggregation: cfg.InsecurePlainAggregation && !cfg.TenantsRequireSecure,
-	})
+	}, nil
 }
 
 // DropPoint is where a tenant vanishes: before sending Stage's message

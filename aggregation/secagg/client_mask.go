@@ -100,7 +100,7 @@ func (c *Client) MaskInput(req *MaskRequest, input []uint32) (*MaskedInput, erro
 		return nil, err
 	}
 	y := make([]uint32, len(input))
-	newExpander().maskChunks(input, seeds, subs, func(off int, w []uint32) { copy(y[off:], w) })
+	maskChunksParallel(input, seeds, subs, func(off int, w []uint32) { copy(y[off:], w) })
 	return &MaskedInput{Session: c.p.session, From: c.me, Vector: y}, nil
 }
 
@@ -120,7 +120,7 @@ func (c *Client) AppendMaskedInput(dst []byte, req *MaskRequest, input []uint32)
 	dst = binary.BigEndian.AppendUint32(dst, c.me)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(input)))
 	body := dst[len(dst) : len(dst)+4*len(input)]
-	newExpander().maskChunks(input, seeds, subs, func(off int, w []uint32) { storeBigEndian(body[4*off:], w) })
+	maskChunksParallel(input, seeds, subs, func(off int, w []uint32) { storeBigEndian(body[4*off:], w) })
 	return dst[:len(dst)+4*len(input)], nil
 }
 

@@ -138,8 +138,29 @@ func ctrAdd(iv [16]byte, n uint64) [16]byte {
 // off+len(w)) of the masked vector) to emit, so a caller writes the result
 // once in the layout it needs.
 func (e *expander) maskChunks(input []uint32, seeds []maskSeed, subs []bool, emit func(off int, w []uint32)) {
+	e.maskChunksAt(input, 0, seeds, subs, emit)
+}
+
+// maskChunksParallel is maskChunks split across the available cores like
+// applyAllParallel: each part (a multiple of the chunk size) has its own
+// expander and streams started at its keystream offset, and emit is called
+// concurrently for disjoint ranges of words (so it must only write
+// there). The result is exactly maskChunks'.
+func maskChunksParallel(input []uint32, seeds []maskSeed, subs []bool, emit func(off int, w []uint32)) {
+	parallelParts(len(input), chunkBytes/4, func(lo, hi int) {
+		newExpander().maskChunksAt(input[lo:hi], lo, seeds, subs, func(off int, w []uint32) { emit(lo+off, w) })
+	})
+}
+
+// maskChunksAt is maskChunks for the words of the masks starting at word
+// offset (a multiple of 4: whole AES blocks); emit's offsets are relative
+// to input.
+func (e *expander) maskChunksAt(input []uint32, offset int, seeds []maskSeed, subs []bool, emit func(off int, w []uint32)) {
+	if offset%4 != 0 {
+		panic("secagg: maskChunksAt: offset is not a whole AES block")
+	}
 	scratch := make([]uint32, chunkBytes/4)
-	streams := e.streams(seeds, 0)
+	streams := e.streams(seeds, offset)
 	for off := 0; off < len(input); off += len(scratch) {
 		w := scratch[:min(len(scratch), len(input)-off)]
 		copy(w, input[off:])

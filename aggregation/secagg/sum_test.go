@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -191,6 +192,7 @@ func FuzzServerOnMaskedInputWire(f *testing.F) {
 // (each part seeking its streams) gives exactly the sequential masks,
 // including counters that carry across 64 bits and wrap at 2^128.
 func TestApplyAllParallelMatchesSequential(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // several parts on any machine
 	r := rand.New(rand.NewPCG(5, 6))
 	seeds := make([]maskSeed, 5)
 	subs := make([]bool, len(seeds))
@@ -223,6 +225,13 @@ func TestApplyAllParallelMatchesSequential(t *testing.T) {
 			if !slices.Equal(part, want[off:]) {
 				t.Fatalf("n=%d: masks from offset %d differ from sequential", n, off)
 			}
+		}
+		// The client's fused path: input + masks, emitted per chunk.
+		masked, par := make([]uint32, n), make([]uint32, n)
+		newExpander().maskChunks(v, seeds, subs, func(off int, w []uint32) { copy(masked[off:], w) })
+		maskChunksParallel(v, seeds, subs, func(off int, w []uint32) { copy(par[off:], w) })
+		if !slices.Equal(masked, want) || !slices.Equal(par, want) {
+			t.Fatalf("n=%d: masked chunks (sequential %v, parallel %v) differ from applyAll", n, slices.Equal(masked, want), slices.Equal(par, want))
 		}
 		applyAllParallel(v, seeds, subs)
 		if !slices.Equal(v, want) {

@@ -52,6 +52,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	tenants := fs.Int("tenants", 3, "tenants that must be ready before round 1")
 	minClients := fs.Int("min-clients", 3, "updates needed for a round to aggregate (secure aggregation needs at least 3)")
 	timeout := fs.Duration("round-timeout", 60*time.Second, "deadline of each round stage")
+	pollRetry := fs.Duration("poll-retry", 100*time.Millisecond, "how long a waiting client sleeps before its next poll (raise it with the number of tenants: each poll is an RPC)")
 	q := fs.Float64("q", d.SampleRate, "Poisson sampling rate of DP-SGD")
 	expBatch := fs.Float64("expected-batch", 0, "DP-SGD's public normaliser announced with the task: every tenant divides its noised gradient sum by it (0: q·1000, a planning figure; never a tenant's own count)")
 	clip := fs.Float64("clip", d.ClipNorm, "per-example clip norm")
@@ -154,7 +155,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		Rounds: *rounds, Strategy: strat,
 		Train: protocol.TrainParams{SampleRate: *q, ClipNorm: *clip, NoiseMultiplier: *noise, LocalSteps: *steps, LearningRate: *lr,
 			WeightEpsilon: *weightEps},
-		MinJoined: *tenants, MinClients: *minClients, RoundTimeout: *timeout,
+		MinJoined: *tenants, MinClients: *minClients, RoundTimeout: *timeout, Retry: *pollRetry,
 		InsecurePlainAggregation: *insecure,
 	}
 	if !*insecure {
