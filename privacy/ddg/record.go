@@ -3,6 +3,8 @@ package ddg
 import (
 	"fmt"
 	"math"
+
+	"github.com/fedb2b/fedb2b/privacy"
 )
 
 // Record is the record-level distributed mode (issue #16 item 3): one
@@ -50,18 +52,6 @@ type Record struct {
 	// SampleRate q is the public Poisson sampling rate of records.
 	SampleRate float64
 }
-
-// recordOrders are the integer Rényi orders of the record-level accounting.
-var recordOrders = func() []int {
-	var o []int
-	for a := 2; a <= 64; a++ {
-		o = append(o, a)
-	}
-	for a := 72; a <= 512; a = a * 9 / 8 {
-		o = append(o, a)
-	}
-	return o
-}()
 
 // Validate checks r (Params.Validate, C ≤ S, q in (0, 1]).
 func (r Record) Validate() error {
@@ -160,11 +150,21 @@ func recordEpsilon(r Record, rounds int, delta float64) (float64, error) {
 	if rounds == 0 {
 		return 0, nil
 	}
+	// The orders and conversion of privacy.RDPAccountant (fractional
+	// orders bounded by the next integer, RDPAt), so a tenant's ledger,
+	// which composes these rounds in that accountant, finds the ε that
+	// calibration found.
 	best := math.Inf(1)
 	ld := math.Log(delta)
-	for _, ai := range recordOrders {
-		a := float64(ai)
-		e := float64(rounds)*r.RDP(ai) + math.Log((a-1)/a) - (ld+math.Log(a))/(a-1)
+	memo := map[int]float64{}
+	for _, a := range privacy.DefaultRDPOrders {
+		ai := int(math.Ceil(math.Max(a, 2)))
+		v, ok := memo[ai]
+		if !ok {
+			v = r.RDP(ai)
+			memo[ai] = v
+		}
+		e := float64(rounds)*v + math.Log((a-1)/a) - (ld+math.Log(a))/(a-1)
 		best = math.Min(best, e)
 	}
 	return math.Max(best, 0), nil
@@ -187,7 +187,7 @@ type RecordGoal struct {
 	// Bits, Beta, MaxWrapProb: as in Goal.
 	Dim, Shares, Cohort, Bits int
 	Beta, MaxWrapProb         float64
-	// IntSigma: as in Goal; 0 means MaxTableSigma here (the rounding
+	// IntSigma: as in Goal; 0 means 0.95·MaxTableSigma here (the rounding
 	// term √D of the sensitivity is then under 2 % of C/γ for the
 	// noise DP-SGD needs).
 	IntSigma float64
@@ -197,7 +197,10 @@ type RecordGoal struct {
 // calibrated by CalibrateRecord.
 func PlanRecord(g RecordGoal) (Record, error) {
 	if g.IntSigma == 0 {
-		g.IntSigma = MaxTableSigma
+		// Below the table's limit with room for the final calibration's
+		// small change of σ at fixed γ (above it, sampling falls back to
+		// the exact, slow sampler).
+		g.IntSigma = 0.95 * MaxTableSigma
 	}
 	base := Goal{Epsilon: g.Epsilon, Delta: g.Delta, Rounds: g.Rounds, Dim: g.Dim, ClipNorm: g.SumClip,
 		Threshold: g.Shares, Cohort: g.Cohort, Bits: g.Bits, Beta: g.Beta, MaxWrapProb: g.MaxWrapProb, IntSigma: g.IntSigma}
@@ -250,7 +253,9 @@ func CalibrateRecord(targetEps, delta float64, rounds int, r Record) (Record, er
 		q := r
 		q.Sigma = sigma
 		e, err := recordEpsilon(q, rounds, delta)
-		return err == nil && e <= targetEps
+		// A hair below the target: an accountant that adds the rounds
+		// one by one may differ in the last bits.
+		return err == nil && e <= targetEps*(1-1e-9)
 	}
 	lo, hi := r.Gamma*math.Sqrt(MinSigma2), r.Gamma
 	for !ok(hi) {

@@ -1,0 +1,73 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+
+	"github.com/fedb2b/fedb2b/privacy"
+)
+
+// GradSumStats describes one ClippedGradSum call. It is computed from
+// private data: do not release it.
+type GradSumStats struct {
+	Examples int // records sampled
+	Clipped  int // of them, gradients clipped
+}
+
+// ClippedGradSum is a tenant's part of one FedSGD round of the
+// record-level distributed mode (privacy/ddg.Record): it Poisson-samples
+// rows at rate q, clips each example's gradient at the head's current
+// parameters to L2 norm clip, and returns their sum in Params order — no
+// noise and no division (the noise shares are added inside secure
+// aggregation; the coordinator divides by a public expected batch). With
+// freezeBias the bias coordinates are zero and the whole clip budget goes
+// to W. The result is private: it may leave the tenant only as a noised
+// share of secure aggregation.
+func (t *LinearTrainer) ClippedGradSum(rows []SparseRow, y []int, q, clip float64, freezeBias bool, rng *mrand.Rand) ([]float64, GradSumStats, error) {
+	h := t.h
+	if len(rows) != len(y) {
+		return nil, GradSumStats{}, fmt.Errorf("models: %d rows and %d labels", len(rows), len(y))
+	}
+	if err := h.CheckRows(rows); err != nil {
+		return nil, GradSumStats{}, err
+	}
+	for i, l := range y {
+		if l < 0 || l >= h.cfg.Classes {
+			return nil, GradSumStats{}, fmt.Errorf("models: label %d of example %d out of range [0, %d)", l, i, h.cfg.Classes)
+		}
+	}
+	if !(q > 0 && q <= 1) || !(clip > 0) {
+		return nil, GradSumStats{}, fmt.Errorf("models: sample rate %v must be in (0, 1] and clip %v positive", q, clip)
+	}
+	if rng == nil {
+		return nil, GradSumStats{}, errors.New("models: ClippedGradSum needs a random generator")
+	}
+	t.batch = privacy.PoissonSample(len(rows), q, rng, t.batch)
+	_, cl := t.accumulate(rows, y, t.batch, clip, freezeBias)
+	if freezeBias {
+		clear(t.sum[len(h.w):])
+	}
+	return append([]float64(nil), t.sum...), GradSumStats{Examples: len(t.batch), Clipped: cl}, nil
+}
+
+// ApplyGradient takes one optimiser step of cfg (Optimizer, LearningRate,
+// Momentum or Adam's constants) on the head with gradient g/denom, g in
+// Params order — the coordinator's step in the record-level distributed
+// mode, on the unmasked noised sum (post-processing). The trainer's
+// optimiser state carries over between calls.
+func (t *LinearTrainer) ApplyGradient(g []float64, denom float64, cfg LinearTrainConfig) error {
+	cfg.fill()
+	if len(g) != t.h.NumParams() {
+		return fmt.Errorf("models: gradient has %d coordinates, the head %d", len(g), t.h.NumParams())
+	}
+	if !(denom > 0) {
+		return fmt.Errorf("models: denominator %v must be positive", denom)
+	}
+	if i := firstNonFinite(g); i >= 0 {
+		return fmt.Errorf("models: gradient coordinate %d is not finite", i)
+	}
+	copy(t.sum, g)
+	t.apply(denom, cfg)
+	return nil
+}
