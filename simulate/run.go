@@ -502,7 +502,7 @@ func newTenantClient(cfg Config, td tenantRef, log client.SpendLog, drop *dropPo
 		Tenant: td.name, Encoder: cfg.Encoder, Learner: td.learner,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6),
 			RequireNoisedCounts: cfg.EvalEpsilon > 0 && cfg.WeightEpsilon > 0,
-			DPMode: cmp.Or(cfg.TenantDPMode, cfg.DPMode), AssumeColluders: cfg.AssumeColluders},
+			DPMode:              cmp.Or(cfg.TenantDPMode, cfg.DPMode), AssumeColluders: cfg.AssumeColluders},
 		Spends: log, Rand: rnd, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
 		AllowInsecurePlainAggregation: cfg.InsecurePlainAggregation && !cfg.TenantsRequireSecure,
 	})
