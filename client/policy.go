@@ -39,7 +39,8 @@ type Policy struct {
 	// noise added inside secure aggregation, FedSGD: it holds against
 	// the coordinator only while secure aggregation holds and the
 	// plan's honest shares hold). A tenant in local mode declines
-	// distributed rounds and vice versa.
+	// distributed rounds; one in distributed mode still takes local
+	// DP-SGD rounds (their guarantee is the stronger one).
 	DPMode string
 	// AssumeColluders c (distributed mode): survivors of a sum that may
 	// collude with the coordinator (they know their own noise). The

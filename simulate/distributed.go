@@ -24,7 +24,7 @@ const DPModeDistributed = client.DPModeDistributed
 // unchanged to every data set and ε.
 const (
 	DistributedRounds     = 1000
-	DistributedSampleRate = 0.05
+	DistributedSampleRate = 0.1
 	DistributedServerLR   = 0.03
 )
 
