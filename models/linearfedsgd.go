@@ -50,24 +50,3 @@ func (t *LinearTrainer) ClippedGradSum(rows []SparseRow, y []int, q, clip float6
 	}
 	return append([]float64(nil), t.sum...), GradSumStats{Examples: len(t.batch), Clipped: cl}, nil
 }
-
-// ApplyGradient takes one optimiser step of cfg (Optimizer, LearningRate,
-// Momentum or Adam's constants) on the head with gradient g/denom, g in
-// Params order — the coordinator's step in the record-level distributed
-// mode, on the unmasked noised sum (post-processing). The trainer's
-// optimiser state carries over between calls.
-func (t *LinearTrainer) ApplyGradient(g []float64, denom float64, cfg LinearTrainConfig) error {
-	cfg.fill()
-	if len(g) != t.h.NumParams() {
-		return fmt.Errorf("models: gradient has %d coordinates, the head %d", len(g), t.h.NumParams())
-	}
-	if !(denom > 0) {
-		return fmt.Errorf("models: denominator %v must be positive", denom)
-	}
-	if i := firstNonFinite(g); i >= 0 {
-		return fmt.Errorf("models: gradient coordinate %d is not finite", i)
-	}
-	copy(t.sum, g)
-	t.apply(denom, cfg)
-	return nil
-}
