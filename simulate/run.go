@@ -445,6 +445,9 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		rep.Privacy.Mode, rep.Privacy.HonestTenants, rep.Privacy.StepsPerRound = DPModeDistributed, r.RecordDP.Shares, 1
 		if p := fed.RecordPlan(); p != nil {
 			rep.Privacy.NoiseMultiplier = p.NoiseMultiplier()
+			if rep.SecureAggregation != nil {
+				rep.SecureAggregation.UpdateClip = p.ClipNorm // the gradient sum's clip S
+			}
 		}
 	}
 	if cfg.TenantEpsilon > 0 {

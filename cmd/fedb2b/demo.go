@@ -215,7 +215,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if ex := rep.Privacy.ExactReleases; len(ex) > 0 {
 		fmt.Fprintf(stdout, "privacy: EXACT releases (%s): ε = ∞ (record-level, and tenant-level where reported) for every tenant that took part, as its ledger records\n", strings.Join(ex, ", "))
 	}
-	if cfg.EvalEpsilon > 0 && (cfg.TenantEpsilon == 0 || cfg.TenantDPEvaluation) {
+	if cfg.EvalEpsilon > 0 && (cfg.TenantEpsilon == 0 || cfg.TenantDPEvaluation) && rep.Privacy.Mode == "" {
 		fmt.Fprintf(stdout, "privacy: evaluation statistics noised by each tenant at record-level ε=%g per round (Gaussian, Google DP library), within the same budget\n", cfg.EvalEpsilon)
 	}
 	fmt.Fprintf(stdout, "\n%-36s %9s %9s\n", "model", "accuracy", "macro-F1")
