@@ -38,6 +38,10 @@ func (c *Client) distributedDecline(p *api.TrainPlan, r *ddg.Record) string {
 	if !p.GetSecure() {
 		return "a record-level distributed round without secure aggregation would show the coordinator each un-noised gradient sum"
 	}
+	if pol.TenantEpsilon > 0 {
+		// As for any round without tenant-level noise (tenantLevelDecline).
+		return fmt.Sprintf("round %d adds no tenant-level noise (its noise is calibrated to one record), so its tenant-level ε is ∞, above this tenant's tenant-level cap %g", p.GetRound(), pol.TenantEpsilon)
+	}
 	if need := r.Threshold + pol.AssumeColluders; need > r.Cohort {
 		return fmt.Sprintf("the noise needs %d honest shares and this tenant assumes %d colluders: %d survivors needed, the cohort has %d", r.Threshold, pol.AssumeColluders, need, r.Cohort)
 	}

@@ -71,7 +71,8 @@ func TestDistributedSpendsAccounted(t *testing.T) {
 
 // A tenant in the default local mode declines a distributed plan, naming
 // the trust model; one that opts in but assumes more colluders than the
-// cohort can hold beside the honest shares declines too.
+// cohort can hold beside the honest shares declines too, and so does one
+// with a tenant-level cap (the round has no tenant-level noise).
 func TestDistributedDecline(t *testing.T) {
 	_, r := distributedSpend(t, 0)
 	c := &Client{}
@@ -84,6 +85,11 @@ func TestDistributedDecline(t *testing.T) {
 		t.Errorf("4 shares + 2 colluders in a cohort of 5: %q", why)
 	}
 	c.cfg.Policy.AssumeColluders = 0
+	c.cfg.Policy.TenantEpsilon = 5
+	if why := c.distributedDecline(p, &r); !strings.Contains(why, "tenant-level ε is ∞") {
+		t.Errorf("tenant-level cap: %q", why)
+	}
+	c.cfg.Policy.TenantEpsilon = 0
 	if why := c.distributedDecline(&api.TrainPlan{}, &r); !strings.Contains(why, "without secure aggregation") {
 		t.Errorf("plain round: %q", why)
 	}
