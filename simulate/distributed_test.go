@@ -75,7 +75,7 @@ func TestDistributedModeEndToEnd(t *testing.T) {
 	for _, b := range res.Budgets {
 		if b.Party == b.Tenant && b.Unit == ledger.UnitRecord {
 			seen++
-			if want := rep.Epsilon[b.Tenant]; math.Abs(b.Epsilon-want) > 1e-9*want {
+			if want := rep.Epsilon[b.Tenant]; math.Abs(float64(b.Epsilon)-want) > 1e-9*want {
 				t.Errorf("%s: audit recomputed ε=%v, simulation %v", b.Tenant, b.Epsilon, want)
 			}
 		}

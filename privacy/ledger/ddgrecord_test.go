@@ -46,7 +46,7 @@ func TestDDGRecordEntriesReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(last.EpsilonCumulative-want) > 1e-9*want || want > 8 {
+	if got := float64(last.EpsilonCumulative); math.Abs(got-want) > 1e-9*want || want > 8 {
 		t.Fatalf("replayed ε %v, ddg.RecordEpsilon %v (target 8)", last.EpsilonCumulative, want)
 	}
 	_, err = l.Append(Entry{Party: "acme", Task: "t", Round: 101, Tenant: "acme", Unit: UnitRecord,
