@@ -625,9 +625,19 @@ type TrainPlan struct {
 	// malicious coordinator which the secure-aggregation session withstands:
 	// a client unmasks only for a survivor set signed by floor((n+c)/2)+1
 	// members (aggregation/secagg, "Malicious model"). 0 <= c < threshold.
-	MaxCorrupt    int32 `protobuf:"varint,29,opt,name=max_corrupt,json=maxCorrupt,proto3" json:"max_corrupt,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MaxCorrupt int32 `protobuf:"varint,29,opt,name=max_corrupt,json=maxCorrupt,proto3" json:"max_corrupt,omitempty"`
+	// record_distributed: record-level DP with the noise added inside secure
+	// aggregation (FedSGD, privacy/ddg.Record; a mode the tenant must opt
+	// into). Each client Poisson-samples its records at sample_rate, clips
+	// each example's gradient to clip_norm, sums them (no division), clips
+	// the sum to update_clip and encodes the first ddg_dim coordinates with
+	// the ddg_* noise share; ddg_shares is the number of honest tenants the
+	// record-level ε assumes. noise_multiplier is the z guaranteed on the
+	// sum; local_steps is 1.
+	RecordDistributed bool  `protobuf:"varint,30,opt,name=record_distributed,json=recordDistributed,proto3" json:"record_distributed,omitempty"`
+	DdgDim            int32 `protobuf:"varint,31,opt,name=ddg_dim,json=ddgDim,proto3" json:"ddg_dim,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *TrainPlan) Reset() {
@@ -859,6 +869,20 @@ func (x *TrainPlan) GetWeightEpsilon() float64 {
 func (x *TrainPlan) GetMaxCorrupt() int32 {
 	if x != nil {
 		return x.MaxCorrupt
+	}
+	return 0
+}
+
+func (x *TrainPlan) GetRecordDistributed() bool {
+	if x != nil {
+		return x.RecordDistributed
+	}
+	return false
+}
+
+func (x *TrainPlan) GetDdgDim() int32 {
+	if x != nil {
+		return x.DdgDim
 	}
 	return 0
 }
@@ -1712,7 +1736,7 @@ const file_fedb2b_proto_rawDesc = "" +
 	"\x06secagg\x18\x05 \x01(\v2\x15.fedb2b.v1.SecAggStepH\x00R\x06secaggB\b\n" +
 	"\x06action\",\n" +
 	"\x04Wait\x12$\n" +
-	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xa9\a\n" +
+	"\x0eretry_after_ms\x18\x01 \x01(\x03R\fretryAfterMs\"\xf1\a\n" +
 	"\tTrainPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12\x1f\n" +
@@ -1756,7 +1780,9 @@ const file_fedb2b_proto_rawDesc = "" +
 	"bit_weight\x18\x1b \x01(\x01R\tbitWeight\x12%\n" +
 	"\x0eweight_epsilon\x18\x1c \x01(\x01R\rweightEpsilon\x12\x1f\n" +
 	"\vmax_corrupt\x18\x1d \x01(\x05R\n" +
-	"maxCorrupt\"h\n" +
+	"maxCorrupt\x12-\n" +
+	"\x12record_distributed\x18\x1e \x01(\bR\x11recordDistributed\x12\x17\n" +
+	"\addg_dim\x18\x1f \x01(\x05R\x06ddgDim\"h\n" +
 	"\bEvalPlan\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x03R\x05round\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12!\n" +

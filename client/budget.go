@@ -23,6 +23,10 @@ const (
 	// off: ε = ∞ (ledger.MechExact). Only Task, Round and Steps (1) are
 	// set.
 	SpendExact = "exact"
+	// SpendDistributed is a round of the record-level distributed mode
+	// (ledger.MechDDGRecord): one DP-SGD step whose noise is added inside
+	// secure aggregation; Distributed holds its parameters.
+	SpendDistributed = "distributed"
 )
 
 // ExactSpend is the spend of one exact release in round of taskID.
@@ -42,6 +46,10 @@ type Spend struct {
 	NoiseMultiplier float64 `json:"noise_multiplier"`
 	ClipNorm        float64 `json:"clip_norm"`
 	Steps           int     `json:"steps"`
+	// Distributed: the mechanism's parameters (Kind SpendDistributed;
+	// NoiseMultiplier is then the z guaranteed on the sum, for policy
+	// checks only).
+	Distributed *ledger.Params `json:"distributed,omitempty"`
 }
 
 // SpendLog is where a client records what it spends, durably, before it
@@ -89,9 +97,23 @@ func compose(spends []Spend) (*privacy.RDPAccountant, error) {
 	first := map[mech]int{} // round of the first spend, for errors
 	var order []mech
 	exact := 0
+	dist := map[ledger.Params]int{}
+	var distOrder []ledger.Params
 	for _, s := range spends {
 		if s.Kind == SpendExact {
 			exact += max(s.Steps, 1)
+			continue
+		}
+		if s.Kind == SpendDistributed {
+			if s.Distributed == nil {
+				return nil, fmt.Errorf("client: distributed spend of round %d has no parameters", s.Round)
+			}
+			p := *s.Distributed
+			p.Steps = 0
+			if _, ok := dist[p]; !ok {
+				distOrder = append(distOrder, p)
+			}
+			dist[p] += s.Distributed.Steps
 			continue
 		}
 		m := mech{s.SampleRate, s.NoiseMultiplier}
@@ -105,6 +127,11 @@ func compose(spends []Spend) (*privacy.RDPAccountant, error) {
 	for _, m := range order {
 		if err := acc.Compose(m.q, m.z, steps[m]); err != nil {
 			return nil, fmt.Errorf("client: spend of round %d: %w", first[m], err)
+		}
+	}
+	for _, p := range distOrder {
+		if err := composeDistributed(acc, p, dist[p]); err != nil {
+			return nil, err
 		}
 	}
 	if exact > 0 {
@@ -138,6 +165,27 @@ func exactOnRecord(spends []Spend) []Spend {
 		}
 	}
 	return out
+}
+
+// composeDistributed adds steps rounds of the record-level distributed
+// mode with parameters p to acc.
+func composeDistributed(acc *privacy.RDPAccountant, p ledger.Params, steps int) error {
+	r := ledger.DDGRecord(p)
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("client: distributed spend: %w", err)
+	}
+	return acc.ComposeRDP(r.RDPAt, steps)
+}
+
+// composeSpend adds s to acc.
+func composeSpend(acc *privacy.RDPAccountant, s Spend) error {
+	if s.Kind == SpendDistributed {
+		if s.Distributed == nil {
+			return fmt.Errorf("client: distributed spend of round %d has no parameters", s.Round)
+		}
+		return composeDistributed(acc, *s.Distributed, s.Distributed.Steps)
+	}
+	return acc.Compose(s.SampleRate, s.NoiseMultiplier, s.Steps)
 }
 
 // epsilonOf is acc's ε at delta, 0 when nothing was composed.

@@ -41,6 +41,9 @@ func (s *LedgerSpendLog) Spends() []Spend {
 		case ledger.MechExact:
 			sp = ExactSpend(e.Task, int(e.Round))
 			sp.Steps = e.Params.Steps
+		case ledger.MechDDGRecord:
+			p := e.Params
+			sp.Kind, sp.Distributed, sp.NoiseMultiplier = SpendDistributed, &p, ledger.DDGRecord(p).NoiseMultiplier()
 		default:
 			continue
 		}
@@ -60,6 +63,11 @@ func (s *LedgerSpendLog) Record(sp Spend, b Budget) (uint64, error) {
 		mech, params.SamplingRate = ledger.MechScalarGaussian, 0
 	case SpendExact:
 		mech, params = ledger.MechExact, ledger.Params{Steps: max(sp.Steps, 1)}
+	case SpendDistributed:
+		if sp.Distributed == nil {
+			return 0, fmt.Errorf("client: distributed spend of round %d has no parameters", sp.Round)
+		}
+		mech, params = ledger.MechDDGRecord, *sp.Distributed
 	}
 	e, err := s.l.Append(ledger.Entry{
 		Party: s.tenant, Task: sp.Task, Round: int64(sp.Round), Tenant: s.tenant, Unit: ledger.UnitRecord,

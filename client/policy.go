@@ -33,7 +33,27 @@ type Policy struct {
 	// Gaussian) its ledger accepts; 0 means no cap. With a cap, rounds
 	// without tenant-level noise (tenant-level ε = ∞) are declined.
 	TenantEpsilon float64
+	// DPMode is the record-level trust model the tenant accepts:
+	// DPModeLocal ("" too, the default: local DP-SGD, which holds
+	// against everyone) or DPModeDistributed (record-level DP with the
+	// noise added inside secure aggregation, FedSGD: it holds against
+	// the coordinator only while secure aggregation holds and the
+	// plan's honest shares hold). A tenant in local mode declines
+	// distributed rounds; one in distributed mode still takes local
+	// DP-SGD rounds (their guarantee is the stronger one).
+	DPMode string
+	// AssumeColluders c (distributed mode): survivors of a sum that may
+	// collude with the coordinator (they know their own noise). The
+	// tenant helps unmask only a sum of at least the plan's honest
+	// shares + c inputs.
+	AssumeColluders int
 }
+
+// Record-level DP modes of Policy.DPMode.
+const (
+	DPModeLocal       = "local"
+	DPModeDistributed = "distributed"
+)
 
 // Decision is the outcome of checking a plan.
 type Decision struct {
@@ -56,7 +76,7 @@ func (p Policy) Decide(task string, next Spend, cohort int, spends []Spend) (Dec
 		return Decision{Reason: fmt.Sprintf("cohort of %d is below this tenant's minimum %d", cohort, p.MinCohort)}, nil
 	}
 	for _, s := range spends {
-		if s.Kind == SpendDPSGD && s.Task == task && s.Round == next.Round {
+		if (s.Kind == SpendDPSGD || s.Kind == SpendDistributed) && s.Task == task && s.Round == next.Round {
 			return Decision{Reason: fmt.Sprintf("a spend for round %d of task %q is already on record (a restart after a crash?): not releasing twice", next.Round, task)}, nil
 		}
 	}
@@ -79,7 +99,7 @@ func (p Policy) Decide(task string, next Spend, cohort int, spends []Spend) (Dec
 	if err != nil {
 		return Decision{}, err
 	}
-	if err := acc.Compose(next.SampleRate, next.NoiseMultiplier, next.Steps); err != nil {
+	if err := composeSpend(acc, next); err != nil {
 		return Decision{}, fmt.Errorf("client: plan of round %d: %w", next.Round, err)
 	}
 	after, err := epsilonOf(acc, p.Budget.Delta)

@@ -41,6 +41,9 @@ func TrainConfigOf(t protocol.TrainParams, spec protocol.TaskSpec) (models.Train
 }
 
 func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *api.TrainPlan, res *Result) error {
+	if p.GetRecordDistributed() {
+		return c.trainDistributed(ctx, conn, p, res)
+	}
 	round := int(p.GetRound())
 	if h := c.cfg.Hooks.AfterPlan; h != nil {
 		if err := h(round); err != nil {

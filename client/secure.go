@@ -140,19 +140,27 @@ func (c *Client) startSecure(ctx context.Context, conn api.FederationClient, p *
 		res.Clipped = append(res.Clipped, round)
 		c.log.Info("update clipped for secure aggregation", "round", round, "bound", p.GetUpdateClip())
 	}
+	sess := secSession{round: round, intent: intent, tenant: tenantIntent, weight: wt.intent, input: input}
+	if dp != nil {
+		sess.shares = dp.Threshold
+	}
+	return c.advertise(ctx, conn, params, sess)
+}
+
+// advertise starts the secure session sess (its c is set here) with
+// params and sends this client's keys.
+func (c *Client) advertise(ctx context.Context, conn api.FederationClient, params *secagg.Params, sess secSession) error {
 	sc, err := secagg.NewClient(secagg.ClientConfig{Params: params, ID: c.cfg.Tenant, Identity: c.cfg.Identity, Rand: c.cfg.Rand})
 	if err != nil {
-		return fmt.Errorf("client: round %d: %w", round, err)
+		return fmt.Errorf("client: round %d: %w", sess.round, err)
 	}
-	c.sec = &secSession{round: round, intent: intent, tenant: tenantIntent, weight: wt.intent, c: sc, input: input}
-	if dp != nil {
-		c.sec.shares = dp.Threshold
-	}
+	sess.c = sc
+	c.sec = &sess
 	adv, err := sc.Advertise()
 	if err != nil {
 		return err
 	}
-	return c.sendSecure(ctx, conn, round, secagg.StageAdvertise, adv)
+	return c.sendSecure(ctx, conn, sess.round, secagg.StageAdvertise, adv)
 }
 
 // secureStep answers one stage of the current session.
@@ -287,11 +295,15 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			return fmt.Errorf("client: round %d: %w", round, err)
 		}
 		if n := len(req.Survivors); s.shares > 0 && n < s.shares {
-			// Tenant-level noise is calibrated to s.shares noise
+			// The noise (tenant-level, or record-level in the
+			// distributed mode) is calibrated to s.shares noise
 			// shares; a sum of fewer carries less noise than the
 			// accounting assumes (issue #13 finding 4). Not unmasked.
-			c.log.Warn("refused unmask request: fewer survivors than the noise shares the tenant-level ε assumes", "round", round, "survivors", n, "shares", s.shares)
-			c.sec = nil
+			c.log.Warn("refused unmask request: fewer survivors than the noise shares the ε assumes", "round", round, "survivors", n, "shares", s.shares)
+			// Left, not just forgotten: the coordinator serves the
+			// unmask stage again until its deadline, and those polls
+			// must not end this client.
+			c.leaveSecure(round)
 			return nil
 		}
 		resp, err := s.c.Unmask(&req)
@@ -422,7 +434,7 @@ func (c *Client) tenantLevelDecline(p *api.TrainPlan) (string, error) {
 // tenantDP rebuilds a round's distributed discrete Gaussian parameters
 // from its plan (nil when the round has no tenant-level DP) and checks them.
 func tenantDP(p *api.TrainPlan, dim int) (*ddg.Params, error) {
-	if p.GetDdgGamma() == 0 {
+	if p.GetDdgGamma() == 0 || p.GetRecordDistributed() {
 		return nil, nil
 	}
 	clip := p.GetUpdateClip()

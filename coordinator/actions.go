@@ -93,6 +93,9 @@ type Event struct {
 	// DP rounds only) and TenantDelta its δ.
 	TenantDP    *ddg.Params
 	TenantDelta float64
+	// RecordDP is the round's record-level distributed mode (nil
+	// otherwise): EvReceived masked inputs are recorded under it.
+	RecordDP *ddg.Record
 	// TenantCharged lists, on an abandoned tenant-level round, the tenants
 	// whose tenant-level spend counts although no sum was released: they
 	// advertised keys, so their own ledgers hold the round's intent (the

@@ -58,6 +58,14 @@ func (f *Federation) roundsEpsilon(rounds int, delta float64) (float64, error) {
 		return e, nil
 	}
 	p := f.cfg.Train
+	if z, ok, err := f.recordNoise(); err != nil {
+		return 0, err
+	} else if ok {
+		// Record-level distributed mode: one step per round; the pooled
+		// sampled Gaussian of the noise the sum is guaranteed is a lower
+		// bound on the tenants' ε (ddg.Record's bound is above it).
+		p.NoiseMultiplier, p.LocalSteps = z, 1
+	}
 	e, err := privacy.RDPEpsilon(p.SampleRate, p.NoiseMultiplier, rounds*p.LocalSteps, delta)
 	if err != nil {
 		return 0, err

@@ -114,6 +114,11 @@ func (c *Config) check() error {
 		if c.MinClients < 3 {
 			errs = append(errs, fmt.Errorf("secure aggregation needs at least 3 clients per round, min clients is %d", c.MinClients))
 		}
+		if r := c.Secure.RecordDP; r != nil {
+			if err := r.check(*c); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	p := c.Train
 	if !(p.SampleRate > 0 && p.SampleRate <= 1) {

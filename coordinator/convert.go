@@ -29,6 +29,10 @@ func ActionToProto(a Action) *api.PollResponse {
 			if slices.ContainsFunc(s.Certs, func(c []byte) bool { return len(c) > 0 }) {
 				tp.CohortCerts = s.Certs
 			}
+			if r := s.Record; r != nil {
+				tp.RecordDistributed, tp.DdgDim = true, int32(r.Dim)
+				tp.DdgGamma, tp.DdgSigma, tp.DdgBeta, tp.DdgShares = r.Gamma, r.Sigma, r.Beta, int32(r.Threshold)
+			}
 			if d := s.DDG; d != nil {
 				tp.DdgGamma, tp.DdgSigma, tp.DdgBeta, tp.DdgShares, tp.TenantDelta = d.Gamma, d.Sigma, d.Beta, int32(d.Threshold), s.TenantDelta
 			}

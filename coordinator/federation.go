@@ -9,6 +9,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/privacy/adaptive"
+	"github.com/fedb2b/fedb2b/privacy/ddg"
 	"github.com/fedb2b/fedb2b/protocol"
 )
 
@@ -83,6 +84,9 @@ type Federation struct {
 	// notices holds, per tenant, the abort notice of a secure round it
 	// was still part of; the next Poll delivers it.
 	notices map[string]Action
+	// recordPlans caches the record-level distributed mode's parameters
+	// per cohort size.
+	recordPlans map[int]ddg.Record
 }
 
 // New returns a federation whose version 0 is initial (copied).
@@ -103,14 +107,18 @@ func New(cfg Config, initial []float64) (*Federation, error) {
 		}
 		clipper = c
 	}
-	return &Federation{
+	f := &Federation{
 		clipper:  clipper,
 		cfg:      cfg,
 		tenants:  map[string]*tenant{},
 		versions: [][]float64{slices.Clone(initial)},
 		notices:  map[string]Action{},
 		next:     1,
-	}, nil
+	}
+	if err := f.warmRecord(); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // NewResumed returns a federation that continues from rs (see Durable):
@@ -284,6 +292,7 @@ func (f *Federation) plan(r *round) *Plan {
 	if r.sec != nil {
 		sp := r.sec.plan
 		p.Secure = &sp
+		recordTrain(p)
 	}
 	return p
 }

@@ -56,6 +56,9 @@ func (r *LedgerRecorder) Record(_ *Federation, e Event) error {
 			x.Mechanism = ledger.MechDPSGD
 			x.Params = ledger.Params{SamplingRate: r.Train.SampleRate, NoiseMultiplier: r.Train.NoiseMultiplier,
 				ClipNorm: r.Train.ClipNorm, Steps: r.Train.LocalSteps}
+			if d := e.RecordDP; d != nil {
+				x.Mechanism, x.Params = ledger.MechDDGRecord, ledger.RecordParams(*d)
+			}
 		}
 		entries = append(entries, x)
 		if d := e.TenantDP; d != nil {

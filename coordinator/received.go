@@ -21,6 +21,7 @@ func (f *Federation) received(name, kind string, hash [32]byte, now time.Time) {
 	case ledger.KindMaskedInput:
 		if s := r.sec; s != nil {
 			ev.TenantDP, ev.TenantDelta, ev.UpdateClip = s.plan.DDG, s.plan.TenantDelta, s.plan.ClipNorm
+			ev.RecordDP = s.plan.Record
 			ev.NoisedCount = s.plan.DDG == nil && s.plan.MaxWeight > 0 && f.cfg.Train.WeightEpsilon > 0
 		}
 	}

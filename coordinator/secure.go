@@ -62,6 +62,9 @@ type SecureConfig struct {
 	// sum of any MinClients survivors carries noise calibrated for
 	// tenant-level (Epsilon, Delta) after all Rounds.
 	TenantDP *TenantDP
+	// RecordDP, if set, runs the record-level distributed mode (FedSGD
+	// with the DP-SGD noise added inside secure aggregation; see RecordDP).
+	RecordDP *RecordDP
 }
 
 // TenantDP is a tenant-level privacy target.
@@ -89,6 +92,9 @@ type SecurePlan struct {
 	// BitWeight > 0: adaptive clipping; ClipNorm is the round's clip C and
 	// the DDG parameters are for the joint vector [clip(Δ, C), w·(b − ½)].
 	BitWeight float64
+	// Record holds the record-level distributed mode's parameters (nil
+	// otherwise); its Dim is the number of parameters that train.
+	Record *ddg.Record
 }
 
 // secureRound is the secure-aggregation state of one round.
@@ -163,7 +169,17 @@ func (f *Federation) startSecure(r *round) error {
 	q := secagg.Quantizer{ClipNorm: plan.ClipNorm, Scale: plan.Scale}
 	dim := f.cfg.Task.NumParams
 	var codec *ddg.Codec
-	if dp := sc.TenantDP; dp != nil {
+	if sc.RecordDP != nil {
+		rec, err := f.recordPlan(n)
+		if err != nil {
+			return err
+		}
+		if codec, err = ddg.NewCodec(rec.Params); err != nil {
+			return err
+		}
+		plan.Record, plan.ClipNorm, plan.Scale = &rec, rec.ClipNorm, 0
+		dim = rec.PaddedDim()
+	} else if dp := sc.TenantDP; dp != nil {
 		clip := plan.ClipNorm
 		if f.clipper != nil {
 			// The bit weight equals the clip: the bit sum then sees noise
@@ -434,6 +450,13 @@ func (f *Federation) advanceSecure(now time.Time) bool {
 		f.abandon(now, fmt.Sprintf("secure aggregation stopped before unmasking: %d masked inputs, the tenant-level noise needs %d", len(next), s.plan.DDG.Threshold))
 		return true
 	}
+	if st == secagg.StageMaskedInput && s.plan.Record != nil && len(next) < s.plan.Record.Threshold {
+		// The record-level noise is calibrated to Record.Threshold honest
+		// shares: fewer masked inputs carry less noise than every
+		// tenant's ε assumes. Nothing is unmasked.
+		f.abandon(now, fmt.Sprintf("secure aggregation stopped before unmasking: %d masked inputs, the record-level distributed noise needs %d honest shares", len(next), s.plan.Record.Threshold))
+		return true
+	}
 	if err := s.server.CloseStage(st); err != nil {
 		f.abandon(now, fmt.Sprintf("secure aggregation stopped in stage %s: %v", st, err))
 		return true
@@ -469,6 +492,20 @@ func (f *Federation) finishSecure(now time.Time) {
 		return
 	}
 	dec := make([]float64, len(sum))
+	if s.plan.Record != nil {
+		dec = dec[:s.plan.Record.Dim]
+		if err := s.codec.Decode(dec, sum, protocol.RotationSeed(s.plan.Seed)); err != nil {
+			f.abandon(now, fmt.Sprintf("record-level distributed DP decode: %v", err))
+			return
+		}
+		parts := make([]string, len(survivors))
+		for i, idx := range survivors {
+			parts[i] = s.params.Participant(idx).ID
+		}
+		slices.Sort(parts)
+		f.aggregate(now, parts, f.recordAggregate(dec, len(parts)))
+		return
+	}
 	if s.codec != nil {
 		dec = dec[:s.plan.DDG.Dim]
 	}

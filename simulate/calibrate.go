@@ -29,5 +29,5 @@ func calibrate(cfg Config, kind modeltask.Kind) (float64, error) {
 // aggregation, or secure aggregation with MaxWeight and no tenant-level
 // DP.
 func (c Config) weighted() bool {
-	return c.InsecurePlainAggregation || (c.MaxWeight > 0 && c.TenantEpsilon == 0)
+	return c.InsecurePlainAggregation || (c.MaxWeight > 0 && c.TenantEpsilon == 0 && !c.distributed())
 }

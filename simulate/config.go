@@ -122,6 +122,21 @@ type Config struct {
 	// starting at UpdateClip); 0 keeps the clip fixed.
 	AdaptiveQuantile float64
 
+	// DPMode is the record-level trust model: "" or "local" (local
+	// DP-SGD, the default) or DPModeDistributed (record-level DP with
+	// the noise added inside secure aggregation, FedSGD; see
+	// DistributedDefaults). HonestTenants is the number of honest
+	// tenants the distributed mode's ε assumes in every unmasked sum (0:
+	// t − c + 1, the most the tenants' secure-aggregation policy allows;
+	// the mode's default threshold t is n − 1); each tenant records it in its ledger and helps unmask
+	// only sums of at least HonestTenants + AssumeColluders inputs.
+	// TenantDPMode, if set, is the tenants' own policy instead of DPMode
+	// (a tenant in local mode declines distributed rounds).
+	DPMode          string
+	HonestTenants   int
+	AssumeColluders int
+	TenantDPMode    string
+
 	// InsecureNoTLS talks plain gRPC on loopback; the default is an
 	// operator CA, tenant enrolment and mutual TLS 1.3.
 	InsecureNoTLS bool
@@ -154,8 +169,8 @@ type Config struct {
 // exact count has ε = ∞; the demo refuses such a run unless told to allow
 // it, and the report then gives every tenant that took part ε = ∞.
 func (c Config) ExactReleases() []string {
-	if c.TenantEpsilon > 0 && !c.TenantDPEvaluation {
-		return nil // tenant-level runs release no evaluation and no counts
+	if (c.TenantEpsilon > 0 && !c.TenantDPEvaluation) || c.distributed() {
+		return nil // tenant-level and distributed runs release no evaluation and no counts
 	}
 	var out []string
 	if c.evaluates() && c.EvalEpsilon == 0 {
@@ -167,7 +182,9 @@ func (c Config) ExactReleases() []string {
 	return out
 }
 
-func (c Config) evaluates() bool { return c.TenantEpsilon == 0 || c.TenantDPEvaluation }
+func (c Config) evaluates() bool {
+	return (c.TenantEpsilon == 0 || c.TenantDPEvaluation) && !c.distributed()
+}
 
 // Defaults returns the demo's configuration: synthetic data, 5 tenants.
 func Defaults() Config {
@@ -268,6 +285,9 @@ func (c *Config) fill() error {
 	}
 	if c.Strategy != "fedavg" && c.Strategy != "fedadam" {
 		errs = append(errs, fmt.Errorf("strategy %q: want fedavg or fedadam", c.Strategy))
+	}
+	if err := c.checkDPMode(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("simulate: %w", errors.Join(errs...))

@@ -143,7 +143,9 @@ func runHonestBaselines(ctx context.Context, cfg Config, s *splitData, rep *Repo
 	rep.Baselines[BaselineAlone] = alone
 	rep.Baselines[BaselineAloneBest] = Baseline{Metrics: best, PerTenant: map[string]Metrics{bestName: best}}
 
-	if cfg.Adapter != modeltask.AdapterLinear {
+	if cfg.Adapter != modeltask.AdapterLinear || cfg.distributed() {
+		// The distributed mode's DP-SGD step is pooled across tenants;
+		// a tenant alone has no such noise to share.
 		return nil
 	}
 	rng, err := privacy.NewRand(cfg.Rand)

@@ -55,6 +55,12 @@ type PrivacyReport struct {
 	// TenantLevel is set when tenant-level DP was added inside secure
 	// aggregation.
 	TenantLevel *TenantLevelReport `json:"tenant_level,omitempty"`
+	// Mode is "distributed" for record-level DP with the noise added
+	// inside secure aggregation (empty: local DP-SGD); HonestTenants is
+	// the number of honest tenants its ε assumes in every unmasked sum,
+	// and NoiseMultiplier the z those shares guarantee on the sum.
+	Mode          string `json:"dp_mode,omitempty"`
+	HonestTenants int    `json:"honest_tenants,omitempty"`
 }
 
 // TenantLevelReport states the tenant-level guarantee (distributed

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
@@ -193,8 +194,13 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 			return err
 		}
 		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: cfg.UpdateClip, Neighbours: cfg.Neighbours, Threshold: cfg.Threshold, Rand: coordRand}
-		if cfg.MaxWeight > 0 && cfg.TenantEpsilon == 0 {
+		if cfg.weighted() {
 			ccfg.Secure.MaxWeight = cfg.MaxWeight
+		}
+		if cfg.distributed() {
+			if ccfg.Secure.RecordDP, err = cfg.recordDP(task); err != nil {
+				return err
+			}
 		}
 		if cfg.TenantEpsilon > 0 {
 			ccfg.Secure.TenantDP = &coordinator.TenantDP{Epsilon: cfg.TenantEpsilon, Delta: cfg.Delta}
@@ -436,6 +442,15 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 	rep.Privacy = PrivacyReport{Unit: "record", Delta: cfg.Delta, NoiseMultiplier: cfg.NoiseMultiplier,
 		SampleRate: cfg.SampleRate, StepsPerRound: cfg.LocalSteps, EpsilonPerTenant: rep.Epsilon,
 		ExactReleases: cfg.ExactReleases(), EpsilonInfinite: exact}
+	if r := ccfg.Secure; r != nil && r.RecordDP != nil {
+		rep.Privacy.Mode, rep.Privacy.HonestTenants, rep.Privacy.StepsPerRound = DPModeDistributed, r.RecordDP.Shares, 1
+		if p := fed.RecordPlan(); p != nil {
+			rep.Privacy.NoiseMultiplier = p.NoiseMultiplier()
+			if rep.SecureAggregation != nil {
+				rep.SecureAggregation.UpdateClip = p.ClipNorm // the gradient sum's clip S
+			}
+		}
+	}
 	if cfg.TenantEpsilon > 0 {
 		tl := &TenantLevelReport{Unit: "tenant", Delta: cfg.Delta, Target: cfg.TenantEpsilon, EpsilonPerTenant: Epsilons{}}
 		for _, name := range names {
@@ -499,7 +514,8 @@ func tenantClientConfig(cfg Config, td tenantRef, log client.SpendLog, drop *dro
 	return client.Config{
 		Tenant: td.name, Encoder: cfg.Encoder, Learner: td.learner,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6),
-			RequireNoisedCounts: cfg.EvalEpsilon > 0 && cfg.WeightEpsilon > 0},
+			RequireNoisedCounts: cfg.EvalEpsilon > 0 && cfg.WeightEpsilon > 0,
+			DPMode:              cmp.Or(cfg.TenantDPMode, cfg.DPMode), AssumeColluders: cfg.AssumeColluders},
 		Spends: log, Rand: rnd, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
 		AllowInsecurePlainAggregation: cfg.InsecurePlainAggregation && !cfg.TenantsRequireSecure,
 	}, nil

@@ -215,6 +215,9 @@ func exactValues(ctx context.Context, t TaskFederation, built []modeltask.Learne
 // calibrateFor sets cfg.NoiseMultiplier (if 0) for the target ε, counting
 // the noised evaluations of kind, and checks one round fits the cap.
 func calibrateFor(cfg *Config, kind modeltask.Kind) error {
+	if cfg.distributed() {
+		return nil // the coordinator plans the distributed noise (coordinator.RecordDP)
+	}
 	if cfg.NoiseMultiplier == 0 {
 		z, err := calibrate(*cfg, kind)
 		if err != nil {

@@ -47,6 +47,8 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	delta := fs.Float64("delta", 1e-5, "δ of this tenant's guarantee")
 	tenantCap := fs.Float64("tenant-epsilon-cap", 0, "this tenant's tenant-level ε cap (distributed discrete Gaussian rounds, every round it advertised in counted, abandoned ones too); rounds that would exceed it, and rounds without tenant-level noise, are declined (0: no cap)")
 	minNoise := fs.Float64("min-noise", 0, "refuse rounds with a smaller noise multiplier")
+	dpMode := fs.String("dp-mode", client.DPModeLocal, "record-level trust model this tenant accepts: local (DP-SGD on this tenant's own update; holds against everyone) or distributed (one DP-SGD step per round with this tenant's share of the noise added inside secure aggregation; holds against the coordinator only while secure aggregation holds and the plan's honest tenants are honest, a number each ledger entry records)")
+	colluders := fs.Int("assume-colluders", 0, "with --dp-mode distributed: survivors that may collude with the coordinator; this tenant helps unmask only sums of at least the plan's honest tenants plus this many inputs")
 	minCohort := fs.Int("min-cohort", 0, "refuse rounds with a smaller cohort")
 	keyFile := fs.String("key", "", "this tenant's age-encrypted ed25519 identity and ledger-signing key (default WORKDIR/signing.key.age; created on first run with signing.pub beside it, encrypted as --passphrase-env or --identity say)")
 	tlsDir := fs.String("tls-dir", "", "credentials made by 'fedb2b client enroll --dir' (mutual TLS 1.3)")
@@ -86,6 +88,9 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	}
 	if *tenant == "" || *data == "" {
 		return fail(fmt.Errorf("--tenant and --data are required"))
+	}
+	if *dpMode != client.DPModeLocal && *dpMode != client.DPModeDistributed {
+		return fail(fmt.Errorf("--dp-mode %q: want %s or %s", *dpMode, client.DPModeLocal, client.DPModeDistributed))
 	}
 	policy := dataset.Skip
 	switch *onBad {
@@ -155,7 +160,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 		Hooks:  hooks,
 		Tenant: *tenant, Encoder: enc, Train: train, Test: test, Spends: spends, Log: log, Identity: identity, CA: pinnedCA, ModelOut: *modelOut,
 		AllowInsecurePlainAggregation: *allowPlain,
-		Policy: client.Policy{Budget: client.Budget{Epsilon: *epsCap, Delta: *delta}, MinNoise: *minNoise, MinCohort: *minCohort,
+		Policy: client.Policy{Budget: client.Budget{Epsilon: *epsCap, Delta: *delta}, MinNoise: *minNoise, MinCohort: *minCohort, DPMode: *dpMode, AssumeColluders: *colluders,
 			RequireNoisedCounts: !*exactEval, TenantEpsilon: *tenantCap},
 	})
 	if err != nil {

@@ -32,6 +32,24 @@ func applyLinearDefaults(fs *flag.FlagSet, cfg *simulate.Config, enc *encoderFla
 	}
 }
 
+// applyDistributedDefaults sets simulate.DistributedDefaults' settings of
+// the distributed mode for the flags not given.
+func applyDistributedDefaults(fs *flag.FlagSet, cfg *simulate.Config) {
+	d := simulate.DistributedDefaults()
+	for name, set := range map[string]func(){
+		"rounds":      func() { cfg.Rounds = d.Rounds },
+		"q":           func() { cfg.SampleRate = d.SampleRate },
+		"clip":        func() { cfg.ClipNorm = d.ClipNorm },
+		"local-steps": func() { cfg.LocalSteps = d.LocalSteps },
+		"strategy":    func() { cfg.Strategy = d.Strategy },
+		"server-lr":   func() { cfg.ServerLR = d.ServerLR },
+	} {
+		if !flagSet(fs, name) {
+			set()
+		}
+	}
+}
+
 // printBaselines prints the references beside the federated figures: the
 // honest ones first (pooled and alone, both non-private), then the
 // same-DP local baseline and the adapter's own centralized training.

@@ -122,5 +122,5 @@ var flagDomains = map[string]domain{
 	"steps": atLeastOne, "max-connections": atLeastOne, "weeks": atLeastOne, "personalize-steps": atLeastOne, "batch": atLeastOne, "dim": atLeastOne,
 	"eps-segments": positive, "eps-quantiles": positive, "eps-demand": positive, "budget": positive,
 	"max-order-value": positive, "max-weekly-quantity": positive, "target-epsilon": positive,
-	"expected-batch": nonNeg, "tenant-epsilon-cap": nonNeg, "trials": atLeastOne, "confidence": fraction, "tenant-cohort": atLeastOne,
+	"expected-batch": nonNeg, "tenant-epsilon-cap": nonNeg, "honest-tenants": nonNegInt, "assume-colluders": nonNegInt, "trials": atLeastOne, "confidence": fraction, "tenant-cohort": atLeastOne,
 }

@@ -79,6 +79,8 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	neighbours := fs.Int("neighbours", 0, "SecAgg+ neighbours k (0: all)")
 	maxWeight := fs.Float64("max-weight", d.MaxWeight, "FedAvg weight = a tenant's example count capped at this, summed inside secure aggregation (0: every tenant counts once)")
 	threshold := fs.Int("threshold", 0, "SecAgg+ threshold t (0: ⌊k/2⌋+1)")
+	dpMode := fs.String("dp-mode", client.DPModeLocal, "record-level trust model of the plans: local (tenants run DP-SGD on their own updates) or distributed (--adapter linear: one DP-SGD step per round, each tenant's share of the noise added inside secure aggregation, calibrated to --epsilon for --honest-tenants shares; tenants must opt in; --strategy fedadam applies the step)")
+	honest := fs.Int("honest-tenants", 0, "with --dp-mode distributed: honest tenants every unmasked sum must hold (the noise's shares; required, at most t − c + 1 or the tenants refuse the plan)")
 	kindName := fs.String("kind", modeltask.KindClassify, "task kind over labelled texts: classify or intent (out-of-scope label \""+intent.OOSLabel+"\" held out of the classes)")
 	adapter := fs.String("adapter", modeltask.AdapterHead, "classify: head (LoRA classifier over pooled vectors) or encoder-lora (LoRA inside the top --lora-layers layers of a bert: encoder, rank --rank)")
 	peftOut := fs.String("peft-out", "", "with --adapter encoder-lora: write the final global adapter in Hugging Face PEFT format into this directory")
@@ -130,7 +132,16 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	if *noise == 0 {
+	distributed := *dpMode == client.DPModeDistributed
+	switch {
+	case *dpMode != client.DPModeLocal && !distributed:
+		return fail(fmt.Errorf("--dp-mode %q: want %s or %s", *dpMode, client.DPModeLocal, client.DPModeDistributed))
+	case distributed && (*adapter != modeltask.AdapterLinear || *insecure || *honest < 1):
+		return fail(errors.New("--dp-mode distributed needs --adapter linear, secure aggregation and --honest-tenants ≥ 1"))
+	case !distributed && *honest != 0:
+		return fail(errors.New("--honest-tenants is an assumption of --dp-mode distributed"))
+	}
+	if *noise == 0 && !distributed {
 		r := client.Releases{Evals: coordinator.Evaluations(*rounds, *evalEvery), EvalL0: kind.L0, EvalLInf: kind.LInf,
 			EvalEpsilon: *evalEps, WeightEpsilon: *weightEps}
 		if *insecure || *maxWeight > 0 {
@@ -160,6 +171,14 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	}
 	if !*insecure {
 		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: *updateClip, Neighbours: *neighbours, Threshold: *threshold, MaxWeight: *maxWeight}
+	}
+	if distributed {
+		// The whole budget trains (no evaluation or count is released);
+		// the sum clip is four public expected batches of clipped
+		// gradients (simulate.Config.recordDP).
+		ccfg.Secure.MaxWeight, ccfg.SkipEvaluation, ccfg.Train.WeightEpsilon, ccfg.EvalEpsilon = 0, true, 0, 0
+		ccfg.Secure.RecordDP = &coordinator.RecordDP{Epsilon: *eps, Delta: *delta, Shares: *honest, Dim: modeltask.TrainableParams(spec),
+			SumClip: 4 * *q * models.DefaultExpectedRecords * *clip, ExpectedBatch: *expBatch}
 	}
 	// The configuration is checked before anything is opened (a standby
 	// would otherwise wait for the lease with a plan it cannot run).

@@ -165,6 +165,17 @@ func (l *LinearClassifier) Train(cfg models.TrainConfig, rng *mrand.Rand) (model
 	return l.trainer.TrainRows(l.trainX, l.trainY, lc, rng)
 }
 
+// ClippedGradSum implements GradSummer with the bias frozen (its
+// coordinates are zero, as in Train): only the first
+// TrainableParams(spec) parameters carry gradient.
+func (l *LinearClassifier) ClippedGradSum(q, clip float64, rng *mrand.Rand) ([]float64, models.GradSumStats, error) {
+	return l.trainer.ClippedGradSumRows(l.trainX, l.trainY, q, clip, true, rng)
+}
+
+// TrainableParams is the number of leading parameters a linear task's
+// learner trains (the weights W; the bias stays frozen): InputDim·classes.
+func TrainableParams(spec protocol.TaskSpec) int { return spec.InputDim * len(spec.Labels) }
+
 // EvalStats returns ClassStats of the held-out split.
 func (l *LinearClassifier) EvalStats() ([]int64, error) {
 	k := l.head.Config().Classes

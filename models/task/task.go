@@ -31,6 +31,16 @@ type Learner interface {
 	EvalStats() ([]int64, error)
 }
 
+// GradSummer is implemented by learners that can take part in the
+// record-level distributed mode (FedSGD, privacy/ddg.Record): the sum of
+// the per-example gradients, each clipped to clip, of a Poisson sample at
+// rate q of the local training split at the current parameters, in Params
+// order, with no noise and no division. It is private (see
+// models.LinearTrainer.ClippedGradSum).
+type GradSummer interface {
+	ClippedGradSum(q, clip float64, rng *mrand.Rand) ([]float64, models.GradSumStats, error)
+}
+
 // Deployer is implemented by learners whose deployed predictions use local
 // data beyond what EvalStats may (a recommender's ranking with the
 // tenant's own popularity). DeployedStats has the EvalStats layout but no

@@ -184,11 +184,12 @@ func TestVerifyDetectsEditOfEveryField(t *testing.T) {
 		}
 		os.WriteFile(path, orig[party], 0o644)
 	}
-	// 3 ledgers of 12, 4 and 4 lines, 32 leaf fields each (24, plus the
-	// five parameters of the distributed discrete Gaussian, plus kind and
-	// head_signature of received entries, plus epsilon_infinite).
-	if want := (12 + 4 + 4) * len(paths); cases != want || len(paths) != 32 {
-		t.Fatalf("%d cases over %d fields, want %d over 32", cases, len(paths), want)
+	// 3 ledgers of 12, 4 and 4 lines, 33 leaf fields each (24, plus the
+	// five parameters of the distributed discrete Gaussian and the sum
+	// clip of its record-level mode, plus kind and head_signature of
+	// received entries, plus epsilon_infinite).
+	if want := (12 + 4 + 4) * len(paths); cases != want || len(paths) != 33 {
+		t.Fatalf("%d cases over %d fields, want %d over 33", cases, len(paths), want)
 	}
 }
 

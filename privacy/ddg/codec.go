@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/fedb2b/fedb2b/privacy"
 )
@@ -28,7 +29,7 @@ func NewCodec(p Params) (*Codec, error) {
 	if p.Bits > 32 {
 		return nil, bad("Params.Bits = %d exceeds the 32-bit words a codec writes", p.Bits)
 	}
-	s, err := NewSampler(p.IntSigma() * p.IntSigma())
+	s, err := cachedSampler(p.IntSigma() * p.IntSigma())
 	if err != nil {
 		return nil, err
 	}
@@ -164,4 +165,32 @@ func (c *Codec) WithClip(s float64) (*Codec, error) {
 		return nil, err
 	}
 	return &Codec{p: p, samp: c.samp, bound2: c.bound2, bound2f: c.bound2f}, nil
+}
+
+// samplers caches noise samplers by variance: a table for σ/γ near
+// MaxTableSigma takes seconds to build (about 10 s here for 2^16), and
+// every round of a federation uses the same σ/γ. A Sampler is read-only
+// once built, so sharing it is safe. At most maxCachedSamplers are kept.
+var samplers struct {
+	sync.Mutex
+	m map[float64]*Sampler
+}
+
+const maxCachedSamplers = 4
+
+func cachedSampler(sigma2 float64) (*Sampler, error) {
+	samplers.Lock()
+	defer samplers.Unlock()
+	if s, ok := samplers.m[sigma2]; ok {
+		return s, nil
+	}
+	s, err := NewSampler(sigma2)
+	if err != nil {
+		return nil, err
+	}
+	if samplers.m == nil || len(samplers.m) >= maxCachedSamplers {
+		samplers.m = map[float64]*Sampler{}
+	}
+	samplers.m[sigma2] = s
+	return s, nil
 }

@@ -66,6 +66,21 @@
 // sub-Gaussian union bound over the D coordinates). Params.BitsNeeded
 // reports the ring width the sum actually needs.
 //
+// # Record-level distributed mode (Record)
+//
+// Record applies the same machinery to record-level DP-SGD (FedSGD, issue
+// #16): each client's vector is the sum of its clipped per-example
+// gradients over a Poisson sample (no noise, no division), and the shares
+// of Threshold honest clients give the sum the noise of one pooled DP-SGD
+// step. Its sensitivity is one record's clip in integer units plus √D for
+// rounding, C/γ + √D; sampling is amplified by Zhu and Wang's general
+// Poisson bound; RecordEpsilon composes rounds. PlanRecord aims σ/γ at
+// 0.95·MaxTableSigma so the rounding term stays small (the sampler's
+// table then takes seconds to build once; codecs share it). The guarantee
+// holds against the coordinator only while secure aggregation holds and
+// Threshold survivors of every unmasked sum are honest: a trust model the
+// tenant opts into (client.Policy.DPMode), recorded in its ledger.
+//
 // Threat model: clients are honest in adding their noise (a client that
 // skips its share weakens everyone's guarantee by one share); the
 // coordinator is honest-but-curious and sees only the noised sum.

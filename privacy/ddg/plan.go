@@ -41,6 +41,17 @@ type Goal struct {
 // σ and γ depend on each other through Δ₂; Plan iterates to a fixed point.
 // It fails, naming the parameter, if no γ fits the ring.
 func Plan(g Goal) (Params, error) {
+	return plan(g, func(p Params, loose bool) (Params, error) {
+		if loose {
+			return calibrateLoose(g, p)
+		}
+		return Calibrate(g.Epsilon, g.Delta, g.Rounds, p)
+	})
+}
+
+// plan is Plan with σ calibrated by cal (loose: without the ring check,
+// which plan settles by adjusting γ afterwards).
+func plan(g Goal, cal func(p Params, loose bool) (Params, error)) (Params, error) {
 	p := Params{Dim: g.Dim, ClipNorm: g.ClipNorm, Beta: g.Beta, Threshold: g.Threshold,
 		Cohort: g.Cohort, Bits: g.Bits, MaxWrapProb: g.MaxWrapProb}
 	if p.Beta == 0 {
@@ -69,14 +80,14 @@ func Plan(g Goal) (Params, error) {
 	k := math.Sqrt(2 * math.Log(2*d/p.maxWrap()))
 	var err error
 	for range 6 {
-		if p, err = calibrateLoose(g, p); err != nil {
+		if p, err = cal(p, true); err != nil {
 			return p, err
 		}
 		n := float64(p.Cohort)
 		gmin := 1.001 * k * math.Sqrt(n*n*p.ClipNorm*p.ClipNorm/d+n*p.Sigma*p.Sigma) / room
 		p.Gamma = math.Max(p.Sigma/target, gmin)
 	}
-	p, err = Calibrate(g.Epsilon, g.Delta, g.Rounds, p)
+	p, err = cal(p, false)
 	if err != nil {
 		return p, fmt.Errorf("ddg: plan: %w", err)
 	}

@@ -105,7 +105,11 @@ type Params struct {
 	Gamma      float64 `json:"gamma,omitempty"`       // quantisation granularity γ
 	ShareSigma float64 `json:"share_sigma,omitempty"` // per-client discrete Gaussian σ, in units of γ·... (ddg.Params.Sigma)
 	Beta       float64 `json:"beta,omitempty"`        // conditional rounding parameter β
-	Shares     int     `json:"shares,omitempty"`      // noise shares the sum is guaranteed to hold (minimum survivors)
+	Shares     int     `json:"shares,omitempty"`      // noise shares the sum is guaranteed to hold (minimum survivors); record-level distributed mode: the honest tenants assumed
+	// Record-level distributed mode (MechDDGRecord): ClipNorm is the
+	// per-record clip C, SamplingRate q, and SumClip S bounds a tenant's
+	// clipped-gradient sum (the DDG's clip).
+	SumClip float64 `json:"sum_clip,omitempty"`
 }
 
 // Entry is one line of a ledger. The writer fills Seq, Time (when empty),

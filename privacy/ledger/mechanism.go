@@ -169,6 +169,7 @@ func init() {
 	RegisterMechanism(Mechanism{Name: MechScalarGaussian, Validate: validateScalarGaussian, Compose: composeScalarGaussian})
 	RegisterMechanism(Mechanism{Name: MechDDG, Validate: validateDDG, Compose: composeDDG})
 	RegisterMechanism(Mechanism{Name: MechExact, Validate: validateExact, Compose: composeExact})
+	RegisterMechanism(Mechanism{Name: MechDDGRecord, Validate: validateDDGRecord, Compose: composeDDGRecord})
 }
 
 func positiveFinite(name string, v float64) error {
@@ -191,8 +192,8 @@ func validateGaussianCommon(p Params) error {
 	if p.CohortSize != 0 || p.Bits != 0 {
 		return errors.New("cohort_size and bits are not parameters of this mechanism")
 	}
-	if p.Dim != 0 || p.Gamma != 0 || p.ShareSigma != 0 || p.Beta != 0 || p.Shares != 0 {
-		return errors.New("dim, gamma, share_sigma, beta and shares are not parameters of this mechanism")
+	if p.Dim != 0 || p.Gamma != 0 || p.ShareSigma != 0 || p.Beta != 0 || p.Shares != 0 || p.SumClip != 0 {
+		return errors.New("dim, gamma, share_sigma, beta, shares and sum_clip are not parameters of this mechanism")
 	}
 	return nil
 }
