@@ -183,9 +183,9 @@ type IntentResult struct {
 	GlobalThreshold float64
 	// Federated is the federated model with each tenant's own threshold,
 	// calibrated locally on its validation split.
-	Federated       intent.Metrics
-	Local           intent.Metrics // each tenant alone, same DP-SGD steps
-	Centralized     intent.Metrics // pooled data, no privacy, pooled calibration
+	Federated   intent.Metrics
+	Local       intent.Metrics // each tenant alone, same DP-SGD steps
+	Centralized intent.Metrics // pooled data, no privacy, pooled calibration
 	// FederatedMSP and CentralizedMSP (linear head only) are the
 	// federated and centralized models with the maximum-softmax score
 	// instead of Score, thresholded as Federated and Centralized are:
@@ -193,12 +193,12 @@ type IntentResult struct {
 	FederatedMSP, CentralizedMSP intent.Metrics
 	Adapter                      string
 	Score                        intent.Scorer // the out-of-scope score of every figure but the MSP ones
-	FederatedAcc    float64        // in-scope argmax accuracy without threshold
-	LocalAcc        float64
-	CentralizedAcc  float64
-	Epsilon, Delta  float64 // record-level per tenant
-	NoiseMultiplier float64
-	Steps           int
+	FederatedAcc                 float64       // in-scope argmax accuracy without threshold
+	LocalAcc                     float64
+	CentralizedAcc               float64
+	Epsilon, Delta               float64 // record-level per tenant
+	NoiseMultiplier              float64
+	Steps                        int
 	// Federation is the operator's view: the federation's noised final
 	// evaluation (global threshold chosen from the noised histograms).
 	Federation map[string]float64
