@@ -17,8 +17,7 @@ import (
 // a boundary rejects exactly the buckets below it; the metrics follow
 // the calibration rate.
 func TestIntentLinearScaleHandComputed(t *testing.T) {
-	sc := DefaultIntentLinearScale()
-	sc.CalibrationRate = 0.1
+	sc := IntentScale{Scorer: intent.Scorer{Kind: intent.ScoreEnergy, Temperature: 1}, Lo: -4, Hi: 16, Buckets: IntentLinearBuckets, CalibrationRate: 0.1}
 	for _, c := range []struct {
 		v float64
 		b int
