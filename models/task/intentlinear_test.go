@@ -45,12 +45,25 @@ func TestIntentLinearScaleHandComputed(t *testing.T) {
 			t.Errorf("%s = %v, want %v (%v)", k, m[k], v, m)
 		}
 	}
-	// At the default 5 % nothing of 10 may be rejected: the threshold
-	// stops at the lowest calibration bucket's boundary, 0 (bucket 16),
-	// which catches an out-of-scope -1 but not 1.
+	// At the default 5 % of 10 (0.5 messages) the threshold passes the
+	// lowest calibration bucket's boundary, 0 (bucket 16, one message),
+	// and moves half a bucket into it: 0.125, which catches an
+	// out-of-scope -1 but not 1.
 	sc.CalibrationRate = 0
-	if m, _ := sc.Metrics(sc.Stats(nil, nil, []float64{1, -1}, cal)); m["threshold"] != 0 || m["oos_recall"] != 0.5 {
+	if m, _ := sc.Metrics(sc.Stats(nil, nil, []float64{1, -1}, cal)); m["threshold"] != 0.125 || m["oos_recall"] != 0.5 {
 		t.Fatalf("5 %% of 10: %v", m)
+	}
+	// Interpolated held-out counts: 40 calibration messages in bucket 16
+	// and 60 in bucket 36; 5 % = 5 of them moves τ an eighth into bucket
+	// 16 (0.03125); four held-out out-of-scope messages in bucket 16
+	// count as half a rejection, one in bucket 10 as one: recall 1.5/5.
+	var cal2 []float64
+	for i := range 100 {
+		cal2 = append(cal2, map[bool]float64{true: 0.1, false: 5}[i < 40])
+	}
+	m, _ = sc.Metrics(sc.Stats(nil, nil, []float64{0.1, 0.1, 0.1, 0.1, -1.4}, cal2))
+	if math.Abs(m["threshold"]-0.03125) > 1e-12 || math.Abs(m["oos_recall"]-1.5/5) > 1e-12 {
+		t.Fatalf("interpolated: %v", m)
 	}
 	// With every calibration score in the lowest bucket nothing is below
 	// any boundary but the first: no threshold.
