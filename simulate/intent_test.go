@@ -118,7 +118,7 @@ func TestRunIntentLinearSmallClinc(t *testing.T) {
 			evals++
 		}
 		// Rounds 3 with EvalEvery 10: the last round's evaluation only.
-		if evals != 1 || math.Abs(last.EpsilonCumulative-res.Epsilon) > 1e-6 {
+		if evals != 1 || math.Abs(float64(last.EpsilonCumulative)-res.Epsilon) > 1e-6 {
 			t.Errorf("%s: %d released evaluation intents at σ %v (want 1); ledger ε %v, reported %v", tr.Name, evals, rec.NoiseStd, last.EpsilonCumulative, res.Epsilon)
 		}
 	}
