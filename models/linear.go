@@ -111,6 +111,19 @@ func (h *LinearHead) logits(z []float64, x SparseRow) {
 	}
 }
 
+// Logits returns the class logits of each row.
+func (h *LinearHead) Logits(rows []SparseRow) ([][]float64, error) {
+	if err := h.CheckRows(rows); err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		out[i] = make([]float64, h.cfg.Classes)
+		h.logits(out[i], r)
+	}
+	return out, nil
+}
+
 // Scores returns the class probabilities softmax(logits) of each row.
 func (h *LinearHead) Scores(rows []SparseRow) ([][]float64, error) {
 	if err := h.CheckRows(rows); err != nil {

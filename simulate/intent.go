@@ -32,6 +32,18 @@ type IntentConfig struct {
 	// too few: the default is CalibrateQuantile).
 	Joint bool
 
+	// Adapter is the classifier: modeltask.AdapterLinear (default: the
+	// full-rank linear head over hashed features, DP-Adam, exact FedAvg,
+	// out-of-scope score Scale) or modeltask.AdapterHead (the LoRA head,
+	// maximum softmax). Bracketed defaults below are the head's; the
+	// linear head's are simulate.LinearDefaults' (8 rounds × 100 steps,
+	// q = 0.1, learning rate 0.05, server learning rate 1, hashing with
+	// models.DefaultLinearDim buckets).
+	Adapter string
+	// Scale is the linear head's out-of-scope score and histogram range
+	// (nil: modeltask.DefaultIntentLinearScale).
+	Scale *modeltask.IntentScale
+
 	Rank       int     // [models.DefaultRank]
 	Rounds     int     // [40]
 	LocalSteps int     // [10]
@@ -60,6 +72,44 @@ type IntentConfig struct {
 	EvalEvery int
 	// Progress, if set, is told when each long local step starts.
 	Progress func(step string)
+	// Workdir, if set, keeps every party's keys and ledger on disk
+	// (Config.Workdir).
+	Workdir string
+}
+
+// intentRaw is one tenant's messages: in-scope training messages (its
+// out-of-scope ones are never trained on), validation and held-out test
+// messages of both kinds.
+type intentRaw struct {
+	name             string
+	train, val, test []dataset.Example
+}
+
+// splitIntentTenants deals in-scope messages by Dirichlet label skew and
+// out-of-scope ones round-robin, holds out each tenant's TestFraction by
+// its keyed split and its ValFraction of the rest for validation.
+func splitIntentTenants(in, oos []dataset.Example, cfg IntentConfig) ([]intentRaw, error) {
+	parts, err := dataset.SplitDirichlet(in, cfg.Tenants, cfg.Alpha, cfg.Seed, dataset.SplitOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("intent: split: %w", err)
+	}
+	var out []intentRaw
+	for i, p := range parts {
+		for j := i; j < len(oos); j += cfg.Tenants {
+			p = append(p, oos[j])
+		}
+		key := dataset.SimulationSplitKey(cfg.Seed, i)
+		rest, test := dataset.TrainTestSplit(p, cfg.TestFraction, key)
+		train, val := dataset.TrainTestSplit(rest, cfg.ValFraction, key.Derive("validation"))
+		r := intentRaw{name: fmt.Sprintf("tenant-%d", i+1), val: val, test: test}
+		for _, e := range train {
+			if e.Label != intent.OOSLabel {
+				r.train = append(r.train, e) // out-of-scope messages are not trained on
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // intentTenant is one tenant's raw examples.
@@ -69,6 +119,27 @@ type intentTenant struct {
 }
 
 func (c *IntentConfig) fill() error {
+	c.Adapter = cmp.Or(c.Adapter, modeltask.AdapterLinear)
+	switch c.Adapter {
+	case modeltask.AdapterHead:
+	case modeltask.AdapterLinear:
+		l := LinearDefaults()
+		c.Rounds = cmp.Or(c.Rounds, l.Rounds)
+		c.LocalSteps = cmp.Or(c.LocalSteps, l.LocalSteps)
+		c.SampleRate = cmp.Or(c.SampleRate, l.SampleRate)
+		c.LearningRate = cmp.Or(c.LearningRate, l.LearningRate)
+		c.ServerLR = cmp.Or(c.ServerLR, l.ServerLR)
+		c.ExpectedBatch = cmp.Or(c.ExpectedBatch, modeltask.DefaultExpectedBatch)
+		if c.Encoder == nil {
+			enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: models.DefaultLinearDim})
+			if err != nil {
+				return err
+			}
+			c.Encoder = enc
+		}
+	default:
+		return fmt.Errorf("intent: adapter %q (want %q or %q)", c.Adapter, modeltask.AdapterLinear, modeltask.AdapterHead)
+	}
 	c.Tenants = cmp.Or(c.Tenants, 5)
 	c.Alpha = cmp.Or(c.Alpha, 0.5)
 	if c.Seed == 0 {
@@ -112,15 +183,22 @@ type IntentResult struct {
 	GlobalThreshold float64
 	// Federated is the federated model with each tenant's own threshold,
 	// calibrated locally on its validation split.
-	Federated       intent.Metrics
-	Local           intent.Metrics // each tenant alone, same DP-SGD steps
-	Centralized     intent.Metrics // pooled data, no privacy, pooled calibration
-	FederatedAcc    float64        // in-scope argmax accuracy without threshold
-	LocalAcc        float64
-	CentralizedAcc  float64
-	Epsilon, Delta  float64 // record-level per tenant
-	NoiseMultiplier float64
-	Steps           int
+	Federated   intent.Metrics
+	Local       intent.Metrics // each tenant alone, same DP-SGD steps
+	Centralized intent.Metrics // pooled data, no privacy, pooled calibration
+	// FederatedMSP and CentralizedMSP (linear head only) are the
+	// federated and centralized models with the maximum-softmax score
+	// instead of Score, thresholded as Federated and Centralized are:
+	// the simple baseline score.
+	FederatedMSP, CentralizedMSP intent.Metrics
+	Adapter                      string
+	Score                        intent.Scorer // the out-of-scope score of every figure but the MSP ones
+	FederatedAcc                 float64       // in-scope argmax accuracy without threshold
+	LocalAcc                     float64
+	CentralizedAcc               float64
+	Epsilon, Delta               float64 // record-level per tenant
+	NoiseMultiplier              float64
+	Steps                        int
 	// Federation is the operator's view: the federation's noised final
 	// evaluation (global threshold chosen from the noised histograms).
 	Federation map[string]float64
@@ -161,9 +239,12 @@ func RunIntent(ctx context.Context, ex []dataset.Example, cfg IntentConfig) (*In
 	if len(labels) < 2 {
 		return nil, fmt.Errorf("intent: need at least 2 in-scope intents, have %d", len(labels))
 	}
-	parts, err := dataset.SplitDirichlet(in, cfg.Tenants, cfg.Alpha, cfg.Seed, dataset.SplitOptions{})
+	raws, err := splitIntentTenants(in, oos, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("intent: split: %w", err)
+		return nil, err
+	}
+	if cfg.Adapter == modeltask.AdapterLinear {
+		return runIntentLinear(ctx, cfg, labels, raws)
 	}
 	clf, err := models.NewClassifier(models.ClassifierConfig{InputDim: cfg.Encoder.Dim(), Rank: cfg.Rank, Classes: len(labels), Seed: cfg.Seed})
 	if err != nil {
@@ -187,34 +268,20 @@ func RunIntent(ctx context.Context, ex []dataset.Example, cfg IntentConfig) (*In
 		s.OOS, err = intentProject(ctx, cfg.Encoder, clf, oosT)
 		return s, err
 	}
-	res := &IntentResult{Intents: len(labels), Delta: cfg.Delta}
+	res := &IntentResult{Intents: len(labels), Delta: cfg.Delta, Adapter: cfg.Adapter, Score: intent.Scorer{Kind: intent.ScoreMSP}}
 	if cfg.Progress != nil {
 		cfg.Progress("encoding the tenants' messages")
 	}
 	var ts []*intentSplits
-	for i, p := range parts {
-		for j := i; j < len(oos); j += cfg.Tenants {
-			p = append(p, oos[j])
-		}
-		key := dataset.SimulationSplitKey(cfg.Seed, i)
-		rest, test := dataset.TrainTestSplit(p, cfg.TestFraction, key)
-		train, val := dataset.TrainTestSplit(rest, cfg.ValFraction, key.Derive("validation"))
-		t := &intentSplits{name: fmt.Sprintf("tenant-%d", i+1)}
-		t.raw = intentTenant{name: t.name, test: test}
-		var trainIn []dataset.Example
-		for _, e := range train {
-			if e.Label != intent.OOSLabel {
-				trainIn = append(trainIn, e) // out-of-scope messages are not trained on
-			}
-		}
-		t.raw.train = trainIn
-		if t.train, err = project(trainIn); err != nil {
+	for _, r := range raws {
+		t := &intentSplits{name: r.name, raw: intentTenant{name: r.name, train: r.train, test: r.test}}
+		if t.train, err = project(r.train); err != nil {
 			return nil, err
 		}
-		if t.val, err = project(val); err != nil {
+		if t.val, err = project(r.val); err != nil {
 			return nil, err
 		}
-		if t.test, err = project(test); err != nil {
+		if t.test, err = project(r.test); err != nil {
 			return nil, err
 		}
 		ts = append(ts, t)
@@ -247,7 +314,7 @@ func federateIntents(ctx context.Context, c IntentConfig, labels []string, clf *
 	}
 	cfg := Config{Progress: c.Progress, Encoder: c.Encoder, Rounds: c.Rounds, LocalSteps: c.LocalSteps, SampleRate: c.SampleRate, ExpectedBatch: c.ExpectedBatch, ClipNorm: c.ClipNorm,
 		LearningRate: c.LearningRate, ServerLR: c.ServerLR, TargetEpsilon: c.TargetEpsilon, NoiseMultiplier: c.NoiseMultiplier, Delta: c.Delta,
-		EvalEpsilon: c.EvalEpsilon, EvalEvery: c.EvalEvery, WeightEpsilon: Defaults().WeightEpsilon, RoundTimeout: time.Minute, Rand: c.Rand}
+		EvalEpsilon: c.EvalEpsilon, EvalEvery: c.EvalEvery, WeightEpsilon: Defaults().WeightEpsilon, RoundTimeout: time.Minute, Rand: c.Rand, Workdir: c.Workdir}
 	rep, err := RunTask(ctx, cfg, fed, nil)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,9 @@ import (
 
 // TestIntentSharedExperiment reproduces the report's figures when FEDB2B_INTENT
 // points to one of the shared intent CSVs (text,label columns);
-// FEDB2B_INTENT_CONFIG may hold a JSON IntentConfig.
+// FEDB2B_INTENT_CONFIG may hold a JSON IntentConfig (without it the
+// evaluations are exact, ε = ∞: the demo, `fedb2b demo --task intent`,
+// noises them).
 func TestIntentSharedExperiment(t *testing.T) {
 	path := os.Getenv("FEDB2B_INTENT")
 	if path == "" {
@@ -38,7 +40,12 @@ func TestIntentSharedExperiment(t *testing.T) {
 		t.Logf("%+v", ts)
 	}
 	t.Logf("intents %d ε=%.3f δ=%g z=%.3f steps=%d", res.Intents, res.Epsilon, res.Delta, res.NoiseMultiplier, res.Steps)
+	t.Logf("adapter %s, score %+v, global threshold %.4f: %v", res.Adapter, res.Score, res.GlobalThreshold, res.Global.Map())
 	t.Logf("federated   argmax acc %.4f %v", res.FederatedAcc, res.Federated.Map())
+	if res.FederatedMSP.InScope > 0 {
+		t.Logf("federated, max softmax, own thresholds %v", res.FederatedMSP.Map())
+		t.Logf("centralized, max softmax %v", res.CentralizedMSP.Map())
+	}
 	t.Logf("local       argmax acc %.4f %v", res.LocalAcc, res.Local.Map())
 	t.Logf("centralized argmax acc %.4f %v", res.CentralizedAcc, res.Centralized.Map())
 	t.Logf("operator's noised view %v", res.Federation)

@@ -3,11 +3,16 @@ package simulate
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"testing"
 
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/models/intent"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/privacy/ledger"
+	"github.com/fedb2b/fedb2b/privacy/scalar"
 )
 
 func TestRunIntentSmallClinc(t *testing.T) {
@@ -16,7 +21,7 @@ func TestRunIntentSmallClinc(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 1024})
-	res, err := RunIntent(context.Background(), ex, IntentConfig{Tenants: 3, Alpha: 5, Rank: 32, Rounds: 5, LocalSteps: 30, SampleRate: 0.2,
+	res, err := RunIntent(context.Background(), ex, IntentConfig{Adapter: modeltask.AdapterHead, Tenants: 3, Alpha: 5, Rank: 32, Rounds: 5, LocalSteps: 30, SampleRate: 0.2,
 		LearningRate: 4, CentralSteps: 300, RejectRate: 0.1, EvalEpsilon: 0.5, Encoder: enc, Rand: privacy.SeededReader(3)})
 	if err != nil {
 		t.Fatal(err)
@@ -40,5 +45,81 @@ func TestRunIntentSmallClinc(t *testing.T) {
 	// 8 intents: chance is 1/8.
 	if res.FederatedAcc < 0.3 || res.CentralizedAcc < 0.6 {
 		t.Errorf("accuracy too low: federated %v centralized %v", res.FederatedAcc, res.CentralizedAcc)
+	}
+}
+
+// The linear intent task over the real coordinator: the global threshold
+// comes from the noised energy histogram, every baseline is counted on
+// the same test messages, and each tenant's ledger holds the noised
+// evaluation release of the histograms with the ε it was noised at (a
+// scalar-Gaussian intent of sensitivity 1 at σ for EvalEpsilon, released),
+// inside the ε the run reports.
+func TestRunIntentLinearSmallClinc(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	ex, _, err := dataset.LoadFile("testdata/clinc_small.csv", dataset.LoadOptions{LabelCol: "label"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 1024})
+	dir := t.TempDir()
+	const evalEps = 0.5
+	res, err := RunIntent(context.Background(), ex, IntentConfig{Tenants: 3, Alpha: 5, Rounds: 3, LocalSteps: 30, RejectRate: 0.1,
+		EvalEpsilon: evalEps, Encoder: enc, Rand: privacy.SeededReader(4), Workdir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oosTest := 0
+	for _, tr := range res.Tenants {
+		oosTest += tr.OOSTest
+	}
+	if res.Adapter != modeltask.AdapterLinear || res.Score.Kind != intent.ScoreEnergy || res.Intents != 8 || oosTest == 0 ||
+		res.Global.OOS != int64(oosTest) || res.Federated.OOS != int64(oosTest) || res.FederatedMSP.OOS != int64(oosTest) ||
+		res.Centralized.OOS != int64(oosTest) || res.CentralizedMSP.OOS != int64(oosTest) || res.Local.OOS != int64(oosTest) ||
+		res.Global.InScope != res.Centralized.InScope || math.Abs(res.Epsilon-8) > 0.05 {
+		t.Fatalf("result %+v", res)
+	}
+	if res.GlobalThreshold != res.Federation["threshold"] || math.IsNaN(res.GlobalThreshold) {
+		t.Fatalf("global threshold %v, operator's view %v", res.GlobalThreshold, res.Federation)
+	}
+	t.Logf("τ %.3f global %v; own %v; msp own %v; central %v (msp %v); local %v; acc fed %.3f local %.3f central %.3f", res.GlobalThreshold,
+		res.Global.Map(), res.Federated.Map(), res.FederatedMSP.Map(), res.Centralized.Map(), res.CentralizedMSP.Map(), res.Local.Map(),
+		res.FederatedAcc, res.LocalAcc, res.CentralizedAcc)
+	if res.FederatedAcc < 0.5 || res.CentralizedAcc < 0.8 {
+		t.Errorf("accuracy federated %v centralized %v (8 intents)", res.FederatedAcc, res.CentralizedAcc)
+	}
+	rec, err := scalar.VectorRecord(1, 1, evalEps, 1e-5, scalar.Gaussian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range res.Tenants {
+		es, err := ledger.ReadFile(filepath.Join(dir, tr.Name, "ledger.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evals, released := 0, map[uint64]bool{}
+		var last ledger.Entry
+		for _, e := range es {
+			if e.Status == ledger.StatusReleased {
+				released[e.Ref] = e.ArtifactHash != ""
+			}
+			if e.Tenant == tr.Name && e.Status == ledger.StatusIntent {
+				last = e
+			}
+		}
+		for _, e := range es {
+			if e.Status != ledger.StatusIntent || e.Mechanism != ledger.MechScalarGaussian || e.Task != "intent" {
+				continue
+			}
+			if e.Params.ClipNorm != 1 || math.Abs(e.Params.NoiseMultiplier-rec.NoiseStd) > 1e-9*rec.NoiseStd || !released[e.Seq] {
+				continue // a noised count, not the evaluation
+			}
+			evals++
+		}
+		// Rounds 3 with EvalEvery 10: the last round's evaluation only.
+		if evals != 1 || math.Abs(float64(last.EpsilonCumulative)-res.Epsilon) > 1e-6 {
+			t.Errorf("%s: %d released evaluation intents at σ %v (want 1); ledger ε %v, reported %v", tr.Name, evals, rec.NoiseStd, last.EpsilonCumulative, res.Epsilon)
+		}
 	}
 }

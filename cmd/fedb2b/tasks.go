@@ -85,6 +85,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	evalEps := fs.Float64("eval-epsilon", simulate.Defaults().EvalEpsilon, "ε of each tenant's noised evaluation statistics per evaluation, in the task's privacy unit (default: intent 0.5, forecast 0.1, recommend 0.3)")
 	rounds := fs.Int("rounds", 0, "federated rounds (default: the task's: intent 40, forecast 100, recommend 20)")
 	evalEvery := fs.Int("eval-every", 0, "evaluate every N-th round and the last (default: the task's; forecast 20, recommend 20)")
+	adapter := fs.String("adapter", "linear", "intent: linear (full-rank linear head, energy out-of-scope score) or head (LoRA head, maximum softmax)")
 	jsonOut := fs.String("json", "", "write the summary to this file")
 	var files fileFlags
 	files.register(fs)
@@ -115,19 +116,11 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "skipped %d bad rows of %d\n", rep.Skipped, rep.Rows)
 		}
 		r, err := simulate.RunIntent(ctx, ex, simulate.IntentConfig{Progress: progress(), Tenants: *tenants, Seed: *seed, TargetEpsilon: *eps, Rounds: *rounds,
-			EvalEpsilon: *evalEps})
+			EvalEpsilon: *evalEps, Adapter: *adapter})
 		if err != nil {
 			return fail(err)
 		}
-		sum.Final, sum.Tenants = r.Global.Map(), len(r.Tenants)
-		sum.Final["argmax_accuracy"] = r.FederatedAcc
-		sum.Final["threshold"] = r.GlobalThreshold
-		sum.Deployed = r.Federated.Map()
-		sum.Federation = r.Federation
-		sum.Note = "trained over the real coordinator, mutual TLS and SecAgg+ secure aggregation; final: every tenant applies the global threshold read from the last noised evaluation (rejecting at most 5 % of the noised histogram of in-scope training confidences) to its test split, counted exactly by the simulation; as deployed: each tenant's own threshold calibrated locally on its validation split instead; operator's view: the coordinator's noised evaluation"
-		sum.Baselines["local_only"] = r.Local.Map()
-		sum.Baselines["centralized"] = r.Centralized.Map()
-		sum.Privacy = taskPrivacy{"message", r.Epsilon, r.Delta, r.NoiseMultiplier, r.Steps}
+		intentSummary(&sum, r)
 	case "forecast", "recommend":
 		tx, rep, err := forecast.LoadTransactionsFile(*data, forecast.OnlineRetailColumns())
 		if err != nil {

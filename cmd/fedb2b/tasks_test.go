@@ -52,7 +52,9 @@ func TestDemoTasksOverCoordinator(t *testing.T) {
 		check      func(s taskSummary) bool
 	}{
 		{"intent", "../../simulate/testdata/clinc_small.csv", []string{"--tenants", "3", "--rounds", "3"}, func(s taskSummary) bool {
-			return s.Final["in_scope_accuracy"] > 0 && s.Federation["in_scope"] >= 0 && s.Baselines["centralized"] != nil && s.Baselines["local_only"] != nil
+			_, recall := s.Final["oos_recall"]
+			return s.Final["in_scope_accuracy"] > 0 && recall && s.Federation["in_scope"] >= 0 && s.Baselines["centralized"] != nil && s.Baselines["local_only"] != nil &&
+				s.Baselines["federated_msp_own_threshold"] != nil && s.Baselines["centralized_msp"] != nil && strings.Contains(s.Note, "adapter linear, out-of-scope score energy")
 		}},
 		{"recommend", "../../models/forecast/testdata/transactions_small.csv", []string{"--epsilon", "8", "--rounds", "3"}, func(s taskSummary) bool {
 			return s.Final["customers"] > 0 && s.Deployed["customers"] == s.Final["customers"] && s.Baselines["popularity"] != nil && s.Federation != nil &&

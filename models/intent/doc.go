@@ -1,9 +1,21 @@
 // Package intent is the customer-service intent task: classify short
-// messages (Chinese or English) into a tenant-agreed set of intents with the
-// LoRA classifier of package models, and detect out-of-scope messages with
-// a confidence threshold calibrated on each tenant's own validation data.
+// messages (Chinese or English) into a tenant-agreed set of intents, and
+// detect out-of-scope messages with a score threshold.
 //
-// # Out-of-scope detection
+// # Out-of-scope scores
+//
+// A Scorer turns a message's class logits into a score, higher meaning
+// more in scope: the maximum softmax (ScoreMSP), the energy T·log Σ
+// exp(z/T) (ScoreEnergy) or the maximum logit (ScoreMaxLogit).
+// ScoreThreshold calibrates a threshold for any score from in-scope
+// scores and CountScores counts the outcomes. The federated intent task
+// over the linear head (models/task, AdapterLinear) histograms the score
+// its spec names and the global threshold comes from the noised
+// histograms alone; simulate.RunIntent compares it with the maximum
+// softmax and a centralized model. TestOOSLinearDevExperiment chose the
+// score on development splits of clinc150.
+//
+// # The LoRA head's detector
 //
 // A Detector labels a message OOSLabel when its largest class probability
 // (max-softmax confidence) is below Threshold. The threshold is calibrated
@@ -16,9 +28,9 @@
 // can instead come from noised statistics alone: models/task's KindIntent
 // releases a histogram of the in-scope training messages' confidences and
 // the global threshold rejects at most 5 % of it (simulate.RunIntent's
-// IntentResult.Global). Other scores (energy, max logit, distance to class
-// means) were compared on clinc150 and did not beat the maximum softmax
-// (TestOOSScoreExperiment).
+// IntentResult.Global). On the LoRA head, other scores (energy, max logit,
+// distance to class means) were compared on clinc150 and did not beat the
+// maximum softmax (TestOOSScoreExperiment).
 //
 // # Metrics
 //

@@ -47,44 +47,63 @@ const IntentBuckets = 40
 const IntentRejectRate = 0.05
 
 func init() {
-	Register(Kind{Name: KindIntent, Unit: "message", EvalLen: func(protocol.TaskSpec) int { return IntentStatsLen }, L0: 1, LInf: 1, Metrics: intentMetrics})
+	Register(Kind{Name: KindIntent, Unit: "message", EvalLen: intentStatsLen, L0: 1, LInf: 1, Metrics: intentMetrics})
 }
 
-// IntentStatsLen is the length of the intent statistics.
+// IntentStatsLen is the length of the LoRA head's intent statistics.
 const IntentStatsLen = 4 * IntentBuckets
 
-// IntentStats returns the histograms of confidences: inConf[i] and
-// correct[i] for held-out in-scope messages, oosConf for held-out
-// out-of-scope ones, calConf for the in-scope training messages.
+func intentStatsLen(spec protocol.TaskSpec) int {
+	s, err := IntentScaleOf(spec)
+	if err != nil {
+		return IntentStatsLen // Metrics refuses the spec
+	}
+	return s.StatsLen()
+}
+
+// IntentStats returns the LoRA head's histograms (maximum softmax, √c
+// buckets): IntentScale.Stats.
 func IntentStats(inConf []float64, correct []bool, oosConf, calConf []float64) []int64 {
-	s := make([]int64, IntentStatsLen)
-	bucket := func(c float64) int { return min(max(int(math.Sqrt(max(c, 0))*IntentBuckets), 0), IntentBuckets-1) }
-	for i, c := range inConf {
+	return headIntentScale.Stats(inConf, correct, oosConf, calConf)
+}
+
+// Stats returns the histograms of scores: inScore[i] and correct[i] for
+// held-out in-scope messages, oosScore for held-out out-of-scope ones,
+// calScore for the calibration messages.
+func (sc IntentScale) Stats(inScore []float64, correct []bool, oosScore, calScore []float64) []int64 {
+	b := sc.Buckets
+	s := make([]int64, sc.StatsLen())
+	for i, c := range inScore {
 		if correct[i] {
-			s[bucket(c)]++
+			s[sc.Bucket(c)]++
 		} else {
-			s[IntentBuckets+bucket(c)]++
+			s[b+sc.Bucket(c)]++
 		}
 	}
-	for _, c := range oosConf {
-		s[2*IntentBuckets+bucket(c)]++
+	for _, c := range oosScore {
+		s[2*b+sc.Bucket(c)]++
 	}
-	for _, c := range calConf {
-		s[3*IntentBuckets+bucket(c)]++
+	for _, c := range calScore {
+		s[3*b+sc.Bucket(c)]++
 	}
 	return s
 }
 
-// IntentMetrics reads summed (possibly noised) histograms: plain held-out
-// in-scope accuracy (no rejection), and at the global threshold τ — the
-// highest bucket boundary that rejects at most IntentRejectRate of the
-// calibration (training) messages — held-out in-scope accuracy (a
-// rejected message counts as an error), out-of-scope recall, the fraction
-// of held-out in-scope messages rejected ("held_out_reject_rate") and τ.
+// IntentMetrics reads the LoRA head's histograms: IntentScale.Metrics.
 func IntentMetrics(stats []int64) (map[string]float64, error) {
-	const b = IntentBuckets
-	if len(stats) != IntentStatsLen {
-		return nil, fmt.Errorf("task: %d intent statistics, want %d", len(stats), IntentStatsLen)
+	return headIntentScale.Metrics(stats)
+}
+
+// Metrics reads summed (possibly noised) histograms: plain held-out
+// in-scope accuracy (no rejection), and at the global threshold τ — the
+// highest bucket boundary that rejects at most the scale's calibration
+// rate (IntentRejectRate by default) of the calibration messages — held-out in-scope accuracy (a rejected message
+// counts as an error), out-of-scope recall, the fraction of held-out
+// in-scope messages rejected ("held_out_reject_rate") and τ.
+func (sc IntentScale) Metrics(stats []int64) (map[string]float64, error) {
+	b := sc.Buckets
+	if len(stats) != sc.StatsLen() {
+		return nil, fmt.Errorf("task: %d intent statistics, want %d", len(stats), sc.StatsLen())
 	}
 	// Noised buckets are summed as they are (zero-mean noise stays
 	// unbiased) and only the sums are clamped: clamping each bucket at 0
@@ -105,23 +124,52 @@ func IntentMetrics(stats []int64) (map[string]float64, error) {
 		return min(max(a/n, 0), 1)
 	}
 	m := map[string]float64{"accuracy": ratio(right, right+wrong), "in_scope": right + wrong, "out_of_scope": oos, "calibration": cal}
-	// Threshold at boundary t/b: buckets below t are rejected.
-	bestT := 0
+	// Threshold at boundary t: buckets below t are rejected.
+	target := sc.calibrationRate() * cal
+	bestT, crossed := 0, false
 	for t := 1; t < b; t++ {
-		if sum(3*b, 3*b+t) > IntentRejectRate*cal {
+		if sum(3*b, 3*b+t) > target {
+			crossed = true
 			break
 		}
 		bestT = t
 	}
-	m["held_out_reject_rate"] = ratio(sum(0, bestT)+sum(b, b+bestT), right+wrong)
-	m["threshold"] = math.Pow(float64(bestT)/b, 2)
-	m["in_scope_accuracy"] = ratio(right-sum(0, bestT), right+wrong)
-	m["oos_recall"] = ratio(sum(2*b, 2*b+bestT), oos)
+	// On a linear scale the threshold moves on into the bucket the target
+	// falls in, by the fraction of that bucket's (noised) count the target
+	// still allows, as if its scores were spread evenly: the boundary
+	// alone rejects up to a whole bucket less than the target (on
+	// clinc150 a 0.1-wide energy bucket holds about 1.5 % of the
+	// messages). The end buckets are open, so never inside them; the √c
+	// scale of the LoRA head keeps its boundaries. Post-processing of the
+	// noised sums.
+	frac := 0.0
+	if !sc.Sqrt && crossed && bestT > 0 {
+		if n := float64(stats[3*b+bestT]); n > 0 {
+			frac = min(max((target-sum(3*b, 3*b+bestT))/n, 0), 1)
+		}
+	}
+	below := func(from int) float64 { return sum(from, from+bestT) + frac*float64(stats[from+bestT]) }
+	m["held_out_reject_rate"] = ratio(below(0)+below(b), right+wrong)
+	if bestT == 0 {
+		// Rejects nothing (finite: the metrics go into JSON).
+		m["threshold"] = -math.MaxFloat64
+		if sc.Sqrt || sc.Scorer.Kind == intent.ScoreMSP {
+			m["threshold"] = 0
+		}
+	} else {
+		m["threshold"] = sc.Boundary(bestT) + frac*(sc.Hi-sc.Lo)/float64(b)
+	}
+	m["in_scope_accuracy"] = ratio(right-below(0), right+wrong)
+	m["oos_recall"] = ratio(below(2*b), oos)
 	return m, nil
 }
 
-func intentMetrics(_ protocol.TaskSpec, stats []int64) (map[string]float64, error) {
-	return IntentMetrics(stats)
+func intentMetrics(spec protocol.TaskSpec, stats []int64) (map[string]float64, error) {
+	sc, err := IntentScaleOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	return sc.Metrics(stats)
 }
 
 // Intent is the intent Learner: the classification learner over the
@@ -141,6 +189,12 @@ func NewIntent(enc models.Encoder, train, test []dataset.Example, log *slog.Logg
 	return func(ctx context.Context, spec protocol.TaskSpec) (Learner, error) {
 		if spec.Kind != KindIntent {
 			return nil, fmt.Errorf("task %q is of kind %q; this tenant's data are for %q", spec.ID, spec.Kind, KindIntent)
+		}
+		if spec.Options[OptionAdapter] == AdapterLinear {
+			return newIntentLinear(ctx, enc, spec, train, test, log)
+		}
+		if _, err := IntentScaleOf(spec); err != nil {
+			return nil, err
 		}
 		clf, err := headClassifier(spec)
 		if err != nil {

@@ -75,7 +75,9 @@ func TestLinearAdapterTrainsAndChecksOptions(t *testing.T) {
 	if _, err := NewClassifier(enc, train, test, nil)(context.Background(), wrongDim); err == nil {
 		t.Error("a task whose input dimension differs from the encoder's was accepted")
 	}
-	if _, _, err := ClassifySpec(KindIntent, ClassifySetup{ID: "x", Labels: labels, Adapter: AdapterLinear}, enc); err == nil {
-		t.Error("linear adapter accepted for the intent kind")
+	// Intents take the linear adapter (with an out-of-scope scale), not
+	// the encoder LoRA.
+	if _, _, err := ClassifySpec(KindIntent, ClassifySetup{ID: "x", Labels: labels, Adapter: AdapterEncoderLoRA}, enc); err == nil {
+		t.Error("encoder-lora adapter accepted for the intent kind")
 	}
 }

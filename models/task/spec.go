@@ -23,6 +23,9 @@ type ClassifySetup struct {
 	// is the number of adapted encoder layers for the latter.
 	Adapter    string
 	LoRALayers int
+	// OOS is a linear intent task's out-of-scope scale (nil:
+	// DefaultIntentLinearScale); other tasks take none.
+	OOS *IntentScale
 }
 
 // ClassifySpec returns the task specification the coordinator announces
@@ -35,6 +38,9 @@ func ClassifySpec(kind string, s ClassifySetup, enc models.Encoder) (protocol.Ta
 	if err != nil {
 		return spec, nil, err
 	}
+	if s.OOS != nil && (kind != KindIntent || s.Adapter != AdapterLinear) {
+		return spec, nil, fmt.Errorf("task %q: an out-of-scope scale is for kind %q with adapter %q", s.ID, KindIntent, AdapterLinear)
+	}
 	var initial []float64
 	switch s.Adapter {
 	case "", AdapterHead:
@@ -44,11 +50,20 @@ func ClassifySpec(kind string, s ClassifySetup, enc models.Encoder) (protocol.Ta
 		}
 		initial = clf.Params()
 	case AdapterLinear:
-		if kind != KindClassify {
-			return spec, nil, fmt.Errorf("task %q: adapter %s is for kind %q, not %q", s.ID, s.Adapter, KindClassify, kind)
+		if kind != KindClassify && kind != KindIntent {
+			return spec, nil, fmt.Errorf("task %q: adapter %s is for kinds %q and %q, not %q", s.ID, s.Adapter, KindClassify, KindIntent, kind)
 		}
 		if spec, initial, err = linearSpec(spec); err != nil {
 			return spec, nil, err
+		}
+		if kind == KindIntent {
+			sc := DefaultIntentLinearScale()
+			if s.OOS != nil {
+				sc = *s.OOS
+			}
+			if err := setIntentScale(&spec, sc); err != nil {
+				return spec, nil, err
+			}
 		}
 	case AdapterEncoderLoRA:
 		if kind != KindClassify {

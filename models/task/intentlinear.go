@@ -1,0 +1,86 @@
+package task
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/protocol"
+)
+
+// IntentLinear is the intent Learner over the linear head
+// (AdapterLinear): LinearClassifier's training on the in-scope messages,
+// and statistics that histogram the task's out-of-scope score
+// (IntentScaleOf) instead of the maximum softmax.
+type IntentLinear struct {
+	LinearClassifier
+	scale  IntentScale
+	tstOOS []models.SparseRow
+}
+
+func newIntentLinear(ctx context.Context, enc models.Encoder, spec protocol.TaskSpec, train, test []dataset.Example, log *slog.Logger) (Learner, error) {
+	sc, err := IntentScaleOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	inTrain, _ := splitOOS(train) // never trained on
+	inTest, oosTest := splitOOS(test)
+	l, err := NewLinearClassifier(enc, inTrain, inTest, log)(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	il := &IntentLinear{LinearClassifier: *l.(*LinearClassifier), scale: sc}
+	if len(oosTest) > 0 {
+		oosSpec := spec
+		oosSpec.Labels = []string{oosTest[0].Label}
+		if il.tstOOS, _, err = EncodeSparse(ctx, enc, oosSpec.Labels, oosTest, "out-of-scope test", log); err != nil {
+			return nil, err
+		}
+	}
+	return il, nil
+}
+
+// Scale returns the task's out-of-scope scale.
+func (l *IntentLinear) Scale() IntentScale { return l.scale }
+
+// scores returns the out-of-scope scores of rows.
+func (l *IntentLinear) scores(rows []models.SparseRow) ([]float64, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	z, err := l.head.Logits(rows)
+	if err != nil {
+		return nil, err
+	}
+	return l.scale.Scorer.Scores(z), nil
+}
+
+// EvalStats returns the scale's histograms of the held-out messages and
+// the in-scope training messages (the calibration histogram).
+func (l *IntentLinear) EvalStats() ([]int64, error) {
+	cal, err := l.scores(l.trainX)
+	if err != nil {
+		return nil, err
+	}
+	in, err := l.scores(l.tstX)
+	if err != nil {
+		return nil, err
+	}
+	oos, err := l.scores(l.tstOOS)
+	if err != nil {
+		return nil, err
+	}
+	var correct []bool
+	if len(l.tstX) > 0 {
+		pred, err := l.head.Predict(l.tstX)
+		if err != nil {
+			return nil, err
+		}
+		correct = make([]bool, len(pred))
+		for i, p := range pred {
+			correct[i] = p == l.tstY[i]
+		}
+	}
+	return l.scale.Stats(in, correct, oos, cal), nil
+}

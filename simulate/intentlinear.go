@@ -1,0 +1,237 @@
+package simulate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fedb2b/fedb2b/models"
+	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/models/intent"
+	modeltask "github.com/fedb2b/fedb2b/models/task"
+	"github.com/fedb2b/fedb2b/privacy"
+)
+
+// intentRows is one split of messages encoded for the linear head.
+type intentRows struct {
+	x   []models.SparseRow
+	y   []int
+	oos []models.SparseRow
+}
+
+func encodeIntentRows(ctx context.Context, enc models.Encoder, labels []string, ex []dataset.Example) (intentRows, error) {
+	var in, oos []dataset.Example
+	for _, e := range ex {
+		if e.Label == intent.OOSLabel {
+			oos = append(oos, e)
+		} else {
+			in = append(in, e)
+		}
+	}
+	var r intentRows
+	var err error
+	if r.x, r.y, err = modeltask.EncodeSparse(ctx, enc, labels, in, "intent", nil); err != nil {
+		return r, err
+	}
+	r.oos, _, err = modeltask.EncodeSparse(ctx, enc, []string{intent.OOSLabel}, oos, "intent out-of-scope", nil)
+	return r, err
+}
+
+// scoreRows returns h's scores of r's in-scope messages, whether each is
+// classified correctly, and the scores of its out-of-scope messages.
+func scoreRows(h *models.LinearHead, sc intent.Scorer, r intentRows) (in []float64, correct []bool, oos []float64, err error) {
+	if len(r.x) > 0 {
+		z, err := h.Logits(r.x)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		in = sc.Scores(z)
+		correct = make([]bool, len(z))
+		for i, zi := range z {
+			best := 0
+			for k, v := range zi {
+				if v > zi[best] {
+					best = k
+				}
+			}
+			correct[i] = best == r.y[i]
+		}
+	}
+	if len(r.oos) > 0 {
+		z, err := h.Logits(r.oos)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		oos = sc.Scores(z)
+	}
+	return in, correct, oos, nil
+}
+
+// thresholded counts h's outcomes on test with the threshold that rejects
+// rejectRate of val's in-scope scores (calibrated on val alone) and
+// returns them with the plain argmax accuracy.
+func thresholded(h *models.LinearHead, sc intent.Scorer, val, test intentRows, rejectRate float64, m *intent.Metrics, acc *meanAccuracy) error {
+	vin, _, _, err := scoreRows(h, sc, val)
+	if err != nil {
+		return err
+	}
+	tau, err := intent.ScoreThreshold(vin, rejectRate)
+	if err != nil {
+		return err
+	}
+	in, correct, oos, err := scoreRows(h, sc, test)
+	if err != nil {
+		return err
+	}
+	intent.CountScores(m, in, correct, oos, tau)
+	if acc != nil {
+		ok := 0
+		for _, c := range correct {
+			if c {
+				ok++
+			}
+		}
+		acc.add(ratioOf(ok, len(correct)), len(correct))
+	}
+	return nil
+}
+
+func ratioOf(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// runIntentLinear federates the linear intent head over the real
+// coordinator (modeltask.IntentLinear: the scale's histograms, noised at
+// EvalEpsilon) and measures it and its baselines on the tenants' test
+// splits.
+func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raws []intentRaw) (*IntentResult, error) {
+	scale := modeltask.DefaultIntentLinearScale()
+	if cfg.Scale != nil {
+		scale = *cfg.Scale
+	}
+	spec, initial, err := modeltask.ClassifySpec(modeltask.KindIntent, modeltask.ClassifySetup{ID: "intent", Labels: labels,
+		Adapter: modeltask.AdapterLinear, OOS: &scale}, cfg.Encoder)
+	if err != nil {
+		return nil, err
+	}
+	fed := TaskFederation{Spec: spec, Initial: initial}
+	for _, r := range raws {
+		fed.Tenants = append(fed.Tenants, TaskTenant{Name: r.name, Learner: modeltask.NewIntent(cfg.Encoder, r.train, r.test, nil)})
+	}
+	rc := Config{Progress: cfg.Progress, Encoder: cfg.Encoder, Rounds: cfg.Rounds, LocalSteps: cfg.LocalSteps, SampleRate: cfg.SampleRate,
+		ExpectedBatch: cfg.ExpectedBatch, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate, ServerLR: cfg.ServerLR,
+		TargetEpsilon: cfg.TargetEpsilon, NoiseMultiplier: cfg.NoiseMultiplier, Delta: cfg.Delta, EvalEpsilon: cfg.EvalEpsilon,
+		EvalEvery: cfg.EvalEvery, WeightEpsilon: Defaults().WeightEpsilon, RoundTimeout: 2 * time.Minute, Rand: cfg.Rand,
+		UpdateClip: LinearDefaults().UpdateClip, Workdir: cfg.Workdir}
+	rep, err := RunTask(ctx, rc, fed, nil)
+	if err != nil {
+		return nil, fmt.Errorf("intent: federation: %w", err)
+	}
+	if rep.FinalModel == nil {
+		return nil, errors.New("intent: federation: no round aggregated")
+	}
+	res := &IntentResult{Intents: len(labels), Delta: cfg.Delta, Adapter: modeltask.AdapterLinear, Score: scale.Scorer,
+		Steps: cfg.Rounds * cfg.LocalSteps, NoiseMultiplier: rep.Privacy.NoiseMultiplier, Federation: rep.FinalValues}
+	for _, e := range rep.Epsilon {
+		res.Epsilon = max(res.Epsilon, e)
+	}
+	res.GlobalThreshold = rep.FinalValues["threshold"]
+	if cfg.Progress != nil {
+		cfg.Progress("thresholds and baselines: each tenant alone with the same DP, and centralized")
+	}
+	newHead := func() (*models.LinearHead, error) {
+		return models.NewLinearHead(models.LinearConfig{InputDim: cfg.Encoder.Dim(), Classes: len(labels)})
+	}
+	global, err := newHead()
+	if err != nil {
+		return nil, err
+	}
+	if err := global.SetParams(rep.FinalModel); err != nil {
+		return nil, err
+	}
+	type rows struct {
+		name             string
+		train, val, test intentRows
+	}
+	var ts []rows
+	for _, r := range raws {
+		t := rows{name: r.name}
+		if t.train, err = encodeIntentRows(ctx, cfg.Encoder, labels, r.train); err != nil {
+			return nil, err
+		}
+		if t.val, err = encodeIntentRows(ctx, cfg.Encoder, labels, r.val); err != nil {
+			return nil, err
+		}
+		if t.test, err = encodeIntentRows(ctx, cfg.Encoder, labels, r.test); err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	msp := intent.Scorer{Kind: intent.ScoreMSP}
+	fedAcc := &meanAccuracy{}
+	for _, t := range ts {
+		in, correct, oos, err := scoreRows(global, scale.Scorer, t.test)
+		if err != nil {
+			return nil, err
+		}
+		intent.CountScores(&res.Global, in, correct, oos, res.GlobalThreshold)
+		var own intent.Metrics
+		if err := thresholded(global, scale.Scorer, t.val, t.test, cfg.RejectRate, &own, fedAcc); err != nil {
+			return nil, fmt.Errorf("intent: %s: %w", t.name, err)
+		}
+		res.Federated.Merge(own)
+		if err := thresholded(global, msp, t.val, t.test, cfg.RejectRate, &res.FederatedMSP, nil); err != nil {
+			return nil, fmt.Errorf("intent: %s: %w", t.name, err)
+		}
+		res.Tenants = append(res.Tenants, TenantSummary{Name: t.name, Train: len(t.train.x), Val: len(t.val.x), Test: len(t.test.x),
+			OOSVal: len(t.val.oos), OOSTest: len(t.test.oos)})
+	}
+	// Each tenant alone with the federation's DP-Adam steps and noise.
+	rng, err := privacy.NewRand(cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
+	locAcc := &meanAccuracy{}
+	lc := models.DefaultLinearPrivateConfig(res.Steps, res.NoiseMultiplier)
+	lc.LearningRate, lc.SampleRate, lc.ClipNorm, lc.ExpectedBatch = cfg.LearningRate, cfg.SampleRate, cfg.ClipNorm, cfg.ExpectedBatch
+	for _, t := range ts {
+		h, err := newHead()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := models.NewLinearTrainer(h).Train(t.train.x, t.train.y, lc, rng); err != nil {
+			return nil, fmt.Errorf("intent: %s local: %w", t.name, err)
+		}
+		if err := thresholded(h, scale.Scorer, t.val, t.test, cfg.RejectRate, &res.Local, locAcc); err != nil {
+			return nil, err
+		}
+	}
+	// Centralized: pooled logistic regression (models.FitLinear), no
+	// privacy, pooled validation threshold, both scores.
+	var pooled, pooledVal, pooledTest intentRows
+	for _, t := range ts {
+		pooled.x, pooled.y = append(pooled.x, t.train.x...), append(pooled.y, t.train.y...)
+		pooledVal.x, pooledVal.y, pooledVal.oos = append(pooledVal.x, t.val.x...), append(pooledVal.y, t.val.y...), append(pooledVal.oos, t.val.oos...)
+		pooledTest.x, pooledTest.y, pooledTest.oos = append(pooledTest.x, t.test.x...), append(pooledTest.y, t.test.y...), append(pooledTest.oos, t.test.oos...)
+	}
+	ph, err := newHead()
+	if err != nil {
+		return nil, err
+	}
+	if err := models.FitLinear(ph, pooled.x, pooled.y, models.FitOptions{}); err != nil {
+		return nil, fmt.Errorf("intent: centralized: %w", err)
+	}
+	cenAcc := &meanAccuracy{}
+	if err := thresholded(ph, scale.Scorer, pooledVal, pooledTest, cfg.RejectRate, &res.Centralized, cenAcc); err != nil {
+		return nil, err
+	}
+	if err := thresholded(ph, msp, pooledVal, pooledTest, cfg.RejectRate, &res.CentralizedMSP, nil); err != nil {
+		return nil, err
+	}
+	res.FederatedAcc, res.LocalAcc, res.CentralizedAcc = fedAcc.mean(), locAcc.mean(), cenAcc.mean()
+	return res, nil
+}
