@@ -113,13 +113,19 @@ func (h *LinearHead) logits(z []float64, x SparseRow) {
 
 // Logits returns the class logits of each row.
 func (h *LinearHead) Logits(rows []SparseRow) ([][]float64, error) {
-	if err := h.CheckRows(rows); err != nil {
+	return h.LogitsRows(SliceRows(rows))
+}
+
+// LogitsRows is Logits over any Rows (a RowStore).
+func (h *LinearHead) LogitsRows(rows Rows) ([][]float64, error) {
+	if err := h.checkRows(rows); err != nil {
 		return nil, err
 	}
-	out := make([][]float64, len(rows))
-	for i, r := range rows {
+	out := make([][]float64, rows.Len())
+	var scratch SparseRow
+	for i := range out {
 		out[i] = make([]float64, h.cfg.Classes)
-		h.logits(out[i], r)
+		h.logits(out[i], rows.Row(i, &scratch))
 	}
 	return out, nil
 }

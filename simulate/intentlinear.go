@@ -15,9 +15,9 @@ import (
 
 // intentRows is one split of messages encoded for the linear head.
 type intentRows struct {
-	x   []models.SparseRow
+	x   models.Rows
 	y   []int
-	oos []models.SparseRow
+	oos models.Rows
 }
 
 func encodeIntentRows(ctx context.Context, enc models.Encoder, labels []string, ex []dataset.Example) (intentRows, error) {
@@ -31,18 +31,23 @@ func encodeIntentRows(ctx context.Context, enc models.Encoder, labels []string, 
 	}
 	var r intentRows
 	var err error
-	if r.x, r.y, err = modeltask.EncodeSparse(ctx, enc, labels, in, "intent", nil); err != nil {
+	x, y, err := modeltask.EncodeSparse(ctx, enc, labels, in, "intent", nil)
+	if err != nil {
 		return r, err
 	}
-	r.oos, _, err = modeltask.EncodeSparse(ctx, enc, []string{intent.OOSLabel}, oos, "intent out-of-scope", nil)
-	return r, err
+	o, _, err := modeltask.EncodeSparse(ctx, enc, []string{intent.OOSLabel}, oos, "intent out-of-scope", nil)
+	if err != nil {
+		return r, err
+	}
+	r.x, r.y, r.oos = x, y, o
+	return r, nil
 }
 
 // scoreRows returns h's scores of r's in-scope messages, whether each is
 // classified correctly, and the scores of its out-of-scope messages.
 func scoreRows(h *models.LinearHead, sc intent.Scorer, r intentRows) (in []float64, correct []bool, oos []float64, err error) {
-	if len(r.x) > 0 {
-		z, err := h.Logits(r.x)
+	if rowsLen(r.x) > 0 {
+		z, err := h.LogitsRows(r.x)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -58,8 +63,8 @@ func scoreRows(h *models.LinearHead, sc intent.Scorer, r intentRows) (in []float
 			correct[i] = best == r.y[i]
 		}
 	}
-	if len(r.oos) > 0 {
-		z, err := h.Logits(r.oos)
+	if rowsLen(r.oos) > 0 {
+		z, err := h.LogitsRows(r.oos)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -187,8 +192,8 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		if err := thresholded(global, msp, t.val, t.test, cfg.RejectRate, &res.FederatedMSP, nil); err != nil {
 			return nil, fmt.Errorf("intent: %s: %w", t.name, err)
 		}
-		res.Tenants = append(res.Tenants, TenantSummary{Name: t.name, Train: len(t.train.x), Val: len(t.val.x), Test: len(t.test.x),
-			OOSVal: len(t.val.oos), OOSTest: len(t.test.oos)})
+		res.Tenants = append(res.Tenants, TenantSummary{Name: t.name, Train: rowsLen(t.train.x), Val: rowsLen(t.val.x), Test: rowsLen(t.test.x),
+			OOSVal: rowsLen(t.val.oos), OOSTest: rowsLen(t.test.oos)})
 	}
 	// Each tenant alone with the federation's DP-Adam steps and noise.
 	rng, err := privacy.NewRand(cfg.Rand)
@@ -203,7 +208,7 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		if err != nil {
 			return nil, err
 		}
-		if _, err := models.NewLinearTrainer(h).Train(t.train.x, t.train.y, lc, rng); err != nil {
+		if _, err := models.NewLinearTrainer(h).TrainRows(t.train.x, t.train.y, lc, rng); err != nil {
 			return nil, fmt.Errorf("intent: %s local: %w", t.name, err)
 		}
 		if err := thresholded(h, scale.Scorer, t.val, t.test, cfg.RejectRate, &res.Local, locAcc); err != nil {
@@ -213,16 +218,21 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	// Centralized: pooled logistic regression (models.FitLinear), no
 	// privacy, pooled validation threshold, both scores.
 	var pooled, pooledVal, pooledTest intentRows
+	var trX, vaX, vaO, teX, teO []models.Rows
 	for _, t := range ts {
-		pooled.x, pooled.y = append(pooled.x, t.train.x...), append(pooled.y, t.train.y...)
-		pooledVal.x, pooledVal.y, pooledVal.oos = append(pooledVal.x, t.val.x...), append(pooledVal.y, t.val.y...), append(pooledVal.oos, t.val.oos...)
-		pooledTest.x, pooledTest.y, pooledTest.oos = append(pooledTest.x, t.test.x...), append(pooledTest.y, t.test.y...), append(pooledTest.oos, t.test.oos...)
+		trX, vaX, vaO, teX, teO = append(trX, t.train.x), append(vaX, t.val.x), append(vaO, t.val.oos), append(teX, t.test.x), append(teO, t.test.oos)
+		pooled.y = append(pooled.y, t.train.y...)
+		pooledVal.y = append(pooledVal.y, t.val.y...)
+		pooledTest.y = append(pooledTest.y, t.test.y...)
 	}
+	pooled.x = models.Concat(trX...)
+	pooledVal.x, pooledVal.oos = models.Concat(vaX...), models.Concat(vaO...)
+	pooledTest.x, pooledTest.oos = models.Concat(teX...), models.Concat(teO...)
 	ph, err := newHead()
 	if err != nil {
 		return nil, err
 	}
-	if err := models.FitLinear(ph, pooled.x, pooled.y, models.FitOptions{}); err != nil {
+	if err := models.FitLinearRows(ph, pooled.x, pooled.y, models.FitOptions{}); err != nil {
 		return nil, fmt.Errorf("intent: centralized: %w", err)
 	}
 	cenAcc := &meanAccuracy{}
@@ -234,4 +244,12 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	}
 	res.FederatedAcc, res.LocalAcc, res.CentralizedAcc = fedAcc.mean(), locAcc.mean(), cenAcc.mean()
 	return res, nil
+}
+
+// rowsLen is r's length, 0 for none.
+func rowsLen(r models.Rows) int {
+	if r == nil {
+		return 0
+	}
+	return r.Len()
 }

@@ -16,7 +16,7 @@ import (
 type IntentLinear struct {
 	LinearClassifier
 	scale  IntentScale
-	tstOOS []models.SparseRow
+	tstOOS models.Rows
 }
 
 func newIntentLinear(ctx context.Context, enc models.Encoder, spec protocol.TaskSpec, train, test []dataset.Example, log *slog.Logger) (Learner, error) {
@@ -34,9 +34,11 @@ func newIntentLinear(ctx context.Context, enc models.Encoder, spec protocol.Task
 	if len(oosTest) > 0 {
 		oosSpec := spec
 		oosSpec.Labels = []string{oosTest[0].Label}
-		if il.tstOOS, _, err = EncodeSparse(ctx, enc, oosSpec.Labels, oosTest, "out-of-scope test", log); err != nil {
+		oosRows, _, err := EncodeSparse(ctx, enc, oosSpec.Labels, oosTest, "out-of-scope test", log)
+		if err != nil {
 			return nil, err
 		}
+		il.tstOOS = oosRows
 	}
 	return il, nil
 }
@@ -45,11 +47,11 @@ func newIntentLinear(ctx context.Context, enc models.Encoder, spec protocol.Task
 func (l *IntentLinear) Scale() IntentScale { return l.scale }
 
 // scores returns the out-of-scope scores of rows.
-func (l *IntentLinear) scores(rows []models.SparseRow) ([]float64, error) {
-	if len(rows) == 0 {
+func (l *IntentLinear) scores(rows models.Rows) ([]float64, error) {
+	if rows == nil || rows.Len() == 0 {
 		return nil, nil
 	}
-	z, err := l.head.Logits(rows)
+	z, err := l.head.LogitsRows(rows)
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +74,8 @@ func (l *IntentLinear) EvalStats() ([]int64, error) {
 		return nil, err
 	}
 	var correct []bool
-	if len(l.tstX) > 0 {
-		pred, err := l.head.Predict(l.tstX)
+	if l.tstX != nil && l.tstX.Len() > 0 {
+		pred, err := l.head.PredictRows(l.tstX)
 		if err != nil {
 			return nil, err
 		}

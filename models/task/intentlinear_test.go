@@ -165,7 +165,7 @@ func TestIntentLinearLearner(t *testing.T) {
 		t.Fatalf("metrics %v", m)
 	}
 	// The histograms are of the head's energy: recount by hand.
-	z, _ := l.Head().Logits(l.trainX)
+	z, _ := l.Head().LogitsRows(l.trainX)
 	cal := make([]int64, IntentLinearBuckets)
 	for _, zi := range z {
 		cal[l.Scale().Bucket(l.Scale().Scorer.Score(zi))]++
