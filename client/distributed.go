@@ -82,21 +82,10 @@ func (c *Client) trainDistributed(ctx context.Context, conn api.FederationClient
 		}
 	}
 	if !dec.Accept {
-		c.log.Info("declining round", "round", round, "reason", dec.Reason)
-		res.Declined = append(res.Declined, round)
-		err := c.send(ctx, conn, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
-			Payload: &api.SubmitRequest_Decline{Decline: &api.Decline{Reason: dec.Reason}}})
-		if err != nil {
-			return fmt.Errorf("client: decline round %d: %w", round, err)
-		}
-		return nil
+		return c.declineRound(ctx, conn, p, dec.Reason, res)
 	}
-	global, err := c.download(ctx, conn, p.GetModelVersion())
-	if err != nil {
+	if _, err := c.loadGlobal(ctx, conn, p); err != nil {
 		return err
-	}
-	if err := c.learner.SetParams(global); err != nil {
-		return fmt.Errorf("client: round %d: %w", round, err)
 	}
 	intent, err := c.cfg.Spends.Record(spend, c.cfg.Policy.Budget)
 	if err != nil {

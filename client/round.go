@@ -85,21 +85,11 @@ func (c *Client) trainRound(ctx context.Context, conn api.FederationClient, p *a
 		dec = Decision{Reason: why}
 	}
 	if !dec.Accept {
-		c.log.Info("declining round", "round", round, "reason", dec.Reason)
-		res.Declined = append(res.Declined, round)
-		err := c.send(ctx, conn, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
-			Payload: &api.SubmitRequest_Decline{Decline: &api.Decline{Reason: dec.Reason}}})
-		if err != nil {
-			return fmt.Errorf("client: decline round %d: %w", round, err)
-		}
-		return nil
+		return c.declineRound(ctx, conn, p, dec.Reason, res)
 	}
-	global, err := c.download(ctx, conn, p.GetModelVersion())
+	global, err := c.loadGlobal(ctx, conn, p)
 	if err != nil {
 		return err
-	}
-	if err := c.learner.SetParams(global); err != nil {
-		return fmt.Errorf("client: round %d: %w", round, err)
 	}
 	// Write-ahead: the spend is durable before anything trained on the
 	// data can leave this process.
@@ -382,4 +372,30 @@ func (c *Client) secureParamsRefused(p *api.TrainPlan) string {
 		}
 	}
 	return ""
+}
+
+// declineRound tells the coordinator the tenant declines plan p's round.
+func (c *Client) declineRound(ctx context.Context, conn api.FederationClient, p *api.TrainPlan, reason string, res *Result) error {
+	round := int(p.GetRound())
+	c.log.Info("declining round", "round", round, "reason", reason)
+	res.Declined = append(res.Declined, round)
+	err := c.send(ctx, conn, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: p.GetRound(),
+		Payload: &api.SubmitRequest_Decline{Decline: &api.Decline{Reason: reason}}})
+	if err != nil {
+		return fmt.Errorf("client: decline round %d: %w", round, err)
+	}
+	return nil
+}
+
+// loadGlobal downloads plan p's model version into the learner and
+// returns it.
+func (c *Client) loadGlobal(ctx context.Context, conn api.FederationClient, p *api.TrainPlan) ([]float64, error) {
+	global, err := c.download(ctx, conn, p.GetModelVersion())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.learner.SetParams(global); err != nil {
+		return nil, fmt.Errorf("client: round %d: %w", p.GetRound(), err)
+	}
+	return global, nil
 }
