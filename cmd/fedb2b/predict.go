@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -35,6 +36,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	labelCol := fs.String("label-col", "label", "label column of --personalize")
 	steps := fs.Int("personalize-steps", 300, "local fine-tuning steps")
 	noThreshold := fs.Bool("no-threshold", false, "ignore the model's out-of-scope threshold")
+	var threshold optFloat
+	fs.Var(&threshold, "oos-threshold", "linear intent models: reject messages whose out-of-scope score (the model's, e.g. energy) is below this instead of the file's threshold (a tenant's own --model-out file has none)")
 	var files fileFlags
 	files.register(fs)
 	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
@@ -48,20 +51,31 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fedb2b predict: %v\n", err)
 		return 1
 	}
-	clf, meta, err := models.LoadClassifier(*modelPath)
+	data0, format, err := models.ReadModelFile(*modelPath)
 	if err != nil {
 		return fail(err)
+	}
+	if format == models.LinearFormat {
+		return predictLinear(data0, *modelPath, *data, *out, *textCol, *encSpec, *personal != "", *noThreshold, threshold, &files, stdout, stderr)
+	}
+	clf, meta, err := models.UnmarshalClassifier(data0)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", *modelPath, err))
+	}
+	data0 = nil
+	if threshold.set {
+		return fail(errors.New("--oos-threshold applies to linear intent models; a LoRA classifier's threshold is a probability in its file"))
 	}
 	labels, err := intent.ParseLabels(meta, clf.Config().Classes)
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", *modelPath, err))
 	}
-	threshold, err := intent.ParseThreshold(meta)
+	threshold0, err := intent.ParseThreshold(meta)
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", *modelPath, err))
 	}
 	if *noThreshold {
-		threshold = 0
+		threshold0 = 0
 	}
 	enc, err := encoderspec.Open(*encSpec, encoderspec.Options{})
 	if err != nil {
@@ -81,9 +95,36 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 	}
-	ex, rep, err := files.loadData(*data, dataset.LoadOptions{TextCol: *textCol})
+	ex, rep, err := loadPredictData(&files, *data, *textCol, stderr)
 	if err != nil {
 		return fail(err)
+	}
+	texts := make([]string, len(ex))
+	for i, e := range ex {
+		texts[i] = e.Text
+	}
+	f, err := modeltask.EncodeProject(ctx, enc, clf, texts)
+	if err != nil {
+		return fail(err)
+	}
+	d := &intent.Detector{Classifier: clf, Labels: labels, Threshold: threshold0}
+	pred, conf, err := d.Classify(f)
+	if err != nil {
+		return fail(err)
+	}
+	if err := writePredictions(*out, ex, pred, conf); err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(stdout, "wrote %d predictions to %s (%d bad rows skipped)\n", len(ex), *out, rep.Skipped)
+	return 0
+}
+
+// loadPredictData loads the texts to classify and reports bad rows on
+// stderr.
+func loadPredictData(files *fileFlags, path, textCol string, stderr io.Writer) ([]dataset.Example, dataset.LoadReport, error) {
+	ex, rep, err := files.loadData(path, dataset.LoadOptions{TextCol: textCol})
+	if err != nil {
+		return nil, rep, err
 	}
 	if rep.Skipped > 0 {
 		fmt.Fprintf(stderr, "fedb2b predict: %s\n", rep)
@@ -95,26 +136,9 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if len(ex) == 0 {
-		return fail(fmt.Errorf("%s: no valid rows to predict", *data))
+		return nil, rep, fmt.Errorf("%s: no valid rows to predict", path)
 	}
-	texts := make([]string, len(ex))
-	for i, e := range ex {
-		texts[i] = e.Text
-	}
-	f, err := modeltask.EncodeProject(ctx, enc, clf, texts)
-	if err != nil {
-		return fail(err)
-	}
-	d := &intent.Detector{Classifier: clf, Labels: labels, Threshold: threshold}
-	pred, conf, err := d.Classify(f)
-	if err != nil {
-		return fail(err)
-	}
-	if err := writePredictions(*out, ex, pred, conf); err != nil {
-		return fail(err)
-	}
-	fmt.Fprintf(stdout, "wrote %d predictions to %s (%d bad rows skipped)\n", len(ex), *out, rep.Skipped)
-	return 0
+	return ex, rep, nil
 }
 
 func writePredictions(path string, ex []dataset.Example, pred []string, conf []float64) error {

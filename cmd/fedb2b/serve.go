@@ -297,6 +297,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "coordinator: this plan asks for exact evaluation statistics or example counts; tenants decline them unless started with --allow-exact-counts, and a tenant that releases one has record-level ε = ∞, not the figure above")
 	}
 	defer srv.Stop()
+	var lastEval map[string]float64 // the last released evaluation's metrics (a linear intent task's threshold for --model-out)
 	for {
 		select {
 		case <-ctx.Done():
@@ -315,6 +316,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 					log.Error("evaluation statistics", "round", e.Round, "err", err)
 					continue
 				}
+				lastEval = m
 				noised := "exact"
 				if e.EvalEpsilon > 0 {
 					noised = fmt.Sprintf("noised at record-level ε=%g per tenant", e.EvalEpsilon)
@@ -329,7 +331,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 						log.Error("--model-out", "err", fmt.Sprintf("version %d is not held in memory", e.Version))
 						return 1
 					}
-					if err := modeltask.SaveGlobal(spec, params, *modelOut); err != nil {
+					if err := modeltask.SaveGlobal(spec, params, lastEval, *modelOut); err != nil {
 						log.Error("--model-out", "err", err)
 						return 1
 					}
