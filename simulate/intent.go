@@ -191,6 +191,15 @@ type IntentResult struct {
 	// instead of Score, thresholded as Federated and Centralized are:
 	// the simple baseline score.
 	FederatedMSP, CentralizedMSP intent.Metrics
+	// FederatedKNN and CentralizedKNN (linear head only) add to Score
+	// intent.KNNWeight times each message's largest cosine similarity to
+	// the tenant's own in-scope training messages (to every pooled one,
+	// centralized), thresholded as Federated and Centralized are, on the
+	// validation split: what a tenant can compute as deployed. The
+	// similarity depends on raw data with no small sensitivity, so no
+	// noised statistic of it is released and there is no global
+	// threshold for it.
+	FederatedKNN, CentralizedKNN intent.Metrics
 	Adapter                      string
 	Score                        intent.Scorer // the out-of-scope score of every figure but the MSP ones
 	FederatedAcc                 float64       // in-scope argmax accuracy without threshold

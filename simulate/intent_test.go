@@ -77,14 +77,15 @@ func TestRunIntentLinearSmallClinc(t *testing.T) {
 	if res.Adapter != modeltask.AdapterLinear || res.Score.Kind != intent.ScoreEnergy || res.Intents != 8 || oosTest == 0 ||
 		res.Global.OOS != int64(oosTest) || res.Federated.OOS != int64(oosTest) || res.FederatedMSP.OOS != int64(oosTest) ||
 		res.Centralized.OOS != int64(oosTest) || res.CentralizedMSP.OOS != int64(oosTest) || res.Local.OOS != int64(oosTest) ||
+		res.FederatedKNN.OOS != int64(oosTest) || res.CentralizedKNN.OOS != int64(oosTest) || res.FederatedKNN.InScope != res.Federated.InScope ||
 		res.Global.InScope != res.Centralized.InScope || math.Abs(res.Epsilon-8) > 0.05 {
 		t.Fatalf("result %+v", res)
 	}
 	if res.GlobalThreshold != res.Federation["threshold"] || math.IsNaN(res.GlobalThreshold) {
 		t.Fatalf("global threshold %v, operator's view %v", res.GlobalThreshold, res.Federation)
 	}
-	t.Logf("τ %.3f global %v; own %v; msp own %v; central %v (msp %v); local %v; acc fed %.3f local %.3f central %.3f", res.GlobalThreshold,
-		res.Global.Map(), res.Federated.Map(), res.FederatedMSP.Map(), res.Centralized.Map(), res.CentralizedMSP.Map(), res.Local.Map(),
+	t.Logf("τ %.3f global %v; own %v; msp own %v; knn own %v; central %v (msp %v, knn %v); local %v; acc fed %.3f local %.3f central %.3f", res.GlobalThreshold,
+		res.Global.Map(), res.Federated.Map(), res.FederatedMSP.Map(), res.FederatedKNN.Map(), res.Centralized.Map(), res.CentralizedMSP.Map(), res.CentralizedKNN.Map(), res.Local.Map(),
 		res.FederatedAcc, res.LocalAcc, res.CentralizedAcc)
 	if res.FederatedAcc < 0.5 || res.CentralizedAcc < 0.8 {
 		t.Errorf("accuracy federated %v centralized %v (8 intents)", res.FederatedAcc, res.CentralizedAcc)

@@ -102,6 +102,45 @@ func thresholded(h *models.LinearHead, sc intent.Scorer, val, test intentRows, r
 	return nil
 }
 
+// thresholdedKNN is thresholded with the as-deployed score
+// intent.KNNScore: sc plus intent.KNNWeight times each message's largest
+// cosine similarity to the rows ix indexes (the tenant's own in-scope
+// training messages; the pooled ones for the centralized model), the
+// threshold rejecting rejectRate of val's in-scope combined scores.
+// Nothing here is released: it is what a tenant can do locally.
+func thresholdedKNN(h *models.LinearHead, sc intent.Scorer, ix *intent.Neighbours, val, test intentRows, rejectRate float64, m *intent.Metrics) error {
+	withKNN := func(r intentRows) (in []float64, correct []bool, oos []float64, err error) {
+		if in, correct, oos, err = scoreRows(h, sc, r); err != nil {
+			return nil, nil, nil, err
+		}
+		if len(in) > 0 {
+			if in, err = ix.KNNScore(in, r.x, intent.KNNWeight); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		if len(oos) > 0 {
+			if oos, err = ix.KNNScore(oos, r.oos, intent.KNNWeight); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		return in, correct, oos, nil
+	}
+	vin, _, _, err := withKNN(val)
+	if err != nil {
+		return err
+	}
+	tau, err := intent.ScoreThreshold(vin, rejectRate)
+	if err != nil {
+		return err
+	}
+	in, correct, oos, err := withKNN(test)
+	if err != nil {
+		return err
+	}
+	intent.CountScores(m, in, correct, oos, tau)
+	return nil
+}
+
 func ratioOf(a, b int) float64 {
 	if b == 0 {
 		return 0
@@ -192,6 +231,13 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		if err := thresholded(global, msp, t.val, t.test, cfg.RejectRate, &res.FederatedMSP, nil); err != nil {
 			return nil, fmt.Errorf("intent: %s: %w", t.name, err)
 		}
+		ix, err := intent.NewNeighbours(t.train.x, cfg.Encoder.Dim())
+		if err != nil {
+			return nil, err
+		}
+		if err := thresholdedKNN(global, scale.Scorer, ix, t.val, t.test, cfg.RejectRate, &res.FederatedKNN); err != nil {
+			return nil, fmt.Errorf("intent: %s: %w", t.name, err)
+		}
 		res.Tenants = append(res.Tenants, TenantSummary{Name: t.name, Train: rowsLen(t.train.x), Val: rowsLen(t.val.x), Test: rowsLen(t.test.x),
 			OOSVal: rowsLen(t.val.oos), OOSTest: rowsLen(t.test.oos)})
 	}
@@ -240,6 +286,13 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		return nil, err
 	}
 	if err := thresholded(ph, msp, pooledVal, pooledTest, cfg.RejectRate, &res.CentralizedMSP, nil); err != nil {
+		return nil, err
+	}
+	pix, err := intent.NewNeighbours(pooled.x, cfg.Encoder.Dim())
+	if err != nil {
+		return nil, err
+	}
+	if err := thresholdedKNN(ph, scale.Scorer, pix, pooledVal, pooledTest, cfg.RejectRate, &res.CentralizedKNN); err != nil {
 		return nil, err
 	}
 	res.FederatedAcc, res.LocalAcc, res.CentralizedAcc = fedAcc.mean(), locAcc.mean(), cenAcc.mean()

@@ -35,6 +35,17 @@ func intentSummary(sum *taskSummary, r *simulate.IntentResult) {
 		sum.Baselines["federated_msp_own_threshold"] = r.FederatedMSP.Map()
 		sum.Baselines["centralized_msp"] = r.CentralizedMSP.Map()
 	}
+	if r.FederatedKNN.InScope > 0 {
+		// Own-data nearest neighbour added to the score: local only,
+		// thresholds calibrated locally (nothing of it is released).
+		sum.Note += fmt.Sprintf("; *_knn: the score plus %g × the message's largest cosine similarity to the tenant's own in-scope training messages (centralized: to all pooled ones), "+
+			"thresholds calibrated locally on the validation split: computed from raw data, never released, so no global threshold from noised statistics exists for it", float64(intent.KNNWeight))
+		sum.Baselines["federated_knn_own_threshold"] = r.FederatedKNN.Map()
+		sum.Baselines["centralized_knn"] = r.CentralizedKNN.Map()
+		if c := r.CentralizedKNN.OOSRecall(); c > 0 {
+			sum.Baselines["federated_knn_own_threshold"]["oos_recall_vs_centralized_knn"] = r.FederatedKNN.OOSRecall() / c
+		}
+	}
 	if c := r.Centralized.OOSRecall(); c > 0 && r.Global.OOS > 0 {
 		sum.Final["oos_recall_vs_centralized"] = r.Global.OOSRecall() / c
 	}
