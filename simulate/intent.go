@@ -198,7 +198,8 @@ type IntentResult struct {
 	// validation split: what a tenant can compute as deployed. The
 	// similarity depends on raw data with no small sensitivity, so no
 	// noised statistic of it is released and there is no global
-	// threshold for it.
+	// threshold for it. Zero (not measured) above
+	// intent.MaxNeighbourRows pooled training messages.
 	FederatedKNN, CentralizedKNN intent.Metrics
 	Adapter                      string
 	Score                        intent.Scorer // the out-of-scope score of every figure but the MSP ones

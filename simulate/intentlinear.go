@@ -217,6 +217,14 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	}
 	msp := intent.Scorer{Kind: intent.ScoreMSP}
 	fedAcc := &meanAccuracy{}
+	// The nearest-neighbour figures (FederatedKNN, CentralizedKNN) only
+	// for small sets: the index takes 8 bytes a feature and a query
+	// walks every posting of its features.
+	pooledRows := 0
+	for _, t := range ts {
+		pooledRows += rowsLen(t.train.x)
+	}
+	knn := pooledRows <= intent.MaxNeighbourRows
 	for _, t := range ts {
 		in, correct, oos, err := scoreRows(global, scale.Scorer, t.test)
 		if err != nil {
@@ -231,12 +239,14 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		if err := thresholded(global, msp, t.val, t.test, cfg.RejectRate, &res.FederatedMSP, nil); err != nil {
 			return nil, fmt.Errorf("intent: %s: %w", t.name, err)
 		}
-		ix, err := intent.NewNeighbours(t.train.x, cfg.Encoder.Dim())
-		if err != nil {
-			return nil, err
-		}
-		if err := thresholdedKNN(global, scale.Scorer, ix, t.val, t.test, cfg.RejectRate, &res.FederatedKNN); err != nil {
-			return nil, fmt.Errorf("intent: %s: %w", t.name, err)
+		if knn {
+			ix, err := intent.NewNeighbours(t.train.x, cfg.Encoder.Dim())
+			if err != nil {
+				return nil, err
+			}
+			if err := thresholdedKNN(global, scale.Scorer, ix, t.val, t.test, cfg.RejectRate, &res.FederatedKNN); err != nil {
+				return nil, fmt.Errorf("intent: %s: %w", t.name, err)
+			}
 		}
 		res.Tenants = append(res.Tenants, TenantSummary{Name: t.name, Train: rowsLen(t.train.x), Val: rowsLen(t.val.x), Test: rowsLen(t.test.x),
 			OOSVal: rowsLen(t.val.oos), OOSTest: rowsLen(t.test.oos)})
@@ -288,12 +298,14 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	if err := thresholded(ph, msp, pooledVal, pooledTest, cfg.RejectRate, &res.CentralizedMSP, nil); err != nil {
 		return nil, err
 	}
-	pix, err := intent.NewNeighbours(pooled.x, cfg.Encoder.Dim())
-	if err != nil {
-		return nil, err
-	}
-	if err := thresholdedKNN(ph, scale.Scorer, pix, pooledVal, pooledTest, cfg.RejectRate, &res.CentralizedKNN); err != nil {
-		return nil, err
+	if knn {
+		pix, err := intent.NewNeighbours(pooled.x, cfg.Encoder.Dim())
+		if err != nil {
+			return nil, err
+		}
+		if err := thresholdedKNN(ph, scale.Scorer, pix, pooledVal, pooledTest, cfg.RejectRate, &res.CentralizedKNN); err != nil {
+			return nil, err
+		}
 	}
 	res.FederatedAcc, res.LocalAcc, res.CentralizedAcc = fedAcc.mean(), locAcc.mean(), cenAcc.mean()
 	return res, nil

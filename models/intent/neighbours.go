@@ -67,6 +67,11 @@ func (ix *Neighbours) MaxCos(q models.SparseRow) float64 {
 	return best
 }
 
+// MaxNeighbourRows is the most training rows the simulation indexes for
+// the nearest-neighbour figures (skipped above it: the index takes 8
+// bytes a feature, and a query walks the postings of all its features).
+const MaxNeighbourRows = 50_000
+
 // KNNWeight is λ of KNNScore, chosen on clinc150 development splits
 // (TestOOSLinearDevExperiment; the held-out splits untouched).
 const KNNWeight = 8
