@@ -15,6 +15,13 @@
 // softmax and a centralized model. TestOOSLinearDevExperiment chose the
 // score on development splits of clinc150.
 //
+// Neighbours adds, as deployed only, a message's largest cosine
+// similarity to the tenant's own training messages (KNNScore). It is
+// computed from raw data with no small sensitivity (one message can be
+// every other's nearest neighbour), so it never enters a released
+// statistic and has no threshold from noised statistics: each tenant
+// calibrates it on its own validation split.
+//
 // # The LoRA head's detector
 //
 // A Detector labels a message OOSLabel when its largest class probability
@@ -44,7 +51,8 @@
 // intents over the real coordinator, clients and secure aggregation like
 // every other task kind (models/task KindIntent), with the baselines. The
 // classifier and its metadata (labels, threshold, encoder ID) are saved
-// with Detector.Save and applied by `fedb2b predict`.
+// with Detector.Save, a linear head with its score and threshold with
+// LinearDetector.Save, and both are applied by `fedb2b predict`.
 //
 // Threat model: messages, validation confidences and thresholds stay on the
 // tenant's server; only DP-SGD-noised parameter updates leave it. The
