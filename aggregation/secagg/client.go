@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-
-	"filippo.io/age"
 )
 
 // ClientConfig configures one client session (one round).
@@ -40,11 +38,11 @@ type Client struct {
 	err   error // why the session aborted
 
 	enc, mask keyPair
-	encID     *age.X25519Identity // enc as an age identity
-	selfSeed  [32]byte            // b_u
-	peers     map[uint32]*peer    // neighbours with a verified advert (U1 ∩ N(u))
-	signed    []uint32            // the one survivor set this client signed
-	excluded  map[uint32]bool     // the server's MaskRequest.Excluded
+	encID     *ageX25519Identity // enc as an age identity
+	selfSeed  [32]byte           // b_u
+	peers     map[uint32]*peer   // neighbours with a verified advert (U1 ∩ N(u))
+	signed    []uint32           // the one survivor set this client signed
+	excluded  map[uint32]bool    // the server's MaskRequest.Excluded
 }
 
 // peer is what the client knows about one neighbour.
@@ -140,10 +138,7 @@ func (c *Client) Advertise() (*AdvertiseMsg, error) {
 	if err != nil {
 		return nil, err
 	}
-	encID, err := ageIdentity(enc.secret())
-	if err != nil {
-		return nil, err
-	}
+	encID := newAgeX25519Identity(enc)
 	var b [32]byte
 	if _, err := io.ReadFull(c.rand, b[:]); err != nil {
 		return nil, fmt.Errorf("secagg: failed to read self-mask seed: %w", err)
@@ -168,8 +163,28 @@ func (c *Client) ShareKeys(adverts []*AdvertiseMsg) ([]*EncryptedShare, error) {
 	if err := c.expect(StageShareKeys, "share keys"); err != nil {
 		return nil, err
 	}
+	// The signature checks of the neighbours' adverts run first, on all
+	// cores: one per sender, up to the first advert the loop below refuses
+	// before any signature check; the loop applies every check in order,
+	// as before (verifying inline any advert not covered here).
+	var todo []int
+	first := make(map[uint32]bool)
+	for i, a := range adverts {
+		if a == nil || c.checkSession(a.Session, "advert") != nil || c.p.checkIndex(a.From) != nil {
+			break
+		}
+		if a.From != c.me && c.p.graph.IsNeighbour(c.me, a.From) && !first[a.From] {
+			first[a.From] = true
+			todo = append(todo, i)
+		}
+	}
+	sigOK, sigDone := make([]bool, len(adverts)), make([]bool, len(adverts))
+	parallelFor(len(todo), func(j int) {
+		a := adverts[todo[j]]
+		sigOK[todo[j]], sigDone[todo[j]] = verifyAdvert(c.p.Participant(a.From).IdentityKey, a), true
+	})
 	peers := make(map[uint32]*peer)
-	for _, a := range adverts {
+	for i, a := range adverts {
 		if a == nil {
 			return nil, fmt.Errorf("%w: nil advert", ErrMalformed)
 		}
@@ -185,7 +200,10 @@ func (c *Client) ShareKeys(adverts []*AdvertiseMsg) ([]*EncryptedShare, error) {
 		if _, dup := peers[a.From]; dup {
 			return nil, fmt.Errorf("%w: two adverts from participant %d", ErrDuplicate, a.From)
 		}
-		if !verifyAdvert(c.p.Participant(a.From).IdentityKey, a) {
+		if !sigDone[i] {
+			sigOK[i] = verifyAdvert(c.p.Participant(a.From).IdentityKey, a)
+		}
+		if !sigOK[i] {
 			return nil, c.abort(fmt.Errorf("%w: advert of participant %d (%q) is not signed by its identity key", ErrBadSignature, a.From, c.p.Participant(a.From).ID))
 		}
 		if !usableAdvert(a) {
@@ -213,14 +231,22 @@ func (c *Client) ShareKeys(adverts []*AdvertiseMsg) ([]*EncryptedShare, error) {
 		return nil, err
 	}
 	out := make([]*EncryptedShare, len(holders))
-	for i, v := range holders {
+	errs := make([]error, len(holders))
+	parallelFor(len(holders), func(i int) {
+		v := holders[i]
 		pt := sharePlain{session: c.p.session, from: c.me, to: v, self: selfShares[i].y, key: keyShares[i].y}
 		ct, err := sealShare(peers[v].encKey, pt.marshal())
 		if err != nil {
-			return nil, err
+			errs[i] = err
+			return
 		}
 		out[i] = &EncryptedShare{Session: c.p.session, From: c.me, To: v, Ciphertext: ct}
 		out[i].Sign(c.ident)
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	c.peers = peers
 	c.stage = StageCheckShares

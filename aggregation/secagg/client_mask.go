@@ -24,8 +24,26 @@ func (c *Client) CheckShares(shares []*EncryptedShare) (*ShareReceipt, error) {
 	if err := c.expect(StageCheckShares, "check shares"); err != nil {
 		return nil, err
 	}
+	// The signature checks run first, on all cores: one per sender, up to
+	// the first share the loop below refuses before any signature check;
+	// the loop applies every check in order, as before (verifying inline
+	// any share not covered here).
+	var todo []int
+	first := make(map[uint32]bool, len(shares))
+	for i, s := range shares {
+		if s == nil || c.checkSession(s.Session, "share") != nil || s.To != c.me || c.peers[s.From] == nil || first[s.From] {
+			break
+		}
+		first[s.From] = true
+		todo = append(todo, i)
+	}
+	sigOK, sigDone := make([]bool, len(shares)), make([]bool, len(shares))
+	parallelFor(len(todo), func(j int) {
+		s := shares[todo[j]]
+		sigOK[todo[j]], sigDone[todo[j]] = verifyShare(c.p.Participant(s.From).IdentityKey, s), true
+	})
 	seen := make(map[uint32]bool, len(shares))
-	for _, s := range shares {
+	for i, s := range shares {
 		if s == nil {
 			return nil, fmt.Errorf("%w: nil share", ErrMalformed)
 		}
@@ -42,14 +60,20 @@ func (c *Client) CheckShares(shares []*EncryptedShare) (*ShareReceipt, error) {
 			return nil, fmt.Errorf("%w: two shares from %d", ErrDuplicate, s.From)
 		}
 		seen[s.From] = true
-		if !verifyShare(c.p.Participant(s.From).IdentityKey, s) {
+		if !sigDone[i] {
+			sigOK[i] = verifyShare(c.p.Participant(s.From).IdentityKey, s)
+		}
+		if !sigOK[i] {
 			return nil, fmt.Errorf("%w: share from %d is not signed by its identity key (altered or forged by the relay)", ErrBadSignature, s.From)
 		}
 	}
 	receipt := &ShareReceipt{Session: c.p.session, From: c.me}
 	got := make(map[uint32]sharePlain, len(shares))
-	for _, s := range shares {
-		sp, ok := c.openShare(s)
+	opened := make([]sharePlain, len(shares))
+	openOK := make([]bool, len(shares))
+	parallelFor(len(shares), func(i int) { opened[i], openOK[i] = c.openShare(shares[i]) })
+	for i, s := range shares {
+		sp, ok := opened[i], openOK[i]
 		if !ok {
 			h := sha256.Sum256(s.Ciphertext)
 			receipt.Complaints = append(receipt.Complaints, Complaint{Accused: s.From, CipherHash: h,
@@ -159,12 +183,14 @@ func (c *Client) maskSeeds(req *MaskRequest, input []uint32) ([]maskSeed, []bool
 	// Agree all pairwise secrets before committing any state.
 	seeds := make([]maskSeed, 0, len(partners)+1)
 	subs := make([]bool, 0, len(partners)+1)
-	for _, v := range partners {
-		shared, err := c.mask.agree(c.peers[v].maskKey)
-		if err != nil {
-			return nil, nil, fmt.Errorf("neighbour %d: %w", v, err)
+	shared := make([][]byte, len(partners))
+	errs := make([]error, len(partners))
+	parallelFor(len(partners), func(i int) { shared[i], errs[i] = c.mask.agree(c.peers[partners[i]].maskKey) })
+	for i, v := range partners {
+		if errs[i] != nil {
+			return nil, nil, fmt.Errorf("neighbour %d: %w", v, errs[i])
 		}
-		seeds = append(seeds, pairwiseSeed(shared, c.p.session, c.me, v))
+		seeds = append(seeds, pairwiseSeed(shared[i], c.p.session, c.me, v))
 		subs = append(subs, c.me > v)
 	}
 	for _, v := range partners {

@@ -2,7 +2,9 @@ package secagg
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // SignSurvivors answers the consistency request (Fig. 4, round 3): it
@@ -155,18 +157,31 @@ func (c *Client) checkQuorum(sigs []SurvivorSignature) error {
 // it to check the claimed survivor set is the one the quorum signed.
 func VerifySurvivorQuorum(p *Params, survivors []uint32, sigs []SurvivorSignature) error {
 	msgFor := func(signer uint32) []byte { return survivorSigMessage(p.session, signer, survivors) }
+	// Verified on all cores, in order, until the quorum is reached
+	// (verifying the rest adds nothing); a signer already counted is
+	// skipped.
+	var mu sync.Mutex
 	valid := make(map[uint32]bool, len(sigs))
-	for _, s := range sigs {
-		if len(valid) == p.Quorum() {
-			break // enough: verifying the rest adds nothing
-		}
-		if p.checkIndex(s.Signer) != nil || valid[s.Signer] {
-			continue
-		}
-		if verifySig(p.Participant(s.Signer).IdentityKey, msgFor(s.Signer), s.Signature) {
+	next := 0
+	parallelFor(min(runtime.GOMAXPROCS(0), len(sigs)), func(int) {
+		for {
+			mu.Lock()
+			if len(valid) >= p.Quorum() || next == len(sigs) {
+				mu.Unlock()
+				return
+			}
+			s := sigs[next]
+			next++
+			skip := p.checkIndex(s.Signer) != nil || valid[s.Signer]
+			mu.Unlock()
+			if skip || !verifySig(p.Participant(s.Signer).IdentityKey, msgFor(s.Signer), s.Signature) {
+				continue
+			}
+			mu.Lock()
 			valid[s.Signer] = true
+			mu.Unlock()
 		}
-	}
+	})
 	if len(valid) < p.Quorum() {
 		return fmt.Errorf("%w: valid survivor-set signatures from %d distinct participants, quorum is %d", ErrBadSignature, len(valid), p.Quorum())
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strings"
 
 	"filippo.io/age"
 )
@@ -13,38 +12,23 @@ import (
 // of the shares relayed by the server). Shares are encrypted with
 // filippo.io/age to the recipient's per-round X25519 encryption key c_v^PK
 // (an age X25519 recipient: ephemeral X25519, HKDF-SHA256,
-// ChaCha20-Poly1305). age has no associated data, so the plaintext itself
+// ChaCha20-Poly1305; the stanza is made and opened by agex25519.go, with
+// half of age's own scalar multiplications). age has no associated data, so the plaintext itself
 // starts with labelSharePlain ‖ session ID ‖ sender ‖ recipient, and the
 // recipient checks all four after decryption: a share cannot be replayed
 // into another session or redirected to another pair.
 //
-// age draws its ephemeral keys from crypto/rand, not from the injected
-// reader, so ciphertexts differ between runs even in seeded tests; nothing
-// depends on their bytes.
+// The ephemeral keys come from crypto/rand (ecdh.GenerateKey, as in age),
+// not from the injected reader, so ciphertexts differ between runs even in
+// seeded tests; nothing depends on their bytes.
 
 // maxShareCiphertext bounds a share ciphertext (the plaintext is ~170 bytes;
 // an age header with one X25519 stanza is ~200 bytes).
 const maxShareCiphertext = 1024
 
-func ageRecipient(pub [32]byte) (*age.X25519Recipient, error) {
-	r, err := age.ParseX25519Recipient(bech32Encode("age", pub[:]))
-	if err != nil {
-		return nil, fmt.Errorf("%w: encryption key: %v", ErrMalformed, err)
-	}
-	return r, nil
-}
-
-func ageIdentity(secret [32]byte) (*age.X25519Identity, error) {
-	id, err := age.ParseX25519Identity(strings.ToUpper(bech32Encode("age-secret-key-", secret[:])))
-	if err != nil {
-		return nil, fmt.Errorf("secagg: encryption identity: %w", err)
-	}
-	return id, nil
-}
-
 // sealShare encrypts plaintext to the X25519 public key pub.
 func sealShare(pub [32]byte, plaintext []byte) ([]byte, error) {
-	r, err := ageRecipient(pub)
+	r, err := newAgeX25519Recipient(pub)
 	if err != nil {
 		return nil, err
 	}
@@ -64,16 +48,16 @@ func sealShare(pub [32]byte, plaintext []byte) ([]byte, error) {
 
 // openShare decrypts a share ciphertext with the X25519 secret key.
 func openShare(secret [32]byte, ciphertext []byte) ([]byte, error) {
-	id, err := ageIdentity(secret)
+	k, err := privateKeyFromBytes(secret[:])
 	if err != nil {
 		return nil, err
 	}
-	return openShareWith(id, ciphertext)
+	return openShareWith(newAgeX25519Identity(k), ciphertext)
 }
 
 // openShareWith decrypts a share ciphertext with an age identity (made once
 // per session: building one costs a scalar multiplication).
-func openShareWith(id *age.X25519Identity, ciphertext []byte) ([]byte, error) {
+func openShareWith(id age.Identity, ciphertext []byte) ([]byte, error) {
 	if len(ciphertext) > maxShareCiphertext {
 		return nil, fmt.Errorf("%w: share ciphertext of %d bytes exceeds %d", ErrMalformed, len(ciphertext), maxShareCiphertext)
 	}
