@@ -1,8 +1,6 @@
 package secagg
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"encoding/binary"
 	"math/bits"
 )
@@ -67,30 +65,19 @@ func (e *expander) applyAllAt(dst []uint32, offset int, seeds []maskSeed, subs [
 }
 
 // streams starts one AES-128-CTR stream per seed at block offset/4.
-func (e *expander) streams(seeds []maskSeed, offset int) []cipher.Stream {
-	streams := make([]cipher.Stream, len(seeds))
+func (e *expander) streams(seeds []maskSeed, offset int) []keyStream {
+	streams := make([]keyStream, len(seeds))
 	for i, s := range seeds {
-		block, err := aes.NewCipher(s.key[:])
-		if err != nil {
-			panic("secagg: aes: " + err.Error()) // 16-byte key: cannot fail
-		}
-		iv := ctrAdd(s.iv, uint64(offset/4))
-		streams[i] = cipher.NewCTR(block, iv[:])
+		streams[i] = newKeyStream(s.key, ctrAdd(s.iv, uint64(offset/4)))
 	}
 	return streams
 }
 
 // applyChunk applies the next len(w) words of every stream to w
 // (len(w) ≤ chunkBytes/4).
-func (e *expander) applyChunk(w []uint32, streams []cipher.Stream, subs []bool) {
-	b := e.buf[:4*len(w)]
+func (e *expander) applyChunk(w []uint32, streams []keyStream, subs []bool) {
 	for i, ctr := range streams {
-		ctr.XORKeyStream(b, zeroChunk[:len(b)])
-		if subs[i] {
-			subWords(w, b)
-		} else {
-			addWords(w, b)
-		}
+		applyStream(ctr, w, e.buf, subs[i])
 	}
 }
 
