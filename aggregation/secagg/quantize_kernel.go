@@ -1,8 +1,6 @@
 package secagg
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
@@ -85,17 +83,13 @@ func roundWordsGeneric(dst []uint32, x []float64, rnd []byte, f, lim float64) {
 }
 
 // roundingStream returns an AES-128-CTR keystream keyed from r.
-func roundingStream(r *rand.Rand) cipher.Stream {
+func roundingStream(r *rand.Rand) keyStream {
 	var key, iv [16]byte
 	binary.LittleEndian.PutUint64(key[:8], r.Uint64())
 	binary.LittleEndian.PutUint64(key[8:], r.Uint64())
 	binary.LittleEndian.PutUint64(iv[:8], r.Uint64())
 	binary.LittleEndian.PutUint64(iv[8:], r.Uint64())
-	block, err := aes.NewCipher(key[:])
-	if err != nil {
-		panic("secagg: aes: " + err.Error()) // 16-byte key: cannot fail
-	}
-	return cipher.NewCTR(block, iv[:])
+	return newKeyStream(key, iv)
 }
 
 // quantizeWords scales, rounds and clips x into dst chunk by chunk with
@@ -106,7 +100,7 @@ func quantizeWords(dst []uint32, x []float64, r *rand.Rand, f, lim float64) {
 	for len(x) > 0 {
 		n := min(len(x), chunkBytes/4)
 		b := buf[:4*n]
-		ctr.XORKeyStream(b, zeroChunk[:4*n])
+		ctr.fill(b)
 		roundWords(dst[:n], x[:n], b, f, lim)
 		dst, x = dst[n:], x[n:]
 	}
