@@ -156,6 +156,11 @@ func (c *Client) checkQuorum(sigs []SurvivorSignature) error {
 // fedb2b's aggregator tier, the coordinator receiving a group's sum) runs
 // it to check the claimed survivor set is the one the quorum signed.
 func VerifySurvivorQuorum(p *Params, survivors []uint32, sigs []SurvivorSignature) error {
+	if len(sigs) > p.N() {
+		// An honest server sends at most one per participant; more would
+		// only make the verifier spend an ed25519 check on each.
+		return fmt.Errorf("%w: %d survivor-set signatures for %d participants", ErrMalformed, len(sigs), p.N())
+	}
 	msgFor := func(signer uint32) []byte { return survivorSigMessage(p.session, signer, survivors) }
 	// Verified on all cores, in order, until the quorum is reached
 	// (verifying the rest adds nothing); a signer already counted is
