@@ -114,3 +114,40 @@ KERNEL(·ctrVAESAdd, APPLY8(VPADDD), APPLY1(VPADDD))
 // func ctrVAESSub(rk *[176]byte, ctr *[8]uint64, dst *uint32, blocks int)
 // Subtracts it.
 KERNEL(·ctrVAESSub, APPLY8(VPSUBD), APPLY1(VPSUBD))
+
+// EXPAND128 derives the next AES-128 round key in X0 from the previous
+// one (X4 must start zero) and stores it at BX: crypto/aes's
+// _expand_key_128. AESKEYGENASSIST does SubWord in hardware, so no memory
+// access depends on the key.
+#define EXPAND128(rcon) \
+	AESKEYGENASSIST $rcon, X0, X1; \
+	PSHUFD $0xff, X1, X1; \
+	SHUFPS $0x10, X0, X4; \
+	PXOR X4, X0; \
+	SHUFPS $0x8c, X0, X4; \
+	PXOR X4, X0; \
+	PXOR X1, X0; \
+	MOVUPS X0, (BX); \
+	ADDQ $16, BX
+
+// func expandKey128Asm(key *[16]byte, rk *[176]byte)
+TEXT ·expandKey128Asm(SB), NOSPLIT, $0-16
+	MOVQ key+0(FP), AX
+	MOVQ rk+8(FP), BX
+	MOVUPS (AX), X0
+	MOVUPS X0, (BX)
+	ADDQ $16, BX
+	PXOR X4, X4
+	EXPAND128(0x01)
+	EXPAND128(0x02)
+	EXPAND128(0x04)
+	EXPAND128(0x08)
+	EXPAND128(0x10)
+	EXPAND128(0x20)
+	EXPAND128(0x40)
+	EXPAND128(0x80)
+	EXPAND128(0x1b)
+	EXPAND128(0x36)
+	PXOR X0, X0
+	PXOR X1, X1
+	RET
