@@ -248,7 +248,7 @@ func TestAppendMaskedInputSameBytes(t *testing.T) {
 		s := newSuite(t, 4, d, 0)
 		input := make([]uint32, d)
 		for i := range input {
-			input[i] = uint32(i * 2654435761)
+			input[i] = uint32(i) * 2654435761
 		}
 		fresh := func() *Client {
 			c, err := NewClient(ClientConfig{Params: s.p, ID: s.ps[0].ID, Identity: s.keys[0], Rand: privacy.SeededReader(100)})
