@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fedb2b/fedb2b/aggregation/secagg"
 	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy/ddg"
@@ -48,7 +49,42 @@ func (c *Client) distributedDecline(p *api.TrainPlan, r *ddg.Record) string {
 	if _, ok := c.learner.(task.GradSummer); !ok {
 		return fmt.Sprintf("the learner of task kind %q cannot take FedSGD steps", c.task.Kind)
 	}
-	return c.secureParamsRefused(p)
+	if why := c.secureParamsRefused(p); why != "" {
+		return why
+	}
+	return c.colludersDecline(p, r)
+}
+
+// colludersDecline says why this tenant declines record-level
+// distributed round p when the session's secure aggregation cannot keep
+// r.Threshold honest noise shares in every sum a coordinator colluding
+// with Policy.AssumeColluders tenants can learn, or "". The secagg
+// policy's own check (CheckNoiseShares) assumes ⌈n/3⌉−1 corrupt clients,
+// not this tenant's c, and this tenant's unmask refusal does not stop the
+// others from rebuilding its self-mask. With c colluders and threshold t:
+// c ≥ t rebuilds any secret; otherwise a learnable sum holds at least
+// t − c + 1 honest inputs, t − c + 2 when every participant holds a share
+// of every other's seeds (full graph) and this tenant refuses sums of
+// fewer than Threshold + c inputs (each other honest survivor's
+// self-mask then needs t shares from holders other than itself and this
+// tenant).
+func (c *Client) colludersDecline(p *api.TrainPlan, r *ddg.Record) string {
+	params, err := secureParams(p, c.task.ID, 1, c.cfg.CA, time.Now())
+	if err != nil {
+		return fmt.Sprintf("refusing the secure session before spending: %v", err)
+	}
+	col, t := c.cfg.Policy.AssumeColluders, params.Threshold()
+	if col >= t {
+		return fmt.Sprintf("this tenant assumes %d colluders and the session's threshold is t = %d: the colluders could rebuild any tenant's masks alone", col, t)
+	}
+	h := secagg.MinHonestInSum(t, col)
+	if params.FullGraph() {
+		h++
+	}
+	if r.Threshold > h {
+		return fmt.Sprintf("the noise is split into %d honest shares, but with threshold t = %d and the %d colluders this tenant assumes a learnable sum may hold only %d honest inputs", r.Threshold, t, col, h)
+	}
+	return ""
 }
 
 // trainDistributed runs this tenant's part of a record-level distributed

@@ -136,6 +136,9 @@ type Config struct {
 	HonestTenants   int
 	AssumeColluders int
 	TenantDPMode    string
+	// AssumeColludersOf overrides AssumeColluders for the named tenants
+	// (each tenant chooses its own --assume-colluders).
+	AssumeColludersOf map[string]int
 
 	// InsecureNoTLS talks plain gRPC on loopback; the default is an
 	// operator CA, tenant enrolment and mutual TLS 1.3.

@@ -237,3 +237,30 @@ func stopAfterFirstRound(t *testing.T, cfg Config, check func(RoundReport)) {
 	}
 	check(*first)
 }
+
+// TestDistributedColludersAssumptionHoldsWhenOtherTenantsAssumeFewer
+// attacks one tenant's --assume-colluders against its peers' choices:
+// tenant-1 assumes two colluders beside the plan's 3 honest shares (it
+// helps unmask only sums of 5), the others keep the default 0, and t = 3.
+// tenant-3 vanishes before its masked input; if tenant-2 is honest and
+// tenants 4 and 5 collude with the coordinator, a sum of the remaining 4
+// holds only 2 honest noise shares. tenant-1 refuses to unmask it, but
+// its own self-mask is reconstructed from t = 3 shares held by the other
+// survivors, so its refusal protects nothing: its input must never enter
+// an unmasked sum of fewer than 5 inputs (it must decline the plan
+// instead, since t − c + 1 = 2 < 3 shares).
+func TestDistributedColludersAssumptionHoldsWhenOtherTenantsAssumeFewer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cfg := distributedTestConfig(t, 5, 1, 83)
+	cfg.Threshold, cfg.HonestTenants = 3, 3
+	cfg.AssumeColludersOf = map[string]int{"tenant-1": 2}
+	cfg.DropAt = map[string]DropPoint{"tenant-3": {1, "masked_input"}}
+	stopAfterFirstRound(t, cfg, func(r RoundReport) {
+		t.Logf("round 1: abandoned=%v participants=%v declined=%v reason=%q", r.Abandoned, r.Tenants, r.Declined, r.Reason)
+		if !r.Abandoned && slices.Contains(r.Tenants, "tenant-1") && r.Participants < 5 {
+			t.Fatalf("tenant-1 (2 colluders assumed beside 3 honest shares) was aggregated in a sum of %d inputs %v", r.Participants, r.Tenants)
+		}
+	})
+}

@@ -515,7 +515,7 @@ func tenantClientConfig(cfg Config, td tenantRef, log client.SpendLog, drop *dro
 		Tenant: td.name, Encoder: cfg.Encoder, Learner: td.learner,
 		Policy: client.Policy{Budget: client.Budget{Epsilon: cfg.EpsilonCap, Delta: cfg.Delta}, TenantEpsilon: cfg.TenantEpsilon * (1 + 1e-6),
 			RequireNoisedCounts: cfg.EvalEpsilon > 0 && cfg.WeightEpsilon > 0,
-			DPMode:              cmp.Or(cfg.TenantDPMode, cfg.DPMode), AssumeColluders: cfg.AssumeColluders},
+			DPMode:              cmp.Or(cfg.TenantDPMode, cfg.DPMode), AssumeColluders: assumeColluders(cfg, td.name)},
 		Spends: log, Rand: rnd, Log: cfg.Log, Hooks: hooks, Identity: identity, CA: ca,
 		AllowInsecurePlainAggregation: cfg.InsecurePlainAggregation && !cfg.TenantsRequireSecure,
 	}, nil
@@ -625,4 +625,13 @@ func chargeTenantLevel(acc map[string]*privacy.RDPAccountant, e coordinator.Even
 		}
 	}
 	return nil
+}
+
+// assumeColluders is the colluders tenant name assumes (Config.AssumeColludersOf,
+// else Config.AssumeColluders).
+func assumeColluders(cfg Config, name string) int {
+	if c, ok := cfg.AssumeColludersOf[name]; ok {
+		return c
+	}
+	return cfg.AssumeColluders
 }
