@@ -72,8 +72,9 @@
 // #16): each client's vector is the sum of its clipped per-example
 // gradients over a Poisson sample (no noise, no division), and the shares
 // of Threshold honest clients give the sum the noise of one pooled DP-SGD
-// step. Its sensitivity is one record's clip in integer units plus √D for
-// rounding, C/γ + √D; sampling is amplified by Zhu and Wang's general
+// step. Its sensitivity is one record's clip in integer units plus 2√D for
+// rounding (each side's rounding moves a coordinate by less than one),
+// C/γ + 2√D; sampling is amplified by Zhu and Wang's general
 // Poisson bound; RecordEpsilon composes rounds. PlanRecord aims σ/γ at
 // 0.95·MaxTableSigma so the rounding term stays small (the sampler's
 // table then takes seconds to build once; codecs share it). The guarantee

@@ -18,10 +18,15 @@ import (
 //
 // Sensitivity. Neighbouring data sets differ in one record of one tenant
 // (add or remove). The tenant's clipped sum moves by at most C in L2; the
-// rotation is orthonormal, so the scaled vector moves by at most C/γ; any
-// rounding to neighbouring integers (conditional or not) moves each
-// coordinate by less than one more, so the integer vectors differ by at
-// most Δ = C/γ + √D (Sensitivity) whatever rounding draws both sides took.
+// rotation is orthonormal, so the scaled vector moves by at most C/γ; each
+// side rounds every coordinate to a neighbouring integer, which moves it
+// by less than one, so a coordinate of the two integer vectors can differ
+// by up to (not less than) 2 more than the scaled difference (y = k + ε,
+// y' = k − ε round to k + 1 and k − 1), and the integer vectors differ by
+// at most Δ = C/γ + 2√D (Sensitivity) whatever rounding draws both sides
+// took. (Shared uniforms would couple unconditional rounding within one
+// more per coordinate, but conditional rounding redraws each side on its
+// own, so the worst pair counts.)
 // Rényi divergence is jointly quasi-convex, so the mixture over rounding
 // draws is bounded by the worst pair: the base mechanism (one round,
 // no sampling) has the DDG bound of Kairouz, Liu and Steinke 2021
@@ -73,10 +78,11 @@ func (r Record) validateRecord() error {
 	return nil
 }
 
-// Sensitivity returns Δ = C/γ + √D, the L2 distance (integer units)
-// between the rounded vectors of neighbouring data sets.
+// Sensitivity returns Δ = C/γ + 2√D, the largest L2 distance (integer
+// units) between rounded vectors of neighbouring data sets
+// (TestRedteamRecordSensitivityCoversEveryRoundingPair).
 func (r Record) Sensitivity() float64 {
-	return r.RecordClip/r.Gamma + math.Sqrt(float64(r.PaddedDim()))
+	return r.RecordClip/r.Gamma + 2*math.Sqrt(float64(r.PaddedDim()))
 }
 
 // BaseRDP is the Rényi DP at order α of one round without sampling: the
@@ -188,7 +194,7 @@ type RecordGoal struct {
 	Dim, Shares, Cohort, Bits int
 	Beta, MaxWrapProb         float64
 	// IntSigma: as in Goal; 0 means 0.95·MaxTableSigma here (the rounding
-	// term √D of the sensitivity is then under 2 % of C/γ for the
+	// term 2√D of the sensitivity is then under 4 % of C/γ for the
 	// noise DP-SGD needs).
 	IntSigma float64
 }

@@ -23,7 +23,8 @@ func recordFixture(t *testing.T, eps float64, shares int) Record {
 // same noise (the sampled continuous Gaussian's RDP is exact; ours adds
 // the rounding term to the sensitivity and Zhu–Wang's factor 3), and it
 // must not be much weaker, or the mode would waste its budget.
-// Measured here: the planned z is 1.17× pooled DP-SGD's at ε = 4 and 8, 1.29× at ε = 1.
+// Measured here: the planned z is 1.18× pooled DP-SGD's at ε = 4 and 8, 1.38× at ε = 1
+// (1.17× and 1.29× before the rounding term was doubled to 2√D).
 func TestRecordEpsilonAgainstSampledGaussian(t *testing.T) {
 	for _, eps := range []float64{1, 4, 8} {
 		r := recordFixture(t, eps, 5)
@@ -48,10 +49,11 @@ func TestRecordEpsilonAgainstSampledGaussian(t *testing.T) {
 		}
 		t.Logf("ε=%g: z=%.4f (pooled DP-SGD needs %.4f: %.3f×), rounding inflation %.4f, pooled ε of this z %.4f", eps, z, zc, z/zc,
 			r.Sensitivity()*r.Gamma/r.RecordClip, pooled)
-		// Measured: 1.17× at ε = 4 and 8, 1.29× at ε = 1 (the general
-		// sampling bound and the rounding term of the sensitivity).
-		if z > 1.35*zc {
-			t.Errorf("ε=%g: z=%.4f is more than 35%% above pooled DP-SGD's %.4f", eps, z, zc)
+		// Measured: 1.18× at ε = 4 and 8, 1.38× at ε = 1 (the general
+		// sampling bound and the rounding term 2√D of the sensitivity:
+		// 1.13× alone at ε = 1, where γ is largest).
+		if z > 1.45*zc {
+			t.Errorf("ε=%g: z=%.4f is more than 45%% above pooled DP-SGD's %.4f", eps, z, zc)
 		}
 	}
 }
