@@ -188,6 +188,7 @@ func Verify(files []LedgerFile, trusted []TrustedKey) Result {
 	fails, notes = crossCheck(verified)
 	res.Failures = append(res.Failures, fails...)
 	res.Notes = append(res.Notes, notes...)
+	res.Notes = append(res.Notes, sharesNotes(verified)...)
 	res.OK = len(res.Failures) == 0
 	return res
 }
