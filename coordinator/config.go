@@ -46,6 +46,15 @@ type Config struct {
 	// held-out data is released (tenant-level DP runs, whose guarantee the
 	// record-level-noised statistics would not be covered by).
 	SkipEvaluation bool
+	// AverageDecay β in (0, 1) makes the published final model
+	// (Federation.Published) the bias-corrected exponential moving
+	// average of the global versions the rounds produced
+	// (aggregation.IterateAverage) instead of the last one; rounds still
+	// train from the last. Post-processing of released versions: nothing
+	// is charged. 0 publishes the last version. It needs SkipEvaluation,
+	// as federated evaluations would measure another model than the one
+	// published.
+	AverageDecay float64
 }
 
 // Evaluations is how many rounds of rounds are evaluated when every
@@ -83,6 +92,12 @@ func (c *Config) check() error {
 	}
 	if c.EvalEpsilon < 0 || math.IsNaN(c.EvalEpsilon) || math.IsInf(c.EvalEpsilon, 0) {
 		errs = append(errs, fmt.Errorf("evaluation ε = %v, want a finite ε ≥ 0", c.EvalEpsilon))
+	}
+	switch {
+	case !(c.AverageDecay >= 0 && c.AverageDecay < 1):
+		errs = append(errs, fmt.Errorf("iterate average decay %v must be in [0, 1)", c.AverageDecay))
+	case c.AverageDecay > 0 && !c.SkipEvaluation:
+		errs = append(errs, errors.New("an iterate average is published only without federated evaluation (SkipEvaluation): the evaluations would measure the last version, not the published average"))
 	}
 	if c.Rounds < 1 {
 		errs = append(errs, fmt.Errorf("rounds = %d, need at least 1", c.Rounds))

@@ -87,6 +87,9 @@ type Federation struct {
 	// recordPlans caches the record-level distributed mode's parameters
 	// per cohort size.
 	recordPlans map[int]ddg.Record
+	// avg is the published iterate average (Config.AverageDecay), nil
+	// when the last version is published.
+	avg *aggregation.IterateAverage
 }
 
 // New returns a federation whose version 0 is initial (copied).
@@ -115,6 +118,9 @@ func New(cfg Config, initial []float64) (*Federation, error) {
 		notices:  map[string]Action{},
 		next:     1,
 	}
+	if cfg.AverageDecay > 0 {
+		f.avg = &aggregation.IterateAverage{Decay: cfg.AverageDecay}
+	}
 	if err := f.warmRecord(); err != nil {
 		return nil, err
 	}
@@ -135,6 +141,13 @@ func NewResumed(cfg Config, rs ResumeState) (*Federation, error) {
 	f.versions = make([][]float64, rs.Version+1) // older versions stay in the store
 	f.versions[rs.Version] = slices.Clone(rs.Params)
 	f.done, f.next = rs.RoundsDone, rs.NextRound
+	if f.avg != nil && rs.Version > 0 {
+		// The average is not stored (nor are FedAdam's moments): it
+		// restarts from the version resumed.
+		if err := f.avg.Add(rs.Params); err != nil {
+			return nil, fmt.Errorf("coordinator: %w", err)
+		}
+	}
 	return f, nil
 }
 
@@ -163,6 +176,16 @@ func (f *Federation) Model(v int) ([]float64, bool) {
 		return nil, false
 	}
 	return f.versions[v], true
+}
+
+// Published returns the model the federation publishes (shared; do not
+// modify): the iterate average of the versions the rounds produced with
+// Config.AverageDecay, else (or before any round) the latest version.
+func (f *Federation) Published() []float64 {
+	if f.avg != nil && f.avg.Count() > 0 {
+		return f.avg.Average()
+	}
+	return f.versions[f.Latest()]
 }
 
 // Finished reports whether the federation has ended, and why.
@@ -477,6 +500,9 @@ func (f *Federation) aggregate(now time.Time, parts []string, agg aggregation.Ag
 		return
 	}
 	next, err := f.cfg.Strategy.AggregateFit(r.number, f.versions[f.Latest()], agg, nil)
+	if err == nil && f.avg != nil {
+		err = f.avg.Add(next) // checks the length before changing anything
+	}
 	if err != nil {
 		f.abandon(now, err.Error())
 		return

@@ -101,6 +101,14 @@ func (s *Service) Model(v int) ([]float64, bool) {
 	return slices.Clone(p), ok
 }
 
+// Published returns a copy of the model the federation publishes (see
+// Federation.Published), read under the service's lock.
+func (s *Service) Published() []float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.fed.Published())
+}
+
 // do runs fn on the federation under the lock and publishes its events.
 func (s *Service) do(fn func(f *Federation, now time.Time) error) error {
 	s.mu.Lock()

@@ -51,6 +51,11 @@ type Config struct {
 
 	Strategy     string // "fedavg" or "fedadam"
 	ServerLR     float64
+	// AverageDecay β in (0, 1) publishes the bias-corrected exponential
+	// moving average of the global versions as the final model
+	// (coordinator.Config.AverageDecay; runs without federated
+	// evaluation only); 0 publishes the last version.
+	AverageDecay float64
 	MinClients   int
 	RoundTimeout time.Duration
 

@@ -184,7 +184,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 			LocalSteps: cfg.LocalSteps, LearningRate: cfg.LearningRate, WeightEpsilon: cfg.WeightEpsilon},
 		MinJoined: cfg.Tenants, MinClients: cfg.MinClients, RoundTimeout: cfg.RoundTimeout, Retry: 20 * time.Millisecond,
 		InsecurePlainAggregation: cfg.InsecurePlainAggregation, EvalEpsilon: cfg.EvalEpsilon, EvalEvery: cfg.EvalEvery,
-		SkipEvaluation: !cfg.evaluates(),
+		SkipEvaluation: !cfg.evaluates(), AverageDecay: cfg.AverageDecay,
 	}
 	if !cfg.InsecurePlainAggregation {
 		// Every party gets its own stream (derived from cfg.Rand when
@@ -419,7 +419,7 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		return fmt.Errorf("simulate: coordinator: %w", err)
 	}
 	rep.Epsilon = spent(0)
-	rep.FinalModel, _ = fed.Model(fed.Latest())
+	rep.FinalModel = fed.Published()
 	rep.Spec = task
 	if n := len(rep.Rounds); n > 0 {
 		for i := n - 1; i >= 0; i-- {

@@ -37,12 +37,13 @@ func applyLinearDefaults(fs *flag.FlagSet, cfg *simulate.Config, enc *encoderFla
 func applyDistributedDefaults(fs *flag.FlagSet, cfg *simulate.Config) {
 	d := simulate.DistributedDefaults()
 	for name, set := range map[string]func(){
-		"rounds":      func() { cfg.Rounds = d.Rounds },
-		"q":           func() { cfg.SampleRate = d.SampleRate },
-		"clip":        func() { cfg.ClipNorm = d.ClipNorm },
-		"local-steps": func() { cfg.LocalSteps = d.LocalSteps },
-		"strategy":    func() { cfg.Strategy = d.Strategy },
-		"server-lr":   func() { cfg.ServerLR = d.ServerLR },
+		"rounds":        func() { cfg.Rounds = d.Rounds },
+		"q":             func() { cfg.SampleRate = d.SampleRate },
+		"clip":          func() { cfg.ClipNorm = d.ClipNorm },
+		"local-steps":   func() { cfg.LocalSteps = d.LocalSteps },
+		"strategy":      func() { cfg.Strategy = d.Strategy },
+		"server-lr":     func() { cfg.ServerLR = d.ServerLR },
+		"average-decay": func() { cfg.AverageDecay = d.AverageDecay },
 	} {
 		if !flagSet(fs, name) {
 			set()

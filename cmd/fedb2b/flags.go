@@ -118,6 +118,7 @@ var flagDomains = map[string]domain{
 	"noise": nonNeg, "min-noise": nonNeg, "eval-epsilon": nonNeg, "weight-epsilon": nonNeg, "tenant-epsilon": nonNeg,
 	"min-clients": nonNegInt, "min-cohort": nonNegInt, "neighbours": nonNegInt, "threshold": nonNegInt, "drop-tenants": nonNegInt,
 	"adaptive-clip":    domain{min: 0, max: 1, maxOpen: true},
+	"average-decay":    domain{min: 0, max: 1, maxOpen: true},
 	"max-bad-fraction": unitClosed, "zh-fraction": unitClosed, "max-weight": nonNeg,
 	"steps": atLeastOne, "max-connections": atLeastOne, "weeks": atLeastOne, "personalize-steps": atLeastOne, "batch": atLeastOne, "dim": atLeastOne,
 	"eps-segments": positive, "eps-quantiles": positive, "eps-demand": positive, "budget": positive,

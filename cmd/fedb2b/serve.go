@@ -67,6 +67,8 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	rank := fs.Int("rank", d.Rank, "LoRA rank")
 	seed := fs.Uint64("seed", 1, "task seed (generates the frozen LoRA factor A)")
 	strategy := fs.String("strategy", "fedavg", "fedavg or fedadam")
+	serverLR := fs.Float64("server-lr", 0.01, "FedAdam's server learning rate")
+	avgDecay := fs.Float64("average-decay", 0, "publish (--model-out) the exponential moving average of the global models at this decay β in [0, 1) instead of the last one (post-processing, no privacy cost; runs without federated evaluation only)")
 	workdir := fs.String("workdir", "coordinator-data", "directory for the coordinator's files (signing key, privacy ledger)")
 	tlsDir := fs.String("tls-dir", "", "mutual TLS 1.3 from the directory made by 'fedb2b ca export' (no CA private key; tenants enrol with 'fedb2b ca serve')")
 	caDir := fs.String("ca-dir", "", "ALL-IN-ONE: the CA directory itself; this process then decrypts the CA key and serves enrolment on the same port (it could mint identities: prefer --tls-dir)")
@@ -79,7 +81,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	neighbours := fs.Int("neighbours", 0, "SecAgg+ neighbours k (0: all)")
 	maxWeight := fs.Float64("max-weight", d.MaxWeight, "FedAvg weight = a tenant's example count capped at this, summed inside secure aggregation (0: every tenant counts once)")
 	threshold := fs.Int("threshold", 0, "SecAgg+ threshold t (0: ⌊k/2⌋+1)")
-	dpMode := fs.String("dp-mode", client.DPModeLocal, "record-level trust model of the plans: local (tenants run DP-SGD on their own updates) or distributed (--adapter linear: one DP-SGD step per round, each tenant's share of the noise added inside secure aggregation, calibrated to --epsilon for --honest-tenants shares; tenants must opt in; --strategy fedadam applies the step)")
+	dpMode := fs.String("dp-mode", client.DPModeLocal, "record-level trust model of the plans: local (tenants run DP-SGD on their own updates) or distributed (--adapter linear: one DP-SGD step per round, each tenant's share of the noise added inside secure aggregation, calibrated to --epsilon for --honest-tenants shares; tenants must opt in; FedAdam applies the step; its own defaults for --rounds, --q, --clip, --strategy, --server-lr and --average-decay unless given)")
 	honest := fs.Int("honest-tenants", 0, "with --dp-mode distributed: honest tenants every unmasked sum must hold (the noise's shares; required, at most t − c + 1 or the tenants refuse the plan)")
 	kindName := fs.String("kind", modeltask.KindClassify, "task kind over labelled texts: classify or intent (out-of-scope label \""+intent.OOSLabel+"\" held out of the classes)")
 	adapter := fs.String("adapter", modeltask.AdapterHead, "classify: head (LoRA classifier over pooled vectors) or encoder-lora (LoRA inside the top --lora-layers layers of a bert: encoder, rank --rank)")
@@ -97,6 +99,9 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	fail := func(err error) int { fmt.Fprintf(stderr, "fedb2b coordinator: %v\n", err); return 1 }
+	if *dpMode == client.DPModeDistributed {
+		serveDistributedDefaults(fs, rounds, q, clip, strategy, serverLR, avgDecay)
+	}
 	if *tlsDir != "" {
 		// Before anything is created: never run from the CA's directory.
 		if err := pki.CheckServerDir(*tlsDir); err != nil {
@@ -157,7 +162,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	}
 	var strat aggregation.Strategy = &aggregation.FedAvg{}
 	if *strategy == "fedadam" {
-		strat = &aggregation.FedAdam{}
+		strat = &aggregation.FedAdam{Eta: *serverLR}
 	} else if *strategy != "fedavg" {
 		return fail(fmt.Errorf("unknown strategy %q (want fedavg or fedadam)", *strategy))
 	}
@@ -167,7 +172,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		Train: protocol.TrainParams{SampleRate: *q, ClipNorm: *clip, NoiseMultiplier: *noise, LocalSteps: *steps, LearningRate: *lr,
 			WeightEpsilon: *weightEps},
 		MinJoined: *tenants, MinClients: *minClients, RoundTimeout: *timeout, Retry: *pollRetry,
-		InsecurePlainAggregation: *insecure,
+		InsecurePlainAggregation: *insecure, AverageDecay: *avgDecay,
 	}
 	if !*insecure {
 		ccfg.Secure = &coordinator.SecureConfig{ClipNorm: *updateClip, Neighbours: *neighbours, Threshold: *threshold, MaxWeight: *maxWeight}
@@ -326,16 +331,15 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 			case coordinator.EvFinished:
 				fmt.Fprintf(stdout, "finished: %s\n", e.Reason)
 				if *modelOut != "" {
-					params, ok := svc.Model(e.Version)
-					if !ok {
-						log.Error("--model-out", "err", fmt.Sprintf("version %d is not held in memory", e.Version))
-						return 1
-					}
-					if err := modeltask.SaveGlobal(spec, params, lastEval, *modelOut); err != nil {
+					if err := modeltask.SaveGlobal(spec, svc.Published(), lastEval, *modelOut); err != nil {
 						log.Error("--model-out", "err", err)
 						return 1
 					}
-					fmt.Fprintf(stdout, "final model (version %d) written to %s\n", e.Version, *modelOut)
+					what := fmt.Sprintf("version %d", e.Version)
+					if ccfg.AverageDecay > 0 {
+						what = fmt.Sprintf("moving average of the versions up to %d at decay %g", e.Version, ccfg.AverageDecay)
+					}
+					fmt.Fprintf(stdout, "final model (%s) written to %s\n", what, *modelOut)
 				}
 				if *peftOut != "" {
 					if err := exportPEFT(svc, e.Version, spec, enc, *peftOut, stdout); err != nil {
