@@ -49,8 +49,8 @@ type Config struct {
 	// EpsilonCap is each tenant's own cap (0: TargetEpsilon).
 	EpsilonCap float64
 
-	Strategy     string // "fedavg" or "fedadam"
-	ServerLR     float64
+	Strategy string // "fedavg" or "fedadam"
+	ServerLR float64
 	// AverageDecay β in (0, 1) publishes the bias-corrected exponential
 	// moving average of the global versions as the final model
 	// (coordinator.Config.AverageDecay; runs without federated
