@@ -96,3 +96,37 @@ func TestAverageDecayChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestResumedAverageRestartsFromResumedVersion: the average is not
+// stored, so a resumed coordinator averages from the version it resumed
+// (never from the initial model or nothing).
+func TestResumedAverageRestartsFromResumedVersion(t *testing.T) {
+	c := testConfig()
+	c.Rounds, c.SkipEvaluation, c.AverageDecay = 5, true, 0.5
+	f, err := NewResumed(c, ResumeState{Version: 3, Params: []float64{8, -8}, RoundsDone: 3, NextRound: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := f.Published(); p[0] != 8 || p[1] != -8 {
+		t.Fatalf("published after resuming %v, want the resumed version [8 -8]", p)
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		if err := f.Join(n, JoinInfo{EncoderID: "enc"}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustPoll(t, f, "a", t0, ActWait)
+	mustPoll(t, f, "b", t0, ActWait)
+	mustPoll(t, f, "c", t0, ActTrain)
+	for _, n := range []string{"a", "b", "c"} {
+		p := mustPoll(t, f, n, t0, ActTrain).Plan
+		if err := f.SubmitUpdate(n, p.Round, []float64{4, 4, 1}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Versions 3 = (8, −8) and 4 = (12, −4): (0.5·v3 + v4) / 1.5.
+	got := f.Published()
+	if math.Abs(got[0]-32.0/3) > 1e-12 || math.Abs(got[1]+16.0/3) > 1e-12 {
+		t.Fatalf("published %v, want [10.667 -5.333]", got)
+	}
+}
