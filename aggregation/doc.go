@@ -13,4 +13,8 @@
 // The interface follows Flower's configure/aggregate pair: ConfigureFit says
 // what a round asks of the clients and does no I/O; AggregateFit receives
 // the aggregate and the failures separately.
+//
+// IterateAverage is not a strategy: it averages the global models a
+// strategy produced (the model the coordinator publishes), reading nothing
+// a tenant did not already receive.
 package aggregation

@@ -17,6 +17,10 @@
 // interpret tasks: it sums parameter vectors of protocol.TaskSpec.NumParams and
 // statistics vectors of protocol.TaskSpec.EvalLen.
 //
+// The published model (Federation.Published) is the last version, or with
+// Config.AverageDecay a moving average of the versions the rounds produced
+// (post-processing of released models: no privacy cost).
+//
 // Threat model: the coordinator is trusted to run the protocol (it chooses
 // cohorts and deadlines) but not with tenants' data. In the plain path it
 // sees each weighted update; in the secure path (package
