@@ -196,7 +196,13 @@ func (c *Client) Run(ctx context.Context, conn api.FederationClient) (Result, er
 			// deadline): the round is lost for this tenant, its spend stays
 			// on record; carry on with the next instruction.
 			c.log.Warn("step refused by the coordinator; continuing", "err", err)
-			c.sec = nil
+			if c.sec != nil {
+				// Out of this secure round: its later stages must not
+				// end the client (they once did, for "no session").
+				if err := c.quitSecure(ctx, conn, c.sec.round); err != nil {
+					return res, err
+				}
+			}
 			continue
 		}
 		if err != nil {

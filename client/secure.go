@@ -180,9 +180,9 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 	}
 	if (s == nil || s.round != round) && round == c.secLeft && c.secLeft != 0 {
 		// A stage of the round this client left (too few peers, excluded,
-		// refused a request): the coordinator serves it to every cohort
-		// member until the stage's deadline. Not an error; poll again
-		// shortly.
+		// refused a request): its leave notice did not arrive, or the
+		// coordinator predates it and serves the stage to every cohort
+		// member until the deadline. Not an error; poll again shortly.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -191,7 +191,12 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 		return nil
 	}
 	if s == nil || s.round != round {
-		return fmt.Errorf("client: coordinator sent secure stage %q of round %d, this client has no session for it", step.GetStage(), round)
+		// No session for this round (a step of it was refused or lost,
+		// or a confused coordinator): nothing can be released for it.
+		// Ending the client here would turn one lost message into a
+		// tenant gone for good; leave the round and carry on.
+		c.log.Warn("left a secure round this client has no session for", "round", round, "stage", step.GetStage())
+		return c.quitSecure(ctx, conn, round)
 	}
 	st, err := secagg.ParseStage(step.GetStage())
 	if err != nil {
@@ -214,8 +219,7 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			// or a hostile tenant stayed silent): nothing was released and
 			// the round is lost for this tenant, not the federation.
 			c.log.Warn("left out of secure aggregation", "round", round, "err", err)
-			c.leaveSecure(round)
-			return nil
+			return c.quitSecure(ctx, conn, round)
 		}
 		if err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
@@ -237,8 +241,7 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			// misaddressed or replayed: the coordinator checks senders'
 			// signatures): refuse the round, keep serving.
 			c.log.Warn("refused the relayed shares", "round", round, "err", err)
-			c.leaveSecure(round)
-			return nil
+			return c.quitSecure(ctx, conn, round)
 		}
 		if n := len(r.Complaints); n > 0 {
 			c.log.Warn("filed complaints about neighbours' shares", "round", round, "complaints", n)
@@ -258,8 +261,7 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			// Out of this round (a neighbour complained about our
 			// share, or too few usable peers): nothing was released.
 			c.log.Warn("left out of secure aggregation", "round", round, "err", err)
-			c.leaveSecure(round)
-			return nil
+			return c.quitSecure(ctx, conn, round)
 		}
 		if err != nil {
 			return fmt.Errorf("client: round %d: %w", round, err)
@@ -282,8 +284,7 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 		resp, err := s.c.SignSurvivors(&req)
 		if err != nil {
 			c.log.Warn("refused to sign the survivor set", "round", round, "err", err)
-			c.leaveSecure(round)
-			return nil
+			return c.quitSecure(ctx, conn, round)
 		}
 		out = append(out, resp)
 	case secagg.StageUnmask:
@@ -300,19 +301,16 @@ func (c *Client) secureStep(ctx context.Context, conn api.FederationClient, step
 			// shares; a sum of fewer carries less noise than the
 			// accounting assumes (issue #13 finding 4). Not unmasked.
 			c.log.Warn("refused unmask request: fewer survivors than the noise shares the ε assumes", "round", round, "survivors", n, "shares", s.shares)
-			// Left, not just forgotten: the coordinator serves the
-			// unmask stage again until its deadline, and those polls
-			// must not end this client.
-			c.leaveSecure(round)
-			return nil
+			// Left, not just forgotten: later polls of this round must
+			// not end this client.
+			return c.quitSecure(ctx, conn, round)
 		}
 		resp, err := s.c.Unmask(&req)
 		if err != nil {
 			// Refusing is the point: a request that could unmask an
 			// individual input gets no answer.
 			c.log.Warn("refused unmask request", "round", round, "err", err)
-			c.leaveSecure(round)
-			return nil
+			return c.quitSecure(ctx, conn, round)
 		}
 		out = append(out, resp)
 		c.leaveSecure(round)
@@ -333,6 +331,28 @@ func (c *Client) leaveSecure(round int) {
 	c.sec = nil
 	c.secLeft = round
 }
+
+// quitSecure leaves the secure round (leaveSecure) instead of answering
+// its current stage, and tells the coordinator (coordinator.StageLeave),
+// so that the stage does not wait for this client until its deadline.
+// The notice is best effort: if it is lost or refused, the coordinator
+// counts this client as dropped at the deadline, as before.
+func (c *Client) quitSecure(ctx context.Context, conn api.FederationClient, round int) error {
+	c.leaveSecure(round)
+	step := &api.SecAggStep{Round: int64(round), Stage: stageLeave}
+	err := c.send(ctx, conn, &api.SubmitRequest{Tenant: c.cfg.Tenant, Round: int64(round), Payload: &api.SubmitRequest_Secagg{Secagg: step}})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.log.Info("the coordinator did not take the leave notice", "round", round, "err", err)
+	}
+	return nil
+}
+
+// stageLeave is coordinator.StageLeave (the client does not import the
+// coordinator).
+const stageLeave = "leave"
 
 type binaryMessage interface{ MarshalBinary() ([]byte, error) }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fedb2b/fedb2b/api"
@@ -31,7 +33,21 @@ func (c *Client) send(ctx context.Context, conn api.FederationClient, req *api.S
 		}
 		req.LedgerHead = h
 	}
-	return submit(ctx, conn, req)
+	// A submit that failed with Unavailable may or may not have reached
+	// the coordinator (a connection cut after the request went out): it
+	// is retried like a poll, and AlreadyExists on a retry means the
+	// earlier attempt arrived. Giving up at once would lose the tenant's
+	// part in the round over one transport hiccup.
+	lost := false
+	_, err := retry(ctx, c, func() (struct{}, error) {
+		err := submit(ctx, conn, req)
+		if lost && status.Code(err) == codes.AlreadyExists {
+			return struct{}{}, nil
+		}
+		lost = lost || status.Code(err) == codes.Unavailable
+		return struct{}{}, err
+	})
+	return err
 }
 
 // uploadHeader announces req, of size serialised bytes: the coordinator

@@ -42,7 +42,8 @@ type Action struct {
 	Version int           // ActEval: the version to evaluate; ActFinished: the final one
 	Reason  string        // ActFinished
 	// ActSecAgg: the secure-aggregation stage ("share_keys", "check_shares",
-	// "masked_input", "consistency", "unmask" or "abort") and its opaque messages.
+	// "masked_input", "consistency", "unmask" or "abort") and its opaque
+	// messages. Clients send StageLeave (no messages) when they leave.
 	Stage    string
 	Messages [][]byte
 }
@@ -116,6 +117,16 @@ type Event struct {
 	EvalEpsilon float64
 	Reason      string
 	Stage       string // EvStage: the stage the round entered
+	// EvStage of a secure round: Closed is the stage that closed,
+	// ByDeadline says its deadline closed it (not every awaited answer),
+	// Participants are the tenants awaited in Stage, Dropped those silent
+	// in Closed and Excluded those the protocol left out when it closed
+	// (after the share check: no receipt, or fewer than t partners); Left
+	// are those that said they left the round (StageLeave) in Closed.
+	Closed     string
+	ByDeadline bool
+	Excluded   []string
+	Left       []string
 	// EvReceived: who sent what (see EvReceived); NoisedCount says that the
 	// update carries a noised example count as its weight.
 	Tenant      string

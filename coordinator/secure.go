@@ -107,6 +107,9 @@ type secureRound struct {
 	expect  map[string]bool // whose message of the current stage is awaited
 	sent    map[string]bool // who sent a valid one
 	dropped map[string]string
+	// left lists who said, in the current stage, that it left the round
+	// (StageLeave) instead of answering.
+	left []string
 	// advertised lists who advertised keys: in a tenant-level round each
 	// recorded its tenant-level spend before that, so an abandoned round
 	// still counts for them.
@@ -295,6 +298,14 @@ func marshalAll[T encoding.BinaryMarshaler](ms []T) ([][]byte, error) {
 	return out, nil
 }
 
+// StageLeave is the secure-aggregation "stage" a cohort member sends,
+// with no messages, when it leaves the round instead of answering the
+// current stage (too few neighbours advertised, it refused the relayed
+// shares or a request, or it lost its session): the stage then stops
+// waiting for it, as if it had dropped, instead of idling until the
+// deadline. Before it advertises keys a tenant declines instead.
+const StageLeave = "leave"
+
 // SubmitSecAgg takes a client's message for the current secure stage.
 func (f *Federation) SubmitSecAgg(name string, number int, stage string, msgs [][]byte, now time.Time) error {
 	return f.submitSecAgg(name, number, stage, msgs, nil, now)
@@ -314,7 +325,15 @@ func (f *Federation) submitSecAgg(name string, number int, stage string, msgs []
 		return fmt.Errorf("%w: tenant %q declined round %d", ErrDuplicate, name, number)
 	}
 	st := s.stage()
+	if stage == StageLeave {
+		return f.leaveSecure(name, number, now)
+	}
 	if stage != st.String() {
+		if prev, err := secagg.ParseStage(stage); err == nil && prev < st && s.expect[name] {
+			// Awaited in a later stage, so its message of that stage
+			// arrived: a retry after a lost reply.
+			return fmt.Errorf("%w: tenant %q, round %d, stage %s (the round is in stage %s)", ErrDuplicate, name, number, stage, st)
+		}
 		return fmt.Errorf("%w: tenant %q sent a %s message, round %d is in secure stage %s", ErrWrongStage, name, stage, number, st)
 	}
 	if !s.expect[name] {
@@ -344,6 +363,27 @@ func (f *Federation) submitSecAgg(name string, number int, stage string, msgs []
 }
 
 func isDup(err error) bool { return errors.Is(err, ErrDuplicate) }
+
+// leaveSecure takes name's StageLeave in round number: it is no longer
+// awaited in this round and counts as dropped in the current stage (its
+// secrets are reconstructed, or it is excluded, exactly as for a silent
+// drop-out). Leaving twice, or after the stage stopped awaiting it, is
+// not an error: the tenant may not know whether its first notice arrived.
+func (f *Federation) leaveSecure(name string, number int, now time.Time) error {
+	s := f.cur.sec
+	st := s.stage()
+	if st == secagg.StageAdvertise && !s.sent[name] {
+		return fmt.Errorf("%w: tenant %q leaves round %d before advertising keys: decline it instead", ErrWrongStage, name, number)
+	}
+	if !s.expect[name] || s.sent[name] {
+		return nil // not awaited any more, or its answer stands
+	}
+	delete(s.expect, name)
+	s.dropped[name] = st.String()
+	s.left = append(s.left, name)
+	f.advance(now)
+	return nil
+}
 
 // deliver decodes msgs for stage st and hands them to the server.
 func deliver(srv *secagg.Server, st secagg.Stage, from uint32, msgs [][]byte) error {
@@ -430,6 +470,7 @@ func (f *Federation) advanceSecure(now time.Time) bool {
 	}
 	st := s.stage()
 	next := map[string]bool{}
+	var silent []string // expected in st, no message by the deadline
 	for _, name := range r.cohort {
 		if !s.expect[name] {
 			continue
@@ -438,6 +479,7 @@ func (f *Federation) advanceSecure(now time.Time) bool {
 			next[name] = true
 		} else if r.answers[name] != declined {
 			s.dropped[name] = st.String()
+			silent = append(silent, name)
 		}
 	}
 	if st == secagg.StageAdvertise {
@@ -458,7 +500,7 @@ func (f *Federation) advanceSecure(now time.Time) bool {
 		return true
 	}
 	if err := s.server.CloseStage(st); err != nil {
-		f.abandon(now, fmt.Sprintf("secure aggregation stopped in stage %s: %v", st, err))
+		f.abandon(now, fmt.Sprintf("secure aggregation stopped in stage %s: %v (of the %d awaited, %d sent nothing and %d left)", st, err, len(silent)+len(next), len(silent), len(s.left)))
 		return true
 	}
 	if s.server.Stage() == secagg.StageDone {
@@ -469,16 +511,22 @@ func (f *Federation) advanceSecure(now time.Time) bool {
 	// check: no receipt, or too few partners left after complaints) are
 	// not waited for.
 	drops := s.server.Dropouts()
+	var excluded []string
 	for name := range next {
 		idx, _ := s.params.Index(name)
 		if d, out := drops[idx]; out && d <= st {
 			delete(next, name)
 			s.dropped[name] = d.String()
+			excluded = append(excluded, name)
 		}
 	}
-	s.expect, s.sent = next, map[string]bool{}
+	left := s.left
+	s.expect, s.sent, s.left = next, map[string]bool{}, nil
 	r.deadline = now.Add(f.cfg.RoundTimeout)
-	f.events = append(f.events, Event{Kind: EvStage, Round: r.number, Version: f.Latest(), Time: now, Stage: s.server.Stage().String()})
+	slices.Sort(excluded)
+	slices.Sort(left)
+	f.events = append(f.events, Event{Kind: EvStage, Round: r.number, Version: f.Latest(), Time: now, Stage: s.server.Stage().String(),
+		Participants: slices.Sorted(maps.Keys(next)), Dropped: silent, Excluded: excluded, Left: left, Closed: st.String(), ByDeadline: !all})
 	return true
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/fedb2b/fedb2b/api"
 	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
@@ -77,6 +78,9 @@ type Config struct {
 	// share ciphertexts that do not decrypt (signed with its own key, so
 	// the coordinator relays them): the hostile-tenant test of issue #14.
 	HostileTenant string
+	// WrapConn, if set, wraps each tenant's connection to the coordinator
+	// (fault injection: lost requests or replies).
+	WrapConn func(tenant string, conn api.FederationClient) api.FederationClient
 	// UpdateClip S bounds each update's L2 norm in secure aggregation.
 	UpdateClip float64
 	// MaxWeight caps each tenant's FedAvg weight (its example count) in

@@ -306,7 +306,11 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 		go func() {
 			defer wg.Done()
 			defer conn.Close()
-			results[i], errs[i] = c.Run(ctx, api.NewFederationClient(conn))
+			fc := api.NewFederationClient(conn)
+			if cfg.WrapConn != nil {
+				fc = cfg.WrapConn(td.name, fc)
+			}
+			results[i], errs[i] = c.Run(ctx, fc)
 		}()
 	}
 	done := make(chan struct{})

@@ -44,7 +44,11 @@ import (
 // FEDB2B_SCALE_TENANTS tenants (default 100):
 //
 // FEDB2B_SCALE_ROUNDS and FEDB2B_SCALE_TIMEOUT override the rounds and
-// the stage timeout.
+// the stage timeout, FEDB2B_SCALE_NEIGHBOURS and FEDB2B_SCALE_THRESHOLD
+// the SecAgg+ k and t; without FEDB2B_SCALE, FEDB2B_SCALE_TENANTS sets n
+// for the small adapter (a cheap run of the protocol at a larger n). The
+// clients' warnings are counted and their errors logged as they happen;
+// each secure stage's closing is logged with who was silent.
 //
 //	FEDB2B_SCALE=1 FEDB2B_SCALE_TENANTS=1000 nice -n 10 go test ./simulate -run '^TestScaleSeparateProcesses$' -v -timeout 3h
 func TestScaleSeparateProcesses(t *testing.T) {
@@ -53,31 +57,34 @@ func TestScaleSeparateProcesses(t *testing.T) {
 	}
 	tenants, rank, rounds, timeout := 20, 32, 2, 5*time.Second
 	var err error
-	if os.Getenv("FEDB2B_SCALE") == "1" {
+	scale := os.Getenv("FEDB2B_SCALE") == "1"
+	if scale {
 		tenants, rank, rounds = 100, loadRank, 3
-		if s := os.Getenv("FEDB2B_SCALE_TENANTS"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 20 {
-				t.Fatalf("FEDB2B_SCALE_TENANTS=%q: want an integer ≥ 20", s)
-			}
-			tenants = n
+	}
+	if s := os.Getenv("FEDB2B_SCALE_TENANTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 20 {
+			t.Fatalf("FEDB2B_SCALE_TENANTS=%q: want an integer ≥ 20", s)
 		}
+		tenants = n
+	}
+	if scale {
 		// A stage waits this long for drop-outs; it must also exceed the
 		// slowest stage's honest work, which grows with n·k (and with the
 		// machine's other load).
 		timeout = time.Duration(max(120, 3*tenants/10)) * time.Second
-		if s := os.Getenv("FEDB2B_SCALE_ROUNDS"); s != "" {
-			if rounds, err = strconv.Atoi(s); err != nil || rounds < 1 {
-				t.Fatalf("FEDB2B_SCALE_ROUNDS=%q: want a positive integer", s)
-			}
+	}
+	if s := os.Getenv("FEDB2B_SCALE_ROUNDS"); s != "" {
+		if rounds, err = strconv.Atoi(s); err != nil || rounds < 1 {
+			t.Fatalf("FEDB2B_SCALE_ROUNDS=%q: want a positive integer", s)
 		}
-		if s := os.Getenv("FEDB2B_SCALE_TIMEOUT"); s != "" {
-			d, err := time.ParseDuration(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			timeout = d
+	}
+	if s := os.Getenv("FEDB2B_SCALE_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatal(err)
 		}
+		timeout = d
 	}
 	const dropFrac = 0.05
 	// Waiting clients poll every 2 ms per tenant (at least 100 ms): each
@@ -87,6 +94,17 @@ func TestScaleSeparateProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, o := range []struct {
+		env string
+		v   *int
+	}{{"FEDB2B_SCALE_NEIGHBOURS", &choice.Neighbours}, {"FEDB2B_SCALE_THRESHOLD", &choice.Threshold}} {
+		if s := os.Getenv(o.env); s != "" {
+			if *o.v, err = strconv.Atoi(s); err != nil {
+				t.Fatalf("%s=%q: %v", o.env, s, err)
+			}
+		}
+	}
+	watch := newClientWatch(t)
 	perRound := int(math.Ceil(dropFrac * float64(tenants)))
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "fedb2b")
@@ -106,7 +124,7 @@ func TestScaleSeparateProcesses(t *testing.T) {
 	}
 	cfg := Config{Tenants: tenants, Rounds: rounds, Data: data, Seed: 1, Encoder: enc, Rank: rank,
 		LocalSteps: 3, SampleRate: 0.25, TargetEpsilon: 8, EpsilonCap: 10, RoundTimeout: timeout,
-		EvalEpsilon: 0.5, WeightEpsilon: 0.05, Rand: privacy.SeededReader(2026)}
+		EvalEpsilon: 0.5, WeightEpsilon: 0.05, Rand: privacy.SeededReader(2026), Log: watch.logger()}
 	if err := cfg.fill(); err != nil {
 		t.Fatal(err)
 	}
@@ -167,6 +185,7 @@ func TestScaleSeparateProcesses(t *testing.T) {
 	addr, caAddr := scaleFreeAddr(t), scaleFreeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 170*time.Minute)
 	defer cancel()
+	defer watch.finish() // before cancel: clients that stop after the test do not log
 	var caOut syncBuf
 	caSrv := exec.CommandContext(ctx, bin, "ca", "serve", "--dir", caDir, "--listen", caAddr, "--identity", idFile,
 		"--mirror", filepath.Join(tlsDir, "registry.json"), "--enroll-burst", fmt.Sprint(2*tenants))
@@ -189,7 +208,14 @@ func TestScaleSeparateProcesses(t *testing.T) {
 	if err := coord.Start(); err != nil {
 		t.Fatal(err)
 	}
-	mon := &coordMonitor{pid: coord.Process.Pid}
+	mon := &coordMonitor{pid: coord.Process.Pid, onLine: func(line string) {
+		watch.logf("coordinator: %s\n    %s", shortLine(line), watch.summary())
+	}}
+	defer func() {
+		if t.Failed() {
+			watch.logf("%s\ncoordinator log (tail):\n%s", watch.summary(), tail(mon.text(), 8000))
+		}
+	}()
 	lines := make(chan struct{})
 	go func() { defer close(lines); mon.read(out) }()
 
@@ -242,24 +268,26 @@ func TestScaleSeparateProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 		wg.Add(1)
+		watch.started()
 		go func() {
 			defer wg.Done()
 			defer conn.Close()
 			results[i], errs[i] = c.Run(ctx, api.NewFederationClient(conn))
+			watch.stopped(td.Name, errs[i], errors.Is(errs[i], errKilled))
 		}()
 	}
 	enrolled := time.Since(start)
 	wg.Wait()
-	if err := coord.Wait(); err != nil {
-		t.Fatalf("coordinator: %v\n%s", err, mon.text())
-	}
-	<-lines
-	total := time.Since(start)
 	for i, err := range errs {
 		if err != nil && !errors.Is(err, errKilled) {
 			t.Errorf("%s: %v", names[i], err)
 		}
 	}
+	if err := coord.Wait(); err != nil {
+		t.Fatalf("coordinator: %v", err) // its log's tail is printed on failure
+	}
+	<-lines
+	total := time.Since(start)
 	log := mon.text()
 	if !strings.Contains(log, fmt.Sprintf("finished: completed %d rounds", rounds)) {
 		t.Fatalf("the federation did not complete %d rounds:\n%s", rounds, tail(log, 4000))
@@ -299,6 +327,6 @@ func TestScaleSeparateProcesses(t *testing.T) {
 		t.Logf("round %d: %.1f s wall (plan to aggregate), of which ≈ %.1f s waiting for the %d drop-outs' masked inputs; coordinator CPU %.1f s, RSS %.0f MiB at aggregation",
 			r+1, a.wall.Seconds(), wait.Seconds(), a.dropped, a.cpu.Seconds(), float64(a.rssKB)/1024)
 	}
-	t.Logf("total %.1f s; coordinator process: peak RSS %.0f MiB, CPU %.1f s user + %.1f s system; clients' process (%d clients): peak RSS %.0f MiB, CPU %.1f s user + %.1f s system",
-		total.Seconds(), float64(cu.Maxrss)/1024, tv(cu.Utime), tv(cu.Stime), tenants, float64(self.Maxrss)/1024, tv(self.Utime), tv(self.Stime))
+	t.Logf("total %.1f s; coordinator process: peak RSS %.0f MiB (VmHWM at its last log line; rusage says %.0f MiB, which counts this process's RSS at the fork), CPU %.1f s user + %.1f s system; clients' process (%d clients): peak RSS %.0f MiB, CPU %.1f s user + %.1f s system",
+		total.Seconds(), float64(mon.peakKB())/1024, float64(cu.Maxrss)/1024, tv(cu.Utime), tv(cu.Stime), tenants, float64(self.Maxrss)/1024, tv(self.Utime), tv(self.Stime))
 }

@@ -89,17 +89,24 @@ func (s *stageClock) dropWait(round int, timeout time.Duration) time.Duration {
 // coordMonitor reads the coordinator's output and, at each round's
 // start and aggregation, its CPU time and resident memory from /proc.
 type coordMonitor struct {
-	pid    int
+	pid int
+	// onLine, if set, sees each round's start, end and secure-stage
+	// line as it arrives.
+	onLine func(line string)
 	mu     sync.Mutex
 	log    strings.Builder
 	starts map[int]sample
 	rounds []roundSample
+	// hwmKB is the largest VmHWM read from /proc: the process's own peak
+	// RSS (its rusage ru_maxrss also counts the test process's RSS at
+	// the fork, which can exceed the coordinator's).
+	hwmKB int64
 }
 
 type sample struct {
-	at    time.Time
-	cpu   time.Duration
-	rssKB int64
+	at           time.Time
+	cpu          time.Duration
+	rssKB, hwmKB int64
 }
 
 type roundSample struct {
@@ -115,6 +122,7 @@ func (m *coordMonitor) read(r io.Reader) {
 		line := sc.Text()
 		now := m.sample()
 		m.mu.Lock()
+		m.hwmKB = max(m.hwmKB, now.hwmKB)
 		if len(line) > 400 {
 			m.log.WriteString(line[:400] + "…\n")
 		} else {
@@ -139,6 +147,9 @@ func (m *coordMonitor) read(r io.Reader) {
 			m.rounds = append(m.rounds, roundSample{wall: now.at.Sub(s.at), cpu: now.cpu - s.cpu, rssKB: now.rssKB, dropped: dropped})
 		}
 		m.mu.Unlock()
+		if m.onLine != nil && (strings.Contains(line, `msg="round `) || strings.Contains(line, `msg="secure stage`)) {
+			m.onLine(line)
+		}
 	}
 }
 
@@ -159,9 +170,19 @@ func (m *coordMonitor) sample() sample {
 			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
 				s.rssKB, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
 			}
+			if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+				s.hwmKB, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			}
 		}
 	}
 	return s
+}
+
+// peakKB is the largest VmHWM seen so far.
+func (m *coordMonitor) peakKB() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hwmKB
 }
 
 func (m *coordMonitor) text() string {

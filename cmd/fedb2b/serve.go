@@ -315,6 +315,11 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 				log.Info("round aggregated", "round", e.Round, "version", e.Version, "participants", len(e.Participants), "dropped", strings.Join(e.Dropped, ","), "declined", len(e.Declined))
 			case coordinator.EvRoundAbandoned:
 				log.Warn("round abandoned", "round", e.Round, "reason", e.Reason)
+			case coordinator.EvStage:
+				if e.Closed != "" {
+					log.Info("secure stage closed", "round", e.Round, "closed", e.Closed, "by_deadline", e.ByDeadline,
+						"silent", len(e.Dropped), "left", len(e.Left), "excluded", len(e.Excluded), "next", e.Stage, "awaited", len(e.Participants))
+				}
 			case coordinator.EvEvaluated:
 				m, err := modeltask.Metrics(spec, e.Stats)
 				if err != nil {
