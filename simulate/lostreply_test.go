@@ -44,12 +44,13 @@ func (f *faultConn) Submit(ctx context.Context, in *api.SubmitRequest, opts ...g
 
 // TestSecureStepFaults: one tenant's secure-aggregation message of round
 // 1 meets a fault — its reply lost after the coordinator took it, the
-// request lost, or the message refused. This is what ended ~120 clients
-// of the 1,000-tenant run's second round (issue #19): a client that got
-// an error for a step dropped its session, and the next stage of the same
-// round ("this client has no session for it") ended its Run, so the
-// tenant was gone for good and, at k − t = 40, the missing receipts
-// excluded everyone. Now a lost reply or request is retried (AlreadyExists
+// request lost, or the message refused. Before, a client that got an
+// error for a step dropped its session, and the next stage of the same
+// round ("this client has no session for it") ended its Run: the tenant
+// was gone for good (one way — not confirmed, its errors were not
+// printed — that ~170 clients of the first 1,000-tenant run, issue #19,
+// vanished in round 2, whose share check then excluded everyone at
+// k − t = 40). Now a lost reply or request is retried (AlreadyExists
 // on the retry means it arrived), and a refused step makes the client
 // leave the round and say so (coordinator.StageLeave): the round
 // completes without it long before the stage deadline (1 h here, the
