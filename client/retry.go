@@ -27,7 +27,7 @@ func retry[T any](ctx context.Context, c *Client, fn func() (T, error)) (T, erro
 		if err == nil || status.Code(err) != codes.Unavailable || time.Now().After(deadline) {
 			return v, err
 		}
-		c.log.Warn("coordinator unreachable, retrying", "in", wait)
+		c.log.Warn("coordinator unreachable, retrying", "in", wait, "err", err)
 		select {
 		case <-ctx.Done():
 			return v, ctx.Err()

@@ -30,6 +30,7 @@ type tenant struct {
 	name     string
 	lastSeen time.Time
 	ready    bool // has polled: its data is prepared
+	told     bool // was answered ActFinished
 	identity ed25519.PublicKey
 	cert     []byte // DER client certificate binding identity (nil without TLS)
 	epsCap   float64
@@ -272,6 +273,7 @@ func (f *Federation) Poll(name string, now time.Time) (Action, error) {
 	t.lastSeen, t.ready = now, true
 	f.advance(now)
 	if f.finished {
+		t.told = true
 		return Action{Kind: ActFinished, Version: f.Latest(), Reason: f.reason}, nil
 	}
 	if a, ok := f.notices[name]; ok {
@@ -300,6 +302,21 @@ func (f *Federation) Poll(name string, now time.Time) (Action, error) {
 		}
 	}
 	return wait, nil
+}
+
+// Untold counts, once the federation has finished, the tenants seen within
+// the last active duration that have not yet been told so (their next poll
+// would be): a coordinator that stops before they poll again leaves them
+// retrying a closed port. Tenants silent for longer (dropped, stopped)
+// are not counted.
+func (f *Federation) Untold(now time.Time, active time.Duration) int {
+	n := 0
+	for _, t := range f.tenants {
+		if !t.told && now.Sub(t.lastSeen) <= active {
+			n++
+		}
+	}
+	return n
 }
 
 // plan is round r's training instruction.

@@ -170,7 +170,19 @@ func TestFullFederationFinishes(t *testing.T) {
 			}
 		}
 	}
+	// Until each tenant has polled once more, it does not know the
+	// federation finished: the coordinator must not stop before (Untold).
+	if n := f.Untold(now, time.Minute); n != 3 {
+		t.Fatalf("Untold before the final polls = %d, want 3", n)
+	}
 	mustPoll(t, f, "a", now, ActFinished)
+	mustPoll(t, f, "b", now, ActFinished)
+	if n := f.Untold(now, time.Minute); n != 1 {
+		t.Fatalf("Untold after a and b polled = %d, want 1 (c)", n)
+	}
+	if n := f.Untold(now.Add(2*time.Minute), time.Minute); n != 0 {
+		t.Fatalf("Untold counts c, silent for longer than the active window: %d", n)
+	}
 	var evals int
 	for _, e := range f.Events() {
 		if e.Kind == EvEvaluated {

@@ -135,6 +135,13 @@ func (s *Service) do(fn func(f *Federation, now time.Time) error) error {
 	return err
 }
 
+// Untold is Federation.Untold at the service's clock.
+func (s *Service) Untold(active time.Duration) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fed.Untold(s.now(), active)
+}
+
 // Run ticks the federation until ctx ends or the federation finishes.
 func (s *Service) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)

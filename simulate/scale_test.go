@@ -45,7 +45,7 @@ import (
 //
 // FEDB2B_SCALE_ROUNDS and FEDB2B_SCALE_TIMEOUT override the rounds and
 // the stage timeout, FEDB2B_SCALE_NEIGHBOURS and FEDB2B_SCALE_THRESHOLD
-// the SecAgg+ k and t; without FEDB2B_SCALE, FEDB2B_SCALE_TENANTS sets n
+// the SecAgg+ k and t, FEDB2B_SCALE_POLL the poll interval; without FEDB2B_SCALE, FEDB2B_SCALE_TENANTS sets n
 // for the small adapter (a cheap run of the protocol at a larger n). The
 // clients' warnings are counted and their errors logged as they happen;
 // each secure stage's closing is logged with who was silent.
@@ -90,6 +90,11 @@ func TestScaleSeparateProcesses(t *testing.T) {
 	// Waiting clients poll every 2 ms per tenant (at least 100 ms): each
 	// poll is an RPC under the federation's lock.
 	retry := max(100*time.Millisecond, time.Duration(tenants)*2*time.Millisecond)
+	if s := os.Getenv("FEDB2B_SCALE_POLL"); s != "" {
+		if retry, err = time.ParseDuration(s); err != nil {
+			t.Fatal(err)
+		}
+	}
 	choice, err := secagg.ChooseNeighbours(tenants, dropFrac, secagg.Policy{}, 20)
 	if err != nil {
 		t.Fatal(err)
