@@ -359,8 +359,9 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 				// every 2 s (n = 1,000) retrying a closed port until their
 				// client gave up.
 				grace := max(5*time.Second, 10**pollRetry)
-				start := time.Now()
-				for since := time.Duration(0); since < grace && (since < 2*time.Second || svc.Untold(grace) > 0); since = time.Since(start) {
+				deadline := time.Now().Add(grace)
+				time.Sleep(2 * time.Second)
+				for time.Now().Before(deadline) && svc.Untold(grace) > 0 {
 					time.Sleep(50 * time.Millisecond)
 				}
 				return 0
