@@ -347,7 +347,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 					fmt.Fprintf(stdout, "final model (%s) written to %s\n", what, *modelOut)
 				}
 				if *peftOut != "" {
-					if err := exportPEFT(svc, e.Version, spec, enc, *peftOut, stdout); err != nil {
+					if err := exportPEFT(svc, e.Version, ccfg.AverageDecay, spec, enc, *peftOut, stdout); err != nil {
 						log.Error("PEFT export", "err", err)
 						return 1
 					}
@@ -483,15 +483,21 @@ func formatMetrics(m map[string]float64) string {
 }
 
 // exportPEFT writes version v's encoder adapters in PEFT format into dir.
-func exportPEFT(svc *coordinator.Service, v int, spec protocol.TaskSpec, enc models.Encoder, dir string, stdout io.Writer) error {
-	params, ok := svc.Model(v)
-	if !ok {
-		return fmt.Errorf("version %d is not held in memory", v)
+func exportPEFT(svc *coordinator.Service, v int, decay float64, spec protocol.TaskSpec, enc models.Encoder, dir string, stdout io.Writer) error {
+	// The published model: version v, or with --average-decay the moving
+	// average of the versions up to v — the same model --model-out writes.
+	params := svc.Published()
+	if params == nil {
+		return fmt.Errorf("no model was published (version %d)", v)
 	}
 	if err := modeltask.ExportPEFT(spec, enc, params, dir, spec.EncoderID); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "PEFT adapter of version %d written to %s\n", v, dir)
+	what := fmt.Sprintf("version %d", v)
+	if decay > 0 {
+		what = fmt.Sprintf("moving average of the versions up to %d at decay %g", v, decay)
+	}
+	fmt.Fprintf(stdout, "PEFT adapter of %s written to %s\n", what, dir)
 	return nil
 }
 
