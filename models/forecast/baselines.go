@@ -56,6 +56,39 @@ func Median(s *Series, t, k int) float64 {
 	return (w[m-1] + w[m]) / 2
 }
 
+// Quantile forecasts week t as the level-q quantile of the demand of
+// weeks t−k … t−1 (fewer at the start of the calendar; 0 if none), with
+// linear interpolation between order statistics: at position q·(n−1) of
+// the n sorted values (q 0.5 is Median). A level below 0.5 forecasts less
+// than the median where demand is lumpy, which can lower absolute error
+// when a large order rarely repeats the next week.
+func Quantile(s *Series, t, k int, q float64) float64 {
+	var w []float64
+	for j := 1; j <= k && t-j >= 0; j++ {
+		if t-j < len(s.Qty) {
+			w = append(w, s.Qty[t-j])
+		}
+	}
+	if len(w) == 0 {
+		return 0
+	}
+	slices.Sort(w)
+	p := min(max(q, 0), 1) * float64(len(w)-1)
+	lo := int(p)
+	if lo+1 >= len(w) {
+		return w[lo]
+	}
+	return w[lo] + (p-float64(lo))*(w[lo+1]-w[lo])
+}
+
+// PanelQuantile is the level of the panel's lower-quantile baselines,
+// chosen on online_retail's development windows (the four 4-week windows
+// before the hold-out; models/forecast TestForecastHeadroomExperiment):
+// the 0.4 quantiles of the last 8 and of the last 13 weeks had a lower
+// WAPE than the 13-week median in three of them and were within 0.0013 of
+// it in the fourth.
+const PanelQuantile = 0.4
+
 // CrostonAlpha is the smoothing constant of Croston's method and SBA (the
 // customary 0.1).
 const CrostonAlpha = 0.1
@@ -104,7 +137,8 @@ type Baseline struct {
 // reports beside its model: the all-zero forecast, the seasonal naive
 // forecast of period season, moving averages over 4, 8 and 13 weeks and
 // over window weeks (if another length), medians of the last 4, 8 and 13
-// weeks, Croston and SBA (CrostonAlpha). Each is something a seller can
+// weeks, the PanelQuantile quantiles of the last 8 and 13 weeks, Croston
+// and SBA (CrostonAlpha). Each is something a seller can
 // compute alone from its own series.
 func Panel(season, window int) []Baseline {
 	p := []Baseline{
@@ -119,6 +153,9 @@ func Panel(season, window int) []Baseline {
 	}
 	for _, k := range []int{4, 8, 13} {
 		p = append(p, Baseline{fmt.Sprintf("median_%d", k), func(s *Series, t int) float64 { return Median(s, t, k) }})
+	}
+	for _, k := range []int{8, 13} {
+		p = append(p, Baseline{fmt.Sprintf("quantile%02.0f_%d", 100*PanelQuantile, k), func(s *Series, t int) float64 { return Quantile(s, t, k, PanelQuantile) }})
 	}
 	return append(p,
 		Baseline{"croston", func(s *Series, t int) float64 { return Croston(s, t, CrostonAlpha, false) }},

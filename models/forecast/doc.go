@@ -41,8 +41,13 @@
 // baselines (Panel) on the same held-back rows: zero (WAPE exactly 1),
 // seasonal naive (the shared history is shorter than a year, so the
 // default season is one week), moving averages over 4, 8 and 13 weeks,
-// medians over 4, 8 and 13 weeks, Croston and SBA (α = 0.1). Each is what a
-// seller can compute alone.
+// medians over 4, 8 and 13 weeks, the 0.4 quantiles of the last 8 and 13
+// weeks (PanelQuantile; on online_retail the 8-week one is the best of the
+// panel), Croston and SBA (α = 0.1). Each is what a seller can compute
+// alone. TestForecastHeadroomExperiment measures how far below them a
+// forecast could get: on online_retail, oracles that see the coming weeks'
+// demand are 12–21 % below the 13-week median, and no forecast from the
+// history that was tried stays below it on the hold-out (README).
 //
 // # Federation and privacy
 //

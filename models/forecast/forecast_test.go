@@ -47,6 +47,16 @@ func TestBaselinesHandComputed(t *testing.T) {
 		{MovingAverage(s, 5, 4), 3.5, "ma4 t=5"},
 		{MovingAverage(s, 2, 4), 1.5, "ma4 t=2 (two weeks)"},
 		{MovingAverage(s, 0, 4), 0, "ma4 t=0"},
+		// Quantile of {1, 2, 3, 4} (t=4): position q·3.
+		{Quantile(s, 4, 4, 0.4), 2.2, "q0.4 t=4"},
+		{Quantile(s, 4, 4, 0.5), Median(s, 4, 4), "q0.5 is the median (even count)"},
+		{Quantile(s, 5, 5, 0.5), Median(s, 5, 5), "q0.5 is the median (odd count)"},
+		{Quantile(s, 4, 4, 0), 1, "q0 is the minimum"},
+		{Quantile(s, 4, 4, 1), 4, "q1 is the maximum"},
+		{Quantile(s, 4, 4, 2), 4, "q above 1 is the maximum"},
+		{Quantile(s, 2, 8, 0.4), 1.4, "q0.4 of the two weeks before t=2"},
+		{Quantile(s, 0, 8, 0.4), 0, "no week before t=0"},
+		{Quantile(s, 7, 3, 0.4), 5, "weeks past the series are skipped (only week 4 is left)"},
 	} {
 		if !near(c.got, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, c.got, c.want)

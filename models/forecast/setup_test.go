@@ -35,8 +35,8 @@ func TestHoldoutBaselinesHandComputed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b) != 10 {
-		t.Fatalf("%d baselines, want 10", len(b))
+	if len(b) != 12 {
+		t.Fatalf("%d baselines, want 12", len(b))
 	}
 	check := func(name string, e Errors, mae, rmse, wape float64) {
 		t.Helper()
@@ -48,6 +48,12 @@ func TestHoldoutBaselinesHandComputed(t *testing.T) {
 	check("moving average", b["moving_average_4"], 21.25, math.Sqrt((225+27.5*27.5)/2), 42.5/40)
 	check("median", b["median_4"], 22.5, math.Sqrt((225+900)/2.0), 45.0/40)
 	check("zero", b["zero"], 20, math.Sqrt(1600/2.0), 1)
+	// 0.4 quantiles: week 4 of {0, 10, 20, 30} at position 1.2 is 12,
+	// week 5 of {0, 0, 10, 20, 30} at position 1.6 is 6 (both windows
+	// are shorter than 8 weeks, so the 8- and 13-week ones agree).
+	for _, n := range []string{"quantile40_8", "quantile40_13"} {
+		check(n, b[n], (12+34)/2.0, math.Sqrt((144+34*34)/2.0), 46.0/40)
+	}
 	c := 12.9 / 1.09
 	check("croston", b["croston"], (c+40-c)/2, math.Sqrt((c*c+(40-c)*(40-c))/2), 40.0/40)
 	s := 0.95 * c
