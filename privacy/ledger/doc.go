@@ -21,7 +21,11 @@
 // [Ledger.Pending] lists it so a restarted client does not release that
 // round again. Append refuses an intent that would take the cumulative ε
 // above its cap ([ErrBudgetExceeded]); [CheckBudget] and [Ledger.Check]
-// answer "would this round exceed the cap?" without writing.
+// answer "would this round exceed the cap?" without writing. One
+// (tenant, unit) composes at one δ: Append (and the auditor's replay)
+// refuses an intent whose δ differs from that of the earlier entries, since
+// reporting the whole composition at a larger δ would show a smaller ε than
+// was spent at the first one.
 //
 // # Storage: a plain append-only file, not an embedded database
 //

@@ -19,8 +19,10 @@ type budgetKey struct {
 // complete an earlier intent of the same task, round, tenant and unit,
 // once, with the same artefact hash and budget fields.
 //
-// One (tenant, unit) pair is composed by one accountant throughout a
-// ledger: ε from different accountants cannot be added. An exact intent
+// One (tenant, unit) pair is composed by one accountant and at one δ
+// throughout a ledger: ε from different accountants cannot be added, and
+// a later intent at a larger δ would report the whole composition at
+// that δ (a smaller ε that hides what was spent at the first δ). An exact intent
 // ([MechExact]) composes into no accountant: from it on, every ε of its
 // tenant is +Inf, in every unit.
 type Replay struct {
@@ -30,6 +32,7 @@ type Replay struct {
 	intents  map[uint64]Entry
 	released map[uint64]uint64 // intent seq → released seq
 	exact    map[string]uint64 // tenant → seq of its first exact intent
+	delta    map[budgetKey]float64
 }
 
 // NewReplay returns an empty replay.
@@ -41,6 +44,7 @@ func NewReplay() *Replay {
 		intents:  map[uint64]Entry{},
 		released: map[uint64]uint64{},
 		exact:    map[string]uint64{},
+		delta:    map[budgetKey]float64{},
 	}
 }
 
@@ -62,6 +66,7 @@ func (r *Replay) Apply(e Entry) (float64, error) {
 	switch e.Status {
 	case StatusIntent:
 		r.intents[e.Seq] = e
+		r.delta[k] = e.Delta
 		if e.Mechanism == MechExact {
 			if _, seen := r.exact[e.Tenant]; !seen {
 				r.exact[e.Tenant] = e.Seq
@@ -109,6 +114,9 @@ func (r *Replay) step(e Entry) (float64, Accountant, error) {
 	k := budgetKey{e.Tenant, e.Unit}
 	switch e.Status {
 	case StatusIntent:
+		if d, ok := r.delta[k]; ok && d != e.Delta {
+			return 0, nil, fmt.Errorf("tenant %s, unit %s: δ %g differs from the δ %g of its earlier entries (one composition is reported at one δ)", e.Tenant, e.Unit, e.Delta, d)
+		}
 		if e.Mechanism == MechExact {
 			if err := validateExact(e.Params); err != nil {
 				return 0, nil, fmt.Errorf("mechanism %s: %w", e.Mechanism, err)
