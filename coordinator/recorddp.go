@@ -3,6 +3,7 @@ package coordinator
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/fedb2b/fedb2b/aggregation"
 	"github.com/fedb2b/fedb2b/privacy/ddg"
@@ -41,6 +42,15 @@ type RecordDP struct {
 	// public record count): the round's mean gradient is the noised sum
 	// divided by ExpectedBatch × survivors.
 	ExpectedBatch float64
+	// EvalNoise lists the noise multipliers (noise standard deviation over
+	// L2 sensitivity, sampling rate 1) of the noised evaluations each
+	// tenant releases in the run, one per evaluated round: the noise is
+	// planned so that the rounds and these releases together keep
+	// (Epsilon, Delta) as a tenant's ledger composes them
+	// (ddg.RecordGoal.Extra). With evaluation on (no
+	// Config.SkipEvaluation) it must hold one entry per evaluation
+	// (Evaluations(Rounds, EvalEvery)) and EvalEpsilon must be positive.
+	EvalNoise []float64
 }
 
 func (c *RecordDP) check(cfg Config) error {
@@ -59,7 +69,28 @@ func (c *RecordDP) check(cfg Config) error {
 	case !(c.SumClip >= cfg.Train.ClipNorm) || !(c.ExpectedBatch > 0):
 		return fmt.Errorf("coordinator: record-level distributed DP: sum clip %v must be at least the record clip %v, expected batch %v positive", c.SumClip, cfg.Train.ClipNorm, c.ExpectedBatch)
 	}
+	for _, z := range c.EvalNoise {
+		if !(z > 0) || math.IsInf(z, 0) {
+			return fmt.Errorf("coordinator: record-level distributed DP: evaluation noise multiplier %v must be positive and finite", z)
+		}
+	}
+	if !cfg.SkipEvaluation {
+		if !(cfg.EvalEpsilon > 0) {
+			return errors.New("coordinator: record-level distributed DP with federated evaluation needs noised evaluations (EvalEpsilon > 0): exact statistics have ε = ∞")
+		}
+		if n := Evaluations(cfg.Rounds, cfg.EvalEvery); len(c.EvalNoise) != n {
+			return fmt.Errorf("coordinator: record-level distributed DP: the plan reserves %d noised evaluations, the run makes %d (EvalNoise must list each, or set SkipEvaluation)", len(c.EvalNoise), n)
+		}
+	}
 	return nil
+}
+
+// extra is the RDP curve of the reserved evaluations (nil: none).
+func (c *RecordDP) extra() func(alpha float64) float64 {
+	if len(c.EvalNoise) == 0 {
+		return nil
+	}
+	return ddg.GaussianRDP(c.EvalNoise...)
 }
 
 // recordPlan returns the mode's parameters for a cohort of n (planned once
@@ -75,7 +106,7 @@ func (f *Federation) recordPlan(n int) (ddg.Record, error) {
 	}
 	r, err := ddg.PlanRecord(ddg.RecordGoal{Epsilon: c.Epsilon, Delta: c.Delta, Rounds: f.cfg.Rounds,
 		SampleRate: f.cfg.Train.SampleRate, RecordClip: f.cfg.Train.ClipNorm, SumClip: c.SumClip,
-		Dim: dim, Shares: c.Shares, Cohort: n, Bits: 32})
+		Dim: dim, Shares: c.Shares, Cohort: n, Bits: 32, Extra: c.extra()})
 	if err != nil {
 		return r, fmt.Errorf("record-level distributed DP plan: %w", err)
 	}

@@ -145,6 +145,16 @@ type Config struct {
 	HonestTenants   int
 	AssumeColluders int
 	TenantDPMode    string
+	// DistributedEvaluation, with DPMode distributed, still runs the
+	// federated evaluation (EvalEpsilon per evaluation, EvalEvery): the
+	// coordinator plans the distributed noise so that the rounds and the
+	// noised evaluations together keep TargetEpsilon
+	// (coordinator.RecordDP.EvalNoise), and each tenant charges every
+	// evaluation to its ledger as in local mode. The published model is
+	// then the last version (AverageDecay must be 0: the evaluations
+	// measure it). Without it the distributed mode releases no
+	// evaluation.
+	DistributedEvaluation bool
 	// AssumeColludersOf overrides AssumeColluders for the named tenants
 	// (each tenant chooses its own --assume-colluders).
 	AssumeColludersOf map[string]int
@@ -181,7 +191,7 @@ type Config struct {
 // exact count has ε = ∞; the demo refuses such a run unless told to allow
 // it, and the report then gives every tenant that took part ε = ∞.
 func (c Config) ExactReleases() []string {
-	if (c.TenantEpsilon > 0 && !c.TenantDPEvaluation) || c.distributed() {
+	if (c.TenantEpsilon > 0 && !c.TenantDPEvaluation) || (c.distributed() && !c.DistributedEvaluation) {
 		return nil // tenant-level and distributed runs release no evaluation and no counts
 	}
 	var out []string
@@ -195,7 +205,7 @@ func (c Config) ExactReleases() []string {
 }
 
 func (c Config) evaluates() bool {
-	return (c.TenantEpsilon == 0 || c.TenantDPEvaluation) && !c.distributed()
+	return (c.TenantEpsilon == 0 || c.TenantDPEvaluation) && (!c.distributed() || c.DistributedEvaluation)
 }
 
 // Defaults returns the demo's configuration: synthetic data, 5 tenants.

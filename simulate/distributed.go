@@ -74,6 +74,10 @@ func (c *Config) checkDPMode() error {
 		return fmt.Errorf("honest tenants %d must be in [1, tenants %d] (0: min clients)", c.HonestTenants, c.Tenants)
 	case c.AssumeColluders < 0:
 		return fmt.Errorf("assumed colluders %d must be ≥ 0", c.AssumeColluders)
+	case c.DistributedEvaluation && c.AverageDecay > 0:
+		return errors.New("the distributed mode's evaluations measure the last version: no iterate average (AverageDecay 0) with DistributedEvaluation")
+	case c.DistributedEvaluation && !(c.EvalEpsilon > 0):
+		return errors.New("the distributed mode's evaluations must be noised (EvalEpsilon > 0)")
 	}
 	// Secure aggregation's threshold t defaults here to the most the
 	// graph allows (k = n − 1 neighbours: one tenant may drop), and the
@@ -101,7 +105,8 @@ func (c *Config) checkDPMode() error {
 
 // recordDP is the coordinator's configuration of the distributed mode
 // for task: the noise for TargetEpsilon over all rounds in HonestTenants
-// shares; the trainable prefix is the linear head's weights; the sum clip
+// shares, leaving room for the noised evaluations with
+// DistributedEvaluation; the trainable prefix is the linear head's weights; the sum clip
 // S is four public expected batches of clipped gradients.
 func (c Config) recordDP(task protocol.TaskSpec) (*coordinator.RecordDP, error) {
 	if a := task.Options[modeltask.OptionAdapter]; a != modeltask.AdapterLinear {
@@ -111,7 +116,25 @@ func (c Config) recordDP(task protocol.TaskSpec) (*coordinator.RecordDP, error) 
 	if err != nil {
 		return nil, fmt.Errorf("simulate: %w", err)
 	}
-	return &coordinator.RecordDP{Epsilon: c.TargetEpsilon, Delta: c.Delta, Shares: c.HonestTenants,
+	r := &coordinator.RecordDP{Epsilon: c.TargetEpsilon, Delta: c.Delta, Shares: c.HonestTenants,
 		Dim: modeltask.TrainableParams(task), SumClip: 4 * c.SampleRate * models.DefaultExpectedRecords * c.ClipNorm,
-		ExpectedBatch: b}, nil
+		ExpectedBatch: b}
+	if c.evaluates() {
+		// Room for the noised evaluations, with the kind's contribution
+		// bounds and the noise each tenant's client will add
+		// (client.Releases, as local mode's calibrate counts them).
+		kind, err := modeltask.Lookup(task.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("simulate: %w", err)
+		}
+		rel, err := client.Releases{Evals: coordinator.Evaluations(c.Rounds, c.EvalEvery), EvalL0: kind.L0, EvalLInf: kind.LInf,
+			EvalEpsilon: c.EvalEpsilon}.Records(c.Delta)
+		if err != nil {
+			return nil, fmt.Errorf("simulate: %w", err)
+		}
+		for _, e := range rel {
+			r.EvalNoise = append(r.EvalNoise, e.NoiseStd/e.Sensitivity)
+		}
+	}
+	return r, nil
 }

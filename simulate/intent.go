@@ -8,11 +8,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/fedb2b/fedb2b/coordinator"
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/privacy"
+	"github.com/fedb2b/fedb2b/protocol"
 )
 
 // IntentConfig sets up RunIntent. Zero fields take the defaults in brackets:
@@ -72,10 +74,30 @@ type IntentConfig struct {
 	EvalEvery int
 	// Progress, if set, is told when each long local step starts.
 	Progress func(step string)
+	// Observe, if set, sees every coordinator event of the linear head's
+	// federation (Config.Observe).
+	Observe func(protocol.TaskSpec, *coordinator.Federation, coordinator.Event)
 	// Workdir, if set, keeps every party's keys and ledger on disk
 	// (Config.Workdir).
 	Workdir string
+
+	// DPMode DPModeDistributed (linear head only) trains in the
+	// record-level distributed mode (Config.DPMode) with
+	// DistributedDefaults' settings for the fields left zero (1,000
+	// one-step rounds, q = 0.1, C = 0.1, FedAdam at 0.1) and one noised
+	// evaluation after the last round (EvalEvery = Rounds;
+	// Config.DistributedEvaluation): the global threshold comes from its
+	// noised histograms, charged to each tenant's ledger within
+	// TargetEpsilon. The published model is the last version (no
+	// iterate average: the evaluation measures it). HonestTenants and
+	// AssumeColluders are Config's.
+	DPMode          string
+	HonestTenants   int
+	AssumeColluders int
 }
+
+// distributed says whether c runs the record-level distributed mode.
+func (c IntentConfig) distributed() bool { return c.DPMode == DPModeDistributed }
 
 // intentRaw is one tenant's messages: in-scope training messages (its
 // out-of-scope ones are never trained on), validation and held-out test
@@ -124,6 +146,12 @@ func (c *IntentConfig) fill() error {
 	case modeltask.AdapterHead:
 	case modeltask.AdapterLinear:
 		l := LinearDefaults()
+		if c.distributed() {
+			l = DistributedDefaults()
+			c.ClipNorm = cmp.Or(c.ClipNorm, l.ClipNorm)
+			c.Rounds = cmp.Or(c.Rounds, l.Rounds)
+			c.EvalEvery = cmp.Or(c.EvalEvery, c.Rounds) // one evaluation, after the last round
+		}
 		c.Rounds = cmp.Or(c.Rounds, l.Rounds)
 		c.LocalSteps = cmp.Or(c.LocalSteps, l.LocalSteps)
 		c.SampleRate = cmp.Or(c.SampleRate, l.SampleRate)
@@ -139,6 +167,9 @@ func (c *IntentConfig) fill() error {
 		}
 	default:
 		return fmt.Errorf("intent: adapter %q (want %q or %q)", c.Adapter, modeltask.AdapterLinear, modeltask.AdapterHead)
+	}
+	if c.DPMode != "" && c.DPMode != "local" && !(c.distributed() && c.Adapter == modeltask.AdapterLinear) {
+		return fmt.Errorf("intent: dp mode %q needs the linear adapter (want local or %q)", c.DPMode, DPModeDistributed)
 	}
 	c.Tenants = cmp.Or(c.Tenants, 5)
 	c.Alpha = cmp.Or(c.Alpha, 0.5)
@@ -208,7 +239,12 @@ type IntentResult struct {
 	CentralizedAcc               float64
 	Epsilon, Delta               float64 // record-level per tenant
 	NoiseMultiplier              float64
-	Steps                        int
+	// DPMode is the record-level trust model (PrivacyReport.Mode: "" for
+	// local DP-SGD, DPModeDistributed) and HonestTenants the shares the
+	// distributed mode's ε assumes.
+	DPMode        string
+	HonestTenants int
+	Steps         int
 	// Federation is the operator's view: the federation's noised final
 	// evaluation (global threshold chosen from the noised histograms).
 	Federation map[string]float64

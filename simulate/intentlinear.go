@@ -170,7 +170,14 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		ExpectedBatch: cfg.ExpectedBatch, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate, ServerLR: cfg.ServerLR,
 		TargetEpsilon: cfg.TargetEpsilon, NoiseMultiplier: cfg.NoiseMultiplier, Delta: cfg.Delta, EvalEpsilon: cfg.EvalEpsilon,
 		EvalEvery: cfg.EvalEvery, WeightEpsilon: Defaults().WeightEpsilon, RoundTimeout: 2 * time.Minute, Rand: cfg.Rand,
-		UpdateClip: LinearDefaults().UpdateClip, Workdir: cfg.Workdir}
+		UpdateClip: LinearDefaults().UpdateClip, Workdir: cfg.Workdir, Observe: cfg.Observe}
+	if cfg.distributed() {
+		// FedSGD with the noise inside secure aggregation, and the
+		// noised evaluation release: the distributed noise is planned
+		// to leave room for it (Config.DistributedEvaluation).
+		rc.DPMode, rc.HonestTenants, rc.AssumeColluders = DPModeDistributed, cfg.HonestTenants, cfg.AssumeColluders
+		rc.DistributedEvaluation, rc.Strategy = true, "fedadam"
+	}
 	rep, err := RunTask(ctx, rc, fed, nil)
 	if err != nil {
 		return nil, fmt.Errorf("intent: federation: %w", err)
@@ -184,6 +191,7 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		res.Epsilon = max(res.Epsilon, e)
 	}
 	res.GlobalThreshold = rep.FinalValues["threshold"]
+	res.DPMode, res.HonestTenants = rep.Privacy.Mode, rep.Privacy.HonestTenants
 	if cfg.Progress != nil {
 		cfg.Progress("thresholds and baselines: each tenant alone with the same DP, and centralized")
 	}

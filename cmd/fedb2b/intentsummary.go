@@ -49,5 +49,12 @@ func intentSummary(sum *taskSummary, r *simulate.IntentResult) {
 	if c := r.Centralized.OOSRecall(); c > 0 && r.Global.OOS > 0 {
 		sum.Final["oos_recall_vs_centralized"] = r.Global.OOSRecall() / c
 	}
-	sum.Privacy = taskPrivacy{"message", r.Epsilon, r.Delta, r.NoiseMultiplier, r.Steps}
+	sum.Privacy = taskPrivacy{Unit: "message", Epsilon: r.Epsilon, Delta: r.Delta, NoiseMultiplier: r.NoiseMultiplier, Steps: r.Steps,
+		Mode: r.DPMode, HonestTenants: r.HonestTenants}
+	if r.DPMode == simulate.DPModeDistributed {
+		sum.Note += fmt.Sprintf("; record-level distributed mode: one DP-SGD step per round, the noise (z on the sum) added inside secure aggregation in shares, "+
+			"ε holding against the coordinator only while secure aggregation holds and %d honest tenants' shares are in every unmasked sum; "+
+			"the one noised evaluation (histograms of the score) is charged to each tenant's ledger within the same ε; "+
+			"local_only: each tenant alone, DP-Adam with the federation's steps, q and z", r.HonestTenants)
+	}
 }

@@ -56,7 +56,7 @@ func (t taskRun) run(ctx context.Context, sum *taskSummary) error {
 	if k, err := modeltask.Lookup(t.fed.Spec.Kind); err == nil {
 		unit = k.Unit
 	}
-	sum.Privacy = taskPrivacy{unit, eps, t.cfg.Delta, rep.Privacy.NoiseMultiplier, t.cfg.Rounds * t.cfg.LocalSteps}
+	sum.Privacy = taskPrivacy{Unit: unit, Epsilon: eps, Delta: t.cfg.Delta, NoiseMultiplier: rep.Privacy.NoiseMultiplier, Steps: t.cfg.Rounds * t.cfg.LocalSteps}
 	sum.Note = fmt.Sprintf("trained over the real coordinator, mutual TLS and SecAgg+ secure aggregation; final: exact metrics of the final model (simulation only); operator's view: the federation's evaluation noised at ε=%g per tenant, every %d rounds and the last, within the same budget", t.cfg.EvalEpsilon, max(t.cfg.EvalEvery, 1))
 	return nil
 }

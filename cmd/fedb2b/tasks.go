@@ -43,6 +43,10 @@ type taskPrivacy struct {
 	Delta           float64 `json:"delta"`
 	NoiseMultiplier float64 `json:"noise_multiplier"`
 	Steps           int     `json:"steps"`
+	// Mode is the record-level trust model when not local DP-SGD
+	// ("distributed"), HonestTenants the shares its ε assumes.
+	Mode          string `json:"mode,omitempty"`
+	HonestTenants int    `json:"honest_tenants,omitempty"`
 }
 
 // kindFlags are the demo's names for the task kind: --kind, as the
@@ -86,6 +90,9 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	rounds := fs.Int("rounds", 0, "federated rounds (default: the task's: intent 40, forecast 100, recommend 20)")
 	evalEvery := fs.Int("eval-every", 0, "evaluate every N-th round and the last (default: the task's; forecast 20, recommend 20)")
 	adapter := fs.String("adapter", "linear", "intent: linear (full-rank linear head, energy out-of-scope score) or head (LoRA head, maximum softmax)")
+	dpMode := fs.String("dp-mode", "local", "intent (linear head): record-level trust model, local (each tenant's own DP-SGD) or distributed (one DP-SGD step per round, the noise added inside secure aggregation in shares; 1,000 rounds, q 0.1, C 0.1, FedAdam 0.1 unless given; one noised evaluation after the last round, charged to each ledger, gives the global threshold)")
+	honest := fs.Int("honest-tenants", 0, "with --dp-mode distributed: honest tenants the record-level ε assumes in every unmasked sum (0: t − c + 1)")
+	colluders := fs.Int("assume-colluders", 0, "with --dp-mode distributed: survivors each tenant assumes may collude with the coordinator")
 	jsonOut := fs.String("json", "", "write the summary to this file")
 	var files fileFlags
 	files.register(fs)
@@ -102,6 +109,9 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 		// Exact evaluation statistics have record-level ε = ∞.
 		return fail(refuseExact([]string{"exact evaluation statistics (--eval-epsilon 0)"}))
 	}
+	if *dpMode != "local" && task != "intent" {
+		return fail(fmt.Errorf("--dp-mode %s: only the intent task runs the distributed mode", *dpMode))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	sum := taskSummary{Task: task, Baselines: map[string]map[string]float64{},
@@ -116,7 +126,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "skipped %d bad rows of %d\n", rep.Skipped, rep.Rows)
 		}
 		r, err := simulate.RunIntent(ctx, ex, simulate.IntentConfig{Progress: progress(), Tenants: *tenants, Seed: *seed, TargetEpsilon: *eps, Rounds: *rounds,
-			EvalEpsilon: *evalEps, Adapter: *adapter})
+			EvalEpsilon: *evalEps, EvalEvery: *evalEvery, Adapter: *adapter, DPMode: *dpMode, HonestTenants: *honest, AssumeColluders: *colluders})
 		if err != nil {
 			return fail(err)
 		}

@@ -147,6 +147,13 @@ func RecordEpsilon(r Record, rounds int, delta float64) (float64, error) {
 }
 
 func recordEpsilon(r Record, rounds int, delta float64) (float64, error) {
+	return recordEpsilonWith(r, rounds, delta, nil)
+}
+
+// recordEpsilonWith is recordEpsilon with extra(α), the RDP of the
+// tenant's other releases, added at every order of the accountant (nil:
+// none).
+func recordEpsilonWith(r Record, rounds int, delta float64, extra func(alpha float64) float64) (float64, error) {
 	if err := checkDelta(delta); err != nil {
 		return 0, err
 	}
@@ -171,6 +178,9 @@ func recordEpsilon(r Record, rounds int, delta float64) (float64, error) {
 			memo[ai] = v
 		}
 		e := float64(rounds)*v + math.Log((a-1)/a) - (ld+math.Log(a))/(a-1)
+		if extra != nil {
+			e += extra(a)
+		}
 		best = math.Min(best, e)
 	}
 	return math.Max(best, 0), nil
@@ -197,6 +207,25 @@ type RecordGoal struct {
 	// term 2√D of the sensitivity is then under 4 % of C/γ for the
 	// noise DP-SGD needs).
 	IntSigma float64
+	// Extra, if set, is the RDP at order α of every other release each
+	// tenant makes in the same run (for example noised evaluations:
+	// GaussianRDP), composed with the rounds at every order of
+	// privacy.RDPAccountant as a tenant's ledger composes them: σ is
+	// calibrated so that the rounds and these releases together stay
+	// within Epsilon. It must be non-negative and non-decreasing in α.
+	Extra func(alpha float64) float64
+}
+
+// GaussianRDP is the RDP curve α ↦ Σ α/(2z²) of Gaussian releases
+// without sampling at noise multipliers z (noise standard deviation over
+// L2 sensitivity): RecordGoal.Extra for noised evaluations, as
+// privacy.RDPAccountant composes them at sampling rate 1.
+func GaussianRDP(z ...float64) func(alpha float64) float64 {
+	var s float64
+	for _, v := range z {
+		s += 1 / (2 * v * v)
+	}
+	return func(alpha float64) float64 { return alpha * s }
 }
 
 // PlanRecord chooses γ and the per-tenant σ for g as Plan does, σ
@@ -220,7 +249,7 @@ func PlanRecord(g RecordGoal) (Record, error) {
 		if loose {
 			rr.Bits, rr.MaxWrapProb = 62, 0.999
 		}
-		out, err := CalibrateRecord(g.Epsilon, g.Delta, g.Rounds, rr)
+		out, err := calibrateRecord(g.Epsilon, g.Delta, g.Rounds, rr, g.Extra)
 		if err != nil {
 			return p, err
 		}
@@ -239,6 +268,12 @@ func PlanRecord(g RecordGoal) (Record, error) {
 // noise (within a relative 10^-4) for which RecordEpsilon(r, rounds,
 // delta) ≤ targetEps, keeping Gamma. The result is validated.
 func CalibrateRecord(targetEps, delta float64, rounds int, r Record) (Record, error) {
+	return calibrateRecord(targetEps, delta, rounds, r, nil)
+}
+
+// calibrateRecord is CalibrateRecord with the RDP extra(α) of the
+// tenant's other releases composed with the rounds (nil: none).
+func calibrateRecord(targetEps, delta float64, rounds int, r Record, extra func(alpha float64) float64) (Record, error) {
 	if !(targetEps > 0) || math.IsInf(targetEps, 0) {
 		return r, bad("target epsilon %v must be positive and finite", targetEps)
 	}
@@ -258,10 +293,19 @@ func CalibrateRecord(targetEps, delta float64, rounds int, r Record) (Record, er
 	ok := func(sigma float64) bool {
 		q := r
 		q.Sigma = sigma
-		e, err := recordEpsilon(q, rounds, delta)
+		e, err := recordEpsilonWith(q, rounds, delta, extra)
 		// A hair below the target: an accountant that adds the rounds
 		// one by one may differ in the last bits.
 		return err == nil && e <= targetEps*(1-1e-9)
+	}
+	if extra != nil {
+		ld, best := math.Log(delta), math.Inf(1)
+		for _, a := range privacy.DefaultRDPOrders {
+			best = math.Min(best, extra(a)+math.Log((a-1)/a)-(ld+math.Log(a))/(a-1))
+		}
+		if !(best < targetEps) {
+			return r, bad("the other releases alone take record-level epsilon to %.4g, not below the target %v", best, targetEps)
+		}
 	}
 	lo, hi := r.Gamma*math.Sqrt(MinSigma2), r.Gamma
 	for !ok(hi) {
