@@ -154,6 +154,9 @@ func ratioOf(a, b int) float64 {
 // splits.
 func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raws []intentRaw) (*IntentResult, error) {
 	scale := modeltask.DefaultIntentLinearScale()
+	if cfg.distributed() {
+		scale.CalibrationRate = DistributedIntentCalibrationRate
+	}
 	if cfg.Scale != nil {
 		scale = *cfg.Scale
 	}
