@@ -89,3 +89,24 @@ func demoSummary(t *testing.T, task, data string, args ...string) taskSummary {
 	}
 	return s
 }
+
+// `demo --task intent --dp-mode distributed` trains in the record-level
+// distributed mode over the coordinator with one noised evaluation: the
+// summary names the mode and its honest shares, each tenant's ε (the
+// evaluation included) stays within the target, and the global threshold
+// is the operator's, read from the noised histograms. Other tasks refuse
+// the mode.
+func TestDemoIntentDistributed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	s := demoSummary(t, "intent", "../../simulate/testdata/clinc_small.csv", "--tenants", "3", "--rounds", "40", "--dp-mode", "distributed", "--eval-epsilon", "4")
+	if s.Privacy.Mode != "distributed" || s.Privacy.HonestTenants < 1 || s.Privacy.Steps != 40 || !(s.Privacy.Epsilon > 7.9 && s.Privacy.Epsilon <= 8) ||
+		s.Final["threshold"] != s.Federation["threshold"] || !strings.Contains(s.Note, "record-level distributed mode") {
+		t.Errorf("summary %+v", s)
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"demo", "--task", "forecast", "--dp-mode", "distributed", "--data", "x"}, &o, &e); code != 1 || !strings.Contains(e.String(), "only the intent task") {
+		t.Errorf("forecast in distributed mode: exit %d, %q", code, e.String())
+	}
+}
