@@ -181,7 +181,17 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		rc.DPMode, rc.HonestTenants, rc.AssumeColluders = DPModeDistributed, cfg.HonestTenants, cfg.AssumeColluders
 		rc.DistributedEvaluation, rc.Strategy = true, "fedadam"
 	}
-	rep, err := RunTask(ctx, rc, fed, nil)
+	var onRound func(RoundReport)
+	if cfg.Progress != nil && cfg.Rounds >= 100 {
+		// Long (distributed) runs: say where the federation is, every
+		// tenth of the rounds.
+		onRound = func(r RoundReport) {
+			if r.Round%(cfg.Rounds/10) == 0 {
+				cfg.Progress(fmt.Sprintf("round %d of %d done", r.Round, cfg.Rounds))
+			}
+		}
+	}
+	rep, err := RunTask(ctx, rc, fed, onRound)
 	if err != nil {
 		return nil, fmt.Errorf("intent: federation: %w", err)
 	}
