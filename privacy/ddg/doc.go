@@ -75,7 +75,11 @@
 // step. Its sensitivity is one record's clip in integer units plus 2√D for
 // rounding (each side's rounding moves a coordinate by less than one),
 // C/γ + 2√D; sampling is amplified by Zhu and Wang's general
-// Poisson bound; RecordEpsilon composes rounds. PlanRecord aims σ/γ at
+// Poisson bound; RecordEpsilon composes rounds. RecordGoal.Extra (for
+// example GaussianRDP of noised evaluations) reserves room for the
+// tenant's other releases in the same run: σ is calibrated so that the
+// rounds and they compose within the target, as the ledger composes
+// them. PlanRecord aims σ/γ at
 // 0.95·MaxTableSigma so the rounding term stays small (the sampler's
 // table then takes seconds to build once; codecs share it). The guarantee
 // holds against the coordinator only while secure aggregation holds and
