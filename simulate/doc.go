@@ -15,4 +15,12 @@
 // simulation holding all data can count); ε is record-level per tenant at
 // the configured δ, computed by each tenant's RDP accountant from its own
 // spend records (DP-SGD, noised evaluations, noised example counts).
+//
+// Config.DPMode selects the record-level distributed mode (FedSGD, the
+// noise added inside secure aggregation; DistributedDefaults). It
+// releases no evaluation unless Config.DistributedEvaluation, which the
+// intent task uses (IntentConfig.DPMode): the coordinator then plans the
+// distributed noise to leave room for the noised evaluations
+// (coordinator.RecordDP.EvalNoise), which each tenant charges to its
+// ledger as in local mode.
 package simulate
