@@ -57,6 +57,11 @@ func TestRedteamEvalReservationIndependentEpsilon(t *testing.T) {
 	}
 	g := clincGoal()
 	ze := evalZ(t, 0.5, g.Delta)
+	plain, err := PlanRecord(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("without evaluations: z on the sum %.4f", plain.NoiseMultiplier())
 	for _, evals := range []int{1, 10} {
 		zs := make([]float64, evals)
 		for i := range zs {
