@@ -34,7 +34,7 @@ func TestRecordDPEvaluationMustBeReserved(t *testing.T) {
 		{"too few reserved", func(c *Config) { c.EvalEvery, c.Secure.RecordDP.EvalNoise = 2, []float64{10} }, "reserves 1 noised evaluations, the run makes 2"},
 		{"exact evaluation", func(c *Config) { c.EvalEpsilon, c.Secure.RecordDP.EvalNoise = 0, []float64{10, 10, 10, 10} }, "needs noised evaluations"},
 		{"bad noise", func(c *Config) { c.EvalEvery, c.Secure.RecordDP.EvalNoise = 4, []float64{0} }, "must be positive"},
-		{"reserved", func(c *Config) { c.EvalEvery, c.Secure.RecordDP.EvalNoise = 4, []float64{10} }, ""},
+		{"reserved", func(c *Config) { c.EvalEvery, c.Secure.RecordDP.EvalNoise = 4, []float64{7} }, ""}, // z 7.03 at ε 0.5, δ 1e-5
 		{"no evaluation", func(c *Config) { c.SkipEvaluation = true }, ""},
 	} {
 		c := recordDPConfig()
