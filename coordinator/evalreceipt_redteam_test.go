@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,8 +97,7 @@ func TestRedteamAuditEvalReleaseOmitted(t *testing.T) {
 	}
 }
 
-// TestRedteamAuditEvalReleaseUndercharged (OPEN finding, #17 item 3:
-// run with FEDB2B_REDTEAM_OPEN=1) attacks `fedb2b audit verify` with a
+// TestRedteamAuditEvalReleaseUndercharged attacks `fedb2b audit verify` with a
 // tenant ledger that under-charges its noised evaluation: the federation
 // asked for the score histograms at eval ε = 0.5 (σ = 7.03 at δ = 1e-5,
 // the Google DP library's calibration the client uses), the tenant
@@ -108,16 +106,24 @@ func TestRedteamAuditEvalReleaseOmitted(t *testing.T) {
 // (ε ≈ 0): its cumulative ε then leaves out the evaluation that the
 // distributed mode says is "charged to each tenant's ledger within the
 // same ε". The audit must fail it, as it fails a masked input whose
-// ledger intent differs from the plan's DDG parameters. It does not: the
-// coordinator's eval-stats receipt carries no mechanism parameters
-// (LedgerRecorder.Record sets them only for updates and masked inputs,
-// and the received event does not carry the plan's eval ε), so
-// audit.matchRelease accepts any scalar-gaussian intent with the hash.
+// ledger intent differs from the plan's DDG parameters. It did not: the
+// coordinator's eval-stats receipt carried no mechanism parameters, so
+// audit.matchRelease accepted any scalar-gaussian intent with the hash.
+// The receipt now records the plan's eval ε (ledger.Params.EvalEpsilon)
+// and the audit requires the tenant's intent to charge at least a
+// Gaussian at that ε and the tenant's δ.
 func TestRedteamAuditEvalReleaseUndercharged(t *testing.T) {
-	if os.Getenv("FEDB2B_REDTEAM_OPEN") == "" {
-		t.Skip("open red-team finding (the eval-stats receipt carries no parameters); FEDB2B_REDTEAM_OPEN=1 runs it")
+	for _, z := range []float64{1e6, 2 * evalZ(t, 0.5)} {
+		res := evalAudit(t, 0.5, z, false)
+		f, _ := res.First()
+		if res.OK || !strings.Contains(f.Reason, "round 1000") {
+			t.Errorf("a tenant ledger that records its ε = 0.5 evaluation as a Gaussian of noise multiplier %v passes the audit (first failure %+v)", z, f)
+		}
 	}
-	if res := evalAudit(t, 0.5, 1e6, false); res.OK {
-		t.Errorf("a tenant ledger that records its ε = 0.5 evaluation as a Gaussian of σ = 1e6 (ε ≈ 0) passes the audit: the eval-stats receipt holds it to no parameters")
+	// Charging more than the release (a smaller noise multiplier) is
+	// no under-charge.
+	if res := evalAudit(t, 0.5, evalZ(t, 0.5)/2, false); !res.OK {
+		f, _ := res.First()
+		t.Errorf("a ledger charging more than its evaluation failed: %+v", f)
 	}
 }

@@ -60,6 +60,11 @@ func (r *LedgerRecorder) Record(_ *Federation, e Event) error {
 				x.Mechanism, x.Params = ledger.MechDDGRecord, ledger.RecordParams(*d)
 			}
 		}
+		if e.Received == ledger.KindEvalStats && e.EvalEpsilon > 0 {
+			// The auditor holds the tenant's intent to charging at least
+			// a release at this ε (package audit).
+			x.Mechanism, x.Params = ledger.MechScalarGaussian, ledger.Params{EvalEpsilon: e.EvalEpsilon}
+		}
 		entries = append(entries, x)
 		if d := e.TenantDP; d != nil {
 			t := base

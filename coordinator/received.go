@@ -18,6 +18,8 @@ func (f *Federation) received(name, kind string, hash [32]byte, now time.Time) {
 	switch kind {
 	case ledger.KindUpdate:
 		ev.NoisedCount = f.cfg.Train.WeightEpsilon > 0
+	case ledger.KindEvalStats:
+		ev.EvalEpsilon = f.cfg.EvalEpsilon // what the plan asked for
 	case ledger.KindMaskedInput:
 		if s := r.sec; s != nil {
 			ev.TenantDP, ev.TenantDelta, ev.UpdateClip = s.plan.DDG, s.plan.TenantDelta, s.plan.ClipNorm

@@ -31,7 +31,10 @@
 //     arrival with its hash, whether or not the round later aggregates.
 //     [Verify] requires, for each, an intent in the tenant's own ledger for
 //     the same task, round and unit — same mechanism and parameters where
-//     recorded, scalar-gaussian for noised counts and statistics, exact for
+//     recorded, scalar-gaussian for noised counts and statistics (for
+//     statistics whose receipt records the plan's eval ε, an intent
+//     charging at least the Gaussian at that ε and the tenant's δ: a
+//     noise multiplier no larger), exact for
 //     exact statistics (ledger.MechExact: a tenant cannot hide its ∞) —
 //     released with
 //     the same hash (or still pending), one intent per receipt. A removed

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/fedb2b/fedb2b/privacy/ledger"
+	"github.com/fedb2b/fedb2b/privacy/scalar"
 )
 
 // Receipt summarises what one ledger records it received from one tenant.
@@ -146,7 +147,12 @@ func matchRelease(tfs []verifiedFile, e ledger.Entry, used map[string]map[uint64
 				if a != e.ArtifactHash && !(pendingOK && a == "") {
 					continue
 				}
-				if e.Mechanism != "" && in.Params != e.Params {
+				if e.Params.EvalEpsilon > 0 {
+					if !evalCovered(in, e.Params.EvalEpsilon) {
+						paramsDiffer = &in
+						continue
+					}
+				} else if e.Mechanism != "" && in.Params != e.Params {
 					paramsDiffer = &in
 					continue
 				}
@@ -189,4 +195,22 @@ func checkHead(tf, other verifiedFile, i int, e ledger.Entry, byID map[string]Tr
 				other.path, lineOf(other, i), e.Task, e.Round, e.Ref)}, false
 	}
 	return Failure{}, true
+}
+
+// evalCovered says whether intent in charges at least a noised
+// evaluation at eps: a Gaussian (without subsampling) whose noise
+// multiplier is at most the one the client's calibration gives at eps and
+// the intent's δ (the Google DP library's σ over the L2 sensitivity, the
+// same for every sensitivity up to its search accuracy, 10^-3), so the ε
+// the intent charges is at least that release's.
+func evalCovered(in ledger.Entry, eps float64) bool {
+	p := in.Params
+	if !(p.ClipNorm > 0) || p.Steps < 1 || p.SamplingRate != 0 {
+		return false
+	}
+	rec, err := scalar.VectorRecord(1, 1, eps, in.Delta, scalar.Gaussian)
+	if err != nil {
+		return false
+	}
+	return p.NoiseMultiplier <= rec.NoiseStd/rec.Sensitivity*(1+2e-3)
 }

@@ -184,12 +184,13 @@ func TestVerifyDetectsEditOfEveryField(t *testing.T) {
 		}
 		os.WriteFile(path, orig[party], 0o644)
 	}
-	// 3 ledgers of 12, 4 and 4 lines, 33 leaf fields each (24, plus the
+	// 3 ledgers of 12, 4 and 4 lines, 34 leaf fields each (24, plus the
 	// five parameters of the distributed discrete Gaussian and the sum
 	// clip of its record-level mode, plus kind and head_signature of
-	// received entries, plus epsilon_infinite).
-	if want := (12 + 4 + 4) * len(paths); cases != want || len(paths) != 33 {
-		t.Fatalf("%d cases over %d fields, want %d over 33", cases, len(paths), want)
+	// received entries, plus epsilon_infinite, plus the eval_epsilon of
+	// received evaluations).
+	if want := (12 + 4 + 4) * len(paths); cases != want || len(paths) != 34 {
+		t.Fatalf("%d cases over %d fields, want %d over 34", cases, len(paths), want)
 	}
 }
 

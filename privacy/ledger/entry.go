@@ -110,6 +110,12 @@ type Params struct {
 	// per-record clip C, SamplingRate q, and SumClip S bounds a tenant's
 	// clipped-gradient sum (the DDG's clip).
 	SumClip float64 `json:"sum_clip,omitempty"`
+	// EvalEpsilon is only on a received noised evaluation (KindEvalStats,
+	// MechScalarGaussian, no other parameter): the ε per release the
+	// plan asked for. The tenant's intent for it must charge at least
+	// that release: a noise multiplier at most the Gaussian's at that ε
+	// and the tenant's δ (package audit).
+	EvalEpsilon float64 `json:"eval_epsilon,omitempty"`
 }
 
 // Entry is one line of a ledger. The writer fills Seq, Time (when empty),
@@ -311,6 +317,9 @@ func (e Entry) Validate() error {
 		if err := m.Validate(e.Params); err != nil {
 			return fmt.Errorf("mechanism %s: %w", e.Mechanism, err)
 		}
+		if e.Params.EvalEpsilon != 0 {
+			return errors.New("eval_epsilon is a received evaluation's parameter, not an intent's")
+		}
 	case StatusReleased:
 		if e.Ref == 0 || e.Ref >= e.Seq {
 			return fmt.Errorf("released entry refers to seq %d, not an earlier entry", e.Ref)
@@ -353,6 +362,14 @@ func (e Entry) validateReceived() error {
 	if e.Mechanism == "" {
 		if e.Params != (Params{}) {
 			return errors.New("received params without a mechanism")
+		}
+		return nil
+	}
+	if e.Params.EvalEpsilon != 0 || e.Kind == KindEvalStats {
+		// The plan's ε per evaluation, alone.
+		if e.Kind != KindEvalStats || e.Mechanism != MechScalarGaussian || e.Params != (Params{EvalEpsilon: e.Params.EvalEpsilon}) ||
+			!(e.Params.EvalEpsilon > 0) || math.IsInf(e.Params.EvalEpsilon, 0) {
+			return errors.New("a received eval-stats entry with a mechanism records scalar-gaussian and a positive finite eval_epsilon only")
 		}
 		return nil
 	}
