@@ -110,7 +110,9 @@ type Event struct {
 	EvalSkipped bool
 	// EvEvaluated: the summed evaluation statistics of the task
 	// (models/task reads them), the tenants in the sum, those that
-	// declined, and the per-tenant ε each noised them at (0: exact).
+	// declined, and the per-tenant ε each noised them at (0: exact;
+	// also on an EvReceived of noised statistics: the ε the plan asked
+	// for, which the coordinator's ledger records).
 	Stats       []int64
 	Evaluators  []string
 	EvalDecline []string
