@@ -39,21 +39,27 @@ func MovingAverage(s *Series, t, window int) float64 {
 // forecast of intermittent demand: the median of a series that sells in
 // fewer than half of its weeks is 0.
 func Median(s *Series, t, k int) float64 {
+	w := window(s, t, k)
+	if len(w) == 0 {
+		return 0
+	}
+	m := len(w) / 2
+	if len(w)%2 == 1 {
+		return w[m]
+	}
+	return (w[m-1] + w[m]) / 2
+}
+
+// window returns the demand of weeks t−k … t−1 that exist, sorted.
+func window(s *Series, t, k int) []float64 {
 	var w []float64
 	for j := 1; j <= k && t-j >= 0; j++ {
 		if t-j < len(s.Qty) {
 			w = append(w, s.Qty[t-j])
 		}
 	}
-	if len(w) == 0 {
-		return 0
-	}
 	slices.Sort(w)
-	m := len(w) / 2
-	if len(w)%2 == 1 {
-		return w[m]
-	}
-	return (w[m-1] + w[m]) / 2
+	return w
 }
 
 // Quantile forecasts week t as the level-q quantile of the demand of
@@ -63,16 +69,10 @@ func Median(s *Series, t, k int) float64 {
 // than the median where demand is lumpy, which can lower absolute error
 // when a large order rarely repeats the next week.
 func Quantile(s *Series, t, k int, q float64) float64 {
-	var w []float64
-	for j := 1; j <= k && t-j >= 0; j++ {
-		if t-j < len(s.Qty) {
-			w = append(w, s.Qty[t-j])
-		}
-	}
+	w := window(s, t, k)
 	if len(w) == 0 {
 		return 0
 	}
-	slices.Sort(w)
 	p := min(max(q, 0), 1) * float64(len(w)-1)
 	lo := int(p)
 	if lo+1 >= len(w) {
