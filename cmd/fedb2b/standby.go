@@ -85,7 +85,7 @@ func openLeaderStore(ctx context.Context, c standbyConfig) (*leaderStore, error)
 	if c.ttl < time.Second {
 		return nil, fmt.Errorf("--lease-ttl %v: at least 1s", c.ttl)
 	}
-	pg, err := pgstore.Open(ctx, c.spec, pgstore.Options{Timeout: max(c.ttl, 30*time.Second)})
+	pg, err := pgstore.Open(ctx, c.spec, pgstore.Options{Timeout: max(c.ttl, 30*time.Second), HoldLimit: c.ttl})
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,11 @@
 // taken over, even if it does not know yet: its transactions see the new
 // epoch. A write holds the row's lock until it commits, so a takeover
 // waits for it: a write that began under a valid lease commits before any
-// takeover, one that begins after it fails. (A write that takes longer
+// takeover, one that begins after it fails. A leader frozen inside a write
+// (SIGSTOP between two statements) would hold that lock until it woke and
+// keep every standby out; with [Options.HoldLimit] (the coordinator sets
+// the lease TTL) the server ends such a session after that long idle in
+// its transaction, which frees the lock and rolls the write back. (A write that takes longer
 // than the lease's lifetime blocks the leader's own renewal too, and the
 // coordinator then steps down: keep model blobs well within what the
 // database writes in a lease period.) Reads need no lease.

@@ -38,6 +38,14 @@ type Options struct {
 	Timeout time.Duration
 	// Now stamps records (time.Now if nil).
 	Now func() time.Time
+	// HoldLimit, if positive, is how long a transaction of this store may
+	// wait for its next statement (its process paused by SIGSTOP, a long
+	// GC pause or a frozen VM) before the server ends the session and
+	// frees its locks (PostgreSQL's idle_in_transaction_session_timeout,
+	// whole milliseconds). A leader's write holds the lease row's lock, so
+	// without it a leader frozen inside a write would keep every standby
+	// from taking over until it woke; the coordinator sets the lease TTL.
+	HoldLimit time.Duration
 }
 
 // Store is the PostgreSQL backend. Safe for concurrent use.
@@ -67,6 +75,9 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: bad DSN (%s)", redact(err))
+	}
+	if o.HoldLimit > 0 {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(max(o.HoldLimit.Milliseconds(), 1), 10)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
