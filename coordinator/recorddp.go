@@ -83,17 +83,14 @@ func (c *RecordDP) check(cfg Config) error {
 			return fmt.Errorf("coordinator: record-level distributed DP: the plan reserves %d noised evaluations, the run makes %d (EvalNoise must list each, or set SkipEvaluation)", len(c.EvalNoise), n)
 		}
 		// Each reservation must cover what the tenants release: a
-		// Gaussian at EvalEpsilon, whose noise multiplier (σ over the L2
-		// sensitivity) does not depend on the sensitivity, the library's
-		// σ being proportional to it up to its search accuracy (10^-3).
-		rec, err := scalar.VectorRecord(1, 1, cfg.EvalEpsilon, c.Delta, scalar.Gaussian)
-		if err != nil {
-			return fmt.Errorf("coordinator: record-level distributed DP: evaluation noise: %w", err)
-		}
-		want := rec.NoiseStd / rec.Sensitivity
+		// Gaussian at EvalEpsilon.
 		for i, z := range c.EvalNoise {
-			if z > want*(1+2e-3) {
-				return fmt.Errorf("coordinator: record-level distributed DP: evaluation %d is reserved at noise multiplier %v, but the tenants release at ε = %v with %.6g: the rounds would not leave room for it", i+1, z, cfg.EvalEpsilon, want)
+			ok, err := scalar.CoversGaussian(z, cfg.EvalEpsilon, c.Delta)
+			if err != nil {
+				return fmt.Errorf("coordinator: record-level distributed DP: evaluation noise: %w", err)
+			}
+			if !ok {
+				return fmt.Errorf("coordinator: record-level distributed DP: evaluation %d is reserved at noise multiplier %v, above that of the tenants' Gaussian release at ε = %v (less privacy reserved than spent): the rounds would not leave room for it", i+1, z, cfg.EvalEpsilon)
 			}
 		}
 	}

@@ -161,9 +161,8 @@ func (a *RDPAccountant) Epsilon(delta float64) (eps float64, order float64, err 
 // order, like numpy's nanargmin.
 func rdpToEpsilon(orders, rdp []float64, delta float64) (float64, float64, error) {
 	best, bestOrder := math.Inf(1), math.NaN()
-	logDelta := math.Log(delta)
 	for i, alpha := range orders {
-		e := rdp[i] + math.Log((alpha-1)/alpha) - (logDelta+math.Log(alpha))/(alpha-1)
+		e := RDPOrderEpsilon(rdp[i], alpha, delta)
 		if e < best {
 			best, bestOrder = e, alpha
 		}
@@ -172,6 +171,14 @@ func rdpToEpsilon(orders, rdp []float64, delta float64) (float64, float64, error
 		return math.Inf(1), bestOrder, nil
 	}
 	return math.Max(best, 0), bestOrder, nil
+}
+
+// RDPOrderEpsilon is the Balle et al. 2020 conversion at one order α > 1:
+// a mechanism with Rényi divergence rdp at α is (ε, δ)-DP with ε =
+// rdp + log((α−1)/α) − (log δ + log α)/(α−1). The accountants minimise it
+// over their orders (and clamp at 0).
+func RDPOrderEpsilon(rdp, alpha, delta float64) float64 {
+	return rdp + math.Log((alpha-1)/alpha) - (math.Log(delta)+math.Log(alpha))/(alpha-1)
 }
 
 // Clone returns an independent copy of the accountant.

@@ -208,9 +208,6 @@ func evalCovered(in ledger.Entry, eps float64) bool {
 	if !(p.ClipNorm > 0) || p.Steps < 1 || p.SamplingRate != 0 {
 		return false
 	}
-	rec, err := scalar.VectorRecord(1, 1, eps, in.Delta, scalar.Gaussian)
-	if err != nil {
-		return false
-	}
-	return p.NoiseMultiplier <= rec.NoiseStd/rec.Sensitivity*(1+2e-3)
+	ok, err := scalar.CoversGaussian(p.NoiseMultiplier, eps, in.Delta)
+	return err == nil && ok
 }

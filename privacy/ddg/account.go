@@ -3,6 +3,8 @@ package ddg
 import (
 	"fmt"
 	"math"
+
+	"github.com/fedb2b/fedb2b/privacy"
 )
 
 // orders is the grid of Rényi orders α used to convert to (ε, δ): 1.01 to
@@ -86,10 +88,8 @@ func epsilonOf(rdp func(float64) float64, rounds int, delta float64) (float64, e
 		return 0, nil
 	}
 	best := math.Inf(1)
-	ld := math.Log(delta)
 	for _, a := range orders {
-		e := float64(rounds)*rdp(a) + math.Log((a-1)/a) - (ld+math.Log(a))/(a-1)
-		best = math.Min(best, e)
+		best = math.Min(best, privacy.RDPOrderEpsilon(float64(rounds)*rdp(a), a, delta))
 	}
 	return math.Max(best, 0), nil
 }

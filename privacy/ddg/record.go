@@ -168,7 +168,6 @@ func recordEpsilonWith(r Record, rounds int, delta float64, extra func(alpha flo
 	// which composes these rounds in that accountant, finds the ε that
 	// calibration found.
 	best := math.Inf(1)
-	ld := math.Log(delta)
 	memo := map[int]float64{}
 	for _, a := range privacy.DefaultRDPOrders {
 		ai := int(math.Ceil(math.Max(a, 2)))
@@ -177,11 +176,11 @@ func recordEpsilonWith(r Record, rounds int, delta float64, extra func(alpha flo
 			v = r.RDP(ai)
 			memo[ai] = v
 		}
-		e := float64(rounds)*v + math.Log((a-1)/a) - (ld+math.Log(a))/(a-1)
+		v *= float64(rounds)
 		if extra != nil {
-			e += extra(a)
+			v += extra(a)
 		}
-		best = math.Min(best, e)
+		best = math.Min(best, privacy.RDPOrderEpsilon(v, a, delta))
 	}
 	return math.Max(best, 0), nil
 }
@@ -299,9 +298,9 @@ func calibrateRecord(targetEps, delta float64, rounds int, r Record, extra func(
 		return err == nil && e <= targetEps*(1-1e-9)
 	}
 	if extra != nil {
-		ld, best := math.Log(delta), math.Inf(1)
+		best := math.Inf(1)
 		for _, a := range privacy.DefaultRDPOrders {
-			best = math.Min(best, extra(a)+math.Log((a-1)/a)-(ld+math.Log(a))/(a-1))
+			best = math.Min(best, privacy.RDPOrderEpsilon(extra(a), a, delta))
 		}
 		if !(best < targetEps) {
 			return r, bad("the other releases alone take record-level epsilon to %.4g, not below the target %v", best, targetEps)

@@ -151,6 +151,20 @@ func VectorRecord(l0, lInf int64, eps, delta float64, mech Mechanism) (Record, e
 	return r, nil
 }
 
+// CoversGaussian says whether a Gaussian release at noise multiplier z
+// (σ over the L2 sensitivity, no subsampling) is at least as noisy as the
+// library's Gaussian at (eps, delta), whose multiplier is the same for
+// every sensitivity up to the library's search accuracy (10^-3; allowed
+// here as 2·10^-3). It answers "does a reservation or a recorded charge
+// at z cover what a tenant releases at eps?".
+func CoversGaussian(z, eps, delta float64) (bool, error) {
+	r, err := VectorRecord(1, 1, eps, delta, Gaussian)
+	if err != nil {
+		return false, err
+	}
+	return z <= r.NoiseStd/r.Sensitivity*(1+2e-3), nil
+}
+
 // ReleaseInts noises every count of values in place as one release (see
 // VectorRecord) with the library's integer noise and returns its Record.
 // On error values may be partly noised: discard them.
