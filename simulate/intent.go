@@ -45,6 +45,14 @@ type IntentConfig struct {
 	// Scale is the linear head's out-of-scope score and histogram range
 	// (nil: modeltask.DefaultIntentLinearScale).
 	Scale *modeltask.IntentScale
+	// OOSClass (linear head only) trains each tenant's out-of-scope
+	// training messages as one more class, intent.OOSLabel, last
+	// (Larson et al. 2019's "oos-train"): the out-of-scope score still
+	// reads the in-scope logits only (intent.Scorer.InScopeClasses).
+	// Every model trains the same way: each tenant alone and the
+	// centralized one too. Without it out-of-scope messages are never
+	// trained on.
+	OOSClass bool
 
 	Rank       int     // [models.DefaultRank]
 	Rounds     int     // [40]
@@ -100,8 +108,8 @@ type IntentConfig struct {
 func (c IntentConfig) distributed() bool { return c.DPMode == DPModeDistributed }
 
 // intentRaw is one tenant's messages: in-scope training messages (its
-// out-of-scope ones are never trained on), validation and held-out test
-// messages of both kinds.
+// out-of-scope ones too with IntentConfig.OOSClass), validation and
+// held-out test messages of both kinds.
 type intentRaw struct {
 	name             string
 	train, val, test []dataset.Example
@@ -125,8 +133,8 @@ func splitIntentTenants(in, oos []dataset.Example, cfg IntentConfig) ([]intentRa
 		train, val := dataset.TrainTestSplit(rest, cfg.ValFraction, key.Derive("validation"))
 		r := intentRaw{name: fmt.Sprintf("tenant-%d", i+1), val: val, test: test}
 		for _, e := range train {
-			if e.Label != intent.OOSLabel {
-				r.train = append(r.train, e) // out-of-scope messages are not trained on
+			if e.Label != intent.OOSLabel || cfg.OOSClass {
+				r.train = append(r.train, e) // out-of-scope messages are trained on only as their own class
 			}
 		}
 		out = append(out, r)
@@ -167,6 +175,9 @@ func (c *IntentConfig) fill() error {
 		}
 	default:
 		return fmt.Errorf("intent: adapter %q (want %q or %q)", c.Adapter, modeltask.AdapterLinear, modeltask.AdapterHead)
+	}
+	if c.OOSClass && c.Adapter != modeltask.AdapterLinear {
+		return fmt.Errorf("intent: a trained %q class needs the linear adapter", intent.OOSLabel)
 	}
 	if c.DPMode != "" && c.DPMode != "local" && !(c.distributed() && c.Adapter == modeltask.AdapterLinear) {
 		return fmt.Errorf("intent: dp mode %q needs the linear adapter (want local or %q)", c.DPMode, DPModeDistributed)
@@ -232,13 +243,17 @@ type IntentResult struct {
 	// threshold for it. Zero (not measured) above
 	// intent.MaxNeighbourRows pooled training messages.
 	FederatedKNN, CentralizedKNN intent.Metrics
-	Adapter                      string
-	Score                        intent.Scorer // the out-of-scope score of every figure but the MSP ones
-	FederatedAcc                 float64       // in-scope argmax accuracy without threshold
-	LocalAcc                     float64
-	CentralizedAcc               float64
-	Epsilon, Delta               float64 // record-level per tenant
-	NoiseMultiplier              float64
+	// CentralizedEnergyOOS (IntentConfig.OOSClass only) is the
+	// centralized model with intent.ScoreEnergyMinusOOS, thresholded as
+	// Centralized is.
+	CentralizedEnergyOOS *intent.Metrics
+	Adapter              string
+	Score                intent.Scorer // the out-of-scope score of every figure but the MSP ones
+	FederatedAcc         float64       // in-scope argmax accuracy without threshold
+	LocalAcc             float64
+	CentralizedAcc       float64
+	Epsilon, Delta       float64 // record-level per tenant
+	NoiseMultiplier      float64
 	// DPMode is the record-level trust model (PrivacyReport.Mode: "" for
 	// local DP-SGD, DPModeDistributed) and HonestTenants the shares the
 	// distributed mode's ε assumes.
@@ -288,6 +303,9 @@ func RunIntent(ctx context.Context, ex []dataset.Example, cfg IntentConfig) (*In
 	raws, err := splitIntentTenants(in, oos, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.OOSClass {
+		labels = append(labels, intent.OOSLabel)
 	}
 	if cfg.Adapter == modeltask.AdapterLinear {
 		return runIntentLinear(ctx, cfg, labels, raws)

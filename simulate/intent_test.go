@@ -124,3 +124,62 @@ func TestRunIntentLinearSmallClinc(t *testing.T) {
 		}
 	}
 }
+
+// With OOSClass every model trains the tenants' out-of-scope training
+// messages as one more class: the score reads the 8 in-scope logits,
+// the held-out out-of-scope messages are all counted (none was trained
+// on: they are in the held-out splits), and the centralized model is
+// also scored by energy minus the class's logit.
+func TestRunIntentLinearOOSClass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	ex, _, err := dataset.LoadFile("testdata/clinc_small.csv", dataset.LoadOptions{LabelCol: "label"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 1024})
+	cfg := IntentConfig{Tenants: 3, Alpha: 5, Rounds: 2, LocalSteps: 30, RejectRate: 0.1, EvalEpsilon: 0.5, Encoder: enc,
+		Rand: privacy.SeededReader(4), OOSClass: true}
+	res, err := RunIntent(context.Background(), ex, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raws, err := splitIntentTenants(inScopeOf(ex, false), inScopeOf(ex, true), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oosTest, oosTrain := 0, 0
+	for i, tr := range res.Tenants {
+		oosTest += tr.OOSTest
+		for _, e := range raws[i].train {
+			if e.Label == intent.OOSLabel {
+				oosTrain++
+			}
+		}
+	}
+	if res.Score.InScopeClasses != 8 || res.Intents != 9 || oosTest == 0 || oosTrain == 0 || res.CentralizedEnergyOOS == nil ||
+		res.Global.OOS != int64(oosTest) || res.Centralized.OOS != int64(oosTest) || res.CentralizedEnergyOOS.OOS != int64(oosTest) ||
+		res.Local.OOS != int64(oosTest) || res.CentralizedEnergyOOS.InScope != res.Centralized.InScope {
+		t.Fatalf("result %+v (%d out-of-scope training messages)", res, oosTrain)
+	}
+	if res.CentralizedAcc < 0.8 {
+		t.Errorf("centralized accuracy %v over the 8 in-scope intents", res.CentralizedAcc)
+	}
+	t.Logf("%d out-of-scope training messages; global %v; central %v, energy−oos %v", oosTrain, res.Global.Map(), res.Centralized.Map(), res.CentralizedEnergyOOS.Map())
+	cfg.Adapter = modeltask.AdapterHead
+	if _, err := RunIntent(context.Background(), ex, cfg); err == nil {
+		t.Error("the LoRA head accepted a trained out-of-scope class")
+	}
+}
+
+// inScopeOf returns ex's in-scope (oos false) or out-of-scope messages.
+func inScopeOf(ex []dataset.Example, oos bool) []dataset.Example {
+	var out []dataset.Example
+	for _, e := range ex {
+		if (e.Label == intent.OOSLabel) == oos {
+			out = append(out, e)
+		}
+	}
+	return out
+}

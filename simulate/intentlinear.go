@@ -43,6 +43,23 @@ func encodeIntentRows(ctx context.Context, enc models.Encoder, labels []string, 
 	return r, nil
 }
 
+// trainSet is r's training rows: the in-scope messages and, when the
+// labels' last class oosClass is a trained out-of-scope class (≥ 0), the
+// out-of-scope messages as that class.
+func trainSet(r intentRows, oosClass int) (models.Rows, []int) {
+	if oosClass < 0 || rowsLen(r.oos) == 0 {
+		return r.x, r.y
+	}
+	y := append(append([]int(nil), r.y...), make([]int, r.oos.Len())...)
+	for i := len(r.y); i < len(y); i++ {
+		y[i] = oosClass
+	}
+	if rowsLen(r.x) == 0 {
+		return r.oos, y
+	}
+	return models.Concat(r.x, r.oos), y
+}
+
 // scoreRows returns h's scores of r's in-scope messages, whether each is
 // classified correctly, and the scores of its out-of-scope messages.
 func scoreRows(h *models.LinearHead, sc intent.Scorer, r intentRows) (in []float64, correct []bool, oos []float64, err error) {
@@ -54,13 +71,7 @@ func scoreRows(h *models.LinearHead, sc intent.Scorer, r intentRows) (in []float
 		in = sc.Scores(z)
 		correct = make([]bool, len(z))
 		for i, zi := range z {
-			best := 0
-			for k, v := range zi {
-				if v > zi[best] {
-					best = k
-				}
-			}
-			correct[i] = best == r.y[i]
+			correct[i] = sc.Best(zi) == r.y[i]
 		}
 	}
 	if rowsLen(r.oos) > 0 {
@@ -165,6 +176,13 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	if err != nil {
 		return nil, err
 	}
+	if scale, err = modeltask.IntentScaleOf(spec); err != nil { // with the in-scope classes
+		return nil, err
+	}
+	oosClass := -1
+	if scale.Scorer.InScopeClasses > 0 {
+		oosClass = scale.Scorer.InScopeClasses
+	}
 	fed := TaskFederation{Spec: spec, Initial: initial}
 	for _, r := range raws {
 		fed.Tenants = append(fed.Tenants, TaskTenant{Name: r.name, Learner: modeltask.NewIntent(cfg.Encoder, r.train, r.test, nil)})
@@ -236,7 +254,7 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		}
 		ts = append(ts, t)
 	}
-	msp := intent.Scorer{Kind: intent.ScoreMSP}
+	msp := intent.Scorer{Kind: intent.ScoreMSP, InScopeClasses: scale.Scorer.InScopeClasses}
 	fedAcc := &meanAccuracy{}
 	// The nearest-neighbour figures (FederatedKNN, CentralizedKNN) only
 	// for small sets: the index takes 8 bytes a feature and a query
@@ -285,7 +303,8 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		if err != nil {
 			return nil, err
 		}
-		if _, err := models.NewLinearTrainer(h).TrainRows(t.train.x, t.train.y, lc, rng); err != nil {
+		tx, ty := trainSet(t.train, oosClass)
+		if _, err := models.NewLinearTrainer(h).TrainRows(tx, ty, lc, rng); err != nil {
 			return nil, fmt.Errorf("intent: %s local: %w", t.name, err)
 		}
 		if err := thresholded(h, scale.Scorer, t.val, t.test, cfg.RejectRate, &res.Local, locAcc); err != nil {
@@ -295,21 +314,22 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	// Centralized: pooled logistic regression (models.FitLinear), no
 	// privacy, pooled validation threshold, both scores.
 	var pooled, pooledVal, pooledTest intentRows
-	var trX, vaX, vaO, teX, teO []models.Rows
+	var trX, trO, vaX, vaO, teX, teO []models.Rows
 	for _, t := range ts {
-		trX, vaX, vaO, teX, teO = append(trX, t.train.x), append(vaX, t.val.x), append(vaO, t.val.oos), append(teX, t.test.x), append(teO, t.test.oos)
+		trX, trO, vaX, vaO, teX, teO = append(trX, t.train.x), append(trO, t.train.oos), append(vaX, t.val.x), append(vaO, t.val.oos), append(teX, t.test.x), append(teO, t.test.oos)
 		pooled.y = append(pooled.y, t.train.y...)
 		pooledVal.y = append(pooledVal.y, t.val.y...)
 		pooledTest.y = append(pooledTest.y, t.test.y...)
 	}
-	pooled.x = models.Concat(trX...)
+	pooled.x, pooled.oos = models.Concat(trX...), models.Concat(trO...)
 	pooledVal.x, pooledVal.oos = models.Concat(vaX...), models.Concat(vaO...)
 	pooledTest.x, pooledTest.oos = models.Concat(teX...), models.Concat(teO...)
 	ph, err := newHead()
 	if err != nil {
 		return nil, err
 	}
-	if err := models.FitLinearRows(ph, pooled.x, pooled.y, models.FitOptions{}); err != nil {
+	px, py := trainSet(pooled, oosClass)
+	if err := models.FitLinearRows(ph, px, py, models.FitOptions{}); err != nil {
 		return nil, fmt.Errorf("intent: centralized: %w", err)
 	}
 	cenAcc := &meanAccuracy{}
@@ -318,6 +338,18 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	}
 	if err := thresholded(ph, msp, pooledVal, pooledTest, cfg.RejectRate, &res.CentralizedMSP, nil); err != nil {
 		return nil, err
+	}
+	if oosClass >= 0 {
+		// The centralized model's other score with the class: a trained
+		// class makes "how much more out-of-scope than in-scope" (energy
+		// minus the class's logit) available, which may beat Score for
+		// the non-private model; reported so the ratio is read against
+		// the strongest centralized figure too.
+		eo := intent.Scorer{Kind: intent.ScoreEnergyMinusOOS, Temperature: scale.Scorer.Temperature, InScopeClasses: oosClass}
+		res.CentralizedEnergyOOS = &intent.Metrics{}
+		if err := thresholded(ph, eo, pooledVal, pooledTest, cfg.RejectRate, res.CentralizedEnergyOOS, nil); err != nil {
+			return nil, err
+		}
 	}
 	if knn {
 		pix, err := intent.NewNeighbours(pooled.x, cfg.Encoder.Dim())

@@ -49,6 +49,16 @@ func intentSummary(sum *taskSummary, r *simulate.IntentResult) {
 	if c := r.Centralized.OOSRecall(); c > 0 && r.Global.OOS > 0 {
 		sum.Final["oos_recall_vs_centralized"] = r.Global.OOSRecall() / c
 	}
+	if r.Score.InScopeClasses > 0 {
+		sum.Note += fmt.Sprintf("; every model (federated, local_only, centralized) trained the tenants' out-of-scope training messages as one more class, %q; "+
+			"the score reads the %d in-scope logits only; centralized_energy_oos: the centralized model scored by the in-scope energy minus that class's logit", intent.OOSLabel, r.Score.InScopeClasses)
+	}
+	if e := r.CentralizedEnergyOOS; e != nil {
+		sum.Baselines["centralized_energy_oos"] = e.Map()
+		if c := e.OOSRecall(); c > 0 && r.Global.OOS > 0 {
+			sum.Final["oos_recall_vs_centralized_energy_oos"] = r.Global.OOSRecall() / c
+		}
+	}
 	sum.Privacy = taskPrivacy{Unit: "message", Epsilon: r.Epsilon, Delta: r.Delta, NoiseMultiplier: r.NoiseMultiplier, Steps: r.Steps,
 		Mode: r.DPMode, HonestTenants: r.HonestTenants}
 	if r.DPMode == simulate.DPModeDistributed {

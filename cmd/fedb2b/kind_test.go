@@ -34,3 +34,21 @@ func TestIntentKindProcesses(t *testing.T) {
 		t.Fatalf("coordinator output:\n%s", out)
 	}
 }
+
+// coordinator --oos-class is refused outside an intent task on the linear adapter,
+// before anything listens.
+func TestCoordinatorOOSClassRefusedOutsideLinearIntent(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--labels", "a,b"}, "--oos-class is for --kind intent"},
+		{[]string{"--kind", "intent", "--labels", "a,b,oos"}, "needs adapter \"linear\""},
+	} {
+		_, e, code := runCLI(t, append([]string{"coordinator", "--oos-class", "--workdir", dir, "--listen", "127.0.0.1:0"}, c.args...)...)
+		if code == 0 || !strings.Contains(e, c.want) {
+			t.Errorf("coordinator --oos-class %q: exit %d, stderr %q (want %q)", c.args, code, e, c.want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/forecast"
+	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
 	"github.com/fedb2b/fedb2b/simulate"
 )
@@ -93,6 +94,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 	dpMode := fs.String("dp-mode", "local", "intent (linear head): record-level trust model, local (each tenant's own DP-SGD) or distributed (one DP-SGD step per round, the noise added inside secure aggregation in shares; 1,000 rounds, q 0.1, C 0.1, FedAdam 0.1 unless given; one noised evaluation after the last round, charged to each ledger, gives the global threshold)")
 	honest := fs.Int("honest-tenants", 0, "with --dp-mode distributed: honest tenants the record-level ε assumes in every unmasked sum (0: t − c + 1)")
 	colluders := fs.Int("assume-colluders", 0, "with --dp-mode distributed: survivors each tenant assumes may collude with the coordinator")
+	oosClass := fs.Bool("oos-class", false, "intent (linear head): train each tenant's out-of-scope training messages (label \""+intent.OOSLabel+"\") as one more class; the out-of-scope score still reads the in-scope logits only")
 	jsonOut := fs.String("json", "", "write the summary to this file")
 	var files fileFlags
 	files.register(fs)
@@ -126,7 +128,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "skipped %d bad rows of %d\n", rep.Skipped, rep.Rows)
 		}
 		r, err := simulate.RunIntent(ctx, ex, simulate.IntentConfig{Progress: progress(), Tenants: *tenants, Seed: *seed, TargetEpsilon: *eps, Rounds: *rounds,
-			EvalEpsilon: *evalEps, EvalEvery: *evalEvery, Adapter: *adapter, DPMode: *dpMode, HonestTenants: *honest, AssumeColluders: *colluders})
+			EvalEpsilon: *evalEps, EvalEvery: *evalEvery, Adapter: *adapter, DPMode: *dpMode, HonestTenants: *honest, AssumeColluders: *colluders, OOSClass: *oosClass})
 		if err != nil {
 			return fail(err)
 		}

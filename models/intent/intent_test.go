@@ -106,3 +106,55 @@ func TestSaveAndParseMetadata(t *testing.T) {
 		t.Errorf("default labels %v", l)
 	}
 }
+
+// A saved linear detector whose labels end with OOSLabel scores and
+// labels by the in-scope logits after the round trip, whatever the
+// Scorer field said; a file whose labels put OOSLabel elsewhere is
+// refused.
+func TestLinearDetectorWithTrainedOOSClass(t *testing.T) {
+	h, err := models.NewLinearHead(models.LinearConfig{InputDim: 2, Classes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// W is feature-major (classes per feature), then the biases: feature
+	// 0 → class a, feature 1 → the oos class, most of all.
+	if err := h.SetParams([]float64{2, 0, 0, 0, 1, 5, 0, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "d.safetensors")
+	d := &LinearDetector{Head: h, Labels: []string{"a", "b", OOSLabel}, Scorer: Scorer{Kind: ScoreMaxLogit}, Threshold: 0.5}
+	if err := d.Save(path, "hash:2"); err != nil {
+		t.Fatal(err)
+	}
+	data, _, err := models.ReadModelFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, meta, err := models.UnmarshalLinear(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := ParseLinearDetector(h2, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d2.Scorer.InScopeClasses != 2 {
+		t.Fatalf("parsed scorer %+v, want 2 in-scope classes", d2.Scorer)
+	}
+	rows := []models.SparseRow{{Idx: []int32{0}, Val: []float64{1}}, {Idx: []int32{1}, Val: []float64{1}}}
+	for _, det := range []*LinearDetector{d, d2} {
+		lab, sc, err := det.Classify(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Row 0: in-scope max logit 2 → "a". Row 1: in-scope logits
+		// (0, 1) → max 1 ≥ 0.5 → "b", not the class's 5.
+		if lab[0] != "a" || lab[1] != "b" || sc[0] != 2 || sc[1] != 1 {
+			t.Errorf("labels %q scores %v, want [a b] [2 1]", lab, sc)
+		}
+	}
+	d.Labels = []string{OOSLabel, "a", "b"}
+	if _, _, err := d.Classify(rows); err == nil {
+		t.Error("a misplaced oos label was accepted")
+	}
+}

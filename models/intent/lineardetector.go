@@ -19,7 +19,10 @@ const (
 
 // LinearDetector is a linear head over the in-scope intents with an
 // out-of-scope score and threshold: a message whose score is below
-// Threshold is labelled OOSLabel (NoThreshold rejects nothing).
+// Threshold is labelled OOSLabel (NoThreshold rejects nothing). When
+// the last label is OOSLabel (a trained out-of-scope class), the score
+// and the predicted intent read the other classes' logits only
+// (InScopeClasses): the labels, not Scorer.InScopeClasses, decide.
 type LinearDetector struct {
 	Head      *models.LinearHead
 	Labels    []string
@@ -32,7 +35,12 @@ func (d *LinearDetector) Classify(rows []models.SparseRow) ([]string, []float64,
 	if len(d.Labels) != d.Head.Config().Classes {
 		return nil, nil, fmt.Errorf("intent: %d labels for %d classes", len(d.Labels), d.Head.Config().Classes)
 	}
-	if err := d.Scorer.Check(); err != nil {
+	sc := d.Scorer
+	var err error
+	if sc.InScopeClasses, err = InScopeClasses(d.Labels); err != nil {
+		return nil, nil, err
+	}
+	if err := sc.Check(); err != nil {
 		return nil, nil, err
 	}
 	z, err := d.Head.Logits(rows)
@@ -40,15 +48,9 @@ func (d *LinearDetector) Classify(rows []models.SparseRow) ([]string, []float64,
 		return nil, nil, err
 	}
 	out := make([]string, len(z))
-	score := d.Scorer.Scores(z)
+	score := sc.Scores(z)
 	for i, zi := range z {
-		best := 0
-		for k, v := range zi {
-			if v > zi[best] {
-				best = k
-			}
-		}
-		out[i] = d.Labels[best]
+		out[i] = d.Labels[sc.Best(zi)]
 		if score[i] < d.Threshold {
 			out[i] = OOSLabel
 		}
@@ -88,6 +90,13 @@ func ParseLinearDetector(h *models.LinearHead, meta map[string]string) (*LinearD
 		return nil, err
 	}
 	d := &LinearDetector{Head: h, Labels: labels, Scorer: Scorer{Kind: ScoreMSP}, Threshold: NoThreshold}
+	n, err := InScopeClasses(labels)
+	if err != nil {
+		return nil, err
+	}
+	if n < len(labels) {
+		d.Scorer.InScopeClasses = n
+	}
 	if v, ok := meta[MetaScore]; ok {
 		d.Scorer.Kind = v
 	}

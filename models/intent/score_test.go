@@ -95,3 +95,51 @@ func TestScoreThresholdAndCount(t *testing.T) {
 		t.Fatalf("%+v", m)
 	}
 }
+
+// A trained out-of-scope class (the last label OOSLabel) shapes training
+// only: the score and the predicted intent read the in-scope logits, so
+// a message whose largest logit is the class's is still scored (and
+// labelled) by its in-scope logits; ScoreEnergyMinusOOS subtracts the
+// class's logit. Misplaced or lone OOSLabel labels are refused.
+func TestInScopeClassesScoreAndPredict(t *testing.T) {
+	n, err := InScopeClasses([]string{"a", "b", OOSLabel})
+	if n != 2 || err != nil {
+		t.Fatalf("InScopeClasses = %d, %v; want 2", n, err)
+	}
+	if n, err := InScopeClasses([]string{"a", "b"}); n != 2 || err != nil {
+		t.Fatalf("without the class: %d, %v", n, err)
+	}
+	for _, bad := range [][]string{{OOSLabel, "a"}, {"a", OOSLabel, "b"}, {OOSLabel}} {
+		if _, err := InScopeClasses(bad); err == nil {
+			t.Errorf("labels %q accepted", bad)
+		}
+	}
+	z := []float64{1, 3, 9} // the class's logit is the largest
+	for _, c := range []struct {
+		s    Scorer
+		want float64
+	}{
+		{Scorer{Kind: ScoreMaxLogit, InScopeClasses: 2}, 3},
+		{Scorer{Kind: ScoreMaxLogit}, 9},
+		{Scorer{Kind: ScoreEnergy, InScopeClasses: 2}, math.Log(math.E + math.Exp(3))},
+		{Scorer{Kind: ScoreMSP, InScopeClasses: 2}, math.Exp(3) / (math.E + math.Exp(3))},
+		{Scorer{Kind: ScoreEnergyMinusOOS, InScopeClasses: 2}, math.Log(math.E+math.Exp(3)) - 9},
+		{Scorer{Kind: ScoreEnergyMinusOOS}, math.Log(math.E + math.Exp(3) + math.Exp(9))},
+	} {
+		if err := c.s.Check(); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.s.Score(z); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%+v: %v, want %v", c.s, got, c.want)
+		}
+	}
+	if b := (Scorer{Kind: ScoreEnergy, InScopeClasses: 2}).Best(z); b != 1 {
+		t.Errorf("in-scope prediction %d, want 1", b)
+	}
+	if b := (Scorer{Kind: ScoreEnergy}).Best(z); b != 2 {
+		t.Errorf("prediction over all logits %d, want 2", b)
+	}
+	if err := (Scorer{Kind: ScoreEnergy, InScopeClasses: -1}).Check(); err == nil {
+		t.Error("negative in-scope classes accepted")
+	}
+}

@@ -10,9 +10,12 @@ import (
 )
 
 // IntentLinear is the intent Learner over the linear head
-// (AdapterLinear): LinearClassifier's training on the in-scope messages,
+// (AdapterLinear): LinearClassifier's training on the in-scope messages
+// (and on the tenant's out-of-scope training messages too when the
+// task's labels end with intent.OOSLabel, a trained out-of-scope class),
 // and statistics that histogram the task's out-of-scope score
-// (IntentScaleOf) instead of the maximum softmax.
+// (IntentScaleOf, over the in-scope logits) instead of the maximum
+// softmax.
 type IntentLinear struct {
 	LinearClassifier
 	scale  IntentScale
@@ -24,7 +27,10 @@ func newIntentLinear(ctx context.Context, enc models.Encoder, spec protocol.Task
 	if err != nil {
 		return nil, err
 	}
-	inTrain, _ := splitOOS(train) // never trained on
+	inTrain, _ := splitOOS(train) // not trained on, unless the task has the class
+	if sc.Scorer.InScopeClasses > 0 {
+		inTrain = train // the labels end with intent.OOSLabel: a trained class
+	}
 	inTest, oosTest := splitOOS(test)
 	l, err := NewLinearClassifier(enc, inTrain, inTest, log)(ctx, spec)
 	if err != nil {
@@ -59,11 +65,23 @@ func (l *IntentLinear) scores(rows models.Rows) ([]float64, error) {
 }
 
 // EvalStats returns the scale's histograms of the held-out messages and
-// the in-scope training messages (the calibration histogram).
+// the in-scope training messages (the calibration histogram; a trained
+// out-of-scope class's messages are not in it).
 func (l *IntentLinear) EvalStats() ([]int64, error) {
 	cal, err := l.scores(l.trainX)
 	if err != nil {
 		return nil, err
+	}
+	if k := l.scale.Scorer.InScopeClasses; k > 0 {
+		// The calibration histogram is of in-scope messages: the
+		// trained out-of-scope class's messages are left out.
+		in := cal[:0]
+		for i, v := range cal {
+			if l.trainY[i] < k {
+				in = append(in, v)
+			}
+		}
+		cal = in
 	}
 	in, err := l.scores(l.tstX)
 	if err != nil {
@@ -75,13 +93,13 @@ func (l *IntentLinear) EvalStats() ([]int64, error) {
 	}
 	var correct []bool
 	if l.tstX != nil && l.tstX.Len() > 0 {
-		pred, err := l.head.PredictRows(l.tstX)
+		z, err := l.head.LogitsRows(l.tstX)
 		if err != nil {
 			return nil, err
 		}
-		correct = make([]bool, len(pred))
-		for i, p := range pred {
-			correct[i] = p == l.tstY[i]
+		correct = make([]bool, len(z))
+		for i, zi := range z {
+			correct[i] = l.scale.Scorer.Best(zi) == l.tstY[i]
 		}
 	}
 	return l.scale.Stats(in, correct, oos, cal), nil

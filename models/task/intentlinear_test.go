@@ -215,3 +215,94 @@ func TestIntentAdapterDispatch(t *testing.T) {
 		t.Fatal("intent learner built for an encoder-lora task")
 	}
 }
+
+// With labels ending in intent.OOSLabel the linear intent learner trains
+// its out-of-scope training messages as that class, its scale reads the
+// in-scope logits, its calibration histogram holds the in-scope
+// training messages only, and one more out-of-scope training message
+// moves no histogram entry (one more in-scope one still moves one). The
+// class is refused with the LoRA head and anywhere but last.
+func TestIntentLinearLearnerWithOOSClass(t *testing.T) {
+	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 256})
+	train, test := intentFixture()
+	labels := []string{"refund", "track_order", intent.OOSLabel}
+	spec, initial, err := ClassifySpec(KindIntent, ClassifySetup{ID: "i", Labels: labels, Adapter: AdapterLinear}, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(train []dataset.Example) *IntentLinear {
+		l, err := NewIntent(enc, train, test, nil)(context.Background(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		il := l.(*IntentLinear)
+		if err := il.SetParams(initial); err != nil {
+			t.Fatal(err)
+		}
+		return il
+	}
+	l := build(train)
+	if l.TrainSize() != 91 || l.Scale().Scorer.InScopeClasses != 2 {
+		t.Fatalf("train size %d (want 90 in-scope + 1 out-of-scope), scorer %+v", l.TrainSize(), l.Scale().Scorer)
+	}
+	if _, err := l.Train(models.TrainConfig{Steps: 60, LearningRate: 0.5, BatchSize: 16}, mrand.New(mrand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.EvalStats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Metrics(spec, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["in_scope"] != 30 || m["out_of_scope"] != 2 || m["calibration"] != 90 || m["accuracy"] < 0.9 {
+		t.Fatalf("metrics %v", m)
+	}
+	// The class learnt something: the out-of-scope training message's
+	// class logit is its largest.
+	z, _ := l.Head().LogitsRows(l.trainX)
+	last := z[len(z)-1]
+	if l.trainY[len(z)-1] != 2 || last[2] <= max(last[0], last[1]) {
+		t.Errorf("out-of-scope training message: label %d, logits %v", l.trainY[len(z)-1], last)
+	}
+	p := l.Params()
+	for name, c := range map[string]struct {
+		extra dataset.Example
+		moved int64
+	}{
+		"out-of-scope training message": {dataset.Example{Text: "is it going to rain", Label: intent.OOSLabel}, 0},
+		"in-scope training message":     {dataset.Example{Text: "refund please 9", Label: "refund"}, 1},
+	} {
+		o := build(append(train[:len(train):len(train)], c.extra))
+		if err := o.SetParams(p); err != nil {
+			t.Fatal(err)
+		}
+		s2, err := o.EvalStats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total int64
+		for i := range s {
+			total += abs64(s2[i] - s[i])
+		}
+		if total != c.moved {
+			t.Errorf("one more %s moved the histograms by %d, want %d", name, total, c.moved)
+		}
+	}
+	for _, bad := range []ClassifySetup{
+		{ID: "h", Labels: labels},
+		{ID: "m", Labels: []string{intent.OOSLabel, "refund"}, Adapter: AdapterLinear},
+	} {
+		if _, _, err := ClassifySpec(KindIntent, bad, enc); err == nil {
+			t.Errorf("setup %+v accepted", bad)
+		}
+	}
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

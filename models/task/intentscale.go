@@ -161,6 +161,13 @@ func IntentScaleOf(spec protocol.TaskSpec) (IntentScale, error) {
 		}
 		s.CalibrationRate = r
 	}
+	n, err := intent.InScopeClasses(spec.Labels)
+	if err != nil {
+		return s, fmt.Errorf("task %q: %w", spec.ID, err)
+	}
+	if n < len(spec.Labels) {
+		s.Scorer.InScopeClasses = n
+	}
 	if err := s.Check(); err != nil {
 		return s, fmt.Errorf("task %q: %w", spec.ID, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/models/intent"
 	"github.com/fedb2b/fedb2b/protocol"
 )
 
@@ -40,6 +41,15 @@ func ClassifySpec(kind string, s ClassifySetup, enc models.Encoder) (protocol.Ta
 	}
 	if s.OOS != nil && (kind != KindIntent || s.Adapter != AdapterLinear) {
 		return spec, nil, fmt.Errorf("task %q: an out-of-scope scale is for kind %q with adapter %q", s.ID, KindIntent, AdapterLinear)
+	}
+	if kind == KindIntent {
+		n, err := intent.InScopeClasses(s.Labels)
+		if err != nil {
+			return spec, nil, fmt.Errorf("task %q: %w", s.ID, err)
+		}
+		if n < len(s.Labels) && s.Adapter != AdapterLinear {
+			return spec, nil, fmt.Errorf("task %q: a trained %q class needs adapter %q", s.ID, intent.OOSLabel, AdapterLinear)
+		}
 	}
 	var initial []float64
 	switch s.Adapter {
