@@ -83,7 +83,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	threshold := fs.Int("threshold", 0, "SecAgg+ threshold t (0: ⌊k/2⌋+1)")
 	dpMode := fs.String("dp-mode", client.DPModeLocal, "record-level trust model of the plans: local (tenants run DP-SGD on their own updates) or distributed (--adapter linear: one DP-SGD step per round, each tenant's share of the noise added inside secure aggregation, calibrated to --epsilon for --honest-tenants shares; tenants must opt in; FedAdam applies the step; its own defaults for --rounds, --q, --clip, --strategy, --server-lr and --average-decay unless given)")
 	honest := fs.Int("honest-tenants", 0, "with --dp-mode distributed: honest tenants every unmasked sum must hold (the noise's shares; required, at most t − c + 1 or the tenants refuse the plan)")
-	kindName := fs.String("kind", modeltask.KindClassify, "task kind over labelled texts: classify or intent (out-of-scope label \""+intent.OOSLabel+"\" held out of the classes)")
+	kindName := fs.String("kind", modeltask.KindClassify, "task kind over labelled texts: classify or intent (out-of-scope label \""+intent.OOSLabel+"\" held out of the classes unless --oos-class)")
 	oosClass := fs.Bool("oos-class", false, "with --kind intent --adapter linear: train the tenants' out-of-scope messages (label \""+intent.OOSLabel+"\") as one more class, last; the out-of-scope score reads the in-scope logits only")
 	adapter := fs.String("adapter", modeltask.AdapterHead, "classify: head (LoRA classifier over pooled vectors) or encoder-lora (LoRA inside the top --lora-layers layers of a bert: encoder, rank --rank)")
 	peftOut := fs.String("peft-out", "", "with --adapter encoder-lora: write the final global adapter in Hugging Face PEFT format into this directory")

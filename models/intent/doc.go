@@ -15,6 +15,14 @@
 // softmax and a centralized model. TestOOSLinearDevExperiment chose the
 // score on development splits of clinc150.
 //
+// A trained out-of-scope class: when a linear task's labels end with
+// OOSLabel, the tenants' own out-of-scope training messages are trained
+// as that class (Larson et al. 2019's "oos-train"), and the score and the
+// predicted intent read the other (in-scope) logits only
+// (Scorer.InScopeClasses, InScopeClasses); the class only shapes what
+// the in-scope logits learn. ScoreEnergyMinusOOS also subtracts the
+// class's logit (reported for the centralized model).
+//
 // Neighbours adds, as deployed only, a message's largest cosine
 // similarity to the tenant's own training messages (KNNScore). It is
 // computed from raw data with no small sensitivity (one message can be

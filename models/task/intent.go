@@ -180,8 +180,10 @@ type Intent struct {
 }
 
 // NewIntent returns a Factory for kind KindIntent over the tenant's
-// messages: train's out-of-scope messages are dropped (never trained on),
-// test's are kept for out-of-scope recall.
+// messages: train's out-of-scope messages are dropped (never trained on)
+// unless the task is on the linear head with labels ending in
+// intent.OOSLabel (a trained class, IntentLinear); test's are kept for
+// out-of-scope recall.
 func NewIntent(enc models.Encoder, train, test []dataset.Example, log *slog.Logger) Factory {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
