@@ -263,6 +263,12 @@ type IntentResult struct {
 	// Federation is the operator's view: the federation's noised final
 	// evaluation (global threshold chosen from the noised histograms).
 	Federation map[string]float64
+	// FederationSD is roughly how much the noise moves each of
+	// Federation (Report.FinalValuesSD).
+	FederationSD map[string]float64
+	// FederationUnmeasurable (Report.FinalUnmeasurable) lists the ratios
+	// of Federation the noise alone could have made.
+	FederationUnmeasurable []string
 }
 
 // TenantSummary describes one simulated tenant.
@@ -389,7 +395,8 @@ func federateIntents(ctx context.Context, c IntentConfig, labels []string, clf *
 	for _, e := range rep.Epsilon {
 		res.Epsilon = max(res.Epsilon, e)
 	}
-	res.NoiseMultiplier, res.Federation = rep.Privacy.NoiseMultiplier, rep.FinalValues
+	res.NoiseMultiplier, res.Federation, res.FederationSD = rep.Privacy.NoiseMultiplier, rep.FinalValues, rep.FinalValuesSD
+	res.FederationUnmeasurable = rep.FinalUnmeasurable
 	res.GlobalThreshold = rep.FinalValues["threshold"]
 	return rep.FinalModel, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/fedb2b/fedb2b/models"
@@ -165,6 +166,11 @@ func TestRunIntentLinearOOSClass(t *testing.T) {
 	}
 	if res.CentralizedAcc < 0.8 {
 		t.Errorf("centralized accuracy %v over the 8 in-scope intents", res.CentralizedAcc)
+	}
+	// The operator's noised view comes with its noise: a handful of
+	// held-out out-of-scope messages per tenant against σ ≈ 7 per bucket.
+	if !slices.Contains(res.FederationUnmeasurable, "oos_recall") || res.FederationSD["calibration"] <= 0 {
+		t.Errorf("operator's view %v, noise sd %v, not measurable %q: want the out-of-scope recall flagged", res.Federation, res.FederationSD, res.FederationUnmeasurable)
 	}
 	t.Logf("%d out-of-scope training messages; global %v; central %v, energy−oos %v", oosTrain, res.Global.Map(), res.Centralized.Map(), res.CentralizedEnergyOOS.Map())
 	cfg.Adapter = modeltask.AdapterHead

@@ -217,7 +217,8 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		return nil, errors.New("intent: federation: no round aggregated")
 	}
 	res := &IntentResult{Intents: len(labels), Delta: cfg.Delta, Adapter: modeltask.AdapterLinear, Score: scale.Scorer,
-		Steps: cfg.Rounds * cfg.LocalSteps, NoiseMultiplier: rep.Privacy.NoiseMultiplier, Federation: rep.FinalValues}
+		Steps: cfg.Rounds * cfg.LocalSteps, NoiseMultiplier: rep.Privacy.NoiseMultiplier, Federation: rep.FinalValues, FederationSD: rep.FinalValuesSD,
+		FederationUnmeasurable: rep.FinalUnmeasurable}
 	for _, e := range rep.Epsilon {
 		res.Epsilon = max(res.Epsilon, e)
 	}

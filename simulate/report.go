@@ -35,6 +35,13 @@ type RoundReport struct {
 	Evaluated bool `json:"evaluated"`
 	// Values are the task kind's metrics of the round (models/task).
 	Values map[string]float64 `json:"values,omitempty"`
+	// ValuesSD, for a noised evaluation, is roughly how much the noise
+	// moves each of Values (modeltask.MetricsNoiseSD, each tenant's
+	// noise assumed at the run's δ).
+	ValuesSD map[string]float64 `json:"values_noise_sd,omitempty"`
+	// Unmeasurable lists the ratios among Values whose count the noise
+	// alone could have made (modeltask.MetricsNoiseSD).
+	Unmeasurable []string `json:"values_not_measurable,omitempty"`
 	// UpdateClip is the round's secure-aggregation clip S.
 	UpdateClip float64 `json:"update_clip,omitempty"`
 }
@@ -142,7 +149,11 @@ type Report struct {
 	// FinalValues are the task kind's metrics of the last aggregated
 	// round (models/task), FinalModel that round's global parameters.
 	FinalValues map[string]float64 `json:"final_values,omitempty"`
-	FinalModel  []float64          `json:"-"`
+	// FinalValuesSD is that round's ValuesSD.
+	FinalValuesSD map[string]float64 `json:"final_values_noise_sd,omitempty"`
+	// FinalUnmeasurable is that round's Unmeasurable.
+	FinalUnmeasurable []string  `json:"final_values_not_measurable,omitempty"`
+	FinalModel        []float64 `json:"-"`
 	// learners are the ones the clients built (nil where none was).
 	learners []modeltask.Learner
 	// Spec is the task the federation ran.

@@ -362,6 +362,15 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 				return err
 			}
 			cur.Values, cur.Evaluated = vals, true
+			if e.EvalEpsilon > 0 && len(e.Evaluators) > 0 {
+				sd, err := modeltask.EvalNoiseSD(task, e.EvalEpsilon, cfg.Delta, len(e.Evaluators))
+				if err != nil {
+					return err
+				}
+				if cur.ValuesSD, cur.Unmeasurable, err = modeltask.MetricsNoiseSD(task, e.Stats, sd); err != nil {
+					return err
+				}
+			}
 			if task.Kind == modeltask.KindClassify {
 				cur.Metrics = Metrics{Accuracy: vals["accuracy"], MacroF1: vals["macro_f1"], Examples: max(e.Stats[0], 0)}
 			}
@@ -428,7 +437,8 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 	if n := len(rep.Rounds); n > 0 {
 		for i := n - 1; i >= 0; i-- {
 			if rep.Rounds[i].Evaluated {
-				rep.Final, rep.FinalValues = rep.Rounds[i].Metrics, rep.Rounds[i].Values
+				rep.Final, rep.FinalValues, rep.FinalValuesSD = rep.Rounds[i].Metrics, rep.Rounds[i].Values, rep.Rounds[i].ValuesSD
+				rep.FinalUnmeasurable = rep.Rounds[i].Unmeasurable
 				break
 			}
 		}

@@ -18,7 +18,7 @@ func intentSummary(sum *taskSummary, r *simulate.IntentResult) {
 	sum.Final["argmax_accuracy"] = r.FederatedAcc
 	sum.Final["threshold"] = r.GlobalThreshold
 	sum.Deployed = r.Federated.Map()
-	sum.Federation = r.Federation
+	sum.Federation, sum.FederationSD, sum.FederationUnmeasurable = r.Federation, r.FederationSD, r.FederationUnmeasurable
 	score := r.Score.Kind
 	if r.Score.Kind == intent.ScoreEnergy {
 		score = fmt.Sprintf("energy (T = %g)", r.Score.Temperature)

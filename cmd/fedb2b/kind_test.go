@@ -3,13 +3,15 @@ package main
 import (
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
 
 // The coordinator runs the intent kind as separate processes; clients
 // started the usual way serve it from their labelled files, and the
-// coordinator prints the kind's metrics of the noised evaluation.
+// coordinator prints the kind's metrics of the noised evaluation with the
+// noise's spread (the few held-out out-of-scope messages flagged).
 func TestIntentKindProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test")
@@ -30,7 +32,8 @@ func TestIntentKindProcesses(t *testing.T) {
 	waitExit(t, "coordinator", coord, 0, &coordOut)
 	out := coordOut.String()
 	if !strings.Contains(out, fmt.Sprintf("finished: completed %d rounds", faultRounds)) || !strings.Contains(out, "in_scope_accuracy") ||
-		!strings.Contains(out, "noised at record-level ε=0.5") {
+		!strings.Contains(out, "noised at record-level ε=0.5") || !strings.Contains(out, "±: one standard deviation of the noise") ||
+		!regexp.MustCompile(`oos_recall [-0-9.e+]+ \(noise\)`).MatchString(out) {
 		t.Fatalf("coordinator output:\n%s", out)
 	}
 }

@@ -335,11 +335,18 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 				}
 				lastEval = m
 				noised := "exact"
+				var sd map[string]float64
+				var unmeasurable []string
 				if e.EvalEpsilon > 0 {
 					noised = fmt.Sprintf("noised at record-level ε=%g per tenant", e.EvalEpsilon)
+					if sd, unmeasurable, err = evalNoiseSD(spec, e, *delta); err != nil {
+						log.Error("evaluation noise", "round", e.Round, "err", err)
+					} else if sd != nil {
+						noised += fmt.Sprintf("; ±: one standard deviation of the noise at δ=%g; (noise): a ratio whose count the noise alone could have made", *delta)
+					}
 				}
 				fmt.Fprintf(stdout, "round %d: version %d %s (%d tenants, %d declined; %s)\n",
-					e.Round, e.Version, formatMetrics(m), len(e.Evaluators), len(e.EvalDecline), noised)
+					e.Round, e.Version, formatMetricsSD(m, sd, unmeasurable), len(e.Evaluators), len(e.EvalDecline), noised)
 			case coordinator.EvFinished:
 				fmt.Fprintf(stdout, "finished: %s\n", e.Reason)
 				if *modelOut != "" {
@@ -478,15 +485,38 @@ func (f coordinatorFault) check(e coordinator.Event, stderr io.Writer) {
 }
 
 // formatMetrics prints metrics as "name value" pairs in name order.
-func formatMetrics(m map[string]float64) string {
+func formatMetrics(m map[string]float64) string { return formatMetricsSD(m, nil, nil) }
+
+// formatMetricsSD is formatMetrics with "±sd" after each figure sd has
+// and "(noise)" after each of unmeasurable.
+func formatMetricsSD(m, sd map[string]float64, unmeasurable []string) string {
 	var b strings.Builder
 	for i, k := range slices.Sorted(maps.Keys(m)) {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
 		fmt.Fprintf(&b, "%s %.4g", k, m[k])
+		if slices.Contains(unmeasurable, k) {
+			b.WriteString(" (noise)")
+		} else if s, ok := sd[k]; ok {
+			fmt.Fprintf(&b, "±%.2g", s)
+		}
 	}
 	return b.String()
+}
+
+// evalNoiseSD is how much the noise of evaluation e moves each metric
+// and which ratios it could have made (modeltask.MetricsNoiseSD), each
+// evaluator's noise taken at δ (nil when nobody evaluated).
+func evalNoiseSD(spec protocol.TaskSpec, e coordinator.Event, delta float64) (map[string]float64, []string, error) {
+	if len(e.Evaluators) == 0 {
+		return nil, nil, nil
+	}
+	sd, err := modeltask.EvalNoiseSD(spec, e.EvalEpsilon, delta, len(e.Evaluators))
+	if err != nil {
+		return nil, nil, err
+	}
+	return modeltask.MetricsNoiseSD(spec, e.Stats, sd)
 }
 
 // exportPEFT writes version v's encoder adapters in PEFT format into dir.

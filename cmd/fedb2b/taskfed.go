@@ -47,6 +47,7 @@ func (t taskRun) run(ctx context.Context, sum *taskSummary) error {
 	}
 	sum.Tenants = len(t.fed.Tenants)
 	sum.Final, sum.Federation, sum.Deployed = rep.FinalExactValues, rep.FinalValues, rep.FinalDeployedValues
+	sum.FederationSD, sum.FederationUnmeasurable = rep.FinalValuesSD, rep.FinalUnmeasurable
 	maps.Copy(sum.Baselines, rep.BaselineValues)
 	var eps float64
 	for _, e := range rep.Epsilon {

@@ -31,6 +31,12 @@ type taskSummary struct {
 	// Federation is the federated evaluation the operator saw (noised
 	// sums), for tasks run over the coordinator.
 	Federation map[string]float64 `json:"federation,omitempty"`
+	// FederationSD is roughly how much the noise moves each figure of
+	// Federation (one standard deviation; simulate.Report.FinalValuesSD).
+	FederationSD map[string]float64 `json:"federation_noise_sd,omitempty"`
+	// FederationUnmeasurable lists the ratios of Federation whose count
+	// the noise alone could have made.
+	FederationUnmeasurable []string `json:"federation_not_measurable,omitempty"`
 	// Deployed are the final model's metrics as tenants deploy it, when
 	// that differs from what evaluation may release (recommend: ranking
 	// with the tenant's own popularity), counted by the simulation.
@@ -191,7 +197,7 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 		printMetrics(stdout, "as deployed", sum.Deployed)
 	}
 	if sum.Federation != nil {
-		printMetrics(stdout, "operator's view", sum.Federation)
+		printMetricsSD(stdout, "operator's view", sum.Federation, sum.FederationSD, sum.FederationUnmeasurable)
 	}
 	for _, n := range slices.Sorted(maps.Keys(sum.Baselines)) {
 		printMetrics(stdout, n, sum.Baselines[n])
@@ -206,9 +212,21 @@ func runTaskDemo(task string, args []string, stdout, stderr io.Writer) int {
 }
 
 func printMetrics(w io.Writer, name string, m map[string]float64) {
+	printMetricsSD(w, name, m, nil, nil)
+}
+
+// printMetricsSD is printMetrics with "±sd" after each figure sd has
+// (how much the noise of a noised release moves it) and "(noise)" after
+// each of unmeasurable (a ratio whose count the noise could have made).
+func printMetricsSD(w io.Writer, name string, m, sd map[string]float64, unmeasurable []string) {
 	fmt.Fprintf(w, "  %-16s", name)
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		fmt.Fprintf(w, "  %s %.4f", k, m[k])
+		if slices.Contains(unmeasurable, k) {
+			fmt.Fprint(w, " (noise)")
+		} else if s, ok := sd[k]; ok {
+			fmt.Fprintf(w, "±%.2g", s)
+		}
 	}
 	fmt.Fprintln(w)
 }

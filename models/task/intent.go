@@ -47,7 +47,9 @@ const IntentBuckets = 40
 const IntentRejectRate = 0.05
 
 func init() {
-	Register(Kind{Name: KindIntent, Unit: "message", EvalLen: intentStatsLen, L0: 1, LInf: 1, Metrics: intentMetrics})
+	Register(Kind{Name: KindIntent, Unit: "message", EvalLen: intentStatsLen, L0: 1, LInf: 1, Metrics: intentMetrics,
+		Counts: map[string]string{"accuracy": "in_scope", "in_scope_accuracy": "in_scope", "held_out_reject_rate": "in_scope",
+			"oos_recall": "out_of_scope", "threshold": "calibration"}})
 }
 
 // IntentStatsLen is the length of the LoRA head's intent statistics.

@@ -68,6 +68,10 @@ type Kind struct {
 	L0, LInf int64
 	// Metrics reads (possibly noised) summed statistics.
 	Metrics func(spec protocol.TaskSpec, stats []int64) (map[string]float64, error)
+	// Counts names, for a metric that is a ratio, the metric that counts
+	// its denominator (optional): MetricsNoiseSD calls the ratio not
+	// measurable when the noise could have made that count.
+	Counts map[string]string
 }
 
 var kinds = map[string]Kind{}
