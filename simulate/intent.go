@@ -113,6 +113,10 @@ func (c IntentConfig) distributed() bool { return c.DPMode == DPModeDistributed 
 type intentRaw struct {
 	name             string
 	train, val, test []dataset.Example
+	// trainOOS are the out-of-scope messages of the training part,
+	// whether or not train holds them (the centralized reference with
+	// a trained class reads them).
+	trainOOS []dataset.Example
 }
 
 // splitIntentTenants deals in-scope messages by Dirichlet label skew and
@@ -133,6 +137,9 @@ func splitIntentTenants(in, oos []dataset.Example, cfg IntentConfig) ([]intentRa
 		train, val := dataset.TrainTestSplit(rest, cfg.ValFraction, key.Derive("validation"))
 		r := intentRaw{name: fmt.Sprintf("tenant-%d", i+1), val: val, test: test}
 		for _, e := range train {
+			if e.Label == intent.OOSLabel {
+				r.trainOOS = append(r.trainOOS, e)
+			}
 			if e.Label != intent.OOSLabel || cfg.OOSClass {
 				r.train = append(r.train, e) // out-of-scope messages are trained on only as their own class
 			}
@@ -243,17 +250,29 @@ type IntentResult struct {
 	// threshold for it. Zero (not measured) above
 	// intent.MaxNeighbourRows pooled training messages.
 	FederatedKNN, CentralizedKNN intent.Metrics
-	// CentralizedEnergyOOS (IntentConfig.OOSClass only) is the
-	// centralized model with intent.ScoreEnergyMinusOOS, thresholded as
-	// Centralized is.
+	// CentralizedEnergyOOS (linear head, when the tenants' training
+	// parts hold out-of-scope messages) is the strongest centralized
+	// reference found: pooled LR trained with those messages as one more
+	// class, scored by intent.ScoreEnergyMinusOOS, thresholded as
+	// Centralized is (with IntentConfig.OOSClass the same model as
+	// Centralized; without it a second one).
 	CentralizedEnergyOOS *intent.Metrics
-	Adapter              string
-	Score                intent.Scorer // the out-of-scope score of every figure but the MSP ones
-	FederatedAcc         float64       // in-scope argmax accuracy without threshold
-	LocalAcc             float64
-	CentralizedAcc       float64
-	Epsilon, Delta       float64 // record-level per tenant
-	NoiseMultiplier      float64
+	// MatchedRecall (linear head) is each model's out-of-scope recall at
+	// the threshold that rejects RejectRate of the pooled held-out
+	// in-scope messages themselves ("federated", "centralized",
+	// "centralized_energy_oos"): a diagnostic of the models' scores alone,
+	// without any calibration error, which no deployment can compute.
+	MatchedRecall map[string]float64
+	// RejectRate is IntentConfig.RejectRate: the in-scope rejection every
+	// threshold aims at.
+	RejectRate      float64
+	Adapter         string
+	Score           intent.Scorer // the out-of-scope score of every figure but the MSP ones
+	FederatedAcc    float64       // in-scope argmax accuracy without threshold
+	LocalAcc        float64
+	CentralizedAcc  float64
+	Epsilon, Delta  float64 // record-level per tenant
+	NoiseMultiplier float64
 	// DPMode is the record-level trust model (PrivacyReport.Mode: "" for
 	// local DP-SGD, DPModeDistributed) and HonestTenants the shares the
 	// distributed mode's ε assumes.

@@ -79,7 +79,8 @@ func TestRunIntentLinearSmallClinc(t *testing.T) {
 		res.Global.OOS != int64(oosTest) || res.Federated.OOS != int64(oosTest) || res.FederatedMSP.OOS != int64(oosTest) ||
 		res.Centralized.OOS != int64(oosTest) || res.CentralizedMSP.OOS != int64(oosTest) || res.Local.OOS != int64(oosTest) ||
 		res.FederatedKNN.OOS != int64(oosTest) || res.CentralizedKNN.OOS != int64(oosTest) || res.FederatedKNN.InScope != res.Federated.InScope ||
-		res.Global.InScope != res.Centralized.InScope || math.Abs(res.Epsilon-8) > 0.05 {
+		res.Global.InScope != res.Centralized.InScope || math.Abs(res.Epsilon-8) > 0.05 ||
+		res.CentralizedEnergyOOS == nil || res.CentralizedEnergyOOS.OOS != int64(oosTest) || len(res.MatchedRecall) != 3 {
 		t.Fatalf("result %+v", res)
 	}
 	if res.GlobalThreshold != res.Federation["threshold"] || math.IsNaN(res.GlobalThreshold) {
@@ -172,7 +173,10 @@ func TestRunIntentLinearOOSClass(t *testing.T) {
 	if !slices.Contains(res.FederationUnmeasurable, "oos_recall") || res.FederationSD["calibration"] <= 0 {
 		t.Errorf("operator's view %v, noise sd %v, not measurable %q: want the out-of-scope recall flagged", res.Federation, res.FederationSD, res.FederationUnmeasurable)
 	}
-	t.Logf("%d out-of-scope training messages; global %v; central %v, energy−oos %v", oosTrain, res.Global.Map(), res.Centralized.Map(), res.CentralizedEnergyOOS.Map())
+	if len(res.MatchedRecall) != 3 || res.RejectRate != 0.1 {
+		t.Errorf("matched recall %v at reject rate %v: want federated, centralized and centralized_energy_oos", res.MatchedRecall, res.RejectRate)
+	}
+	t.Logf("%d out-of-scope training messages; global %v; central %v, energy−oos %v; matched %v", oosTrain, res.Global.Map(), res.Centralized.Map(), res.CentralizedEnergyOOS.Map(), res.MatchedRecall)
 	cfg.Adapter = modeltask.AdapterHead
 	if _, err := RunIntent(context.Background(), ex, cfg); err == nil {
 		t.Error("the LoRA head accepted a trained out-of-scope class")

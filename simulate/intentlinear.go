@@ -152,6 +152,30 @@ func thresholdedKNN(h *models.LinearHead, sc intent.Scorer, ix *intent.Neighbour
 	return nil
 }
 
+// matchedRecall is h's out-of-scope recall on test at the threshold that
+// rejects rejectRate of test's own in-scope scores (a diagnostic: the
+// threshold is read from the held-out messages themselves).
+func matchedRecall(h *models.LinearHead, sc intent.Scorer, test intentRows, rejectRate float64) (float64, error) {
+	in, _, oos, err := scoreRows(h, sc, test)
+	if err != nil {
+		return 0, err
+	}
+	if len(in) == 0 || len(oos) == 0 {
+		return 0, nil
+	}
+	tau, err := intent.ScoreThreshold(in, rejectRate)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range oos {
+		if s < tau {
+			n++
+		}
+	}
+	return ratioOf(n, len(oos)), nil
+}
+
 func ratioOf(a, b int) float64 {
 	if b == 0 {
 		return 0
@@ -217,7 +241,7 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 		return nil, errors.New("intent: federation: no round aggregated")
 	}
 	res := &IntentResult{Intents: len(labels), Delta: cfg.Delta, Adapter: modeltask.AdapterLinear, Score: scale.Scorer,
-		Steps: cfg.Rounds * cfg.LocalSteps, NoiseMultiplier: rep.Privacy.NoiseMultiplier, Federation: rep.FinalValues, FederationSD: rep.FinalValuesSD,
+		Steps: cfg.Rounds * cfg.LocalSteps, NoiseMultiplier: rep.Privacy.NoiseMultiplier, Federation: rep.FinalValues, FederationSD: rep.FinalValuesSD, RejectRate: cfg.RejectRate,
 		FederationUnmeasurable: rep.FinalUnmeasurable}
 	for _, e := range rep.Epsilon {
 		res.Epsilon = max(res.Epsilon, e)
@@ -240,10 +264,16 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	type rows struct {
 		name             string
 		train, val, test intentRows
+		trainOOS         models.Rows // the training part's out-of-scope messages
 	}
 	var ts []rows
 	for _, r := range raws {
 		t := rows{name: r.name}
+		if len(r.trainOOS) > 0 {
+			if t.trainOOS, _, err = modeltask.EncodeSparse(ctx, cfg.Encoder, []string{intent.OOSLabel}, r.trainOOS, "intent out-of-scope training", nil); err != nil {
+				return nil, err
+			}
+		}
 		if t.train, err = encodeIntentRows(ctx, cfg.Encoder, labels, r.train); err != nil {
 			return nil, err
 		}
@@ -340,15 +370,40 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	if err := thresholded(ph, msp, pooledVal, pooledTest, cfg.RejectRate, &res.CentralizedMSP, nil); err != nil {
 		return nil, err
 	}
-	if oosClass >= 0 {
-		// The centralized model's other score with the class: a trained
-		// class makes "how much more out-of-scope than in-scope" (energy
-		// minus the class's logit) available, which may beat Score for
-		// the non-private model; reported so the ratio is read against
-		// the strongest centralized figure too.
-		eo := intent.Scorer{Kind: intent.ScoreEnergyMinusOOS, Temperature: scale.Scorer.Temperature, InScopeClasses: oosClass}
+	res.MatchedRecall = map[string]float64{}
+	for name, m := range map[string]*models.LinearHead{"federated": global, "centralized": ph} {
+		if res.MatchedRecall[name], err = matchedRecall(m, scale.Scorer, pooledTest, cfg.RejectRate); err != nil {
+			return nil, err
+		}
+	}
+	// The strongest centralized reference: the same pooled data with the
+	// tenants' out-of-scope training messages as a class, scored by
+	// energy minus the class's logit (with OOSClass, ph already is that
+	// model). Reported so the ratio is read against it too.
+	var oosRows []models.Rows
+	for _, t := range ts {
+		if rowsLen(t.trainOOS) > 0 {
+			oosRows = append(oosRows, t.trainOOS)
+		}
+	}
+	if len(oosRows) > 0 {
+		eh, inK := ph, oosClass
+		if oosClass < 0 {
+			inK = len(labels)
+			if eh, err = models.NewLinearHead(models.LinearConfig{InputDim: cfg.Encoder.Dim(), Classes: inK + 1}); err != nil {
+				return nil, err
+			}
+			ex, ey := trainSet(intentRows{x: pooled.x, y: pooled.y, oos: models.Concat(oosRows...)}, inK)
+			if err := models.FitLinearRows(eh, ex, ey, models.FitOptions{}); err != nil {
+				return nil, fmt.Errorf("intent: centralized with an out-of-scope class: %w", err)
+			}
+		}
+		eo := intent.Scorer{Kind: intent.ScoreEnergyMinusOOS, Temperature: scale.Scorer.Temperature, InScopeClasses: inK}
 		res.CentralizedEnergyOOS = &intent.Metrics{}
-		if err := thresholded(ph, eo, pooledVal, pooledTest, cfg.RejectRate, res.CentralizedEnergyOOS, nil); err != nil {
+		if err := thresholded(eh, eo, pooledVal, pooledTest, cfg.RejectRate, res.CentralizedEnergyOOS, nil); err != nil {
+			return nil, err
+		}
+		if res.MatchedRecall["centralized_energy_oos"], err = matchedRecall(eh, eo, pooledTest, cfg.RejectRate); err != nil {
 			return nil, err
 		}
 	}

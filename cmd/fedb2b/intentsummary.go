@@ -51,12 +51,27 @@ func intentSummary(sum *taskSummary, r *simulate.IntentResult) {
 	}
 	if r.Score.InScopeClasses > 0 {
 		sum.Note += fmt.Sprintf("; every model (federated, local_only, centralized) trained the tenants' out-of-scope training messages as one more class, %q; "+
-			"the score reads the %d in-scope logits only; centralized_energy_oos: the centralized model scored by the in-scope energy minus that class's logit", intent.OOSLabel, r.Score.InScopeClasses)
+			"the score reads the %d in-scope logits only", intent.OOSLabel, r.Score.InScopeClasses)
 	}
 	if e := r.CentralizedEnergyOOS; e != nil {
+		sum.Note += "; centralized_energy_oos: pooled data with the tenants' out-of-scope training messages as one more class, scored by the in-scope energy minus that class's logit (the strongest centralized reference found)"
 		sum.Baselines["centralized_energy_oos"] = e.Map()
 		if c := e.OOSRecall(); c > 0 && r.Global.OOS > 0 {
 			sum.Final["oos_recall_vs_centralized_energy_oos"] = r.Global.OOSRecall() / c
+		}
+	}
+	if m := r.MatchedRecall; len(m) > 0 {
+		// Diagnostic: every model at the threshold read from the pooled
+		// held-out in-scope messages themselves (no calibration error).
+		sum.Note += fmt.Sprintf("; oos_recall_matched: out-of-scope recall at the threshold that rejects exactly %g %% of the pooled held-out in-scope messages themselves (a diagnostic of the scores alone, no deployment can compute it)", 100*r.RejectRate)
+		sum.Final["oos_recall_matched"] = m["federated"]
+		for name, key := range map[string]string{"centralized": "centralized", "centralized_energy_oos": "centralized_energy_oos"} {
+			if v, ok := m[key]; ok && sum.Baselines[name] != nil {
+				sum.Baselines[name]["oos_recall_matched"] = v
+				if v > 0 {
+					sum.Final["oos_recall_matched_vs_"+name] = m["federated"] / v
+				}
+			}
 		}
 	}
 	sum.Privacy = taskPrivacy{Unit: "message", Epsilon: r.Epsilon, Delta: r.Delta, NoiseMultiplier: r.NoiseMultiplier, Steps: r.Steps,
