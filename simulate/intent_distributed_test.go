@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/fedb2b/fedb2b/coordinator"
-	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
 	"github.com/fedb2b/fedb2b/models/intent"
 	modeltask "github.com/fedb2b/fedb2b/models/task"
@@ -46,11 +45,7 @@ func TestRunIntentDistributedEvaluationRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	ex, _, err := dataset.LoadFile("testdata/clinc_small.csv", dataset.LoadOptions{LabelCol: "label"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 256})
+	ex, enc := clincSmall(t, 256)
 	dir := t.TempDir()
 	const evalEps, rounds, target = 4.0, 150, 8.0
 	var mu sync.Mutex

@@ -59,11 +59,7 @@ func TestRunIntentLinearSmallClinc(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	ex, _, err := dataset.LoadFile("testdata/clinc_small.csv", dataset.LoadOptions{LabelCol: "label"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 1024})
+	ex, enc := clincSmall(t, 1024)
 	dir := t.TempDir()
 	const evalEps = 0.5
 	res, err := RunIntent(context.Background(), ex, IntentConfig{Tenants: 3, Alpha: 5, Rounds: 3, LocalSteps: 30, RejectRate: 0.1,
@@ -136,11 +132,7 @@ func TestRunIntentLinearOOSClass(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	ex, _, err := dataset.LoadFile("testdata/clinc_small.csv", dataset.LoadOptions{LabelCol: "label"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 1024})
+	ex, enc := clincSmall(t, 1024)
 	cfg := IntentConfig{Tenants: 3, Alpha: 5, Rounds: 2, LocalSteps: 30, RejectRate: 0.1, EvalEpsilon: 0.5, Encoder: enc,
 		Rand: privacy.SeededReader(4), OOSClass: true}
 	res, err := RunIntent(context.Background(), ex, cfg)
@@ -192,4 +184,19 @@ func inScopeOf(ex []dataset.Example, oos bool) []dataset.Example {
 		}
 	}
 	return out
+}
+
+// clincSmall loads testdata/clinc_small.csv and a hashing encoder of dim
+// buckets for it.
+func clincSmall(t *testing.T, dim int) ([]dataset.Example, models.Encoder) {
+	t.Helper()
+	ex, _, err := dataset.LoadFile("testdata/clinc_small.csv", dataset.LoadOptions{LabelCol: "label"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := models.NewHashingEncoder(models.HashingConfig{Dim: dim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex, enc
 }
