@@ -22,7 +22,8 @@ const KindClassify = "classify"
 const ClassL0 = 5
 
 func init() {
-	Register(Kind{Name: KindClassify, Unit: "labelled text", EvalLen: ClassStatsLen, L0: ClassL0, LInf: 1, Metrics: classMetrics})
+	Register(Kind{Name: KindClassify, Unit: "labelled text", EvalLen: ClassStatsLen, L0: ClassL0, LInf: 1, Metrics: classMetrics,
+		Counts: map[string]string{"accuracy": "examples", "macro_f1": "examples"}})
 }
 
 // ClassStatsLen is the length of a classification statistics vector:

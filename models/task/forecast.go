@@ -71,7 +71,8 @@ const (
 
 func init() {
 	Register(Kind{Name: KindForecast, Unit: "customer (all its order lines)", EvalLen: func(protocol.TaskSpec) int { return ForecastStatsLen },
-		L0: ForecastL0, LInf: ForecastUnit, Metrics: forecastMetrics})
+		L0: ForecastL0, LInf: ForecastUnit, Metrics: forecastMetrics,
+		Counts: map[string]string{"mae": "examples", "rmse": "examples", "wape": "examples"}})
 }
 
 // ForecastRow returns the contribution of one forecast pred of the actual

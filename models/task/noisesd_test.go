@@ -110,3 +110,31 @@ func TestMetricsNoiseSD(t *testing.T) {
 		t.Error("no evaluators accepted")
 	}
 }
+
+// Classification declares its ratios' count too: accuracy over a handful
+// of examples against noise of 30 per count is flagged, over thousands
+// it is not.
+func TestMetricsNoiseSDClassify(t *testing.T) {
+	enc, _ := models.NewHashingEncoder(models.HashingConfig{Dim: 64})
+	spec, _, err := ClassifySpec(KindClassify, ClassifySetup{ID: "c", Labels: []string{"a", "b"}, Rank: 4}, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// total, correct, support a/b, predicted a/b, true positives a/b.
+	small := []int64{12, 9, 6, 6, 5, 7, 4, 5}
+	big := []int64{4000, 3600, 2000, 2000, 1900, 2100, 1750, 1850}
+	_, unm, err := MetricsNoiseSD(spec, small, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unm) != 2 {
+		t.Errorf("12 examples against noise 30: not measurable %q, want accuracy and macro_f1", unm)
+	}
+	sd, unm, err := MetricsNoiseSD(spec, big, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unm) != 0 || !(sd["accuracy"] > 0 && sd["accuracy"] < 0.02) {
+		t.Errorf("4,000 examples: sd %v, not measurable %q", sd, unm)
+	}
+}
