@@ -136,13 +136,9 @@ func splitIntentTenants(in, oos []dataset.Example, cfg IntentConfig) ([]intentRa
 		rest, test := dataset.TrainTestSplit(p, cfg.TestFraction, key)
 		train, val := dataset.TrainTestSplit(rest, cfg.ValFraction, key.Derive("validation"))
 		r := intentRaw{name: fmt.Sprintf("tenant-%d", i+1), val: val, test: test}
-		for _, e := range train {
-			if e.Label == intent.OOSLabel {
-				r.trainOOS = append(r.trainOOS, e)
-			}
-			if e.Label != intent.OOSLabel || cfg.OOSClass {
-				r.train = append(r.train, e) // out-of-scope messages are trained on only as their own class
-			}
+		r.train, r.trainOOS = intent.SplitOOS(train)
+		if cfg.OOSClass {
+			r.train = train // out-of-scope messages are trained on only as their own class
 		}
 		out = append(out, r)
 	}
@@ -313,14 +309,7 @@ func RunIntent(ctx context.Context, ex []dataset.Example, cfg IntentConfig) (*In
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	var in, oos []dataset.Example
-	for _, e := range ex {
-		if e.Label == intent.OOSLabel {
-			oos = append(oos, e)
-		} else {
-			in = append(in, e)
-		}
-	}
+	in, oos := intent.SplitOOS(ex)
 	labels, index := dataset.LabelIndex(in)
 	if len(labels) < 2 {
 		return nil, fmt.Errorf("intent: need at least 2 in-scope intents, have %d", len(labels))

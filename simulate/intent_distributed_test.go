@@ -192,14 +192,7 @@ func checkNeighbourStats(t *testing.T, ex []dataset.Example, cfg IntentConfig, s
 	if err := cfg.fill(); err != nil {
 		t.Fatal(err)
 	}
-	var in, oos []dataset.Example
-	for _, e := range ex {
-		if e.Label == intent.OOSLabel {
-			oos = append(oos, e)
-		} else {
-			in = append(in, e)
-		}
-	}
+	in, oos := intent.SplitOOS(ex)
 	raws, err := splitIntentTenants(in, oos, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -139,7 +139,8 @@ func TestRunIntentLinearOOSClass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raws, err := splitIntentTenants(inScopeOf(ex, false), inScopeOf(ex, true), cfg)
+	in, oos := intent.SplitOOS(ex)
+	raws, err := splitIntentTenants(in, oos, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,17 +174,6 @@ func TestRunIntentLinearOOSClass(t *testing.T) {
 	if _, err := RunIntent(context.Background(), ex, cfg); err == nil {
 		t.Error("the LoRA head accepted a trained out-of-scope class")
 	}
-}
-
-// inScopeOf returns ex's in-scope (oos false) or out-of-scope messages.
-func inScopeOf(ex []dataset.Example, oos bool) []dataset.Example {
-	var out []dataset.Example
-	for _, e := range ex {
-		if (e.Label == intent.OOSLabel) == oos {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // clincSmall loads testdata/clinc_small.csv and a hashing encoder of dim

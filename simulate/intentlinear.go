@@ -21,14 +21,7 @@ type intentRows struct {
 }
 
 func encodeIntentRows(ctx context.Context, enc models.Encoder, labels []string, ex []dataset.Example) (intentRows, error) {
-	var in, oos []dataset.Example
-	for _, e := range ex {
-		if e.Label == intent.OOSLabel {
-			oos = append(oos, e)
-		} else {
-			in = append(in, e)
-		}
-	}
+	in, oos := intent.SplitOOS(ex)
 	var r intentRows
 	var err error
 	x, y, err := modeltask.EncodeSparse(ctx, enc, labels, in, "intent", nil)
@@ -263,19 +256,18 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	}
 	type rows struct {
 		name             string
-		train, val, test intentRows
-		trainOOS         models.Rows // the training part's out-of-scope messages
+		train, val, test intentRows // train.oos: the training part's out-of-scope messages, trained on only with the class
 	}
 	var ts []rows
 	for _, r := range raws {
 		t := rows{name: r.name}
-		if len(r.trainOOS) > 0 {
-			if t.trainOOS, _, err = modeltask.EncodeSparse(ctx, cfg.Encoder, []string{intent.OOSLabel}, r.trainOOS, "intent out-of-scope training", nil); err != nil {
-				return nil, err
-			}
-		}
 		if t.train, err = encodeIntentRows(ctx, cfg.Encoder, labels, r.train); err != nil {
 			return nil, err
+		}
+		if rowsLen(t.train.oos) == 0 && len(r.trainOOS) > 0 { // not in r.train without the class
+			if t.train.oos, _, err = modeltask.EncodeSparse(ctx, cfg.Encoder, []string{intent.OOSLabel}, r.trainOOS, "intent out-of-scope training", nil); err != nil {
+				return nil, err
+			}
 		}
 		if t.val, err = encodeIntentRows(ctx, cfg.Encoder, labels, r.val); err != nil {
 			return nil, err
@@ -380,20 +372,14 @@ func runIntentLinear(ctx context.Context, cfg IntentConfig, labels []string, raw
 	// tenants' out-of-scope training messages as a class, scored by
 	// energy minus the class's logit (with OOSClass, ph already is that
 	// model). Reported so the ratio is read against it too.
-	var oosRows []models.Rows
-	for _, t := range ts {
-		if rowsLen(t.trainOOS) > 0 {
-			oosRows = append(oosRows, t.trainOOS)
-		}
-	}
-	if len(oosRows) > 0 {
+	if rowsLen(pooled.oos) > 0 {
 		eh, inK := ph, oosClass
 		if oosClass < 0 {
 			inK = len(labels)
 			if eh, err = models.NewLinearHead(models.LinearConfig{InputDim: cfg.Encoder.Dim(), Classes: inK + 1}); err != nil {
 				return nil, err
 			}
-			ex, ey := trainSet(intentRows{x: pooled.x, y: pooled.y, oos: models.Concat(oosRows...)}, inK)
+			ex, ey := trainSet(pooled, inK)
 			if err := models.FitLinearRows(eh, ex, ey, models.FitOptions{}); err != nil {
 				return nil, fmt.Errorf("intent: centralized with an out-of-scope class: %w", err)
 			}

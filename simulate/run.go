@@ -362,12 +362,8 @@ func runFederation(ctx context.Context, cfg Config, t TaskFederation, rep *Repor
 				return err
 			}
 			cur.Values, cur.Evaluated = vals, true
-			if e.EvalEpsilon > 0 && len(e.Evaluators) > 0 {
-				sd, err := modeltask.EvalNoiseSD(task, e.EvalEpsilon, cfg.Delta, len(e.Evaluators))
-				if err != nil {
-					return err
-				}
-				if cur.ValuesSD, cur.Unmeasurable, err = modeltask.MetricsNoiseSD(task, e.Stats, sd); err != nil {
+			if e.EvalEpsilon > 0 {
+				if cur.ValuesSD, cur.Unmeasurable, err = modeltask.EvalMetricsNoise(task, e.Stats, e.EvalEpsilon, cfg.Delta, len(e.Evaluators)); err != nil {
 					return err
 				}
 			}

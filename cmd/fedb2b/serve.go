@@ -339,7 +339,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 				var unmeasurable []string
 				if e.EvalEpsilon > 0 {
 					noised = fmt.Sprintf("noised at record-level ε=%g per tenant", e.EvalEpsilon)
-					if sd, unmeasurable, err = evalNoiseSD(spec, e, *delta); err != nil {
+					if sd, unmeasurable, err = modeltask.EvalMetricsNoise(spec, e.Stats, e.EvalEpsilon, *delta, len(e.Evaluators)); err != nil {
 						log.Error("evaluation noise", "round", e.Round, "err", err)
 					} else if sd != nil {
 						noised += fmt.Sprintf("; ±: one standard deviation of the noise at δ=%g; (noise): a ratio whose count the noise alone could have made", *delta)
@@ -495,28 +495,9 @@ func formatMetricsSD(m, sd map[string]float64, unmeasurable []string) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		fmt.Fprintf(&b, "%s %.4g", k, m[k])
-		if slices.Contains(unmeasurable, k) {
-			b.WriteString(" (noise)")
-		} else if s, ok := sd[k]; ok {
-			fmt.Fprintf(&b, "±%.2g", s)
-		}
+		fmt.Fprintf(&b, "%s %.4g%s", k, m[k], modeltask.NoiseSuffix(k, sd, unmeasurable))
 	}
 	return b.String()
-}
-
-// evalNoiseSD is how much the noise of evaluation e moves each metric
-// and which ratios it could have made (modeltask.MetricsNoiseSD), each
-// evaluator's noise taken at δ (nil when nobody evaluated).
-func evalNoiseSD(spec protocol.TaskSpec, e coordinator.Event, delta float64) (map[string]float64, []string, error) {
-	if len(e.Evaluators) == 0 {
-		return nil, nil, nil
-	}
-	sd, err := modeltask.EvalNoiseSD(spec, e.EvalEpsilon, delta, len(e.Evaluators))
-	if err != nil {
-		return nil, nil, err
-	}
-	return modeltask.MetricsNoiseSD(spec, e.Stats, sd)
 }
 
 // exportPEFT writes version v's encoder adapters in PEFT format into dir.

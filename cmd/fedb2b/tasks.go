@@ -221,12 +221,7 @@ func printMetrics(w io.Writer, name string, m map[string]float64) {
 func printMetricsSD(w io.Writer, name string, m, sd map[string]float64, unmeasurable []string) {
 	fmt.Fprintf(w, "  %-16s", name)
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		fmt.Fprintf(w, "  %s %.4f", k, m[k])
-		if slices.Contains(unmeasurable, k) {
-			fmt.Fprint(w, " (noise)")
-		} else if s, ok := sd[k]; ok {
-			fmt.Fprintf(w, "±%.2g", s)
-		}
+		fmt.Fprintf(w, "  %s %.4f%s", k, m[k], modeltask.NoiseSuffix(k, sd, unmeasurable))
 	}
 	fmt.Fprintln(w)
 }

@@ -109,14 +109,7 @@ func TestOOSLinearDevExperiment(t *testing.T) {
 		t.Fatal(err)
 	}
 	const tenants, seed = 5, 1
-	var in, oos []dataset.Example
-	for _, e := range ex {
-		if e.Label == intent.OOSLabel {
-			oos = append(oos, e)
-		} else {
-			in = append(in, e)
-		}
-	}
+	in, oos := intent.SplitOOS(ex)
 	labels, _ := dataset.LabelIndex(in)
 	// FEDB2B_OOSDEV_OOSSPLIT=1 halves each tenant's development
 	// out-of-scope messages by a key: one half stays development

@@ -4,10 +4,25 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/fedb2b/fedb2b/models/dataset"
 )
 
 // OOSLabel is the label of out-of-scope examples (clinc150's "oos").
 const OOSLabel = "oos"
+
+// SplitOOS separates in-scope examples from out-of-scope ones (label
+// OOSLabel), keeping their order.
+func SplitOOS(ex []dataset.Example) (in, oos []dataset.Example) {
+	for _, e := range ex {
+		if e.Label == OOSLabel {
+			oos = append(oos, e)
+		} else {
+			in = append(in, e)
+		}
+	}
+	return in, oos
+}
 
 // MaxProb returns the largest entry of each row of class probabilities and
 // its index: the confidence and the predicted class.

@@ -204,8 +204,8 @@ func NewIntent(enc models.Encoder, train, test []dataset.Example, log *slog.Logg
 		if err != nil {
 			return nil, err
 		}
-		inTrain, _ := splitOOS(train)
-		inTest, oosTest := splitOOS(test)
+		inTrain, _ := intent.SplitOOS(train)
+		inTest, oosTest := intent.SplitOOS(test)
 		l := &Intent{Classifier: Classifier{clf: clf}}
 		if l.trainF, l.trainY, err = Encode(ctx, enc, clf, spec.Labels, inTrain, "train", log); err != nil {
 			return nil, err
@@ -224,17 +224,6 @@ func NewIntent(enc models.Encoder, train, test []dataset.Example, log *slog.Logg
 		}
 		return l, nil
 	}
-}
-
-func splitOOS(ex []dataset.Example) (in, oos []dataset.Example) {
-	for _, e := range ex {
-		if e.Label == intent.OOSLabel {
-			oos = append(oos, e)
-		} else {
-			in = append(in, e)
-		}
-	}
-	return in, oos
 }
 
 // EvalStats returns IntentStats of the held-out messages and the in-scope

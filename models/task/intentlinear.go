@@ -6,6 +6,7 @@ import (
 
 	"github.com/fedb2b/fedb2b/models"
 	"github.com/fedb2b/fedb2b/models/dataset"
+	"github.com/fedb2b/fedb2b/models/intent"
 	"github.com/fedb2b/fedb2b/protocol"
 )
 
@@ -27,11 +28,11 @@ func newIntentLinear(ctx context.Context, enc models.Encoder, spec protocol.Task
 	if err != nil {
 		return nil, err
 	}
-	inTrain, _ := splitOOS(train) // not trained on, unless the task has the class
+	inTrain, _ := intent.SplitOOS(train) // not trained on, unless the task has the class
 	if sc.Scorer.InScopeClasses > 0 {
 		inTrain = train // the labels end with intent.OOSLabel: a trained class
 	}
-	inTest, oosTest := splitOOS(test)
+	inTest, oosTest := intent.SplitOOS(test)
 	l, err := NewLinearClassifier(enc, inTrain, inTest, log)(ctx, spec)
 	if err != nil {
 		return nil, err

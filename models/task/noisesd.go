@@ -31,6 +31,33 @@ func EvalNoiseSD(spec protocol.TaskSpec, eps, delta float64, evaluators int) (fl
 	return rec.NoiseStd * math.Sqrt(float64(evaluators)), nil
 }
 
+// EvalMetricsNoise is MetricsNoiseSD of an evaluation's summed stats
+// released by evaluators tenants at (eps, delta) each (EvalNoiseSD); nil
+// when nobody evaluated.
+func EvalMetricsNoise(spec protocol.TaskSpec, stats []int64, eps, delta float64, evaluators int) (sd map[string]float64, unmeasurable []string, err error) {
+	if evaluators == 0 {
+		return nil, nil, nil
+	}
+	s, err := EvalNoiseSD(spec, eps, delta, evaluators)
+	if err != nil {
+		return nil, nil, err
+	}
+	return MetricsNoiseSD(spec, stats, s)
+}
+
+// NoiseSuffix is how a figure named k is marked in printed metrics:
+// " (noise)" when it is among unmeasurable, "±sd" when sd has it, else
+// nothing.
+func NoiseSuffix(k string, sd map[string]float64, unmeasurable []string) string {
+	if slices.Contains(unmeasurable, k) {
+		return " (noise)"
+	}
+	if s, ok := sd[k]; ok {
+		return fmt.Sprintf("±%.2g", s)
+	}
+	return ""
+}
+
 // NoiseDraws is MetricsNoiseSD's number of redraws.
 const NoiseDraws = 200
 
