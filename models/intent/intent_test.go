@@ -107,10 +107,10 @@ func TestSaveAndParseMetadata(t *testing.T) {
 	}
 }
 
-// A saved linear detector whose labels end with OOSLabel scores and
-// labels by the in-scope logits after the round trip, whatever the
-// Scorer field said; a file whose labels put OOSLabel elsewhere is
-// refused.
+// A saved intent detector whose labels end with OOSLabel scores and
+// labels by the in-scope logits after the round trip; labels that put
+// OOSLabel elsewhere are refused; a classifier's "oos" (red team F2) is
+// an ordinary label that can be predicted.
 func TestLinearDetectorWithTrainedOOSClass(t *testing.T) {
 	h, err := models.NewLinearHead(models.LinearConfig{InputDim: 2, Classes: 3})
 	if err != nil {
@@ -122,7 +122,7 @@ func TestLinearDetectorWithTrainedOOSClass(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "d.safetensors")
-	d := &LinearDetector{Head: h, Labels: []string{"a", "b", OOSLabel}, Scorer: Scorer{Kind: ScoreMaxLogit}, Threshold: 0.5}
+	d := &LinearDetector{Head: h, Labels: []string{"a", "b", OOSLabel}, Scorer: Scorer{Kind: ScoreMaxLogit, InScopeClasses: 2}, Threshold: 0.5}
 	if err := d.Save(path, "hash:2"); err != nil {
 		t.Fatal(err)
 	}
@@ -156,5 +156,12 @@ func TestLinearDetectorWithTrainedOOSClass(t *testing.T) {
 	d.Labels = []string{OOSLabel, "a", "b"}
 	if _, _, err := d.Classify(rows); err == nil {
 		t.Error("a misplaced oos label was accepted")
+	}
+	cls, err := ParseLinearDetector(h2, map[string]string{MetaTask: "classify", MetaLabels: `["a","b","oos"]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lab, _, err := cls.Classify(rows); err != nil || cls.Scorer.InScopeClasses != 0 || lab[1] != OOSLabel {
+		t.Errorf("classifier with an \"oos\" label: %q, %v, scorer %+v; want row 1 labelled oos", lab, err, cls.Scorer)
 	}
 }

@@ -19,10 +19,11 @@ const (
 
 // LinearDetector is a linear head over the in-scope intents with an
 // out-of-scope score and threshold: a message whose score is below
-// Threshold is labelled OOSLabel (NoThreshold rejects nothing). When
-// the last label is OOSLabel (a trained out-of-scope class), the score
-// and the predicted intent read the other classes' logits only
-// (InScopeClasses): the labels, not Scorer.InScopeClasses, decide.
+// Threshold is labelled OOSLabel (NoThreshold rejects nothing). With
+// Scorer.InScopeClasses (a trained out-of-scope class, the last label
+// OOSLabel; ParseLinearDetector sets it for an intent file whose labels
+// end so) the score and the predicted intent read the other classes'
+// logits only; labels that do not end so are refused.
 type LinearDetector struct {
 	Head      *models.LinearHead
 	Labels    []string
@@ -36,12 +37,15 @@ func (d *LinearDetector) Classify(rows []models.SparseRow) ([]string, []float64,
 		return nil, nil, fmt.Errorf("intent: %d labels for %d classes", len(d.Labels), d.Head.Config().Classes)
 	}
 	sc := d.Scorer
-	var err error
-	if sc.InScopeClasses, err = InScopeClasses(d.Labels); err != nil {
-		return nil, nil, err
-	}
 	if err := sc.Check(); err != nil {
 		return nil, nil, err
+	}
+	if sc.InScopeClasses > 0 {
+		if n, err := InScopeClasses(d.Labels); err != nil {
+			return nil, nil, err
+		} else if n != sc.InScopeClasses {
+			return nil, nil, fmt.Errorf("intent: the score reads %d in-scope classes, the labels end with %d in-scope and a trained %q", sc.InScopeClasses, n, OOSLabel)
+		}
 	}
 	z, err := d.Head.Logits(rows)
 	if err != nil {
@@ -90,12 +94,14 @@ func ParseLinearDetector(h *models.LinearHead, meta map[string]string) (*LinearD
 		return nil, err
 	}
 	d := &LinearDetector{Head: h, Labels: labels, Scorer: Scorer{Kind: ScoreMSP}, Threshold: NoThreshold}
-	n, err := InScopeClasses(labels)
-	if err != nil {
-		return nil, err
-	}
-	if n < len(labels) {
-		d.Scorer.InScopeClasses = n
+	if meta[MetaTask] == "intent" { // a classifier's "oos" is an ordinary label
+		n, err := InScopeClasses(labels)
+		if err != nil {
+			return nil, err
+		}
+		if n < len(labels) {
+			d.Scorer.InScopeClasses = n
+		}
 	}
 	if v, ok := meta[MetaScore]; ok {
 		d.Scorer.Kind = v

@@ -21,7 +21,8 @@ func TestIntentLinearScaleHandComputed(t *testing.T) {
 	for _, c := range []struct {
 		v float64
 		b int
-	}{{-4, 0}, {-100, 0}, {math.NaN(), 0}, {-3.76, 0}, {-3.75, 1}, {0, 16}, {15.99, 79}, {16, 79}, {1e9, 79}} {
+	}{{-4, 0}, {-100, 0}, {math.NaN(), 0}, {-3.76, 0}, {-3.75, 1}, {0, 16}, {15.99, 79}, {16, 79}, {1e9, 79},
+		{1e300, 79}, {math.Inf(1), 79}, {math.Inf(-1), 0}, {-1e300, 0}} { // huge and infinite scores too (red team F3)
 		if got := sc.Bucket(c.v); got != c.b {
 			t.Errorf("bucket(%v) = %d, want %d", c.v, got, c.b)
 		}

@@ -106,7 +106,15 @@ func (s IntentScale) Bucket(v float64) int {
 	if math.IsNaN(p) {
 		return 0
 	}
-	return min(max(int(math.Floor(p*float64(s.Buckets))), 0), s.Buckets-1)
+	// Clamp before converting: int of ±Inf or a huge float is not
+	// portable (amd64 gives MinInt64, so +Inf fell in bucket 0).
+	switch {
+	case p <= 0:
+		return 0
+	case p >= 1:
+		return s.Buckets - 1
+	}
+	return min(int(math.Floor(p*float64(s.Buckets))), s.Buckets-1)
 }
 
 // Boundary returns the score at the lower edge of bucket t: a threshold

@@ -91,7 +91,9 @@ func MetricsNoiseSD(spec protocol.TaskSpec, stats []int64, sd float64) (out map[
 		if _, ok := point[ratio]; !ok {
 			continue
 		}
-		if c, ok := point[count]; ok && c < 2*out[count] {
+		// c ≤ 0 too: a count far below zero clamps to 0 in every draw,
+		// and its spread reads 0 (red team F1).
+		if c, ok := point[count]; ok && (c < 2*out[count] || c <= 0 && sd > 0) {
 			delete(out, ratio)
 			unmeasurable = append(unmeasurable, ratio)
 		}

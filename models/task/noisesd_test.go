@@ -78,6 +78,14 @@ func TestMetricsNoiseSD(t *testing.T) {
 	if len(unm) != 5 {
 		t.Errorf("empty release: not measurable %q, want all 5 ratios", unm)
 	}
+	// A released in-scope count far below zero (an honest −3σ draw on
+	// an empty split, or a hostile tenant) clamps to 0 in every redraw:
+	// its ratios must still be flagged, not read "0±0" (red team F1).
+	neg := linearIntentStats(0, 0, 400, 12000)
+	neg[0], neg[IntentLinearBuckets+1] = -500, -500
+	if _, unm, err = MetricsNoiseSD(spec, neg, s); err != nil || len(unm) != 3 {
+		t.Errorf("in-scope count −1,000: not measurable %q (%v), want accuracy, held_out_reject_rate and in_scope_accuracy", unm, err)
+	}
 	zero, unm, err := MetricsNoiseSD(spec, stats, 0)
 	if err != nil {
 		t.Fatal(err)
